@@ -1,0 +1,773 @@
+import { randomBytes, randomUUID } from 'node:crypto';
+import { createReadStream, readFileSync } from 'node:fs';
+import http from 'node:http';
+import https from 'node:https';
+import type { AddressInfo } from 'node:net';
+import path from 'node:path';
+
+import { inspectAudio } from '../../nodes/KlingLipSync/helpers/audio';
+import { authenticate } from './auth';
+import { systemClock, type Clock } from './clock';
+import { HTTP_STATUS_BY_CODE, KlingError, invalidParameter } from './envelope';
+import {
+	MAX_AUDIO_BYTES,
+	MAX_AUDIO_MS,
+	MIN_AUDIO_MS,
+	checkTiming,
+	checkVideoScene,
+	optionalVolume,
+	present,
+	requireInteger,
+	requireString,
+} from './rules';
+import { sceneFromQuery, type Scene } from './scene';
+import { signWebhook } from './webhook';
+
+export const FIXTURES_DIR = path.join(__dirname, '..', 'fixtures');
+const RESULT_MP4 = readFileSync(path.join(FIXTURES_DIR, 'tiny.mp4'));
+const FACE_PNG = readFileSync(path.join(FIXTURES_DIR, 'face.png'));
+
+export type RouteName = 'identify' | 'create' | 'get' | 'list' | 'tts' | 'media';
+export type TaskStatus = 'submitted' | 'processing' | 'succeed' | 'failed';
+
+/** A fault injected on the next `times` requests of a route (all API routes with '*'). */
+export type Fault = { route: RouteName | '*'; times?: number } & (
+	| { kind: 'error'; code: number; message?: string }
+	/** HTTP status without a business code (a gateway's 502/503/504 page). */
+	| { kind: 'http'; status: number }
+	| { kind: 'reset' }
+	| { kind: 'delay'; ms: number }
+	/** The request is carried out (a create is billed) but the reply never arrives. */
+	| { kind: 'lostReply' }
+);
+
+export interface EmulatorOptions {
+	/** 0 (default) picks a free port. The server binds 127.0.0.1 only. */
+	port?: number;
+	apiKeys?: string[];
+	/** Access Key -> Secret Key, for HS256 JWT auth. */
+	accessKeys?: Record<string, string>;
+	clock?: Clock;
+	/** Time from creation to the final status. */
+	taskTimeMs?: number;
+	/** Time a task stays `submitted` before `processing`. */
+	submittedMs?: number;
+	sessionTtlMs?: number;
+	/** Tasks that may be submitted/processing at once; more answer 429 / 1303. */
+	concurrencyLimit?: number;
+	/** How a video without faces is answered: empty face_data, or 400 / 1201. */
+	noFace?: 'empty' | 'error';
+	/** Standard Webhooks secret (whsec_...): callbacks are signed when set. */
+	webhookSecret?: string;
+	callbackRetryDelaysMs?: number[];
+	/** Size of each result video; above the fixture's size it is padded and streamed. */
+	resultBytes?: number;
+	/** Known Kling video ids and what they show. */
+	videos?: Record<string, Scene>;
+	/** How often task states are advanced on a real clock. */
+	tickMs?: number;
+}
+
+interface Session {
+	id: string;
+	createdAt: number;
+	scene: Scene;
+	video: { id: string; url: string };
+}
+
+interface Task {
+	task_id: string;
+	external_task_id?: string;
+	status: TaskStatus;
+	statusMsg: string;
+	createdAt: number;
+	updatedAt: number;
+	session: Session;
+	watermark: boolean;
+	callbackUrl?: string;
+	units: string;
+	resultMs: number;
+	failMessage?: string;
+}
+
+export interface CallbackDelivery {
+	url: string;
+	taskId: string;
+	status: TaskStatus;
+	attempts: number;
+	delivered: boolean;
+	headers: Record<string, string>;
+	body: string;
+}
+
+export interface EmulatorStats {
+	requests: Record<string, number>;
+	billed: { identify: number; create: number; tts: number };
+	tasksCreated: number;
+	highestConcurrency: number;
+	repeatedExternalTaskIds: number;
+	rejected: Record<number, number>;
+}
+
+export interface Emulator {
+	baseUrl: string;
+	stats: EmulatorStats;
+	callbacks: CallbackDelivery[];
+	configure(options: Partial<EmulatorOptions>): void;
+	injectFault(fault: Fault): void;
+	clearFaults(): void;
+	registerVideo(id: string, scene: Scene): void;
+	/** The task as GET would answer it (for assertions). */
+	task(id: string): Record<string, unknown> | undefined;
+	/** Advances task states now (on a manual clock, after `clock.advance`). */
+	tick(): void;
+	runningTasks(): number;
+	resetStats(): void;
+	stop(): Promise<void>;
+}
+
+const DEFAULTS: Required<Omit<EmulatorOptions, 'webhookSecret' | 'clock' | 'resultBytes'>> = {
+	port: 0,
+	apiKeys: ['test-api-key'],
+	accessKeys: { 'test-access-key': 'test-secret-key' },
+	taskTimeMs: 2000,
+	submittedMs: 300,
+	sessionTtlMs: 24 * 3600 * 1000,
+	concurrencyLimit: Number.POSITIVE_INFINITY,
+	noFace: 'empty',
+	callbackRetryDelaysMs: [100, 300, 900],
+	videos: {
+		'kling-video-8s': { durationMs: 8000, width: 1280, height: 720, sizeMb: 3, faces: [{ startMs: 0, endMs: 8000 }] },
+		'kling-video-90s': { durationMs: 90000, width: 1280, height: 720, sizeMb: 30, faces: [{ startMs: 0, endMs: 90000 }] },
+	},
+	tickMs: 20,
+};
+
+const AUDIO_MAX_DAYS_MS = 30 * 24 * 3600 * 1000;
+
+/** 18-digit numeric string ids, like Kling's: they must never pass through a JS number. */
+const klingId = (): string => {
+	const digits = randomBytes(9).readBigUInt64BE(0).toString().padStart(17, '0').slice(-17);
+	return `8${digits}`;
+};
+
+const emptyStats = (): EmulatorStats => ({
+	requests: {},
+	billed: { identify: 0, create: 0, tts: 0 },
+	tasksCreated: 0,
+	highestConcurrency: 0,
+	repeatedExternalTaskIds: 0,
+	rejected: {},
+});
+
+function readBody(req: http.IncomingMessage, limit: number): Promise<Buffer> {
+	return new Promise((resolve, reject) => {
+		const chunks: Buffer[] = [];
+		let size = 0;
+		req.on('data', (chunk: Buffer) => {
+			size += chunk.length;
+			if (size > limit) {
+				reject(new KlingError(1200, 'Request body is too large'));
+				req.destroy();
+				return;
+			}
+			chunks.push(chunk);
+		});
+		req.on('end', () => resolve(Buffer.concat(chunks)));
+		req.on('error', reject);
+	});
+}
+
+/** Downloads a sound_file URL as Kling would, refusing more than `limit` bytes. */
+function download(url: string, limit: number): Promise<Buffer> {
+	return new Promise((resolve, reject) => {
+		const client = url.startsWith('https:') ? https : http;
+		const req = client.get(url, { timeout: 10000 }, (res) => {
+			if ((res.statusCode ?? 0) >= 300) {
+				res.resume();
+				reject(new Error(`HTTP ${res.statusCode}`));
+				return;
+			}
+			const chunks: Buffer[] = [];
+			let size = 0;
+			res.on('data', (chunk: Buffer) => {
+				size += chunk.length;
+				if (size > limit) {
+					req.destroy();
+					reject(new Error('too large'));
+					return;
+				}
+				chunks.push(chunk);
+			});
+			res.on('end', () => resolve(Buffer.concat(chunks)));
+			res.on('error', reject);
+		});
+		req.on('timeout', () => req.destroy(new Error('timeout')));
+		req.on('error', reject);
+	});
+}
+
+/** A WAV of silence, for TTS results: real audio whose length the node can measure. */
+export function silentWav(durationMs: number, sampleRate = 8000): Buffer {
+	const samples = Math.round((durationMs / 1000) * sampleRate);
+	const header = Buffer.alloc(44);
+	header.write('RIFF', 0);
+	header.writeUInt32LE(36 + samples, 4);
+	header.write('WAVEfmt ', 8);
+	header.writeUInt32LE(16, 16);
+	header.writeUInt16LE(1, 20); // PCM
+	header.writeUInt16LE(1, 22); // mono
+	header.writeUInt32LE(sampleRate, 24);
+	header.writeUInt32LE(sampleRate, 28); // byte rate: 8-bit mono
+	header.writeUInt16LE(1, 32);
+	header.writeUInt16LE(8, 34);
+	header.write('data', 36);
+	header.writeUInt32LE(samples, 40);
+	return Buffer.concat([header, Buffer.alloc(samples, 128)]);
+}
+
+export async function startEmulator(options: EmulatorOptions = {}): Promise<Emulator> {
+	let config = { ...DEFAULTS, ...options, videos: { ...DEFAULTS.videos, ...options.videos } };
+	const clock = options.clock ?? systemClock;
+	const sessions = new Map<string, Session>();
+	const tasks = new Map<string, Task>();
+	const tasksByExternalId = new Map<string, Task>();
+	const audios = new Map<string, { durationMs: number; createdAt: number; wav: Buffer }>();
+	const callbacks: CallbackDelivery[] = [];
+	let faults: Fault[] = [];
+	let stats = emptyStats();
+	let baseUrl = '';
+	const pendingTimers = new Set<NodeJS.Timeout>();
+
+	const later = (ms: number, fn: () => void): void => {
+		const timer = setTimeout(() => {
+			pendingTimers.delete(timer);
+			fn();
+		}, ms);
+		pendingTimers.add(timer);
+	};
+
+	const running = (): number =>
+		[...tasks.values()].filter((t) => t.status === 'submitted' || t.status === 'processing').length;
+
+	const taskObject = (task: Task): Record<string, unknown> => {
+		const video = task.session.video;
+		const result =
+			task.status === 'succeed'
+				? {
+						videos: [
+							{
+								id: `${task.task_id}1`,
+								url: `${baseUrl}/media/results/${task.task_id}.mp4`,
+								...(task.watermark
+									? { watermark_url: `${baseUrl}/media/results/${task.task_id}-watermark.mp4` }
+									: {}),
+								duration: (task.resultMs / 1000).toFixed(3),
+							},
+						],
+					}
+				: {};
+		return {
+			task_id: task.task_id,
+			task_status: task.status,
+			task_status_msg: task.statusMsg,
+			task_info: {
+				external_task_id: task.external_task_id ?? '',
+				parent_video: { id: video.id, url: video.url, duration: (task.session.scene.durationMs / 1000).toFixed(3) },
+			},
+			task_result: result,
+			watermark_info: { enabled: task.watermark },
+			final_unit_deduction: task.status === 'succeed' ? task.units : '0',
+			created_at: task.createdAt,
+			updated_at: task.updatedAt,
+		};
+	};
+
+	const deliverCallback = (task: Task): void => {
+		if (!task.callbackUrl) return;
+		const body = JSON.stringify(taskObject(task));
+		const headers: Record<string, string> = { 'content-type': 'application/json' };
+		if (config.webhookSecret) {
+			const id = `msg_${randomUUID()}`;
+			const timestamp = Math.floor(clock.now() / 1000);
+			headers['webhook-id'] = id;
+			headers['webhook-timestamp'] = String(timestamp);
+			headers['webhook-signature'] = signWebhook(config.webhookSecret, id, timestamp, body);
+		}
+		const delivery: CallbackDelivery = {
+			url: task.callbackUrl,
+			taskId: task.task_id,
+			status: task.status,
+			attempts: 0,
+			delivered: false,
+			headers,
+			body,
+		};
+		callbacks.push(delivery);
+		const attempt = (): void => {
+			delivery.attempts++;
+			const target = new URL(delivery.url);
+			const client = target.protocol === 'https:' ? https : http;
+			const req = client.request(target, { method: 'POST', headers, timeout: 10000 }, (res) => {
+				res.resume();
+				if ((res.statusCode ?? 0) >= 200 && (res.statusCode ?? 0) < 300) delivery.delivered = true;
+				else retry();
+			});
+			req.on('timeout', () => req.destroy(new Error('timeout')));
+			req.on('error', retry);
+			req.end(body);
+		};
+		const retry = (): void => {
+			const delay = config.callbackRetryDelaysMs[delivery.attempts - 1];
+			if (delay !== undefined) later(delay, attempt);
+		};
+		attempt();
+	};
+
+	const setStatus = (task: Task, status: TaskStatus, at: number): void => {
+		task.status = status;
+		task.updatedAt = at;
+		if (status === 'failed') task.statusMsg = task.failMessage ?? 'Lip sync failed';
+		deliverCallback(task);
+	};
+
+	const tick = (): void => {
+		const now = clock.now();
+		for (const task of tasks.values()) {
+			if (task.status === 'submitted' && now >= task.createdAt + config.submittedMs) {
+				setStatus(task, 'processing', task.createdAt + config.submittedMs);
+			}
+			if (task.status === 'processing' && now >= task.createdAt + config.taskTimeMs) {
+				setStatus(task, task.failMessage ? 'failed' : 'succeed', task.createdAt + config.taskTimeMs);
+			}
+		}
+	};
+	const ticker = setInterval(tick, config.tickMs);
+	ticker.unref();
+
+	// ---- request handlers -------------------------------------------------------------------
+
+	const resolveScene = async (body: Record<string, unknown>): Promise<{ scene: Scene; video: Session['video'] }> => {
+		const hasId = present(body.video_id);
+		const hasUrl = present(body.video_url);
+		if (hasId === hasUrl) throw invalidParameter('Exactly one of video_id and video_url must be provided');
+		if (hasId) {
+			const id = requireString(body, 'video_id');
+			const scene = config.videos[id];
+			if (!scene) throw invalidParameter('video_id does not exist or is older than 30 days');
+			checkVideoScene(scene, 'video_id');
+			return { scene, video: { id, url: '' } };
+		}
+		const raw = requireString(body, 'video_url');
+		let url: URL;
+		try {
+			url = new URL(raw);
+		} catch {
+			throw invalidParameter('video_url must be a valid http(s) URL');
+		}
+		if (!/^https?:$/.test(url.protocol)) throw invalidParameter('video_url must be a valid http(s) URL');
+		if (!/\.(mp4|mov)$/i.test(url.pathname)) throw invalidParameter('video_url must point to an .mp4 or .mov file');
+		const scene = sceneFromQuery(url.searchParams);
+		checkVideoScene(scene, 'video_url');
+		return { scene, video: { id: '', url: raw } };
+	};
+
+	const identifyFace = async (body: Record<string, unknown>): Promise<unknown> => {
+		const { scene, video } = await resolveScene(body);
+		if (scene.faces.length === 0 && config.noFace === 'error') {
+			throw invalidParameter('No face detected in the video');
+		}
+		const session: Session = { id: klingId(), createdAt: clock.now(), scene, video };
+		sessions.set(session.id, session);
+		stats.billed.identify++;
+		return {
+			session_id: session.id,
+			final_unit_deduction: '0.05',
+			face_data: scene.faces.map((face, index) => ({
+				face_id: String(index),
+				face_image: `${baseUrl}/media/faces/${session.id}/${index}.png`,
+				start_time: face.startMs,
+				end_time: face.endMs,
+			})),
+		};
+	};
+
+	/** Length in ms of the chosen audio: a TTS audio_id, or a sound_file (base64 or URL). */
+	const audioLength = async (choice: Record<string, unknown>): Promise<number> => {
+		const hasAudioId = present(choice.audio_id);
+		const hasSoundFile = present(choice.sound_file);
+		if (hasAudioId === hasSoundFile) {
+			throw invalidParameter('face_choose[0]: exactly one of audio_id and sound_file must be provided');
+		}
+		if (hasAudioId) {
+			const id = requireString(choice, 'audio_id', 'face_choose[0].audio_id');
+			const audio = audios.get(id);
+			if (!audio || clock.now() - audio.createdAt > AUDIO_MAX_DAYS_MS) {
+				throw invalidParameter('face_choose[0].audio_id does not exist or is older than 30 days');
+			}
+			return audio.durationMs;
+		}
+		const soundFile = requireString(choice, 'sound_file', 'face_choose[0].sound_file');
+		let bytes: Buffer;
+		if (/^https?:\/\//i.test(soundFile)) {
+			try {
+				bytes = await download(soundFile, MAX_AUDIO_BYTES);
+			} catch (error) {
+				const reason = (error as Error).message;
+				throw invalidParameter(
+					reason === 'too large'
+						? 'face_choose[0].sound_file must be at most 5 MB'
+						: `face_choose[0].sound_file URL could not be downloaded (${reason})`,
+				);
+			}
+		} else {
+			if (soundFile.startsWith('data:')) {
+				throw invalidParameter('face_choose[0].sound_file: base64 must not carry a data: prefix');
+			}
+			if (!/^[A-Za-z0-9+/]+={0,2}$/.test(soundFile) || soundFile.length % 4 !== 0) {
+				throw invalidParameter('face_choose[0].sound_file must be base64-encoded audio or an http(s) URL');
+			}
+			bytes = Buffer.from(soundFile, 'base64');
+		}
+		if (bytes.length > MAX_AUDIO_BYTES) throw invalidParameter('face_choose[0].sound_file must be at most 5 MB');
+		const info = inspectAudio(bytes);
+		if ('error' in info) throw invalidParameter(`face_choose[0].sound_file ${info.error}`);
+		if (info.durationMs < MIN_AUDIO_MS || info.durationMs > MAX_AUDIO_MS) {
+			throw invalidParameter(`face_choose[0].sound_file must be 2-60 s long (got ${info.durationMs} ms)`);
+		}
+		return info.durationMs;
+	};
+
+	const createTask = async (body: Record<string, unknown>): Promise<unknown> => {
+		const sessionId = requireString(body, 'session_id');
+		const session = sessions.get(sessionId);
+		if (!session || clock.now() - session.createdAt > config.sessionTtlMs) {
+			throw invalidParameter('session_id does not exist or has expired (sessions last 24 hours)');
+		}
+		const faceChoose = body.face_choose;
+		if (!Array.isArray(faceChoose) || faceChoose.length === 0) {
+			throw invalidParameter('face_choose must be a non-empty array');
+		}
+		if (faceChoose.length > 1) throw invalidParameter('face_choose supports only one face');
+		const choice = faceChoose[0] as Record<string, unknown>;
+		if (!choice || typeof choice !== 'object') throw invalidParameter('face_choose[0] must be an object');
+		const faceId = requireString(choice, 'face_id', 'face_choose[0].face_id');
+		const face = session.scene.faces[Number(faceId)];
+		if (!/^\d+$/.test(faceId) || !face) {
+			throw invalidParameter(`face_choose[0].face_id "${faceId}" is not a face of this session`);
+		}
+		const timing = {
+			startMs: requireInteger(choice, 'sound_start_time', 'face_choose[0].sound_start_time'),
+			endMs: requireInteger(choice, 'sound_end_time', 'face_choose[0].sound_end_time'),
+			insertMs: requireInteger(choice, 'sound_insert_time', 'face_choose[0].sound_insert_time'),
+		};
+		optionalVolume(choice, 'sound_volume', 'face_choose[0].sound_volume');
+		optionalVolume(choice, 'original_audio_volume', 'face_choose[0].original_audio_volume');
+		const watermark = body.watermark_info;
+		if (watermark !== undefined && (typeof watermark !== 'object' || watermark === null || typeof (watermark as { enabled?: unknown }).enabled !== 'boolean')) {
+			throw invalidParameter('watermark_info must be {"enabled": boolean}');
+		}
+		const callbackUrl = body.callback_url;
+		if (present(callbackUrl) && (typeof callbackUrl !== 'string' || !/^https?:\/\/\S+$/.test(callbackUrl))) {
+			throw invalidParameter('callback_url must be an http(s) URL');
+		}
+		const externalId = body.external_task_id;
+		if (present(externalId) && typeof externalId !== 'string') throw invalidParameter('external_task_id must be a string');
+		if (present(externalId) && tasksByExternalId.has(externalId as string)) {
+			stats.repeatedExternalTaskIds++;
+			throw invalidParameter(`external_task_id "${externalId as string}" already exists`);
+		}
+		const audioMs = await audioLength(choice);
+		checkTiming(timing, audioMs, session.scene.durationMs, face);
+
+		if (running() >= config.concurrencyLimit) throw new KlingError(1303);
+		const now = clock.now();
+		const task: Task = {
+			task_id: klingId(),
+			external_task_id: present(externalId) ? (externalId as string) : undefined,
+			status: 'submitted',
+			statusMsg: '',
+			createdAt: now,
+			updatedAt: now,
+			session,
+			watermark: (watermark as { enabled?: boolean } | undefined)?.enabled === true,
+			callbackUrl: present(callbackUrl) ? (callbackUrl as string) : undefined,
+			units: String(Math.ceil((timing.endMs - timing.startMs) / 5000)),
+			resultMs: session.scene.durationMs,
+			failMessage: session.scene.failMessage,
+		};
+		tasks.set(task.task_id, task);
+		if (task.external_task_id) tasksByExternalId.set(task.external_task_id, task);
+		stats.billed.create++;
+		stats.tasksCreated++;
+		stats.highestConcurrency = Math.max(stats.highestConcurrency, running());
+		return {
+			task_id: task.task_id,
+			task_info: { external_task_id: task.external_task_id ?? '' },
+			task_status: task.status,
+			created_at: task.createdAt,
+			updated_at: task.updatedAt,
+		};
+	};
+
+	const getTask = (id: string): unknown => {
+		const task = tasks.get(id) ?? tasksByExternalId.get(id);
+		if (!task) throw new KlingError(1203, `Task ${id} does not exist`);
+		return taskObject(task);
+	};
+
+	const listTasks = (query: URLSearchParams): unknown => {
+		const page = (name: string, fallback: number, max: number): number => {
+			const raw = query.get(name);
+			if (raw === null) return fallback;
+			const value = Number(raw);
+			if (!/^\d+$/.test(raw) || value < 1 || value > max) throw invalidParameter(`${name} must be an integer from 1 to ${max}`);
+			return value;
+		};
+		const pageNum = page('pageNum', 1, 1000);
+		const pageSize = page('pageSize', 30, 500);
+		const newestFirst = [...tasks.values()].sort((a, b) => b.createdAt - a.createdAt || (a.task_id < b.task_id ? 1 : -1));
+		return newestFirst.slice((pageNum - 1) * pageSize, pageNum * pageSize).map(taskObject);
+	};
+
+	const textToSpeech = (body: Record<string, unknown>): unknown => {
+		const text = requireString(body, 'text');
+		if (text.length > 1000) throw invalidParameter('text must be at most 1000 characters');
+		requireString(body, 'voice_id');
+		const language = body.voice_language ?? 'en';
+		if (language !== 'zh' && language !== 'en') throw invalidParameter('voice_language must be "zh" or "en"');
+		const speed = body.voice_speed ?? 1;
+		if (typeof speed !== 'number' || speed < 0.8 || speed > 2) throw invalidParameter('voice_speed must be a number from 0.8 to 2.0');
+		const durationMs = Math.min(MAX_AUDIO_MS, Math.max(MIN_AUDIO_MS, Math.round((text.length * 60) / speed / 10) * 10));
+		const id = klingId();
+		audios.set(id, { durationMs, createdAt: clock.now(), wav: silentWav(durationMs) });
+		stats.billed.tts++;
+		const now = clock.now();
+		return {
+			task_id: klingId(),
+			task_status: 'succeed',
+			task_status_msg: '',
+			created_at: now,
+			updated_at: now,
+			task_result: {
+				audios: [{ id, url: `${baseUrl}/media/audio/${id}.wav`, duration: (durationMs / 1000).toFixed(3) }],
+			},
+		};
+	};
+
+	// ---- media (no auth, like Kling's CDN links) ---------------------------------------------
+
+	const sendMp4 = (res: http.ServerResponse, size: number): void => {
+		const total = Math.max(size, RESULT_MP4.length);
+		res.writeHead(200, { 'content-type': 'video/mp4', 'content-length': String(total) });
+		if (total === RESULT_MP4.length) {
+			res.end(RESULT_MP4);
+			return;
+		}
+		// Pad with one MP4 'free' box, streamed in chunks so a 200 MB result is never held in memory.
+		const padding = total - RESULT_MP4.length;
+		const boxHeader = Buffer.alloc(8);
+		boxHeader.writeUInt32BE(padding, 0);
+		boxHeader.write('free', 4);
+		res.write(RESULT_MP4);
+		res.write(boxHeader);
+		let left = padding - 8;
+		const chunk = Buffer.alloc(64 * 1024);
+		const pump = (): void => {
+			while (left > 0) {
+				const part = left >= chunk.length ? chunk : chunk.subarray(0, left);
+				left -= part.length;
+				if (!res.write(part)) {
+					res.once('drain', pump);
+					return;
+				}
+			}
+			res.end();
+		};
+		pump();
+	};
+
+	const serveMedia = (url: URL, res: http.ServerResponse): boolean => {
+		const parts = url.pathname.split('/').filter(Boolean); // media, kind, ...
+		const [, kind, first, second] = parts;
+		if (kind === 'results') {
+			const id = first?.replace(/(-watermark)?\.mp4$/, '');
+			if (!id || tasks.get(id)?.status !== 'succeed') return false;
+			sendMp4(res, options.resultBytes ?? config.resultBytes ?? RESULT_MP4.length);
+			return true;
+		}
+		if (kind === 'faces' && sessions.has(first) && second) {
+			res.writeHead(200, { 'content-type': 'image/png', 'content-length': String(FACE_PNG.length) });
+			res.end(FACE_PNG);
+			return true;
+		}
+		if (kind === 'audio') {
+			const audio = audios.get(first?.replace(/\.wav$/, ''));
+			if (!audio) return false;
+			res.writeHead(200, { 'content-type': 'audio/wav', 'content-length': String(audio.wav.length) });
+			res.end(audio.wav);
+			return true;
+		}
+		if (kind === 'videos' && first) {
+			sendMp4(res, RESULT_MP4.length);
+			return true;
+		}
+		if (kind === 'fixtures' && first && /^[\w.-]+$/.test(first)) {
+			const file = path.join(FIXTURES_DIR, first);
+			const stream = createReadStream(file);
+			stream.on('error', () => {
+				res.writeHead(404).end();
+			});
+			stream.once('open', () => res.writeHead(200));
+			stream.pipe(res);
+			return true;
+		}
+		return false;
+	};
+
+	// ---- routing ------------------------------------------------------------------------------
+
+	const route = (method: string, pathname: string): { name: RouteName; id?: string } | undefined => {
+		if (pathname === '/v1/videos/identify-face' && method === 'POST') return { name: 'identify' };
+		if (pathname === '/v1/videos/advanced-lip-sync' && method === 'POST') return { name: 'create' };
+		if (pathname === '/v1/videos/advanced-lip-sync' && method === 'GET') return { name: 'list' };
+		const match = /^\/v1\/videos\/advanced-lip-sync\/([^/]+)$/.exec(pathname);
+		if (match && method === 'GET') return { name: 'get', id: decodeURIComponent(match[1]) };
+		if (pathname === '/v1/audio/tts' && method === 'POST') return { name: 'tts' };
+		return undefined;
+	};
+
+	const takeFault = (name: RouteName): Fault | undefined => {
+		const fault = faults.find((f) => f.route === name || (f.route === '*' && name !== 'media'));
+		if (!fault) return undefined;
+		fault.times = (fault.times ?? 1) - 1;
+		if (fault.times <= 0) faults = faults.filter((f) => f !== fault);
+		return fault;
+	};
+
+	const send = (res: http.ServerResponse, status: number, payload: unknown): void => {
+		const text = JSON.stringify(payload);
+		res.writeHead(status, { 'content-type': 'application/json', 'content-length': String(Buffer.byteLength(text)) });
+		res.end(text);
+	};
+
+	const sendError = (res: http.ServerResponse, error: KlingError, requestId: string): void => {
+		stats.rejected[error.code] = (stats.rejected[error.code] ?? 0) + 1;
+		send(res, error.httpStatus, { code: error.code, message: error.message, request_id: requestId, data: null });
+	};
+
+	const handle = async (req: http.IncomingMessage, res: http.ServerResponse): Promise<void> => {
+		const url = new URL(req.url ?? '/', baseUrl);
+		const method = req.method ?? 'GET';
+		const requestId = randomUUID();
+		if (url.pathname.startsWith('/media/')) {
+			stats.requests.media = (stats.requests.media ?? 0) + 1;
+			if (!serveMedia(url, res)) send(res, 404, { code: 1203, message: 'Not found', request_id: requestId, data: null });
+			return;
+		}
+		const matched = route(method, url.pathname);
+		if (!matched) {
+			sendError(res, new KlingError(1202, `${method} ${url.pathname} is not a valid method`), requestId);
+			return;
+		}
+		stats.requests[matched.name] = (stats.requests[matched.name] ?? 0) + 1;
+		try {
+			authenticate(req.headers.authorization, config, clock.now());
+		} catch (error) {
+			sendError(res, error as KlingError, requestId);
+			return;
+		}
+		let fault = takeFault(matched.name);
+		if (fault?.kind === 'delay') {
+			await new Promise((resolve) => setTimeout(resolve, fault && fault.kind === 'delay' ? fault.ms : 0));
+			fault = takeFault(matched.name);
+		}
+		if (fault?.kind === 'reset') {
+			req.socket.destroy();
+			return;
+		}
+		if (fault?.kind === 'error') {
+			sendError(res, new KlingError(fault.code, fault.message), requestId);
+			return;
+		}
+		if (fault?.kind === 'http') {
+			res.writeHead(fault.status, { 'content-type': 'text/html' });
+			res.end(`<html><body>${fault.status} Bad Gateway</body></html>`);
+			return;
+		}
+		try {
+			let body: Record<string, unknown> = {};
+			if (method === 'POST') {
+				const raw = await readBody(req, 12 * 1024 * 1024);
+				try {
+					const parsed: unknown = JSON.parse(raw.toString('utf8'));
+					if (!parsed || typeof parsed !== 'object' || Array.isArray(parsed)) throw new Error('not an object');
+					body = parsed as Record<string, unknown>;
+				} catch {
+					throw new KlingError(1200, 'Request body must be a JSON object');
+				}
+			}
+			tick();
+			const handlers: Record<RouteName, () => unknown> = {
+				identify: () => identifyFace(body),
+				create: () => createTask(body),
+				get: () => getTask(matched.id ?? ''),
+				list: () => listTasks(url.searchParams),
+				tts: () => textToSpeech(body),
+				media: () => undefined,
+			};
+			const data = await handlers[matched.name]();
+			if (fault?.kind === 'lostReply') {
+				req.socket.destroy();
+				return;
+			}
+			send(res, 200, { code: 0, message: 'SUCCEED', request_id: requestId, data });
+		} catch (error) {
+			if (error instanceof KlingError) sendError(res, error, requestId);
+			else sendError(res, new KlingError(5000, (error as Error).message), requestId);
+		}
+	};
+
+	const server = http.createServer((req, res) => {
+		handle(req, res).catch(() => res.destroy());
+	});
+	await new Promise<void>((resolve) => server.listen(config.port, '127.0.0.1', resolve));
+	baseUrl = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+
+	return {
+		baseUrl,
+		get stats() {
+			return stats;
+		},
+		callbacks,
+		configure(next) {
+			config = { ...config, ...next, videos: { ...config.videos, ...next.videos } };
+		},
+		injectFault(fault) {
+			faults.push({ ...fault });
+		},
+		clearFaults() {
+			faults = [];
+		},
+		registerVideo(id, scene) {
+			config.videos[id] = scene;
+		},
+		task(id) {
+			const task = tasks.get(id) ?? tasksByExternalId.get(id);
+			return task && taskObject(task);
+		},
+		tick,
+		runningTasks: running,
+		resetStats() {
+			stats = emptyStats();
+		},
+		async stop() {
+			clearInterval(ticker);
+			for (const timer of pendingTimers) clearTimeout(timer);
+			server.closeAllConnections();
+			await new Promise<void>((resolve) => server.close(() => resolve()));
+		},
+	};
+}
+
+export { HTTP_STATUS_BY_CODE };
