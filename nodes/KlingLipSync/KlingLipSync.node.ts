@@ -1,0 +1,27 @@
+import type { IExecuteFunctions, INodeExecutionData, INodeType, INodeTypeDescription } from 'n8n-workflow';
+import { NodeConnectionTypes } from 'n8n-workflow';
+
+import * as lipSync from './actions/lipSync';
+import { router } from './actions/router';
+
+export class KlingLipSync implements INodeType {
+	description: INodeTypeDescription = {
+		displayName: 'Kling Lip Sync',
+		name: 'klingLipSync',
+		icon: { light: 'file:kling.svg', dark: 'file:kling.dark.svg' },
+		group: ['transform'],
+		version: 1,
+		subtitle: '={{ $parameter["operation"] }}',
+		description: 'Lip-sync a video to new audio with Kling AI: identify faces, sync, and get the video',
+		defaults: { name: 'Kling Lip Sync' },
+		usableAsTool: true,
+		inputs: [NodeConnectionTypes.Main],
+		outputs: [NodeConnectionTypes.Main],
+		credentials: [{ name: 'klingApi', required: true }],
+		properties: lipSync.description,
+	};
+
+	async execute(this: IExecuteFunctions): Promise<INodeExecutionData[][]> {
+		return await router.call(this);
+	}
+}

@@ -1,0 +1,117 @@
+import type { IExecuteFunctions, INodeProperties } from 'n8n-workflow';
+
+import type { KlingOperation } from './node.type';
+
+/** Parameters shared by several operations, defined once (Airtable v2's pattern). */
+
+const showFor = (operations: KlingOperation[], extra: Record<string, unknown[]> = {}) => ({
+	show: { operation: operations, ...extra },
+});
+
+/** Off by default; Lip Sync turns it on (`{ ...waitForCompletionField('lipSync'), default: true }`). */
+export function waitForCompletionField(operation: KlingOperation): INodeProperties {
+	return {
+		displayName: 'Wait for Completion',
+		name: 'waitForCompletion',
+		type: 'boolean',
+		default: false,
+		description:
+			'Whether to wait until the task has succeeded or failed (lip-sync takes minutes). When off, the node returns the task at once; use Get Task later.',
+		displayOptions: showFor([operation]),
+	};
+}
+
+/** Download and polling settings, shown only while waiting. */
+export function waitFields(operation: KlingOperation): INodeProperties[] {
+	const whileWaiting = showFor([operation], { waitForCompletion: [true] });
+	return [
+		{
+			displayName: 'Download Video',
+			name: 'downloadVideo',
+			type: 'boolean',
+			default: true,
+			description: 'Whether to download the finished video into a binary field of the output item',
+			displayOptions: whileWaiting,
+		},
+		{
+			displayName: 'Put Video in Field',
+			name: 'binaryPropertyName',
+			type: 'string',
+			default: 'data',
+			hint: 'The name of the binary field the video is written to',
+			displayOptions: showFor([operation], { waitForCompletion: [true], downloadVideo: [true] }),
+		},
+		{
+			displayName: 'Wait Options',
+			name: 'waitOptions',
+			type: 'collection',
+			placeholder: 'Add Option',
+			default: {},
+			displayOptions: whileWaiting,
+			options: [
+				{
+					displayName: 'Download Watermarked Video',
+					name: 'watermarked',
+					type: 'boolean',
+					default: false,
+					description:
+						'Whether to download the watermarked variant instead of the clean video (Lip Sync must have asked for a watermark)',
+				},
+				{
+					displayName: 'Max Wait (Minutes)',
+					name: 'maxWaitMinutes',
+					type: 'number',
+					typeOptions: { minValue: 0.05, numberPrecision: 2 },
+					default: 20,
+					description:
+						'How long to wait before giving up. The task keeps running at Kling; the error (or the item, with Continue On Fail) carries its task_id.',
+				},
+				{
+					displayName: 'Poll Interval (Seconds)',
+					name: 'pollIntervalSeconds',
+					type: 'number',
+					typeOptions: { minValue: 0.2, numberPrecision: 1 },
+					default: 10,
+					description: 'How often to ask Kling for the task status',
+				},
+			],
+		},
+	];
+}
+
+export function maxInFlightOption(): INodeProperties {
+	return {
+		displayName: 'Max Tasks in Flight',
+		name: 'maxInFlight',
+		type: 'number',
+		typeOptions: { minValue: 1, maxValue: 100 },
+		default: 5,
+		description:
+			'How many items are processed at once. Keep it at or below the parallel tasks your Kling resource pack allows (error 1303 otherwise).',
+	};
+}
+
+export interface WaitSettings {
+	pollIntervalMs: number;
+	maxWaitMs: number;
+	download: boolean;
+	binaryPropertyName: string;
+	watermarked: boolean;
+}
+
+export function readWaitSettings(this: IExecuteFunctions, itemIndex: number): WaitSettings | undefined {
+	if (!(this.getNodeParameter('waitForCompletion', itemIndex, false) as boolean)) return undefined;
+	const options = this.getNodeParameter('waitOptions', itemIndex, {}) as {
+		pollIntervalSeconds?: number;
+		maxWaitMinutes?: number;
+		watermarked?: boolean;
+	};
+	const download = this.getNodeParameter('downloadVideo', itemIndex, false) as boolean;
+	return {
+		pollIntervalMs: Math.max(200, (options.pollIntervalSeconds ?? 10) * 1000),
+		maxWaitMs: Math.max(1000, (options.maxWaitMinutes ?? 20) * 60_000),
+		download,
+		binaryPropertyName: download ? (this.getNodeParameter('binaryPropertyName', itemIndex, 'data') as string) : 'data',
+		watermarked: options.watermarked ?? false,
+	};
+}

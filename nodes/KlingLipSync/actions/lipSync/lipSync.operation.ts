@@ -1,0 +1,260 @@
+import type { IDataObject, IExecuteFunctions, INodeProperties } from 'n8n-workflow';
+import { updateDisplayOptions } from 'n8n-workflow';
+
+import { checkHttpUrl, checkId, checkTiming, checkVolume, type SceneBounds } from '../../helpers/validation';
+import { createLipSyncApi } from '../../transport';
+import { maxInFlightOption, readWaitSettings, waitFields, waitForCompletionField } from '../common.descriptions';
+import type { ItemRunner } from '../node.type';
+import { resolveAudio, type AudioSourceKind } from './audioSource';
+import { failOn } from './params';
+import { waitAndFinish } from './wait';
+
+const properties: INodeProperties[] = [
+	{
+		displayName: 'Session ID',
+		name: 'sessionId',
+		type: 'string',
+		default: '={{ $json.session_id }}',
+		required: true,
+		description: 'The session_id from Identify Face (valid for 24 hours)',
+	},
+	{
+		displayName: 'Face ID',
+		name: 'faceId',
+		type: 'string',
+		default: '={{ $json.face_id }}',
+		required: true,
+		description: 'The face_id from Identify Face ("0" is a valid ID)',
+	},
+	{
+		displayName: 'Audio Source',
+		name: 'audioSource',
+		type: 'options',
+		noDataExpression: true,
+		options: [
+			{ name: 'URL', value: 'url', description: 'A public link to an MP3, WAV, M4A or AAC file' },
+			{ name: 'Binary File', value: 'binary', description: 'Audio in a binary field of the input item' },
+			{ name: 'Base64', value: 'base64', description: 'Base64-encoded audio (a data: URL prefix is removed)' },
+			{ name: 'Kling Audio ID', value: 'audioId', description: 'An audio_id from Kling text-to-speech (last 30 days)' },
+		],
+		default: 'url',
+		hint: 'MP3, WAV, M4A or AAC, 2-60 seconds, up to 5 MB',
+	},
+	{
+		displayName: 'Audio URL',
+		name: 'audioUrl',
+		type: 'string',
+		default: '',
+		required: true,
+		placeholder: 'https://example.com/dub.mp3',
+		displayOptions: { show: { audioSource: ['url'] } },
+	},
+	{
+		displayName: 'Input Binary Field',
+		name: 'audioBinaryPropertyName',
+		type: 'string',
+		default: 'data',
+		required: true,
+		hint: 'The name of the input binary field holding the audio file',
+		displayOptions: { show: { audioSource: ['binary'] } },
+	},
+	{
+		displayName: 'Audio (Base64)',
+		name: 'audioBase64',
+		type: 'string',
+		typeOptions: { rows: 3 },
+		default: '',
+		required: true,
+		displayOptions: { show: { audioSource: ['base64'] } },
+	},
+	{
+		displayName: 'Audio ID',
+		name: 'audioId',
+		type: 'string',
+		default: '',
+		required: true,
+		displayOptions: { show: { audioSource: ['audioId'] } },
+	},
+	{
+		displayName: 'Crop Start (Ms)',
+		name: 'cropStartMs',
+		type: 'number',
+		typeOptions: { minValue: 0 },
+		default: 0,
+		description: 'Where in the audio the used part starts, in milliseconds',
+	},
+	{
+		displayName: 'Crop End (Ms)',
+		name: 'cropEndMs',
+		type: 'number',
+		typeOptions: { minValue: 0 },
+		default: 0,
+		description:
+			'Where in the audio the used part ends, in milliseconds. 0 means the end of the audio, measured from the file. Required for a Kling Audio ID.',
+		hint: 'The used part must be at least 2000 ms long',
+	},
+	{
+		displayName: 'Insert At (Ms)',
+		name: 'insertMs',
+		type: 'number',
+		typeOptions: { minValue: 0 },
+		default: 0,
+		description:
+			"Where on the video the audio starts, in milliseconds. The audio must end within the video and overlap the face's window by at least 2000 ms.",
+	},
+	{ ...waitForCompletionField('lipSync'), default: true },
+	...waitFields('lipSync'),
+	{
+		displayName: 'Options',
+		name: 'options',
+		type: 'collection',
+		placeholder: 'Add Option',
+		default: {},
+		options: [
+			{
+				displayName: 'Audio Volume',
+				name: 'soundVolume',
+				type: 'number',
+				typeOptions: { minValue: 0, maxValue: 2, numberPrecision: 2 },
+				default: 1,
+				description: 'Volume of the new audio, 0 to 2 (1 = unchanged)',
+			},
+			{
+				displayName: 'Callback URL',
+				name: 'callbackUrl',
+				type: 'string',
+				default: '',
+				description: 'Kling POSTs the task to this URL whenever its status changes',
+			},
+			{
+				displayName: 'External Task ID',
+				name: 'externalTaskId',
+				type: 'string',
+				default: '',
+				description: 'Your own unique ID for the task; Get Task can find the task by it',
+			},
+			{
+				displayName: 'Face Window End (Ms)',
+				name: 'faceEndMs',
+				type: 'number',
+				default: 0,
+				description:
+					"End of the face's lip-sync window, to check the 2 s overlap before submitting. Taken from the input item (end_time) when it comes from Identify Face.",
+			},
+			{
+				displayName: 'Face Window Start (Ms)',
+				name: 'faceStartMs',
+				type: 'number',
+				default: 0,
+				description:
+					"Start of the face's lip-sync window, to check the 2 s overlap before submitting. Taken from the input item (start_time) when it comes from Identify Face.",
+			},
+			maxInFlightOption(),
+			{
+				displayName: 'Original Audio Volume',
+				name: 'originalAudioVolume',
+				type: 'number',
+				typeOptions: { minValue: 0, maxValue: 2, numberPrecision: 2 },
+				default: 1,
+				description: "Volume of the video's own sound, 0 to 2 (no effect on a silent video)",
+			},
+			{
+				displayName: 'Video Duration (Ms)',
+				name: 'videoDurationMs',
+				type: 'number',
+				default: 0,
+				description: 'Length of the video, to check before submitting that the audio ends within it',
+			},
+			{
+				displayName: 'Watermark',
+				name: 'watermark',
+				type: 'boolean',
+				default: false,
+				description: 'Whether Kling also produces a watermarked variant of the result',
+			},
+		],
+	},
+];
+
+export const description = updateDisplayOptions({ show: { operation: ['lipSync'] } }, properties);
+
+interface LipSyncOptions {
+	soundVolume?: number;
+	originalAudioVolume?: number;
+	watermark?: boolean;
+	externalTaskId?: string;
+	callbackUrl?: string;
+	faceStartMs?: number;
+	faceEndMs?: number;
+	videoDurationMs?: number;
+	maxInFlight?: number;
+}
+
+/**
+ * The face window to check against: the user's options, else the input item when it is an
+ * Identify Face output for the same face (so Identify Face -> Lip Sync is checked locally).
+ */
+function sceneBounds(options: LipSyncOptions, input: IDataObject, faceId: string): SceneBounds {
+	const positive = (value: unknown): number | undefined => (typeof value === 'number' && value > 0 ? value : undefined);
+	const fromInput =
+		String(input.face_id) === faceId && typeof input.start_time === 'number' && typeof input.end_time === 'number';
+	const faceEndMs = positive(options.faceEndMs) ?? (fromInput ? (input.end_time as number) : undefined);
+	return {
+		faceStartMs: faceEndMs === undefined ? undefined : (options.faceStartMs ?? (fromInput ? (input.start_time as number) : 0)),
+		faceEndMs,
+		videoDurationMs: positive(options.videoDurationMs),
+	};
+}
+
+export async function prepare(this: IExecuteFunctions, itemIndex: number): Promise<ItemRunner> {
+	const sessionId = this.getNodeParameter('sessionId', itemIndex) as unknown;
+	failOn.call(this, itemIndex, checkId('Session ID', sessionId));
+	const faceId = this.getNodeParameter('faceId', itemIndex) as unknown;
+	failOn.call(this, itemIndex, checkId('Face ID', faceId));
+	const options = this.getNodeParameter('options', itemIndex, {}) as LipSyncOptions;
+	const soundVolume = options.soundVolume ?? 1;
+	const originalAudioVolume = options.originalAudioVolume ?? 1;
+	failOn.call(this, itemIndex, checkVolume('Audio Volume', soundVolume));
+	failOn.call(this, itemIndex, checkVolume('Original Audio Volume', originalAudioVolume));
+	if (options.callbackUrl) failOn.call(this, itemIndex, checkHttpUrl('Callback URL', options.callbackUrl));
+	if (options.externalTaskId !== undefined && options.externalTaskId !== '') {
+		failOn.call(this, itemIndex, checkId('External Task ID', options.externalTaskId));
+	}
+
+	const cropStartMs = this.getNodeParameter('cropStartMs', itemIndex) as number;
+	const requestedEnd = this.getNodeParameter('cropEndMs', itemIndex) as number;
+	const insertMs = this.getNodeParameter('insertMs', itemIndex) as number;
+	const audioKind = this.getNodeParameter('audioSource', itemIndex) as AudioSourceKind;
+	const audio = await resolveAudio.call(this, itemIndex, audioKind);
+	const cropEndOmitted = requestedEnd === 0 || requestedEnd === undefined || requestedEnd === null;
+	if (cropEndOmitted && audio.durationMs === undefined) {
+		failOn.call(this, itemIndex, 'Crop End (ms) is required with a Kling Audio ID: the node cannot measure audio it does not have');
+	}
+	const cropEndMs = cropEndOmitted ? (audio.durationMs as number) : requestedEnd;
+	const timing = { cropStartMs, cropEndMs, insertMs };
+	const normalisedFaceId = (faceId as string).trim();
+	const input = this.getInputData()[itemIndex]?.json ?? {};
+	failOn.call(this, itemIndex, checkTiming(timing, audio.durationMs, sceneBounds(options, input, normalisedFaceId)));
+	const wait = readWaitSettings.call(this, itemIndex);
+
+	return async () => {
+		const api = await createLipSyncApi(this, itemIndex);
+		const task = await api.createLipSync({
+			sessionId: (sessionId as string).trim(),
+			faceId: normalisedFaceId,
+			audioId: audio.audioId,
+			soundFile: audio.soundFile,
+			...timing,
+			soundVolume,
+			originalAudioVolume,
+			watermark: options.watermark ?? false,
+			externalTaskId: options.externalTaskId || undefined,
+			callbackUrl: options.callbackUrl || undefined,
+		});
+		return await waitAndFinish(this, api, task, wait, itemIndex);
+	};
+}
+
+export function maxInFlight(this: IExecuteFunctions): number {
+	return (this.getNodeParameter('options.maxInFlight', 0, 5) as number) || 5;
+}

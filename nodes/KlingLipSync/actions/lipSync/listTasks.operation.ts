@@ -1,0 +1,53 @@
+import type { IExecuteFunctions, INodeProperties } from 'n8n-workflow';
+import { updateDisplayOptions } from 'n8n-workflow';
+
+import { KLING_LIMITS } from '../../helpers/constants';
+import { taskToJson } from '../../helpers/output';
+import { createLipSyncApi } from '../../transport';
+import type { ItemRunner } from '../node.type';
+import { failOn } from './params';
+
+const properties: INodeProperties[] = [
+	{
+		displayName: 'Return All',
+		name: 'returnAll',
+		type: 'boolean',
+		default: false,
+		description: 'Whether to return all results or only up to a given limit',
+	},
+	{
+		displayName: 'Limit',
+		name: 'limit',
+		type: 'number',
+		typeOptions: { minValue: 1 },
+		default: 50,
+		description: 'Max number of results to return',
+		displayOptions: { show: { returnAll: [false] } },
+	},
+];
+
+export const description = updateDisplayOptions({ show: { operation: ['listTasks'] } }, properties);
+
+/** Pages through pageNum/pageSize (newest first) until enough tasks, or a short page, or page 1000. */
+export async function prepare(this: IExecuteFunctions, itemIndex: number): Promise<ItemRunner> {
+	const returnAll = this.getNodeParameter('returnAll', itemIndex) as boolean;
+	const limit = returnAll ? Number.POSITIVE_INFINITY : (this.getNodeParameter('limit', itemIndex) as number);
+	if (!returnAll && (typeof limit !== 'number' || !Number.isInteger(limit) || limit < 1)) {
+		failOn.call(this, itemIndex, `Limit must be a whole number of at least 1 (got ${String(limit)})`);
+	}
+	return async () => {
+		const api = await createLipSyncApi(this, itemIndex);
+		const pageSize = Math.min(KLING_LIMITS.listPageSizeMax, limit);
+		const tasks = [];
+		for (let pageNum = 1; pageNum <= KLING_LIMITS.listPageNumMax && tasks.length < limit; pageNum++) {
+			const page = await api.listTasks(pageNum, pageSize);
+			tasks.push(...page);
+			if (page.length < pageSize) break;
+		}
+		return tasks.slice(0, limit).map((task) => ({ json: taskToJson(task) }));
+	};
+}
+
+export function maxInFlight(): number {
+	return 2;
+}

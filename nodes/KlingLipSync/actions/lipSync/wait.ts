@@ -1,0 +1,119 @@
+import type { IExecuteFunctions, INodeExecutionData } from 'n8n-workflow';
+import { NodeOperationError } from 'n8n-workflow';
+
+import { taskToJson } from '../../helpers/output';
+import { downloadToBinary } from '../../transport';
+import { isCancelled, sleepUnlessCancelled } from '../../transport/sleep';
+import type { LipSyncApi, LipSyncTask } from '../../transport/types';
+import type { WaitSettings } from '../common.descriptions';
+
+/**
+ * An error about a task that exists at Kling: it always carries the task_id (in the message, so
+ * nobody loses a paid task, and in `context`, so Continue On Fail can output it).
+ */
+export function taskError(
+	ctx: IExecuteFunctions,
+	itemIndex: number,
+	task: Pick<LipSyncTask, 'taskId' | 'status' | 'externalTaskId'>,
+	message: string,
+	description: string,
+): NodeOperationError {
+	const error = new NodeOperationError(ctx.getNode(), `${message} (task_id ${task.taskId})`, { itemIndex, description });
+	error.context.task_id = task.taskId;
+	error.context.task_status = task.status;
+	if (task.externalTaskId) error.context.external_task_id = task.externalTaskId;
+	return error;
+}
+
+/** Polls until the task is final, the wait budget is spent, or the execution is cancelled. */
+export async function waitForTask(
+	ctx: IExecuteFunctions,
+	api: LipSyncApi,
+	first: LipSyncTask,
+	settings: WaitSettings,
+	itemIndex: number,
+): Promise<LipSyncTask> {
+	const signal = ctx.getExecutionCancelSignal();
+	const deadline = Date.now() + settings.maxWaitMs;
+	let task = first;
+	for (;;) {
+		if (task.status === 'succeed' || task.status === 'failed') return task;
+		const left = deadline - Date.now();
+		if (left <= 0) {
+			throw taskError(
+				ctx,
+				itemIndex,
+				task,
+				`Kling task still ${task.status} after ${(settings.maxWaitMs / 60_000).toFixed(2)} min`,
+				'The task keeps running at Kling. Fetch it later with Get Task (by this task_id), or raise Max Wait.',
+			);
+		}
+		if (!(await sleepUnlessCancelled(Math.min(settings.pollIntervalMs, left), signal)) || isCancelled(signal)) {
+			throw taskError(
+				ctx,
+				itemIndex,
+				task,
+				'Waiting was cancelled',
+				'The execution was stopped; the task keeps running at Kling. Fetch it later with Get Task.',
+			);
+		}
+		try {
+			task = await api.getTask(task.taskId);
+		} catch (error) {
+			const reason = (error as Error).message;
+			throw taskError(ctx, itemIndex, task, `Could not get the task's status: ${reason}`, (error as { description?: string }).description ?? reason);
+		}
+	}
+}
+
+/** A final task as the node's output item: failure is an error; success optionally brings the video. */
+export async function finishedTaskItem(
+	ctx: IExecuteFunctions,
+	task: LipSyncTask,
+	settings: WaitSettings,
+	itemIndex: number,
+): Promise<INodeExecutionData> {
+	if (task.status === 'failed') {
+		throw taskError(
+			ctx,
+			itemIndex,
+			task,
+			`Kling task failed: ${task.statusMessage ?? 'no reason given'}`,
+			'Kling could not lip-sync this video. The reason above comes from Kling; check the video, audio and face choice.',
+		);
+	}
+	const item: INodeExecutionData = { json: taskToJson(task) };
+	if (!settings.download) return item;
+	const video = task.videos[0];
+	const url = settings.watermarked ? video?.watermarkUrl : video?.url;
+	if (!url) {
+		throw taskError(
+			ctx,
+			itemIndex,
+			task,
+			settings.watermarked ? 'The task has no watermarked video' : 'The task has no video',
+			settings.watermarked
+				? 'Turn on Watermark in Lip Sync options to get a watermarked variant, or turn off Download Watermarked Video.'
+				: 'Kling reported success without a video URL.',
+		);
+	}
+	try {
+		const fileName = `kling-lipsync-${task.taskId}${settings.watermarked ? '-watermarked' : ''}.mp4`;
+		item.binary = { [settings.binaryPropertyName]: await downloadToBinary(ctx, url, fileName, 'video/mp4') };
+	} catch (error) {
+		throw taskError(ctx, itemIndex, task, 'The video could not be downloaded', (error as Error).message);
+	}
+	return item;
+}
+
+export async function waitAndFinish(
+	ctx: IExecuteFunctions,
+	api: LipSyncApi,
+	task: LipSyncTask,
+	settings: WaitSettings | undefined,
+	itemIndex: number,
+): Promise<INodeExecutionData[]> {
+	if (!settings) return [{ json: taskToJson(task) }];
+	const finished = await waitForTask(ctx, api, task, settings, itemIndex);
+	return [await finishedTaskItem(ctx, finished, settings, itemIndex)];
+}

@@ -1,0 +1,16 @@
+import type { IExecuteFunctions, INodeExecutionData } from 'n8n-workflow';
+
+export type KlingOperation = 'identifyFace' | 'lipSync' | 'getTask' | 'listTasks';
+
+/** One item's work, ready to run: everything checkable was checked when it was made. */
+export type ItemRunner = () => Promise<INodeExecutionData[]>;
+
+export interface OperationModule {
+	/**
+	 * Reads and checks one item's parameters without any billed call, and returns its work.
+	 * Throwing here stops the whole run before any item's work starts (unless Continue On Fail).
+	 */
+	prepare(this: IExecuteFunctions, itemIndex: number): Promise<ItemRunner>;
+	/** How many items' work may run at once (default 1 would mean item after item: we never do that). */
+	maxInFlight(this: IExecuteFunctions): number;
+}

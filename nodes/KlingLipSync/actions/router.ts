@@ -1,0 +1,69 @@
+import type { IDataObject, IExecuteFunctions, INodeExecutionData } from 'n8n-workflow';
+import { NodeOperationError } from 'n8n-workflow';
+
+import { runPool } from '../helpers/pool';
+import * as lipSync from './lipSync';
+import type { ItemRunner, KlingOperation, OperationModule } from './node.type';
+
+const OPERATIONS: Record<KlingOperation, OperationModule> = {
+	identifyFace: lipSync.identifyFace,
+	lipSync: lipSync.lipSync,
+	getTask: lipSync.getTask,
+	listTasks: lipSync.listTasks,
+};
+
+/** Fields an error may carry about a task that exists at Kling: Continue On Fail outputs them. */
+const TASK_FIELDS = ['task_id', 'task_status', 'external_task_id'] as const;
+
+function errorItem(error: unknown, itemIndex: number): INodeExecutionData {
+	const json: IDataObject = { error: error instanceof Error ? error.message : String(error) };
+	const context = (error as { context?: IDataObject }).context ?? {};
+	for (const field of TASK_FIELDS) if (context[field] !== undefined) json[field] = context[field];
+	const description = (error as { description?: unknown }).description;
+	if (typeof description === 'string' && description) json.description = description;
+	return { json, pairedItem: { item: itemIndex } };
+}
+
+function asNodeError(ctx: IExecuteFunctions, error: unknown, itemIndex: number): Error {
+	if (error instanceof NodeOperationError || (error as { name?: string }).name === 'NodeApiError') return error as Error;
+	return new NodeOperationError(ctx.getNode(), error as Error, { itemIndex });
+}
+
+/**
+ * Runs the chosen operation for every item. First every item is prepared (parameters read and
+ * checked, nothing billed), so bad input stops the run before any task exists; then all items
+ * run together, at most Max Tasks in Flight at once, and come out in input order, paired.
+ */
+export async function router(this: IExecuteFunctions): Promise<INodeExecutionData[][]> {
+	const items = this.getInputData();
+	const operation = this.getNodeParameter('operation', 0) as KlingOperation;
+	const module = OPERATIONS[operation];
+	if (!module) throw new NodeOperationError(this.getNode(), `The operation "${String(operation)}" is not supported`);
+	const continueOnFail = this.continueOnFail();
+
+	const runners: Array<ItemRunner | INodeExecutionData> = [];
+	for (let itemIndex = 0; itemIndex < items.length; itemIndex++) {
+		try {
+			runners.push(await module.prepare.call(this, itemIndex));
+		} catch (error) {
+			if (!continueOnFail) throw asNodeError(this, error, itemIndex);
+			runners.push(errorItem(error, itemIndex));
+		}
+	}
+
+	const results = await runPool(items.length, module.maxInFlight.call(this), async (itemIndex) => {
+		const runner = runners[itemIndex];
+		if (typeof runner !== 'function') return { items: [runner] };
+		try {
+			const output = await runner();
+			return { items: output.map((item) => ({ ...item, pairedItem: { item: itemIndex } })) };
+		} catch (error) {
+			if (continueOnFail) return { items: [errorItem(error, itemIndex)] };
+			return { error: asNodeError(this, error, itemIndex) };
+		}
+	});
+
+	const failure = results.find((result) => result.error);
+	if (failure?.error) throw failure.error;
+	return [results.flatMap((result) => result.items ?? [])];
+}

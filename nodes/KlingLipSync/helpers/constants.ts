@@ -1,0 +1,19 @@
+/** Limits from Kling's documentation (kling-api.md): one place, used by validation and hints. */
+export const KLING_LIMITS = {
+	minCropMs: 2000,
+	minOverlapMs: 2000,
+	minAudioMs: 2000,
+	maxAudioMs: 60000,
+	maxAudioBytes: 5 * 1024 * 1024,
+	minVolume: 0,
+	maxVolume: 2,
+	listPageSizeMax: 500,
+	listPageNumMax: 1000,
+} as const;
+
+export const KLING_BASE_URLS = {
+	global: 'https://api-singapore.klingai.com',
+	china: 'https://api-beijing.klingai.com',
+} as const;
+
+export const KLING_CREDENTIAL_TYPE = 'klingApi';

@@ -1,0 +1,38 @@
+import { describeKlingCode } from './errorCodes';
+
+/** What came back from one attempt, as far as retrying is concerned. */
+export interface AttemptOutcome {
+	method: 'GET' | 'POST';
+	httpStatus?: number;
+	/** Kling's business code, when the reply had the envelope. */
+	code?: number;
+	networkError?: boolean;
+}
+
+export const MAX_RETRIES = 4;
+const BASE_DELAY_MS = 500;
+const MAX_DELAY_MS = 8000;
+/** Kling asks for at least 1 s before resubmitting after 1303. */
+const MIN_DELAY_AFTER_1303_MS = 1000;
+
+/**
+ * Retry only where Kling says it is safe (kling-api.md): 1302, 1303, 5000-5002, bare HTTP
+ * 429/502/503/504, network errors on reads, and 1003/1004 once (the next request is re-signed).
+ * A POST that may have reached Kling (network error) is never repeated blindly: it could bill twice.
+ */
+export function shouldRetry(outcome: AttemptOutcome, attempt: number): boolean {
+	if (attempt >= MAX_RETRIES) return false;
+	if (outcome.networkError) return outcome.method === 'GET';
+	if (outcome.code !== undefined && outcome.code !== 0) {
+		if (outcome.code === 1003 || outcome.code === 1004) return attempt === 0;
+		return describeKlingCode(outcome.code).retriable;
+	}
+	return [429, 502, 503, 504].includes(outcome.httpStatus ?? 0);
+}
+
+/** Exponential backoff with full jitter; `random` is injectable so tests are exact. */
+export function retryDelayMs(attempt: number, outcome: AttemptOutcome, random: () => number = Math.random): number {
+	const ceiling = Math.min(MAX_DELAY_MS, BASE_DELAY_MS * 2 ** attempt);
+	const delay = ceiling / 2 + random() * (ceiling / 2);
+	return Math.round(outcome.code === 1303 ? Math.max(delay, MIN_DELAY_AFTER_1303_MS) : delay);
+}

@@ -1,0 +1,108 @@
+import { KLING_LIMITS } from './constants';
+
+/**
+ * Pure checks of the node's parameters against Kling's documented rules. Each returns the first
+ * broken rule as text that names the parameter (as the user sees it in the panel) and the rule,
+ * or undefined when all hold; callers turn it into a NodeOperationError before any billed call.
+ */
+
+export type RuleViolation = string | undefined;
+
+export function checkMilliseconds(label: string, value: unknown): RuleViolation {
+	if (typeof value !== 'number' || Number.isNaN(value)) return `${label} must be a number of milliseconds`;
+	if (!Number.isInteger(value)) return `${label} must be a whole number of milliseconds (got ${value})`;
+	if (value < 0) return `${label} must not be negative (got ${value})`;
+	return undefined;
+}
+
+export function checkVolume(label: string, value: unknown): RuleViolation {
+	if (typeof value !== 'number' || !Number.isFinite(value)) return `${label} must be a number from 0 to 2`;
+	if (value < KLING_LIMITS.minVolume || value > KLING_LIMITS.maxVolume) {
+		return `${label} must be from 0 to 2 (got ${value})`;
+	}
+	return undefined;
+}
+
+/** Kling ids are strings; a number is refused because 18-digit ids lose digits as JS numbers. */
+export function checkId(label: string, value: unknown): RuleViolation {
+	if (typeof value === 'number') {
+		return `${label} must be text, not a number: Kling ids have up to 19 digits and lose precision as numbers. Wrap it in quotes or use {{ String(...) }}`;
+	}
+	if (typeof value !== 'string' || value.trim() === '') return `${label} is required`;
+	if (value.length > 256) return `${label} is too long to be a Kling id (${value.length} characters)`;
+	return undefined;
+}
+
+export function checkHttpUrl(label: string, value: unknown): RuleViolation {
+	if (typeof value !== 'string' || value.trim() === '') return `${label} is required`;
+	let url: URL;
+	try {
+		url = new URL(value.trim());
+	} catch {
+		return `${label} must be a full http(s) URL (got "${value.slice(0, 80)}")`;
+	}
+	if (url.protocol !== 'http:' && url.protocol !== 'https:') {
+		return `${label} must be an http(s) URL (got ${url.protocol})`;
+	}
+	return undefined;
+}
+
+export function checkAudioLength(label: string, durationMs: number): RuleViolation {
+	if (durationMs < KLING_LIMITS.minAudioMs || durationMs > KLING_LIMITS.maxAudioMs) {
+		return `${label} must be 2-60 seconds long (it is ${(durationMs / 1000).toFixed(2)} s)`;
+	}
+	return undefined;
+}
+
+export function checkAudioSize(label: string, bytes: number): RuleViolation {
+	if (bytes > KLING_LIMITS.maxAudioBytes) {
+		return `${label} must be at most 5 MB (it is ${(bytes / 1024 / 1024).toFixed(2)} MB)`;
+	}
+	return undefined;
+}
+
+export interface LipSyncTiming {
+	cropStartMs: number;
+	cropEndMs: number;
+	insertMs: number;
+}
+
+/** Where the face can be lip-synced, and the video's length when known (from Identify Face). */
+export interface SceneBounds {
+	faceStartMs?: number;
+	faceEndMs?: number;
+	videoDurationMs?: number;
+}
+
+export const overlapMs = (aStart: number, aEnd: number, bStart: number, bEnd: number): number =>
+	Math.max(0, Math.min(aEnd, bEnd) - Math.max(aStart, bStart));
+
+/** The crop, insert and overlap rules of face_choose (kling-api.md). */
+export function checkTiming(timing: LipSyncTiming, audioMs: number | undefined, scene: SceneBounds): RuleViolation {
+	for (const [label, value] of [
+		['Crop Start (ms)', timing.cropStartMs],
+		['Crop End (ms)', timing.cropEndMs],
+		['Insert At (ms)', timing.insertMs],
+	] as const) {
+		const violation = checkMilliseconds(label, value);
+		if (violation) return violation;
+	}
+	const cropMs = timing.cropEndMs - timing.cropStartMs;
+	if (cropMs < KLING_LIMITS.minCropMs) {
+		return `Crop End (ms) minus Crop Start (ms) must be at least 2000 ms: Kling lip-syncs at least 2 s of audio (got ${cropMs} ms)`;
+	}
+	if (audioMs !== undefined && timing.cropEndMs > audioMs) {
+		return `Crop End (ms) must not be later than the end of the audio (${audioMs} ms; got ${timing.cropEndMs})`;
+	}
+	const insertEnd = timing.insertMs + cropMs;
+	if (scene.videoDurationMs !== undefined && insertEnd > scene.videoDurationMs) {
+		return `Insert At (ms): the audio would play ${timing.insertMs}-${insertEnd} ms, past the end of the video (${scene.videoDurationMs} ms)`;
+	}
+	if (scene.faceStartMs !== undefined && scene.faceEndMs !== undefined) {
+		const overlap = overlapMs(timing.insertMs, insertEnd, scene.faceStartMs, scene.faceEndMs);
+		if (overlap < KLING_LIMITS.minOverlapMs) {
+			return `Insert At (ms): the audio (${timing.insertMs}-${insertEnd} ms) must overlap the face's window (${scene.faceStartMs}-${scene.faceEndMs} ms) by at least 2000 ms (overlap ${overlap} ms)`;
+		}
+	}
+	return undefined;
+}

@@ -1,0 +1,123 @@
+import type { IDataObject } from 'n8n-workflow';
+
+import type {
+	CreateLipSyncInput,
+	DetectedFace,
+	IdentifyFaceResult,
+	LipSyncApi,
+	LipSyncTask,
+	ResultVideo,
+	TaskStatus,
+} from './types';
+
+/** Sends one API call and returns the envelope's `data` (or throws the API's error). */
+export type SendRequest = (request: {
+	method: 'GET' | 'POST';
+	path: string;
+	body?: IDataObject;
+	qs?: IDataObject;
+}) => Promise<unknown>;
+
+const asObject = (value: unknown): IDataObject =>
+	value && typeof value === 'object' && !Array.isArray(value) ? (value as IDataObject) : {};
+
+/** Ids stay strings: an 18-digit number that slipped through JSON is already rounded, so say so. */
+const asId = (value: unknown): string => (value === undefined || value === null ? '' : String(value));
+
+const asNumber = (value: unknown): number | undefined => {
+	const number = typeof value === 'string' ? Number(value) : value;
+	return typeof number === 'number' && Number.isFinite(number) ? number : undefined;
+};
+
+const STATUSES: readonly TaskStatus[] = ['submitted', 'processing', 'succeed', 'failed'];
+
+/** Kling's task object (GET, list, callbacks) -> the neutral task model. Never throws. */
+export function parseOfficialTask(data: unknown): LipSyncTask {
+	const raw = asObject(data);
+	const info = asObject(raw.task_info);
+	const result = asObject(raw.task_result);
+	const videos: ResultVideo[] = (Array.isArray(result.videos) ? result.videos : []).map((entry) => {
+		const video = asObject(entry);
+		return {
+			id: asId(video.id),
+			url: typeof video.url === 'string' ? video.url : '',
+			watermarkUrl: typeof video.watermark_url === 'string' && video.watermark_url ? video.watermark_url : undefined,
+			durationSeconds: asNumber(video.duration),
+		};
+	});
+	const status = STATUSES.find((s) => s === raw.task_status) ?? 'processing';
+	const externalTaskId = asId(info.external_task_id ?? raw.external_task_id);
+	return {
+		taskId: asId(raw.task_id),
+		externalTaskId: externalTaskId || undefined,
+		status,
+		statusMessage: typeof raw.task_status_msg === 'string' && raw.task_status_msg ? raw.task_status_msg : undefined,
+		videos,
+		units: raw.final_unit_deduction === undefined ? undefined : String(raw.final_unit_deduction),
+		createdAt: asNumber(raw.created_at),
+		updatedAt: asNumber(raw.updated_at),
+		parentVideo: info.parent_video ? asObject(info.parent_video) : undefined,
+		raw,
+	};
+}
+
+export function parseOfficialIdentify(data: unknown): IdentifyFaceResult {
+	const raw = asObject(data);
+	const faces: DetectedFace[] = (Array.isArray(raw.face_data) ? raw.face_data : []).map((entry) => {
+		const face = asObject(entry);
+		return {
+			faceId: asId(face.face_id),
+			imageUrl: typeof face.face_image === 'string' ? face.face_image : undefined,
+			startMs: asNumber(face.start_time) ?? 0,
+			endMs: asNumber(face.end_time) ?? 0,
+		};
+	});
+	return {
+		sessionId: asId(raw.session_id),
+		faces,
+		units: raw.final_unit_deduction === undefined ? undefined : String(raw.final_unit_deduction),
+	};
+}
+
+export function officialCreateBody(input: CreateLipSyncInput): IDataObject {
+	const face: IDataObject = {
+		face_id: input.faceId,
+		sound_start_time: input.cropStartMs,
+		sound_end_time: input.cropEndMs,
+		sound_insert_time: input.insertMs,
+		sound_volume: input.soundVolume,
+		original_audio_volume: input.originalAudioVolume,
+	};
+	// Exactly one audio source: the other key is omitted, as Kling requires.
+	if (input.audioId) face.audio_id = input.audioId;
+	else face.sound_file = input.soundFile;
+	const body: IDataObject = {
+		session_id: input.sessionId,
+		face_choose: [face],
+		watermark_info: { enabled: input.watermark },
+	};
+	if (input.externalTaskId) body.external_task_id = input.externalTaskId;
+	if (input.callbackUrl) body.callback_url = input.callbackUrl;
+	return body;
+}
+
+/** Kling's own API (and pass-through resellers, which serve it under a path prefix). */
+export function officialDialect(send: SendRequest): LipSyncApi {
+	const base = '/v1/videos/advanced-lip-sync';
+	return {
+		async identifyFace(input) {
+			const body = input.videoId ? { video_id: input.videoId } : { video_url: input.videoUrl };
+			return parseOfficialIdentify(await send({ method: 'POST', path: '/v1/videos/identify-face', body }));
+		},
+		async createLipSync(input) {
+			return parseOfficialTask(await send({ method: 'POST', path: base, body: officialCreateBody(input) }));
+		},
+		async getTask(id) {
+			return parseOfficialTask(await send({ method: 'GET', path: `${base}/${encodeURIComponent(id)}` }));
+		},
+		async listTasks(pageNum, pageSize) {
+			const data = await send({ method: 'GET', path: base, qs: { pageNum, pageSize } });
+			return (Array.isArray(data) ? data : []).map(parseOfficialTask);
+		},
+	};
+}
