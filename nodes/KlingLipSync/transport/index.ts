@@ -98,10 +98,9 @@ export async function createLipSyncApi(ctx: IExecuteFunctions, itemIndex: number
 				outcome = { method, httpStatus: response.statusCode, code: envelope.code };
 				failure = klingApiError(ctx, itemIndex, response.statusCode, envelope);
 			} catch (error) {
-				// n8n's own errors (e.g. the credential could not be read) are not network trouble.
-				if (error instanceof NodeOperationError || error instanceof NodeApiError) {
-					throw new NodeOperationError(ctx.getNode(), error, { itemIndex });
-				}
+				// n8n's own operation errors (e.g. no credential selected) are not network trouble;
+				// n8n reports a failed connection as a NodeApiError without an HTTP status.
+				if (error instanceof NodeOperationError) throw new NodeOperationError(ctx.getNode(), error, { itemIndex });
 				outcome = { method, networkError: true };
 				failure = new NodeApiError(
 					ctx.getNode(),

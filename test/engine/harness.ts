@@ -1,0 +1,259 @@
+/**
+ * Runs workflows through n8n's real engine (n8n-core's WorkflowExecute) in-process: real
+ * expressions, parameter resolution, pairedItem, continueOnFail, credentials' `authenticate`,
+ * binary data (memory or filesystem store) and the cancel signal. Our small equivalent of n8n's
+ * unpublished NodeTestHarness (packages/core/nodes-testing).
+ */
+import { Container } from '@n8n/di';
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { BinaryDataService, ErrorReporter, ExecutionLifecycleHooks, WorkflowExecute } from 'n8n-core';
+import type { BinaryDataConfig } from 'n8n-core';
+import type {
+	ICredentialDataDecryptedObject,
+	ICredentials,
+	ICredentialType,
+	IDataObject,
+	IExecuteFunctions,
+	IHttpRequestOptions,
+	INode,
+	INodeExecutionData,
+	INodeType,
+	INodeTypes,
+	IRun,
+	IWorkflowExecuteAdditionalData,
+	IVersionedNodeType,
+} from 'n8n-workflow';
+import { createDeferredPromise, createRunExecutionData, ICredentialsHelper, NodeHelpers, Workflow } from 'n8n-workflow';
+
+import { KlingApi } from '../../credentials/KlingApi.credentials';
+import { KlingLipSync } from '../../nodes/KlingLipSync/KlingLipSync.node';
+
+export const NODE_TYPE = 'n8n-nodes-kling-lipsync.klingLipSync';
+export const ITEMS_NODE_TYPE = 'test.items';
+
+/** The test's start node: emits the items (and binary files) given in its parameters. */
+class ItemsNode implements INodeType {
+	description = {
+		displayName: 'Test Items',
+		name: ITEMS_NODE_TYPE,
+		group: ['input'],
+		version: 1,
+		description: 'Emits test items',
+		defaults: { name: 'Items' },
+		inputs: ['main'],
+		outputs: ['main'],
+		properties: [
+			{ displayName: 'Items', name: 'items', type: 'json', default: '[]' },
+			{ displayName: 'Binary', name: 'binary', type: 'json', default: '[]' },
+		],
+	} as unknown as INodeType['description'];
+
+	async execute(this: IExecuteFunctions): Promise<INodeExecutionData[][]> {
+		const items = JSON.parse(this.getNodeParameter('items', 0) as string) as IDataObject[];
+		const binaries = JSON.parse(this.getNodeParameter('binary', 0) as string) as Array<{
+			item: number;
+			property: string;
+			fileName: string;
+			base64: string;
+			mimeType: string;
+		}>;
+		const output: INodeExecutionData[] = items.map((json) => ({ json }));
+		for (const file of binaries) {
+			const data = await this.helpers.prepareBinaryData(Buffer.from(file.base64, 'base64'), file.fileName, file.mimeType);
+			output[file.item].binary = { ...output[file.item].binary, [file.property]: data };
+		}
+		return [output];
+	}
+}
+
+const nodeTypeMap: Record<string, INodeType | IVersionedNodeType> = {
+	[NODE_TYPE]: new KlingLipSync(),
+	[ITEMS_NODE_TYPE]: new ItemsNode(),
+};
+
+const nodeTypes: INodeTypes = {
+	getByName: (name) => nodeTypeMap[name],
+	getByNameAndVersion: (name, version) => NodeHelpers.getVersionedNodeType(nodeTypeMap[name], version),
+	getKnownTypes: () => ({}),
+};
+
+const credentialTypes: Record<string, ICredentialType> = { klingApi: new KlingApi() };
+
+/** Hands the node the test's credential data and signs requests with the credential's own code. */
+class TestCredentialsHelper extends ICredentialsHelper {
+	constructor(private readonly data: Record<string, ICredentialDataDecryptedObject>) {
+		super();
+	}
+
+	getParentTypes(): string[] {
+		return [];
+	}
+
+	async authenticate(credentials: ICredentialDataDecryptedObject, typeName: string, requestOptions: IHttpRequestOptions): Promise<IHttpRequestOptions> {
+		const authenticate = credentialTypes[typeName]?.authenticate;
+		return typeof authenticate === 'function' ? await authenticate(credentials, requestOptions) : requestOptions;
+	}
+
+	async preAuthentication(): Promise<undefined> {
+		return undefined;
+	}
+
+	async getCredentials(): Promise<ICredentials> {
+		throw new Error('not used by the engine for decrypted credentials');
+	}
+
+	async getDecrypted(_additionalData: unknown, _nodeCredentials: unknown, type: string): Promise<ICredentialDataDecryptedObject> {
+		return this.data[type] ?? {};
+	}
+
+	async updateCredentials(): Promise<void> {}
+
+	async updateCredentialsOauthTokenData(): Promise<void> {}
+
+	getCredentialsProperties(type: string) {
+		return credentialTypes[type]?.properties ?? [];
+	}
+}
+
+let filesystemStore: string | undefined;
+
+/** Switches n8n's binary data to the filesystem store (as `N8N_DEFAULT_BINARY_DATA_MODE=filesystem`). */
+export async function useFilesystemBinaryData(): Promise<string> {
+	if (filesystemStore) return filesystemStore;
+	filesystemStore = mkdtempSync(path.join(tmpdir(), 'kling-binary-'));
+	const config = {
+		mode: 'filesystem',
+		availableModes: ['filesystem'],
+		localStoragePath: filesystemStore,
+		signingSecret: 'test-signing-secret',
+		dbMaxFileSize: 512,
+	} as unknown as BinaryDataConfig;
+	const service = new BinaryDataService(config, Container.get(ErrorReporter), {
+		debug() {},
+		info() {},
+		warn() {},
+		error() {},
+		scoped() {
+			return this;
+		},
+	} as never);
+	await service.init();
+	Container.set(BinaryDataService, service);
+	return filesystemStore;
+}
+
+export interface BinaryInput {
+	item: number;
+	property: string;
+	fileName: string;
+	bytes: Buffer;
+	mimeType: string;
+}
+
+export interface RunOptions {
+	parameters: IDataObject;
+	items?: IDataObject[];
+	binary?: BinaryInput[];
+	credentials?: ICredentialDataDecryptedObject;
+	continueOnFail?: boolean;
+	/** Stops the execution (as the UI's stop button does) after this many ms. */
+	cancelAfterMs?: number;
+}
+
+export interface RunResult {
+	run: IRun;
+	/** The Kling node's output items (empty when it failed). */
+	output: INodeExecutionData[];
+	/** The error the Kling node ended with, if it did. */
+	error?: { message: string; description?: string | null; context?: IDataObject; name?: string };
+	status: IRun['status'];
+}
+
+export function emulatorCredentials(baseUrl: string, mode: 'accessKey' | 'apiKey' = 'accessKey'): ICredentialDataDecryptedObject {
+	return mode === 'apiKey'
+		? { authType: 'apiKey', apiKey: 'test-api-key', region: 'custom', baseUrl }
+		: { authType: 'accessKey', accessKey: 'test-access-key', secretKey: 'test-secret-key', region: 'custom', baseUrl };
+}
+
+/** Builds Items -> Kling Lip Sync and runs it in n8n's engine. */
+export async function runKlingNode(options: RunOptions): Promise<RunResult> {
+	const itemsNode: INode = {
+		id: 'items',
+		name: 'Items',
+		type: ITEMS_NODE_TYPE,
+		typeVersion: 1,
+		position: [0, 0],
+		parameters: {
+			items: JSON.stringify(options.items ?? [{}]),
+			binary: JSON.stringify(
+				(options.binary ?? []).map((b) => ({ ...b, bytes: undefined, base64: b.bytes.toString('base64') })),
+			),
+		},
+	};
+	const klingNode: INode = {
+		id: 'kling',
+		name: 'Kling',
+		type: NODE_TYPE,
+		typeVersion: 1,
+		position: [200, 0],
+		parameters: options.parameters as INode['parameters'],
+		credentials: { klingApi: { id: '1', name: 'Kling account' } },
+		...(options.continueOnFail ? { onError: 'continueRegularOutput' as const } : {}),
+	};
+	const workflow = new Workflow({
+		id: 'test-workflow',
+		name: 'Kling test',
+		nodes: [itemsNode, klingNode],
+		connections: { Items: { main: [[{ node: 'Kling', type: 'main', index: 0 }]] } },
+		active: false,
+		nodeTypes,
+		settings: { executionOrder: 'v1' },
+	});
+
+	const hooks = new ExecutionLifecycleHooks('manual', 'test-execution', workflow as never);
+	const done = createDeferredPromise<IRun>();
+	hooks.addHandler('workflowExecuteAfter', (run) => done.resolve(run));
+	const additionalData = {
+		credentialsHelper: new TestCredentialsHelper({ klingApi: options.credentials ?? {} }),
+		hooks,
+		currentNodeExecutionIndex: 0,
+		restApiUrl: 'http://127.0.0.1/rest',
+		instanceBaseUrl: 'http://127.0.0.1/',
+		formWaitingBaseUrl: 'http://127.0.0.1/form-waiting',
+		webhookBaseUrl: 'http://127.0.0.1/webhook',
+		webhookWaitingBaseUrl: 'http://127.0.0.1/webhook-waiting',
+		webhookTestBaseUrl: 'http://127.0.0.1/webhook-test',
+		variables: {},
+		executeWorkflow: async () => {
+			throw new Error('not supported in tests');
+		},
+		getRunExecutionData: async () => undefined,
+		logAiEvent: () => {},
+		startRunnerTask: async () => {
+			throw new Error('not supported in tests');
+		},
+	} as unknown as IWorkflowExecuteAdditionalData;
+
+	const runExecutionData = createRunExecutionData({
+		executionData: {
+			nodeExecutionStack: [{ node: itemsNode, data: { main: [[{ json: {} }]] }, source: null }],
+		},
+	});
+	const execution = new WorkflowExecute(additionalData, 'manual', runExecutionData).processRunExecutionData(workflow);
+	let timer: NodeJS.Timeout | undefined;
+	if (options.cancelAfterMs !== undefined) timer = setTimeout(() => execution.cancel(), options.cancelAfterMs);
+	const run = await execution;
+	if (timer) clearTimeout(timer);
+	const finished = await Promise.race([done.promise, Promise.resolve(run)]);
+
+	const taskData = finished.data.resultData.runData.Kling?.[0];
+	const error = (taskData?.error ?? finished.data.resultData.error) as RunResult['error'];
+	return {
+		run: finished,
+		output: taskData?.data?.main?.[0] ?? [],
+		error: taskData?.error ? error : finished.data.resultData.error ? error : undefined,
+		status: finished.status,
+	};
+}

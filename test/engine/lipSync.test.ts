@@ -1,0 +1,312 @@
+import { readFileSync } from 'node:fs';
+
+import { callApi } from '../emulator/client';
+import { startEmulator, type Emulator } from '../emulator/server';
+import { emulatorCredentials, runKlingNode, useFilesystemBinaryData, type RunOptions } from './harness';
+import { FAST_WAIT, VIDEO, fixture, identify, lipSyncParameters } from './helpers';
+
+describe('Kling Lip Sync in n8n\'s engine', () => {
+	let emu: Emulator;
+	const run = async (options: Omit<RunOptions, 'credentials'> & { credentials?: RunOptions['credentials'] }) =>
+		runKlingNode({ credentials: emulatorCredentials(emu.baseUrl), ...options });
+
+	beforeAll(async () => {
+		emu = await startEmulator({ taskTimeMs: 600, submittedMs: 100 });
+	});
+	afterAll(async () => emu.stop());
+	beforeEach(async () => {
+		emu.configure({ taskTimeMs: 600, concurrencyLimit: Number.POSITIVE_INFINITY, resultBytes: undefined });
+		emu.clearFaults();
+		// Tasks left running by an earlier test would count against concurrency figures.
+		for (const deadline = Date.now() + 5000; emu.runningTasks() > 0 && Date.now() < deadline; ) {
+			await new Promise((resolve) => setTimeout(resolve, 50));
+		}
+		emu.resetStats();
+	});
+
+	describe('Identify Face', () => {
+		it('outputs one item per face, ready for Lip Sync', async () => {
+			const { output, error } = await run({ parameters: { operation: 'identifyFace', videoUrl: VIDEO } });
+			expect(error).toBeUndefined();
+			expect(output.map((item) => item.json)).toEqual([
+				expect.objectContaining({ face_id: '0', start_time: 0, end_time: 5200, face_count: 2, face_index: 0 }),
+				expect.objectContaining({ face_id: '1', start_time: 3000, end_time: 8000, face_index: 1 }),
+			]);
+			expect(output[0].json.session_id).toMatch(/^\d{18}$/);
+			expect(output.map((item) => item.pairedItem)).toEqual([{ item: 0 }, { item: 0 }]);
+			expect(emu.stats.billed.identify).toBe(1);
+		});
+
+		it('outputs one item per video with a Kling video id, using API key auth', async () => {
+			const { output } = await run({
+				parameters: { operation: 'identifyFace', videoSource: 'videoId', videoId: 'kling-video-8s', output: 'perVideo' },
+				credentials: emulatorCredentials(emu.baseUrl, 'apiKey'),
+			});
+			expect(output).toHaveLength(1);
+			expect(output[0].json.faces).toEqual([expect.objectContaining({ face_id: '0', start_time: 0, end_time: 8000 })]);
+		});
+
+		it('fails clearly when no face is found, or outputs an empty list when told to', async () => {
+			const failed = await run({ parameters: { operation: 'identifyFace', videoUrl: 'https://x/a.mp4?faces=' } });
+			expect(failed.error?.message).toBe('Kling found no face to lip-sync in the video');
+			const kept = await run({ parameters: { operation: 'identifyFace', videoUrl: 'https://x/a.mp4?faces=', failWhenNoFace: false } });
+			expect(kept.output[0].json).toEqual(expect.objectContaining({ face_count: 0, faces: [] }));
+		});
+
+		it('passes Kling\'s own rejection through with the remedy and request_id', async () => {
+			const { error } = await run({ parameters: { operation: 'identifyFace', videoUrl: 'https://x/a.mp4?durationMs=90000' } });
+			expect(error?.message).toBe('Kling error 1201: Invalid parameter');
+			expect(error?.description).toMatch(/Kling says: video_url: video duration must be 2-60 s.*request_id: [0-9a-f-]{36}/);
+		});
+	});
+
+	describe('Lip Sync', () => {
+		it('identifies, lip-syncs, waits and returns the video as binary, through default expressions', async () => {
+			const session = await identify(emu);
+			const started = Date.now();
+			const { output, error } = await run({
+				items: [{ session_id: session.session_id, face_id: '0', start_time: 0, end_time: 5200 }],
+				parameters: lipSyncParameters(emu, { options: { watermark: true, externalTaskId: 'ext-engine-1' } }),
+			});
+			expect(error).toBeUndefined();
+			expect(Date.now() - started).toBeLessThan(3000);
+			const [item] = output;
+			expect(item.json).toEqual(
+				expect.objectContaining({
+					task_status: 'succeed',
+					external_task_id: 'ext-engine-1',
+					video_duration: 8,
+					final_unit_deduction: '1',
+				}),
+			);
+			expect(item.json.video_url).toMatch(/\/media\/results\/\d+\.mp4$/);
+			expect(item.json.watermark_url).toMatch(/-watermark\.mp4$/);
+			expect(item.binary?.data).toEqual(
+				expect.objectContaining({ mimeType: 'video/mp4', fileName: `kling-lipsync-${item.json.task_id as string}.mp4`, fileExtension: 'mp4' }),
+			);
+			const bytes = Buffer.from(item.binary!.data.data, 'base64');
+			expect(bytes.equals(fixture('tiny.mp4'))).toBe(true);
+			expect(item.pairedItem).toEqual({ item: 0 });
+			expect(emu.stats.billed.create).toBe(1);
+		});
+
+		it.each([
+			['an n8n binary file', { audioSource: 'binary', audioBinaryPropertyName: 'voice' }, 'tone-3s.mp3'],
+			['base64 with a data: prefix', { audioSource: 'base64' }, 'tone-3s.m4a'],
+		])('takes audio from %s', async (_name, parameters, file) => {
+			const session = await identify(emu);
+			const bytes = fixture(file);
+			const extra =
+				parameters.audioSource === 'base64'
+					? { audioBase64: `data:audio/mp4;base64,${bytes.toString('base64')}` }
+					: {};
+			const { output, error } = await run({
+				items: [{ ...session, face_id: '0' }],
+				binary: parameters.audioSource === 'binary' ? [{ item: 0, property: 'voice', fileName: file, bytes, mimeType: 'audio/mpeg' }] : [],
+				parameters: lipSyncParameters(emu, { ...parameters, ...extra, downloadVideo: false }),
+			});
+			expect(error).toBeUndefined();
+			expect(output[0].json.task_status).toBe('succeed');
+			expect(output[0].binary).toBeUndefined();
+		});
+
+		it('takes a Kling audio_id from text-to-speech, with an explicit crop end', async () => {
+			const session = await identify(emu);
+			const tts = await callApi(emu.baseUrl, 'POST', '/v1/audio/tts', { body: { text: 'x'.repeat(50), voice_id: 'v1', voice_language: 'en' } });
+			const audio = tts.body.data.task_result.audios[0] as { id: string };
+			const { output, error } = await run({
+				items: [{ ...session, face_id: '0', audio_id: audio.id }],
+				parameters: lipSyncParameters(emu, { audioSource: 'audioId', audioId: '={{ $json.audio_id }}', cropEndMs: 3000, waitForCompletion: false }),
+			});
+			expect(error).toBeUndefined();
+			expect(output[0].json).toEqual(expect.objectContaining({ task_status: 'submitted', video_url: null }));
+		});
+
+		it('returns the task at once without waiting', async () => {
+			const session = await identify(emu);
+			const { output } = await run({ items: [{ ...session, face_id: '1' }], parameters: lipSyncParameters(emu, { waitForCompletion: false, insertMs: 3000 }) });
+			expect(output[0].json.task_status).toBe('submitted');
+			expect(output[0].json.task_id).toMatch(/^\d{18}$/);
+		});
+
+		it('creates all tasks before any finishes and keeps input order (many items at once)', async () => {
+			emu.configure({ taskTimeMs: 1500 });
+			const sessions = await Promise.all(Array.from({ length: 6 }, () => identify(emu)));
+			const started = Date.now();
+			const { output, error } = await run({
+				items: sessions.map((s, i) => ({ ...s, face_id: '0', n: i })),
+				parameters: lipSyncParameters(emu, { downloadVideo: false, options: { externalTaskId: '={{ "many-" + $json.n }}', maxInFlight: 10 } }),
+			});
+			const elapsed = Date.now() - started;
+			expect(error).toBeUndefined();
+			expect(output.map((item) => item.json.external_task_id)).toEqual(sessions.map((_s, i) => `many-${i}`));
+			expect(output.map((item) => item.pairedItem)).toEqual(sessions.map((_s, i) => ({ item: i })));
+			expect(emu.stats.highestConcurrency).toBe(6);
+			expect(elapsed).toBeLessThan(1500 * 2.5); // one after another would take 6 x 1.5 s
+		});
+
+		it('keeps at most Max Tasks in Flight running', async () => {
+			const sessions = await Promise.all(Array.from({ length: 5 }, () => identify(emu)));
+			const { output } = await run({
+				items: sessions.map((s) => ({ ...s, face_id: '0' })),
+				parameters: lipSyncParameters(emu, { downloadVideo: false, options: { maxInFlight: 2 } }),
+			});
+			expect(output).toHaveLength(5);
+			expect(emu.stats.highestConcurrency).toBe(2);
+		});
+
+		it('reports a failed task with its task_id, and as an item with Continue On Fail', async () => {
+			const session = await identify(emu, 'https://x/a.mp4?fail=face%20turned%20away');
+			const parameters = lipSyncParameters(emu);
+			const failed = await run({ items: [{ ...session, face_id: '0' }], parameters });
+			expect(failed.error?.message).toMatch(/^Kling task failed: face turned away \(task_id \d{18}\)$/);
+			const kept = await run({ items: [{ ...session, face_id: '0' }, { ...session, face_id: '0' }], parameters, continueOnFail: true });
+			expect(kept.output).toHaveLength(2);
+			expect(kept.output[1].json).toEqual(
+				expect.objectContaining({ task_status: 'failed', task_id: expect.stringMatching(/^\d{18}$/), error: expect.stringContaining('face turned away') }),
+			);
+			expect(kept.output[1].pairedItem).toEqual({ item: 1 });
+		});
+
+		it('times out with the task_id when the task takes longer than Max Wait', async () => {
+			emu.configure({ taskTimeMs: 60_000 });
+			const session = await identify(emu);
+			const { error, output } = await run({
+				items: [{ ...session, face_id: '0' }],
+				parameters: lipSyncParameters(emu, { waitOptions: { pollIntervalSeconds: 0.5, maxWaitMinutes: 0.05 } }),
+				continueOnFail: true,
+			});
+			expect(error).toBeUndefined();
+			expect(output[0].json).toEqual(
+				expect.objectContaining({ task_id: expect.stringMatching(/^\d{18}$/), task_status: 'processing', error: expect.stringMatching(/still processing after 0\.05 min/) }),
+			);
+		});
+
+		it('stops waiting within a second of the execution being cancelled', async () => {
+			emu.configure({ taskTimeMs: 60_000 });
+			const session = await identify(emu);
+			const started = Date.now();
+			const result = await run({
+				items: [{ ...session, face_id: '0' }],
+				parameters: lipSyncParameters(emu, { waitOptions: { pollIntervalSeconds: 5, maxWaitMinutes: 5 } }),
+				cancelAfterMs: 700,
+			});
+			expect(result.status).toBe('canceled');
+			expect(Date.now() - started).toBeLessThan(700 + 1000);
+			expect(emu.stats.billed.create).toBe(1);
+		});
+
+		it('streams a large video into the filesystem binary store', async () => {
+			const store = await useFilesystemBinaryData();
+			emu.configure({ resultBytes: 20 * 1024 * 1024 });
+			const session = await identify(emu);
+			const { output, error } = await run({ items: [{ ...session, face_id: '0' }], parameters: lipSyncParameters(emu) });
+			expect(error).toBeUndefined();
+			const binary = output[0].binary!.data;
+			expect(binary.id).toMatch(/^filesystem/);
+			expect(binary.data).toBe('filesystem-v2');
+			expect(binary.bytes).toBe(20 * 1024 * 1024);
+			expect(store).toBeTruthy();
+		});
+	});
+
+	describe('Get Task and List Tasks', () => {
+		it('gets a task by task_id and by external_task_id, waiting and downloading the watermarked video', async () => {
+			const session = await identify(emu);
+			const created = await run({
+				items: [{ ...session, face_id: '0' }],
+				parameters: lipSyncParameters(emu, { waitForCompletion: false, options: { watermark: true, externalTaskId: 'get-me' } }),
+			});
+			const taskId = created.output[0].json.task_id as string;
+			const byId = await run({ items: [{ task_id: taskId }], parameters: { operation: 'getTask' } });
+			expect(byId.output[0].json).toEqual(expect.objectContaining({ task_id: taskId, external_task_id: 'get-me' }));
+			const waited = await run({
+				items: [{ external_task_id: 'get-me' }],
+				parameters: { operation: 'getTask', taskIdType: 'externalTaskId', waitForCompletion: true, waitOptions: { ...FAST_WAIT, watermarked: true } },
+			});
+			expect(waited.output[0].json.task_status).toBe('succeed');
+			expect(waited.output[0].binary?.data.fileName).toBe(`kling-lipsync-${taskId}-watermarked.mp4`);
+		});
+
+		it('answers an unknown task with 1203 and a remedy', async () => {
+			const { error } = await run({ parameters: { operation: 'getTask', taskId: '123456789012345678' } });
+			expect(error?.message).toBe('Kling error 1203: Resource does not exist');
+			expect(error?.description).toMatch(/deleted after 30 days/);
+		});
+
+		it('lists tasks with a limit, and all of them', async () => {
+			const session = await identify(emu);
+			for (let i = 0; i < 3; i++) {
+				await callApi(emu.baseUrl, 'POST', '/v1/videos/advanced-lip-sync', {
+					body: { session_id: session.session_id, face_choose: [{ face_id: '0', sound_file: fixture('tone-3s.wav').toString('base64'), sound_start_time: 0, sound_end_time: 3000, sound_insert_time: 0 }] },
+				});
+			}
+			const limited = await run({ parameters: { operation: 'listTasks', limit: 2 } });
+			expect(limited.output).toHaveLength(2);
+			const all = await run({ parameters: { operation: 'listTasks', returnAll: true } });
+			expect(all.output.length).toBeGreaterThanOrEqual(3);
+			expect(all.output.every((item) => typeof item.json.task_id === 'string')).toBe(true);
+		});
+	});
+
+	describe('Kling error codes', () => {
+		const createWith = async (fault: Parameters<Emulator['injectFault']>[0]) => {
+			const session = await identify(emu);
+			emu.injectFault(fault);
+			return run({ items: [{ ...session, face_id: '0' }], parameters: lipSyncParameters(emu, { waitForCompletion: false }) });
+		};
+
+		it.each([
+			[1102, 'Kling error 1102: Resource pack exhausted or expired', /Top up or renew the resource pack/],
+			[1101, 'Kling error 1101: Account in arrears', /Settle the outstanding balance/],
+			[1103, 'Kling error 1103: No permission for this API', /Enable lip-sync/],
+			[1301, 'Kling error 1301: Content safety policy triggered', /safety policy/],
+			[1304, 'Kling error 1304: IP whitelist policy', /whitelist/],
+		])('does not retry %d and explains it', async (code, message, remedy) => {
+			const { error } = await createWith({ route: 'create', kind: 'error', code });
+			expect(error?.message).toBe(message);
+			expect(error?.description).toMatch(remedy);
+			expect(error?.description).toMatch(/request_id: /);
+			expect(emu.stats.requests.create).toBe(1);
+		});
+
+		it.each([
+			[{ route: 'create', kind: 'error', code: 1302 }],
+			[{ route: 'create', kind: 'error', code: 1303 }],
+			[{ route: 'create', kind: 'error', code: 5000, times: 2 }],
+			[{ route: 'create', kind: 'error', code: 5001 }],
+			[{ route: 'create', kind: 'error', code: 5002 }],
+			[{ route: 'create', kind: 'http', status: 503 }],
+		] as const)('retries %j and succeeds', async (fault) => {
+			const { output, error } = await createWith(fault);
+			expect(error).toBeUndefined();
+			expect(output[0].json.task_status).toBe('submitted');
+			expect(emu.stats.billed.create).toBe(1);
+		});
+
+		it('retries a reset while polling, but never a create whose reply was lost', async () => {
+			const session = await identify(emu);
+			emu.injectFault({ route: 'get', kind: 'reset' });
+			const polled = await run({ items: [{ ...session, face_id: '0' }], parameters: lipSyncParameters(emu, { downloadVideo: false }) });
+			expect(polled.output[0].json.task_status).toBe('succeed');
+			emu.injectFault({ route: 'create', kind: 'reset' });
+			const reset = await run({ items: [{ ...session, face_id: '0' }], parameters: lipSyncParameters(emu) });
+			expect(reset.error?.message).toMatch(/Could not reach the Kling API/);
+			expect(emu.stats.requests.create).toBe(2);
+		});
+
+		it('explains authentication failures (wrong secret key)', async () => {
+			const { error } = await run({
+				parameters: { operation: 'listTasks' },
+				credentials: { ...emulatorCredentials(emu.baseUrl), secretKey: 'wrong-secret' },
+			});
+			expect(error?.message).toBe('Kling error 1000: Authentication failed');
+			expect(error?.description).toMatch(/Check the Access Key and Secret Key/);
+			expect(JSON.stringify(error)).not.toContain('wrong-secret');
+		});
+	});
+
+	it('uses the fixture files it claims to', () => {
+		expect(readFileSync).toBeDefined();
+	});
+});
