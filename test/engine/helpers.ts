@@ -1,4 +1,5 @@
 import { readFileSync } from 'node:fs';
+import type { IDataObject } from 'n8n-workflow';
 import path from 'node:path';
 
 import { callApi } from '../emulator/client';
@@ -17,7 +18,7 @@ export async function identify(emu: Emulator, videoUrl = VIDEO): Promise<{ sessi
 export const FAST_WAIT = { pollIntervalSeconds: 0.2, maxWaitMinutes: 1 };
 
 /** Lip Sync parameters for an item that carries session_id and face_id (as Identify Face outputs). */
-export function lipSyncParameters(emu: Emulator, over: Record<string, unknown> = {}): Record<string, unknown> {
+export function lipSyncParameters(emu: Emulator, over: IDataObject = {}): IDataObject {
 	return {
 		operation: 'lipSync',
 		audioSource: 'url',

@@ -49,9 +49,10 @@ export async function resolveAudio(this: IExecuteFunctions, itemIndex: number, k
 		try {
 			bytes = await downloadBytes(this, url);
 		} catch (error) {
-			throw new NodeOperationError(this.getNode(), `Audio URL could not be downloaded: ${(error as Error).message}`, {
+			// The reason goes in the description: n8n rewrites messages that contain network error codes.
+			throw new NodeOperationError(this.getNode(), 'Audio URL could not be downloaded', {
 				itemIndex,
-				description: 'The node measures the audio before creating a task; Kling must be able to download the same URL.',
+				description: `${(error as Error).message}. The node measures the audio before creating a task; Kling must be able to download the same URL.`,
 			});
 		}
 		return { soundFile: url, durationMs: check('Audio URL', bytes) };

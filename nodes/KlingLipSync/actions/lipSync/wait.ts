@@ -61,7 +61,8 @@ export async function waitForTask(
 			task = await api.getTask(task.taskId);
 		} catch (error) {
 			const reason = (error as Error).message;
-			throw taskError(ctx, itemIndex, task, `Could not get the task's status: ${reason}`, (error as { description?: string }).description ?? reason);
+			const detail = (error as { description?: string }).description;
+			throw taskError(ctx, itemIndex, task, "Could not get the task's status", detail ? `${reason}. ${detail}` : reason);
 		}
 	}
 }

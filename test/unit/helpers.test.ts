@@ -1,0 +1,169 @@
+import { KlingApi } from '../../credentials/KlingApi.credentials';
+import { describeKlingCode } from '../../nodes/KlingLipSync/helpers/errorCodes';
+import { signKlingJwt } from '../../nodes/KlingLipSync/helpers/jwt';
+import { faceToJson, taskToJson } from '../../nodes/KlingLipSync/helpers/output';
+import { runPool } from '../../nodes/KlingLipSync/helpers/pool';
+import { MAX_RETRIES, retryDelayMs, shouldRetry } from '../../nodes/KlingLipSync/helpers/retry';
+import { checkHttpUrl, checkId, checkMilliseconds, checkTiming, checkVolume, overlapMs } from '../../nodes/KlingLipSync/helpers/validation';
+import { normaliseBase64 } from '../../nodes/KlingLipSync/actions/lipSync/audioSource';
+import { officialCreateBody, parseOfficialIdentify, parseOfficialTask } from '../../nodes/KlingLipSync/transport/official';
+import { resolveBaseUrl } from '../../nodes/KlingLipSync/transport';
+import { authenticate } from '../emulator/auth';
+
+describe('JWT signing', () => {
+	const now = Date.UTC(2026, 10, 24, 12);
+	it('produces a token the emulator (Kling\'s rules) accepts, with exp +1800 s and nbf -5 s', () => {
+		const token = signKlingJwt('ak', 'sk', now);
+		const [header, payload] = token.split('.').slice(0, 2).map((part) => JSON.parse(Buffer.from(part, 'base64url').toString()));
+		expect(header).toEqual({ alg: 'HS256', typ: 'JWT' });
+		expect(payload).toEqual({ iss: 'ak', exp: now / 1000 + 1800, nbf: now / 1000 - 5 });
+		expect(() => authenticate(`Bearer ${token}`, { apiKeys: [], accessKeys: { ak: 'sk' } }, now)).not.toThrow();
+		expect(() => authenticate(`Bearer ${token}`, { apiKeys: [], accessKeys: { ak: 'other' } }, now)).toThrow(/signature/);
+	});
+
+	it('is signed by the credential for every request, replacing no other header', async () => {
+		const credential = new KlingApi();
+		const signed = await credential.authenticate(
+			{ authType: 'accessKey', accessKey: ' ak ', secretKey: 'sk' },
+			{ url: '/x', headers: { 'x-keep': '1' } },
+		);
+		expect(signed.headers).toEqual({ 'x-keep': '1', Authorization: expect.stringMatching(/^Bearer [\w-]+\.[\w-]+\.[\w-]+$/) });
+		const api = await credential.authenticate({ authType: 'apiKey', apiKey: 'key-1' }, { url: '/x' });
+		expect(api.headers).toEqual({ Authorization: 'Bearer key-1' });
+	});
+});
+
+describe('validation', () => {
+	it.each([
+		[checkMilliseconds('T', 5), undefined],
+		[checkMilliseconds('T', '5'), 'T must be a number of milliseconds'],
+		[checkMilliseconds('T', Number.NaN), 'T must be a number of milliseconds'],
+		[checkMilliseconds('T', 1.5), 'T must be a whole number of milliseconds (got 1.5)'],
+		[checkMilliseconds('T', -1), 'T must not be negative (got -1)'],
+		[checkVolume('V', 0), undefined],
+		[checkVolume('V', 2), undefined],
+		[checkVolume('V', 2.01), 'V must be from 0 to 2 (got 2.01)'],
+		[checkVolume('V', Number.POSITIVE_INFINITY), 'V must be a number from 0 to 2'],
+		[checkId('I', '0'), undefined],
+		[checkId('I', '  '), 'I is required'],
+		[checkId('I', null), 'I is required'],
+		[checkHttpUrl('U', 'https://a.b/c'), undefined],
+		[checkHttpUrl('U', 'javascript:alert(1)'), 'U must be an http(s) URL (got javascript:)'],
+	])('%#: %s', (actual, expected) => {
+		expect(actual).toBe(expected);
+	});
+
+	it('measures overlaps', () => {
+		expect(overlapMs(0, 3000, 2000, 8000)).toBe(1000);
+		expect(overlapMs(0, 1000, 2000, 8000)).toBe(0);
+	});
+
+	it('checks timing at the exact boundaries', () => {
+		const scene = { faceStartMs: 1000, faceEndMs: 5000, videoDurationMs: 8000 };
+		expect(checkTiming({ cropStartMs: 0, cropEndMs: 2000, insertMs: 6000 }, 2000, scene)).toMatch(/overlap 0 ms/);
+		expect(checkTiming({ cropStartMs: 0, cropEndMs: 2000, insertMs: 3000 }, 2000, scene)).toBeUndefined();
+		expect(checkTiming({ cropStartMs: 0, cropEndMs: 2000, insertMs: 6000 }, 2000, { videoDurationMs: 8000 })).toBeUndefined();
+		expect(checkTiming({ cropStartMs: 0, cropEndMs: 2000, insertMs: 6001 }, 2000, { videoDurationMs: 8000 })).toMatch(/past the end/);
+		expect(checkTiming({ cropStartMs: 1, cropEndMs: 2000, insertMs: 0 }, 2000, {})).toMatch(/got 1999 ms/);
+		expect(checkTiming({ cropStartMs: 0, cropEndMs: 2001, insertMs: 0 }, 2000, {})).toMatch(/end of the audio/);
+		expect(checkTiming({ cropStartMs: 0, cropEndMs: 60000, insertMs: 0 }, undefined, {})).toBeUndefined();
+	});
+
+	it('normalises base64 input', () => {
+		expect(normaliseBase64('data:audio/wav;base64,QUJD\nREVG ')).toBe('QUJDREVG');
+	});
+});
+
+describe('retry policy', () => {
+	it.each([
+		[{ method: 'POST', code: 1302 }, 0, true],
+		[{ method: 'POST', code: 1303 }, 3, true],
+		[{ method: 'POST', code: 1303 }, MAX_RETRIES, false],
+		[{ method: 'POST', code: 5000 }, 0, true],
+		[{ method: 'POST', code: 5002 }, 0, true],
+		[{ method: 'POST', httpStatus: 502 }, 0, true],
+		[{ method: 'POST', httpStatus: 500 }, 0, false],
+		[{ method: 'GET', networkError: true }, 0, true],
+		[{ method: 'POST', networkError: true }, 0, false],
+		[{ method: 'GET', code: 1004 }, 0, true],
+		[{ method: 'GET', code: 1004 }, 1, false],
+		...[1000, 1001, 1002, 1100, 1101, 1102, 1103, 1200, 1201, 1202, 1203, 1300, 1301, 1304].map(
+			(code) => [{ method: 'GET', code }, 0, false] as const,
+		),
+	] as const)('%j at attempt %d -> %s', (outcome, attempt, expected) => {
+		expect(shouldRetry(outcome, attempt)).toBe(expected);
+	});
+
+	it('backs off exponentially with jitter, at least 1 s after 1303', () => {
+		expect(retryDelayMs(0, { method: 'GET' }, () => 0)).toBe(250);
+		expect(retryDelayMs(0, { method: 'GET' }, () => 1)).toBe(500);
+		expect(retryDelayMs(3, { method: 'GET' }, () => 1)).toBe(4000);
+		expect(retryDelayMs(10, { method: 'GET' }, () => 1)).toBe(8000);
+		expect(retryDelayMs(0, { method: 'POST', code: 1303 }, () => 0)).toBe(1000);
+	});
+
+	it('explains unknown codes', () => {
+		expect(describeKlingCode(9999)).toEqual(expect.objectContaining({ title: 'Kling error 9999', retriable: false }));
+		expect(describeKlingCode(5003).retriable).toBe(true);
+	});
+});
+
+describe('official dialect parsing', () => {
+	it('maps a succeeded task and keeps ids as strings', () => {
+		const task = parseOfficialTask({
+			task_id: 812345678901234567,
+			task_status: 'succeed',
+			task_info: { external_task_id: 'e1', parent_video: { id: 'p', url: 'u', duration: '8' } },
+			task_result: { videos: [{ id: 'v1', url: 'https://r/v.mp4', watermark_url: '', duration: '5.5' }] },
+			final_unit_deduction: 2,
+			created_at: 1,
+			updated_at: 2,
+		});
+		expect(task.taskId).toBe(String(812345678901234567)); // already rounded by JSON: a string survives
+		expect(taskToJson(task)).toEqual(
+			expect.objectContaining({ task_id: task.taskId, external_task_id: 'e1', video_url: 'https://r/v.mp4', watermark_url: null, video_duration: 5.5, final_unit_deduction: '2', parent_video: { id: 'p', url: 'u', duration: '8' } }),
+		);
+	});
+
+	it.each([null, 'text', 42, [], { task_status: 'weird', task_result: { videos: 'no' } }])('never throws on %j', (data) => {
+		const task = parseOfficialTask(data);
+		expect(task.videos).toEqual([]);
+		expect(task.status).toBe('processing');
+		expect(parseOfficialIdentify(data).faces).toEqual([]);
+	});
+
+	it('maps faces and builds the create body with exactly one audio source', () => {
+		const result = parseOfficialIdentify({ session_id: 's', face_data: [{ face_id: 0, start_time: '100', end_time: 2500 }] });
+		expect(faceToJson(result.faces[0])).toEqual({ face_id: '0', face_image: null, start_time: 100, end_time: 2500, window_ms: 2400 });
+		const input = { sessionId: 's', faceId: '0', cropStartMs: 0, cropEndMs: 3000, insertMs: 0, soundVolume: 1, originalAudioVolume: 0.5, watermark: false };
+		const byId = officialCreateBody({ ...input, audioId: 'a' }) as { face_choose: Array<Record<string, unknown>> };
+		expect(byId.face_choose[0]).toEqual(expect.objectContaining({ audio_id: 'a' }));
+		expect(byId.face_choose[0]).not.toHaveProperty('sound_file');
+		expect(byId).not.toHaveProperty('external_task_id');
+		const byFile = officialCreateBody({ ...input, soundFile: 'QUJD', externalTaskId: 'x', callbackUrl: 'https://h' });
+		expect(byFile).toEqual(expect.objectContaining({ external_task_id: 'x', callback_url: 'https://h', watermark_info: { enabled: false } }));
+	});
+
+	it('resolves the base URL of each region', () => {
+		expect(resolveBaseUrl({ region: 'global' })).toBe('https://api-singapore.klingai.com');
+		expect(resolveBaseUrl({ region: 'china' })).toBe('https://api-beijing.klingai.com');
+		expect(resolveBaseUrl({ region: 'custom', baseUrl: ' http://127.0.0.1:9/kling// ' })).toBe('http://127.0.0.1:9/kling');
+	});
+});
+
+describe('runPool', () => {
+	it('keeps order and never exceeds the limit', async () => {
+		let running = 0;
+		let highest = 0;
+		const results = await runPool(10, 3, async (i) => {
+			running++;
+			highest = Math.max(highest, running);
+			await new Promise((resolve) => setTimeout(resolve, (10 - i) * 3));
+			running--;
+			return i * 2;
+		});
+		expect(results).toEqual([0, 2, 4, 6, 8, 10, 12, 14, 16, 18]);
+		expect(highest).toBe(3);
+		expect(await runPool(0, 3, async () => 1)).toEqual([]);
+	});
+});
