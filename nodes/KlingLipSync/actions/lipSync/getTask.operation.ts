@@ -13,7 +13,6 @@ const properties: INodeProperties[] = [
 		displayName: 'Find Task By',
 		name: 'taskIdType',
 		type: 'options',
-		noDataExpression: true,
 		options: [
 			{ name: 'Task ID', value: 'taskId', description: "Kling's task_id" },
 			{ name: 'External Task ID', value: 'externalTaskId', description: 'The ID you gave the task in Lip Sync' },

@@ -30,7 +30,6 @@ const properties: INodeProperties[] = [
 		displayName: 'Audio Source',
 		name: 'audioSource',
 		type: 'options',
-		noDataExpression: true,
 		options: [
 			{ name: 'URL', value: 'url', description: 'A public link to an MP3, WAV, M4A or AAC file' },
 			{ name: 'Binary File', value: 'binary', description: 'Audio in a binary field of the input item' },

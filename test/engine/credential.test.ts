@@ -1,0 +1,56 @@
+import type { ICredentialDataDecryptedObject, IHttpRequestOptions, INode, INodeTypes } from 'n8n-workflow';
+import { Workflow } from 'n8n-workflow';
+
+import { KlingApi } from '../../credentials/KlingApi.credentials';
+import { startEmulator, type Emulator } from '../emulator/server';
+
+/**
+ * The credential's test request, resolved the way n8n's credential tester does it: the baseURL
+ * expression evaluated with `$credentials`, then signed by the credential's own `authenticate`.
+ */
+const credential = new KlingApi();
+const node: INode = { id: 'n', name: 'Test', type: 'test', typeVersion: 1, position: [0, 0], parameters: {} };
+const nodeTypes = { getByName: () => undefined, getByNameAndVersion: () => undefined, getKnownTypes: () => ({}) } as unknown as INodeTypes;
+const workflow = new Workflow({ nodes: [node], connections: {}, active: false, nodeTypes });
+
+const resolveBaseUrl = (credentials: ICredentialDataDecryptedObject): string =>
+	workflow.expression.getSimpleParameterValue(node, credential.test.request.baseURL, 'internal', {
+		$credentials: credentials,
+	}) as string;
+
+async function runCredentialTest(credentials: ICredentialDataDecryptedObject): Promise<{ status: number; body: { code: number } }> {
+	const baseURL = resolveBaseUrl(credentials);
+	const request: IHttpRequestOptions = { url: credential.test.request.url!, baseURL, qs: credential.test.request.qs };
+	const signed = await credential.authenticate(credentials, request);
+	const url = new URL(`${signed.baseURL}${signed.url}`);
+	for (const [key, value] of Object.entries(signed.qs ?? {})) url.searchParams.set(key, String(value));
+	const response = await fetch(url, { headers: signed.headers as Record<string, string> });
+	return { status: response.status, body: (await response.json()) as { code: number } };
+}
+
+describe('Kling API credential test', () => {
+	let emu: Emulator;
+	beforeAll(async () => {
+		emu = await startEmulator();
+	});
+	afterAll(async () => emu.stop());
+
+	it('succeeds with the right access key and secret key, and with an API key', async () => {
+		const ok = await runCredentialTest({ authType: 'accessKey', accessKey: 'test-access-key', secretKey: 'test-secret-key', region: 'custom', baseUrl: `${emu.baseUrl}/` });
+		expect(ok).toEqual({ status: 200, body: expect.objectContaining({ code: 0 }) });
+		const key = await runCredentialTest({ authType: 'apiKey', apiKey: 'test-api-key', region: 'custom', baseUrl: emu.baseUrl });
+		expect(key.status).toBe(200);
+	});
+
+	it('fails with 401 on a wrong secret key or API key', async () => {
+		const badSecret = await runCredentialTest({ authType: 'accessKey', accessKey: 'test-access-key', secretKey: 'nope', region: 'custom', baseUrl: emu.baseUrl });
+		expect(badSecret).toEqual({ status: 401, body: expect.objectContaining({ code: 1000 }) });
+		const badKey = await runCredentialTest({ authType: 'apiKey', apiKey: 'nope', region: 'custom', baseUrl: emu.baseUrl });
+		expect(badKey).toEqual({ status: 401, body: expect.objectContaining({ code: 1002 }) });
+	});
+
+	it('points Global and China at their hosts', () => {
+		expect(resolveBaseUrl({ region: 'global' })).toBe('https://api-singapore.klingai.com');
+		expect(resolveBaseUrl({ region: 'china' })).toBe('https://api-beijing.klingai.com');
+	});
+});
