@@ -1,0 +1,34 @@
+/** The example workflows and the credential, as the e2e suite and the demo import them. */
+import type { Emulator } from '../../test/emulator/server';
+import { loadExample } from './n8n';
+
+export const CREDENTIAL_ID = 'kling-api-credential';
+export const EXAMPLES = {
+	single: { file: 'single-video-lipsync.json', id: 'klingSingleVid01' },
+	batch: { file: 'scheduled-batch-lipsync.json', id: 'klingBatchVideo1' },
+};
+export const RESULT_BYTES = 300 * 1024;
+
+export function credential(emu: Emulator): Record<string, unknown> {
+	return {
+		id: CREDENTIAL_ID,
+		name: 'Kling API',
+		type: 'klingApi',
+		data: { authType: 'accessKey', accessKey: 'test-access-key', secretKey: 'test-secret-key', region: 'custom', baseUrl: emu.baseUrl },
+	};
+}
+
+/** The examples with their sample media pointed at the emulator and a fast poll. */
+export function exampleFor(emu: Emulator, which: keyof typeof EXAMPLES): Record<string, unknown> {
+	const fixtures = `${emu.baseUrl}/media/fixtures`;
+	const workflow = loadExample(EXAMPLES[which].file, {
+		'https://example.com/audio/dub-en.mp3': `${fixtures}/tone-3s.mp3`,
+		'https://example.com/audio/lesson-1-es.mp3': `${fixtures}/tone-3s.wav`,
+		'https://example.com/audio/lesson-2-es.mp3': `${fixtures}/tone-3s.m4a`,
+		'https://example.com/audio/lesson-3-es.mp3': `${fixtures}/tone-3s.aac`,
+		'"pollIntervalSeconds": 10': '"pollIntervalSeconds": 0.5',
+		'"pollIntervalSeconds": 15': '"pollIntervalSeconds": 0.5',
+	});
+	return { ...workflow, id: EXAMPLES[which].id };
+}
+

@@ -1,0 +1,221 @@
+/**
+ * A real n8n for end-to-end tests and the demo: installed once into a cache folder
+ * (install-n8n.sh), with our packed tarball loaded the way n8n's community-node installer does.
+ */
+import { execFile, spawn, type ChildProcess } from 'node:child_process';
+import { mkdirSync, mkdtempSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { promisify } from 'node:util';
+
+const run = promisify(execFile);
+export const ROOT = path.resolve(__dirname, '..', '..');
+export const PACKAGE_NAME = 'n8n-nodes-kling-lipsync';
+
+export interface N8nTarget {
+	version: string;
+	nodeMajor: 20 | 24;
+}
+
+/** The newest n8n 2.x that installs here (on Node 24), and the last that runs on Node 20. */
+export const TARGETS: N8nTarget[] = [
+	{ version: '2.41.1', nodeMajor: 24 },
+	{ version: '2.8.4', nodeMajor: 20 },
+];
+
+export async function freePort(): Promise<number> {
+	return await new Promise((resolve, reject) => {
+		const server = createServer();
+		server.listen(0, '127.0.0.1', () => {
+			const { port } = server.address() as { port: number };
+			server.close(() => resolve(port));
+		});
+		server.on('error', reject);
+	});
+}
+
+/** `npm pack`s the built package and returns the tarball's path. */
+export async function packPackage(): Promise<string> {
+	const { stdout } = await run('npm', ['pack', '--silent', '--pack-destination', tmpdir()], { cwd: ROOT });
+	return path.join(tmpdir(), stdout.trim().split('\n').pop() as string);
+}
+
+export async function installN8n(target: N8nTarget): Promise<{ folder: string; nodeBin: string }> {
+	const { stdout } = await run('bash', [path.join(__dirname, 'install-n8n.sh'), target.version, String(target.nodeMajor)], {
+		maxBuffer: 16 * 1024 * 1024,
+		timeout: 20 * 60 * 1000,
+	});
+	const folder = stdout.trim().split('\n').pop() as string;
+	const nodeDir = readFileSync(path.join(folder, '.nodedir'), 'utf8').trim();
+	return { folder, nodeBin: path.join(nodeDir, 'bin', 'node') };
+}
+
+export interface CliResult {
+	code: number;
+	stdout: string;
+	stderr: string;
+}
+
+export class N8nUser {
+	readonly userFolder: string;
+	readonly port: number;
+	readonly brokerPort: number;
+	private server?: ChildProcess;
+	serverLog = '';
+
+	private constructor(
+		readonly target: N8nTarget,
+		private readonly install: { folder: string; nodeBin: string },
+		ports: [number, number],
+	) {
+		this.userFolder = mkdtempSync(path.join(tmpdir(), `n8n-${target.version}-`));
+		[this.port, this.brokerPort] = ports;
+	}
+
+	static async create(target: N8nTarget): Promise<N8nUser> {
+		const install = await installN8n(target);
+		return new N8nUser(target, install, [await freePort(), await freePort()]);
+	}
+
+	get baseUrl(): string {
+		return `http://127.0.0.1:${this.port}`;
+	}
+
+	/** Quiet, local, isolated (../../../shared/n8n-in-ci.md, "Environment"). */
+	env(extra: Record<string, string> = {}): NodeJS.ProcessEnv {
+		return {
+			PATH: `${path.dirname(this.install.nodeBin)}:${process.env.PATH ?? ''}`,
+			HOME: process.env.HOME,
+			N8N_USER_FOLDER: this.userFolder,
+			DB_TYPE: 'sqlite',
+			N8N_ENCRYPTION_KEY: 'kling-e2e-encryption-key',
+			N8N_DIAGNOSTICS_ENABLED: 'false',
+			N8N_VERSION_NOTIFICATIONS_ENABLED: 'false',
+			N8N_PERSONALIZATION_ENABLED: 'false',
+			N8N_TEMPLATES_ENABLED: 'false',
+			N8N_SECURE_COOKIE: 'false',
+			N8N_HOST: '127.0.0.1',
+			N8N_LISTEN_ADDRESS: '127.0.0.1',
+			N8N_PORT: String(this.port),
+			N8N_RUNNERS_BROKER_PORT: String(this.brokerPort),
+			N8N_WEBHOOK_URL: `${this.baseUrl}/`,
+			WEBHOOK_URL: `${this.baseUrl}/`,
+			N8N_DISABLED_MODULES: 'mcp-registry',
+			N8N_DEFAULT_BINARY_DATA_MODE: 'filesystem',
+			N8N_LOG_LEVEL: 'warn',
+			N8N_BLOCK_ENV_ACCESS_IN_NODE: 'false',
+			...extra,
+		};
+	}
+
+	private get n8nBin(): string {
+		return path.join(this.install.folder, 'node_modules', 'n8n', 'bin', 'n8n');
+	}
+
+	async cli(args: string[]): Promise<CliResult> {
+		try {
+			const { stdout, stderr } = await run(this.install.nodeBin, [this.n8nBin, ...args], {
+				env: this.env(),
+				maxBuffer: 64 * 1024 * 1024,
+				timeout: 5 * 60 * 1000,
+			});
+			return { code: 0, stdout, stderr };
+		} catch (error) {
+			const failed = error as { code?: number; stdout?: string; stderr?: string };
+			return { code: typeof failed.code === 'number' ? failed.code : 1, stdout: failed.stdout ?? '', stderr: failed.stderr ?? '' };
+		}
+	}
+
+	/** As n8n's installer: unpack into ~/.n8n/nodes/node_modules, drop dev/peer deps, list it. */
+	async installPackage(tarball: string): Promise<void> {
+		const nodesDir = path.join(this.userFolder, '.n8n', 'nodes');
+		const target = path.join(nodesDir, 'node_modules', PACKAGE_NAME);
+		const unpack = mkdtempSync(path.join(tmpdir(), 'kling-pack-'));
+		await run('tar', ['-xzf', tarball, '-C', unpack]);
+		mkdirSync(path.dirname(target), { recursive: true });
+		rmSync(target, { recursive: true, force: true });
+		renameSync(path.join(unpack, 'package'), target);
+		const manifest = JSON.parse(readFileSync(path.join(target, 'package.json'), 'utf8')) as Record<string, unknown>;
+		delete manifest.devDependencies;
+		delete manifest.peerDependencies;
+		writeFileSync(path.join(target, 'package.json'), JSON.stringify(manifest, null, 2));
+		writeFileSync(
+			path.join(nodesDir, 'package.json'),
+			JSON.stringify({ name: 'installed-nodes', private: true, dependencies: { [PACKAGE_NAME]: manifest.version } }, null, 2),
+		);
+	}
+
+	async importJson(kind: 'credentials' | 'workflow', data: unknown): Promise<void> {
+		const file = path.join(this.userFolder, `import-${kind}-${Date.now()}.json`);
+		writeFileSync(file, JSON.stringify(data));
+		const result = await this.cli([`import:${kind}`, `--input=${file}`]);
+		rmSync(file);
+		if (result.code !== 0 || /error/i.test(result.stdout.split('\n').filter((l) => !l.includes('deprecat')).join('\n'))) {
+			throw new Error(`n8n import:${kind} failed (${result.code}): ${result.stdout}\n${result.stderr}`);
+		}
+	}
+
+	/**
+	 * `n8n execute --id --rawOutput`: it exits 0 even when misused, so the JSON is what counts
+	 * (it starts at the first line beginning with "{").
+	 */
+	async execute(workflowId: string): Promise<{ result: ExecutionResult; cli: CliResult }> {
+		const cli = await this.cli(['execute', `--id=${workflowId}`, '--rawOutput']);
+		const lines = cli.stdout.split('\n');
+		const start = lines.findIndex((line) => line.startsWith('{'));
+		if (start < 0) throw new Error(`n8n execute printed no JSON (exit ${cli.code}):\n${cli.stdout}\n${cli.stderr}`);
+		return { result: JSON.parse(lines.slice(start).join('\n')) as ExecutionResult, cli };
+	}
+
+	async start(): Promise<void> {
+		this.server = spawn(this.install.nodeBin, [this.n8nBin, 'start'], { env: this.env({ N8N_LOG_LEVEL: 'info' }), stdio: ['ignore', 'pipe', 'pipe'] });
+		const ready = new Promise<void>((resolve, reject) => {
+			const onData = (chunk: Buffer): void => {
+				this.serverLog += chunk.toString();
+				if (this.serverLog.includes('Editor is now accessible')) resolve();
+			};
+			this.server?.stdout?.on('data', onData);
+			this.server?.stderr?.on('data', onData);
+			this.server?.on('exit', (code) => reject(new Error(`n8n start exited with ${code}:\n${this.serverLog.slice(-3000)}`)));
+		});
+		const timeout = new Promise<never>((_, reject) => setTimeout(() => reject(new Error(`n8n did not start:\n${this.serverLog.slice(-3000)}`)), 120_000));
+		await Promise.race([ready, timeout]);
+	}
+
+	async stop(): Promise<void> {
+		const server = this.server;
+		if (!server || server.exitCode !== null) return;
+		await new Promise<void>((resolve) => {
+			server.once('exit', () => resolve());
+			server.kill('SIGTERM');
+			setTimeout(() => server.kill('SIGKILL'), 15_000).unref();
+		});
+	}
+
+	cleanup(): void {
+		rmSync(this.userFolder, { recursive: true, force: true });
+	}
+}
+
+export interface ExecutionResult {
+	data: {
+		resultData: {
+			error?: { message: string };
+			runData: Record<string, Array<{ error?: { message: string }; data?: { main: Array<Array<ExecutionItem>> } }>>;
+		};
+	};
+}
+
+export interface ExecutionItem {
+	json: Record<string, unknown>;
+	binary?: Record<string, { mimeType: string; fileName?: string; fileSize?: string; bytes?: number; id?: string; data?: string }>;
+	pairedItem?: { item: number } | Array<{ item: number }>;
+}
+
+/** The example workflows, pointed at a credential id and with their sample URLs replaced. */
+export function loadExample(name: string, replacements: Record<string, string>): Record<string, unknown> {
+	let text = readFileSync(path.join(ROOT, 'examples', name), 'utf8');
+	for (const [from, to] of Object.entries(replacements)) text = text.split(from).join(to);
+	return JSON.parse(text) as Record<string, unknown>;
+}

@@ -1,0 +1,122 @@
+/**
+ * End-to-end: the packed package inside real n8n (2.41.1 on Node 24, 2.8.4 on Node 20), against
+ * the Kling emulator; every example workflow is imported and executed with `n8n execute`, and the
+ * editor is checked in headless Chromium. Prints "e2e: N passed, N failed" last.
+ *   E2E_N8N_VERSIONS=2.8.4 npm run test:e2e     (one version)
+ *   E2E_SKIP_UI=1 npm run test:e2e              (no browser)
+ */
+import assert from 'node:assert/strict';
+
+import { startEmulator } from '../../test/emulator/server';
+import { checkEditor } from './ui';
+import { EXAMPLES, RESULT_BYTES, credential, exampleFor } from './examples';
+import { TARGETS, N8nUser, packPackage, type ExecutionItem, type ExecutionResult } from './n8n';
+
+const outputOf = (result: ExecutionResult, node: string): ExecutionItem[] => {
+	assert.equal(result.data.resultData.error, undefined, `workflow error: ${result.data.resultData.error?.message}`);
+	const runs = result.data.resultData.runData[node];
+	assert.ok(runs?.[0], `node "${node}" did not run`);
+	assert.equal(runs[0].error, undefined, `node "${node}" failed: ${runs[0].error?.message}`);
+	return runs[0].data?.main[0] ?? [];
+};
+
+const pairedIndex = (item: ExecutionItem): number => {
+	const paired = Array.isArray(item.pairedItem) ? item.pairedItem[0] : item.pairedItem;
+	return paired?.item ?? -1;
+};
+
+function assertVideo(item: ExecutionItem): void {
+	assert.equal(item.json.task_status, 'succeed');
+	assert.match(String(item.json.task_id), /^\d{18}$/);
+	const video = item.binary?.data;
+	assert.ok(video, 'the video binary is missing');
+	assert.equal(video.mimeType, 'video/mp4');
+	assert.equal(video.fileName, `kling-lipsync-${String(item.json.task_id)}.mp4`);
+	// n8n 2.x states the size as `bytes`; older ones only as a pretty `fileSize`.
+	if (video.bytes !== undefined) assert.equal(video.bytes, RESULT_BYTES);
+	else assert.equal(video.fileSize, '307 kB');
+}
+
+interface Outcome {
+	name: string;
+	error?: string;
+}
+
+async function main(): Promise<void> {
+	const versions = process.env.E2E_N8N_VERSIONS?.split(',').map((v) => v.trim());
+	const targets = TARGETS.filter((t) => !versions || versions.includes(t.version));
+	const outcomes: Outcome[] = [];
+	const check = async (name: string, fn: () => Promise<void>): Promise<void> => {
+		const started = Date.now();
+		try {
+			await fn();
+			outcomes.push({ name });
+			console.log(`  ok   ${name} (${((Date.now() - started) / 1000).toFixed(1)} s)`);
+		} catch (error) {
+			outcomes.push({ name, error: (error as Error).stack ?? String(error) });
+			console.log(`  FAIL ${name}\n${(error as Error).stack ?? String(error)}`);
+		}
+	};
+
+	const tarball = await packPackage();
+	const emu = await startEmulator({ taskTimeMs: 3000, submittedMs: 500, resultBytes: RESULT_BYTES });
+	try {
+		for (const target of targets) {
+			console.log(`n8n ${target.version} on Node ${target.nodeMajor}`);
+			let n8n: N8nUser | undefined;
+			await check(`n8n ${target.version}: installs and loads the packed package`, async () => {
+				n8n = await N8nUser.create(target);
+				await n8n.installPackage(tarball);
+				await n8n.importJson('credentials', [credential(emu)]);
+				await n8n.importJson('workflow', [exampleFor(emu, 'single'), exampleFor(emu, 'batch')]);
+			});
+			if (!n8n) continue;
+			const instance = n8n;
+
+			await check(`n8n ${target.version}: single video example -> lip-synced video binary`, async () => {
+				emu.resetStats();
+				const { result } = await instance.execute(EXAMPLES.single.id);
+				const faces = outputOf(result, 'Identify Face');
+				assert.equal(faces.length, 1);
+				assert.equal(faces[0].json.face_id, '0');
+				const [item, ...rest] = outputOf(result, 'Lip Sync');
+				assert.equal(rest.length, 0);
+				assertVideo(item);
+				assert.equal(pairedIndex(item), 0);
+				assert.equal(emu.stats.billed.create, 1);
+			});
+
+			await check(`n8n ${target.version}: scheduled batch example -> 3 videos at once, paired`, async () => {
+				emu.resetStats();
+				const { result } = await instance.execute(EXAMPLES.batch.id);
+				const items = outputOf(result, 'Lip Sync All');
+				assert.equal(items.length, 3);
+				items.forEach((item, index) => {
+					assertVideo(item);
+					assert.equal(pairedIndex(item), index);
+					assert.match(String(item.json.external_task_id), new RegExp(`^nightly-\\d{8}-${index}$`));
+				});
+				assert.equal(emu.stats.highestConcurrency, 3, 'the three tasks ran together');
+			});
+
+			if (!process.env.E2E_SKIP_UI && target === targets[0]) {
+				await check(`n8n ${target.version}: editor shows the node, tests the credential, runs the workflow`, async () => {
+					await instance.start();
+					try {
+						await checkEditor(instance, emu);
+					} finally {
+						await instance.stop();
+					}
+				});
+			}
+			instance.cleanup();
+		}
+	} finally {
+		await emu.stop();
+	}
+	const failed = outcomes.filter((o) => o.error).length;
+	console.log(`\ne2e: ${outcomes.length - failed} passed, ${failed} failed`);
+	process.exit(failed ? 1 : 0);
+}
+
+if (require.main === module) void main();

@@ -1,0 +1,114 @@
+/**
+ * The editor in headless Chromium (Debian's chromium + playwright-core): sign in, find the node
+ * and its actions, open its panel, test the credential, execute the example from the UI.
+ * Screenshots go to artifacts/ (ignored by git).
+ */
+import assert from 'node:assert/strict';
+import { mkdirSync } from 'node:fs';
+import path from 'node:path';
+import { chromium, type APIRequestContext, type Page } from 'playwright-core';
+
+import type { Emulator } from '../../test/emulator/server';
+import { ROOT, type N8nUser } from './n8n';
+import { CREDENTIAL_ID, EXAMPLES } from './examples';
+
+export const ARTIFACTS = path.join(ROOT, 'artifacts');
+const OWNER = { email: 'owner@example.com', firstName: 'Kling', lastName: 'Tester', password: 'Kling-e2e-Passw0rd' };
+
+export const CHROMIUM_ARGS = [
+	'--headless',
+	'--no-sandbox',
+	'--disable-gpu',
+	'--disable-quic',
+	'--no-first-run',
+	'--disable-background-networking',
+	'--disable-component-update',
+	'--disable-sync',
+];
+
+async function signIn(request: APIRequestContext, baseUrl: string): Promise<void> {
+	const setup = await request.post(`${baseUrl}/rest/owner/setup`, { data: OWNER });
+	if (setup.ok()) return;
+	for (const data of [{ emailOrLdapLoginId: OWNER.email, password: OWNER.password }, { email: OWNER.email, password: OWNER.password }]) {
+		if ((await request.post(`${baseUrl}/rest/login`, { data })).ok()) return;
+	}
+	throw new Error(`could not sign in: owner setup answered ${setup.status()} ${await setup.text()}`);
+}
+
+async function shot(page: Page, version: string, name: string): Promise<void> {
+	mkdirSync(ARTIFACTS, { recursive: true });
+	await page.screenshot({ path: path.join(ARTIFACTS, `n8n-${version}-${name}.png`) });
+}
+
+export async function checkEditor(n8n: N8nUser, emu: Emulator): Promise<void> {
+	const browser = await chromium.launch({ executablePath: '/usr/bin/chromium', args: CHROMIUM_ARGS });
+	const version = n8n.target.version;
+	try {
+		const context = await browser.newContext({ viewport: { width: 1440, height: 900 } });
+		const page = await context.newPage();
+		await signIn(context.request, n8n.baseUrl);
+
+		// The credential test, as the credential dialog's "Test" runs it.
+		const credentialTest = await context.request.post(`${n8n.baseUrl}/rest/credentials/test`, {
+			data: {
+				credentials: {
+					id: CREDENTIAL_ID,
+					name: 'Kling API',
+					type: 'klingApi',
+					data: { authType: 'accessKey', accessKey: 'test-access-key', secretKey: 'test-secret-key', region: 'custom', baseUrl: emu.baseUrl },
+				},
+			},
+		});
+		const tested = (await credentialTest.json()) as { data?: { status?: string; message?: string } };
+		assert.equal(tested.data?.status, 'OK', `credential test: ${JSON.stringify(tested)}`);
+
+		await page.goto(`${n8n.baseUrl}/workflow/${EXAMPLES.single.id}`);
+		await page.getByText('Lip Sync', { exact: true }).first().waitFor({ timeout: 60_000 });
+		await shot(page, version, '1-workflow');
+
+		// The node's panel: the Lip Sync action's fields.
+		await page.getByText('Lip Sync', { exact: true }).first().dblclick();
+		for (const field of ['Session ID', 'Face ID', 'Audio Source', 'Audio URL', 'Crop Start (Ms)', 'Crop End (Ms)', 'Insert At (Ms)', 'Wait for Completion', 'Download Video']) {
+			await page.getByText(field, { exact: true }).first().waitFor({ timeout: 15_000 });
+		}
+		await shot(page, version, '2-lip-sync-panel');
+		await page.keyboard.press('Escape');
+
+		// The Identify Face action's fields.
+		await page.getByText('Identify Face', { exact: true }).first().dblclick();
+		for (const field of ['Video Source', 'Video URL', 'Output', 'Fail When No Face Is Found']) {
+			await page.getByText(field, { exact: true }).first().waitFor({ timeout: 15_000 });
+		}
+		await shot(page, version, '3-identify-face-panel');
+		await page.keyboard.press('Escape');
+
+		// The nodes panel lists the node's actions.
+		await page.keyboard.press('Tab');
+		await page.keyboard.type('Kling');
+		await page.getByText('Kling Lip Sync', { exact: true }).first().click();
+		for (const action of ['Identify faces in a video', 'Lip sync a face to new audio', 'Get a lip sync task', 'List lip sync tasks']) {
+			await page.getByText(action, { exact: true }).first().waitFor({ timeout: 15_000 });
+		}
+		await shot(page, version, '4-actions');
+		await page.getByText('Get a lip sync task', { exact: true }).first().click();
+		for (const field of ['Find Task By', 'Task ID', 'Wait for Completion']) {
+			await page.getByText(field, { exact: true }).first().waitFor({ timeout: 15_000 });
+		}
+		await shot(page, version, '5-get-task-panel');
+
+		// Execute the saved example from the editor.
+		await page.goto(`${n8n.baseUrl}/workflow/${EXAMPLES.single.id}`);
+		await page.getByText('Lip Sync', { exact: true }).first().waitFor({ timeout: 60_000 });
+		emu.resetStats();
+		await page.locator('[data-test-id="execute-workflow-button"]').first().click();
+		const deadline = Date.now() + 60_000;
+		while (emu.stats.tasksCreated === 0 || emu.runningTasks() > 0) {
+			assert.ok(Date.now() < deadline, 'the workflow run from the editor created no finished task');
+			await page.waitForTimeout(250);
+		}
+		await page.getByText(/Workflow executed successfully|executed successfully/i).first().waitFor({ timeout: 30_000 });
+		await shot(page, version, '6-executed');
+	} finally {
+		await browser.close();
+	}
+}
