@@ -58,7 +58,15 @@ JSON
 	export npm_config_nodedir="$nodedir"
 	export SCARF_ANALYTICS=false
 	export N8N_SKIP_DOWNLOAD_BROWSER=true
-	npm install --no-audit --no-fund --loglevel=error >"$target/install.log" 2>&1
+	# The registry has been seen to answer a version lookup with "no matching version" once and
+	# find it the next time: try a few times before giving up.
+	for attempt in 1 2 3 4; do
+		npm install --no-audit --no-fund --loglevel=error >"$target/install.log" 2>&1 && exit 0
+		grep -q 'ETARGET\|ECONNRESET\|ETIMEDOUT' "$target/install.log" || exit 1
+		echo "[install-n8n $version] npm install attempt $attempt failed transiently; retrying" >&2
+		sleep 5
+	done
+	exit 1
 ) || {
 	log "npm install failed; the last lines of $target/install.log:"
 	tail -n 30 "$target/install.log" >&2

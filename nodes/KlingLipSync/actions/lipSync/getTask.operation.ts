@@ -3,7 +3,7 @@ import { updateDisplayOptions } from 'n8n-workflow';
 
 import { checkId } from '../../helpers/validation';
 import { createLipSyncApi } from '../../transport';
-import { maxInFlightOption, readWaitSettings, waitFields, waitForCompletionField } from '../common.descriptions';
+import { maxInFlightOption, readMaxInFlight, readWaitSettings, waitFields, waitForCompletionField } from '../common.descriptions';
 import type { ItemRunner } from '../node.type';
 import { failOn } from './params';
 import { waitAndFinish } from './wait';
@@ -61,6 +61,4 @@ export async function prepare(this: IExecuteFunctions, itemIndex: number): Promi
 	};
 }
 
-export function maxInFlight(this: IExecuteFunctions): number {
-	return (this.getNodeParameter('options.maxInFlight', 0, 5) as number) || 5;
-}
+export { readMaxInFlight as maxInFlight };
