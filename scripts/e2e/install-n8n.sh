@@ -8,6 +8,9 @@ set -euo pipefail
 version="$1"
 node_major="$2"
 cache="${KLING_N8N_CACHE:-$HOME/.cache/n8n-nodes-kling-lipsync}"
+# Resolve n8n's dependency ranges as of a fixed day: the same tree every time, and none of the
+# newest releases, which the registry here was seen to list but not serve ("no matching version").
+before="${KLING_N8N_BEFORE:-2026-11-01}"
 target="$cache/n8n-$version-node$node_major"
 mkdir -p "$cache"
 log() { echo "[install-n8n $version] $*" >&2; }
@@ -61,7 +64,7 @@ JSON
 	# The registry has been seen to answer a version lookup with "no matching version" once and
 	# find it the next time: try a few times before giving up.
 	for attempt in 1 2 3 4; do
-		npm install --no-audit --no-fund --loglevel=error >"$target/install.log" 2>&1 && exit 0
+		npm install --no-audit --no-fund --loglevel=error --before="$before" >"$target/install.log" 2>&1 && exit 0
 		grep -q 'ETARGET\|ECONNRESET\|ETIMEDOUT' "$target/install.log" || exit 1
 		echo "[install-n8n $version] npm install attempt $attempt failed transiently; retrying" >&2
 		sleep 5
