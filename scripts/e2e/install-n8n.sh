@@ -36,8 +36,18 @@ if [ -f "$target/.installed" ]; then
 	exit 0
 fi
 
-log "installing into $target (takes about 4 minutes)"
-rm -rf "$target" && mkdir -p "$target"
+# One install at a time per target, built in a scratch folder and renamed when complete, so an
+# interrupted run never leaves a half-installed n8n behind (or collides with another run).
+exec 9>"$target.lock"
+flock 9
+if [ -f "$target/.installed" ]; then
+	echo "$target"
+	exit 0
+fi
+final="$target"
+target="$final.partial"
+log "installing into $final (takes about 4 minutes)"
+rm -rf "$target" "$final" && mkdir -p "$target"
 # n8n-nodes-base wants xlsx from a CDN that is unreachable: the registry's 0.18.5 is the same code.
 overrides='"xlsx": "0.18.5"'
 case "$version" in
@@ -78,5 +88,6 @@ JSON
 test -x "$target/node_modules/.bin/n8n" || { log "n8n binary missing after install"; exit 1; }
 echo "$nodedir" >"$target/.nodedir"
 touch "$target/.installed"
+mv "$target" "$final"
 log "done"
-echo "$target"
+echo "$final"

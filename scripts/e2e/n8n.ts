@@ -101,9 +101,11 @@ export class N8nUser {
 			N8N_RUNNERS_BROKER_PORT: String(this.brokerPort),
 			N8N_WEBHOOK_URL: `${this.baseUrl}/`,
 			WEBHOOK_URL: `${this.baseUrl}/`,
-			N8N_DISABLED_MODULES: 'mcp-registry',
+			// 2.41 contacts the internet at start without this; 2.8 rejects an unknown module name.
+			...(this.target.nodeMajor === 24 ? { N8N_DISABLED_MODULES: 'mcp-registry' } : {}),
 			N8N_DEFAULT_BINARY_DATA_MODE: 'filesystem',
-			N8N_LOG_LEVEL: 'warn',
+			// The execute command prints its JSON through the logger: below info it is hidden.
+			N8N_LOG_LEVEL: 'info',
 			N8N_BLOCK_ENV_ACCESS_IN_NODE: 'false',
 			...extra,
 		};
@@ -151,7 +153,7 @@ export class N8nUser {
 		writeFileSync(file, JSON.stringify(data));
 		const result = await this.cli([`import:${kind}`, `--input=${file}`]);
 		rmSync(file);
-		if (result.code !== 0 || /error/i.test(result.stdout.split('\n').filter((l) => !l.includes('deprecat')).join('\n'))) {
+		if (result.code !== 0 || !/(successfully )?imported/i.test(result.stdout + result.stderr)) {
 			throw new Error(`n8n import:${kind} failed (${result.code}): ${result.stdout}\n${result.stderr}`);
 		}
 	}
