@@ -47,6 +47,7 @@ async function main(): Promise<void> {
 	const n8n = await N8nUser.create(TARGETS[0]);
 	await n8n.installPackage(await packPackage());
 	await n8n.importJson('credentials', [real ?? credential(emu as Emulator)]);
+	await n8n.registerPackage();
 	const single = emu
 		? exampleFor(emu, 'single')
 		: {

@@ -11,7 +11,8 @@ export class KlingLipSync implements INodeType {
 		icon: { light: 'file:kling.svg', dark: 'file:kling.dark.svg' },
 		group: ['transform'],
 		version: 1,
-		subtitle: '={{ $parameter["operation"] }}',
+		subtitle:
+			'={{ { identifyFace: "Identify Face", lipSync: "Lip Sync", getTask: "Get Task", listTasks: "List Tasks" }[$parameter["operation"]] }}',
 		description: 'Lip-sync a video to new audio with Kling AI: identify faces, sync, and get the video',
 		defaults: { name: 'Kling Lip Sync' },
 		usableAsTool: true,

@@ -148,6 +148,29 @@ export class N8nUser {
 		);
 	}
 
+	/**
+	 * Records the package in n8n's database as its installer does (installed_packages and
+	 * installed_nodes): the editor lists only nodes of packages it knows to be installed.
+	 * Call after the first CLI command, which creates the database.
+	 */
+	async registerPackage(): Promise<void> {
+		const manifest = JSON.parse(
+			readFileSync(path.join(this.userFolder, '.n8n', 'nodes', 'node_modules', PACKAGE_NAME, 'package.json'), 'utf8'),
+		) as { version: string; author?: { name?: string; email?: string } };
+		const script = `
+			const sqlite3 = require(${JSON.stringify(path.join(this.install.folder, 'node_modules', 'sqlite3'))});
+			const db = new sqlite3.Database(${JSON.stringify(path.join(this.userFolder, '.n8n', 'database.sqlite'))});
+			db.serialize(() => {
+				db.run('INSERT OR REPLACE INTO installed_packages ("packageName", "installedVersion", "authorName", "authorEmail") VALUES (?, ?, ?, ?)',
+					[${JSON.stringify(PACKAGE_NAME)}, ${JSON.stringify(manifest.version)}, ${JSON.stringify(manifest.author?.name ?? null)}, ${JSON.stringify(manifest.author?.email ?? null)}]);
+				db.run('INSERT OR REPLACE INTO installed_nodes ("name", "type", "latestVersion", "package") VALUES (?, ?, ?, ?)',
+					['Kling Lip Sync', ${JSON.stringify(`${PACKAGE_NAME}.klingLipSync`)}, 1, ${JSON.stringify(PACKAGE_NAME)}],
+					(error) => { if (error) { console.error(error.message); process.exitCode = 1; } });
+			});
+			db.close();`;
+		await run(this.install.nodeBin, ['-e', script]);
+	}
+
 	async importJson(kind: 'credentials' | 'workflow', data: unknown): Promise<void> {
 		const file = path.join(this.userFolder, `import-${kind}-${Date.now()}.json`);
 		writeFileSync(file, JSON.stringify(data));

@@ -68,6 +68,7 @@ async function main(): Promise<void> {
 				n8n = await N8nUser.create(target);
 				await n8n.installPackage(tarball);
 				await n8n.importJson('credentials', [credential(emu)]);
+				await n8n.registerPackage();
 				await n8n.importJson('workflow', [exampleFor(emu, 'single'), exampleFor(emu, 'batch')]);
 			});
 			if (!n8n) continue;

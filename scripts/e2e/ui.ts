@@ -35,6 +35,15 @@ async function signIn(request: APIRequestContext, baseUrl: string): Promise<void
 	throw new Error(`could not sign in: owner setup answered ${setup.status()} ${await setup.text()}`);
 }
 
+/** Double-clicks a canvas node by its name: its box sits just above the name label. */
+async function openNode(page: Page, name: string): Promise<void> {
+	const label = page.getByText(name, { exact: true }).first();
+	await label.waitFor({ timeout: 60_000 });
+	const box = await label.boundingBox();
+	assert.ok(box, `node "${name}" is not on the canvas`);
+	await page.mouse.dblclick(box.x + box.width / 2, box.y - 60);
+}
+
 async function shot(page: Page, version: string, name: string): Promise<void> {
 	mkdirSync(ARTIFACTS, { recursive: true });
 	await page.screenshot({ path: path.join(ARTIFACTS, `n8n-${version}-${name}.png`) });
@@ -67,7 +76,7 @@ export async function checkEditor(n8n: N8nUser, emu: Emulator): Promise<void> {
 		await shot(page, version, '1-workflow');
 
 		// The node's panel: the Lip Sync action's fields.
-		await page.getByText('Lip Sync', { exact: true }).first().dblclick();
+		await openNode(page, 'Lip Sync');
 		for (const field of ['Session ID', 'Face ID', 'Audio Source', 'Audio URL', 'Crop Start (Ms)', 'Crop End (Ms)', 'Insert At (Ms)', 'Wait for Completion', 'Download Video']) {
 			await page.getByText(field, { exact: true }).first().waitFor({ timeout: 15_000 });
 		}
@@ -75,7 +84,7 @@ export async function checkEditor(n8n: N8nUser, emu: Emulator): Promise<void> {
 		await page.keyboard.press('Escape');
 
 		// The Identify Face action's fields.
-		await page.getByText('Identify Face', { exact: true }).first().dblclick();
+		await openNode(page, 'Identify Face');
 		for (const field of ['Video Source', 'Video URL', 'Output', 'Fail When No Face Is Found']) {
 			await page.getByText(field, { exact: true }).first().waitFor({ timeout: 15_000 });
 		}
@@ -83,18 +92,21 @@ export async function checkEditor(n8n: N8nUser, emu: Emulator): Promise<void> {
 		await page.keyboard.press('Escape');
 
 		// The nodes panel lists the node's actions.
-		await page.keyboard.press('Tab');
+		await page.locator('[data-test-id="node-creator-plus-button"]').first().click();
+		await page.waitForTimeout(500);
 		await page.keyboard.type('Kling');
+		await page.waitForTimeout(500);
+		await shot(page, version, '4-search');
 		await page.getByText('Kling Lip Sync', { exact: true }).first().click();
 		for (const action of ['Identify faces in a video', 'Lip sync a face to new audio', 'Get a lip sync task', 'List lip sync tasks']) {
 			await page.getByText(action, { exact: true }).first().waitFor({ timeout: 15_000 });
 		}
-		await shot(page, version, '4-actions');
+		await shot(page, version, '5-actions');
 		await page.getByText('Get a lip sync task', { exact: true }).first().click();
 		for (const field of ['Find Task By', 'Task ID', 'Wait for Completion']) {
 			await page.getByText(field, { exact: true }).first().waitFor({ timeout: 15_000 });
 		}
-		await shot(page, version, '5-get-task-panel');
+		await shot(page, version, '6-get-task-panel');
 
 		// Execute the saved example from the editor.
 		await page.goto(`${n8n.baseUrl}/workflow/${EXAMPLES.single.id}`);
@@ -107,7 +119,7 @@ export async function checkEditor(n8n: N8nUser, emu: Emulator): Promise<void> {
 			await page.waitForTimeout(250);
 		}
 		await page.getByText(/Workflow executed successfully|executed successfully/i).first().waitFor({ timeout: 30_000 });
-		await shot(page, version, '6-executed');
+		await shot(page, version, '7-executed');
 	} finally {
 		await browser.close();
 	}
