@@ -26,7 +26,7 @@ const pairedIndex = (item: ExecutionItem): number => {
 };
 
 function assertVideo(item: ExecutionItem): void {
-	assert.equal(item.json.task_status, 'succeed');
+	assert.equal(item.json.task_status, 'succeed', `not a succeeded task: ${JSON.stringify(item.json)}`);
 	assert.match(String(item.json.task_id), /^\d{18}$/);
 	const video = item.binary?.data;
 	assert.ok(video, 'the video binary is missing');
@@ -59,9 +59,11 @@ async function main(): Promise<void> {
 	};
 
 	const tarball = await packPackage();
-	const emu = await startEmulator({ taskTimeMs: 3000, submittedMs: 500, resultBytes: RESULT_BYTES });
-	try {
-		for (const target of targets) {
+	for (const target of targets) {
+		// A fresh emulator per n8n: the batch example's external_task_ids are per night and item,
+		// and Kling (like the emulator) refuses an id it has seen.
+		const emu = await startEmulator({ taskTimeMs: 3000, submittedMs: 500, resultBytes: RESULT_BYTES });
+		try {
 			console.log(`n8n ${target.version} on Node ${target.nodeMajor}`);
 			let n8n: N8nUser | undefined;
 			await check(`n8n ${target.version}: installs and loads the packed package`, async () => {
@@ -111,9 +113,9 @@ async function main(): Promise<void> {
 				});
 			}
 			instance.cleanup();
+		} finally {
+			await emu.stop();
 		}
-	} finally {
-		await emu.stop();
 	}
 	const failed = outcomes.filter((o) => o.error).length;
 	console.log(`\ne2e: ${outcomes.length - failed} passed, ${failed} failed`);

@@ -91,23 +91,6 @@ export async function checkEditor(n8n: N8nUser, emu: Emulator): Promise<void> {
 		await shot(page, version, '3-identify-face-panel');
 		await page.keyboard.press('Escape');
 
-		// The nodes panel lists the node's actions.
-		await page.locator('[data-test-id="node-creator-plus-button"]').first().click();
-		await page.waitForTimeout(500);
-		await page.keyboard.type('Kling');
-		await page.waitForTimeout(500);
-		await shot(page, version, '4-search');
-		await page.getByText('Kling Lip Sync', { exact: true }).first().click();
-		for (const action of ['Identify faces in a video', 'Lip sync a face to new audio', 'Get a lip sync task', 'List lip sync tasks']) {
-			await page.getByText(action, { exact: true }).first().waitFor({ timeout: 15_000 });
-		}
-		await shot(page, version, '5-actions');
-		await page.getByText('Get a lip sync task', { exact: true }).first().click();
-		for (const field of ['Find Task By', 'Task ID', 'Wait for Completion']) {
-			await page.getByText(field, { exact: true }).first().waitFor({ timeout: 15_000 });
-		}
-		await shot(page, version, '6-get-task-panel');
-
 		// Execute the saved example from the editor.
 		await page.goto(`${n8n.baseUrl}/workflow/${EXAMPLES.single.id}`);
 		await page.getByText('Lip Sync', { exact: true }).first().waitFor({ timeout: 60_000 });
@@ -119,7 +102,44 @@ export async function checkEditor(n8n: N8nUser, emu: Emulator): Promise<void> {
 			await page.waitForTimeout(250);
 		}
 		await page.getByText(/Workflow executed successfully|executed successfully/i).first().waitFor({ timeout: 30_000 });
-		await shot(page, version, '7-executed');
+		await shot(page, version, '4-executed');
+
+		// The nodes panel lists the node's actions (in a new workflow: n8n autosaves, and the
+		// example must stay as it is).
+		await page.goto(`${n8n.baseUrl}/workflow/new`);
+		await page.locator('[data-test-id="node-creator-plus-button"]').first().click();
+		await page.waitForTimeout(500);
+		await page.keyboard.type('Manual');
+		await page.waitForTimeout(500);
+		await page.keyboard.press('Enter');
+		await page.waitForTimeout(1000);
+		await page.locator('[data-test-id="node-creator-plus-button"]').first().click();
+		await page.waitForTimeout(500);
+		await page.keyboard.type('Kling');
+		await page.waitForTimeout(500);
+		await shot(page, version, '5-search');
+		await page.locator('[data-test-id="node-creator"]').getByText('Kling Lip Sync', { exact: true }).first().click();
+		for (const action of ['Identify faces in a video', 'Lip sync a face to new audio', 'Get a lip sync task', 'List lip sync tasks']) {
+			await page.getByText(action, { exact: true }).first().waitFor({ timeout: 15_000 });
+		}
+		await shot(page, version, '6-actions');
+		await page.getByText('Get a lip sync task', { exact: true }).first().click();
+		for (const field of ['Find Task By', 'Task ID', 'Wait for Completion']) {
+			await page.getByText(field, { exact: true }).first().waitFor({ timeout: 15_000 });
+		}
+		await shot(page, version, '7-get-task-panel');
+		await page.keyboard.press('Escape');
+
+		// And List Tasks, added from the nodes panel the same way.
+		await page.locator('[data-test-id="node-creator-plus-button"]').first().click();
+		await page.waitForTimeout(500);
+		await page.keyboard.type('Kling');
+		await page.locator('[data-test-id="node-creator"]').getByText('Kling Lip Sync', { exact: true }).first().click();
+		await page.locator('[data-test-id="node-creator"]').getByText('List lip sync tasks', { exact: true }).first().click();
+		for (const field of ['Return All', 'Limit']) {
+			await page.getByText(field, { exact: true }).first().waitFor({ timeout: 15_000 });
+		}
+		await shot(page, version, '8-list-tasks-panel');
 	} finally {
 		await browser.close();
 	}
