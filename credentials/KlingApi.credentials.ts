@@ -20,6 +20,20 @@ export class KlingApi implements ICredentialType {
 
 	properties: INodeProperties[] = [
 		{
+			displayName: 'Provider',
+			name: 'provider',
+			type: 'options',
+			options: [
+				{ name: 'Kling (Official API)', value: 'kling', description: "Kling's own API, Global or China region" },
+				{
+					name: 'Kling-Compatible Proxy',
+					value: 'klingProxy',
+					description: "A reseller that passes Kling's API through under its own URL (kkiai, chainhub, ...)",
+				},
+			],
+			default: 'kling',
+		},
+		{
 			displayName: 'Authentication',
 			name: 'authType',
 			type: 'options',
@@ -32,6 +46,7 @@ export class KlingApi implements ICredentialType {
 				{ name: 'API Key', value: 'apiKey', description: 'A single API key, sent as a Bearer token' },
 			],
 			default: 'accessKey',
+			displayOptions: { show: { provider: ['kling'] } },
 		},
 		{
 			displayName: 'Access Key',
@@ -39,7 +54,7 @@ export class KlingApi implements ICredentialType {
 			type: 'string',
 			default: '',
 			required: true,
-			displayOptions: { show: { authType: ['accessKey'] } },
+			displayOptions: { show: { provider: ['kling'], authType: ['accessKey'] } },
 		},
 		{
 			displayName: 'Secret Key',
@@ -48,7 +63,7 @@ export class KlingApi implements ICredentialType {
 			typeOptions: { password: true },
 			default: '',
 			required: true,
-			displayOptions: { show: { authType: ['accessKey'] } },
+			displayOptions: { show: { provider: ['kling'], authType: ['accessKey'] } },
 		},
 		{
 			displayName: 'API Key',
@@ -57,7 +72,17 @@ export class KlingApi implements ICredentialType {
 			typeOptions: { password: true },
 			default: '',
 			required: true,
-			displayOptions: { show: { authType: ['apiKey'] } },
+			displayOptions: { show: { provider: ['kling'], authType: ['apiKey'] } },
+		},
+		{
+			displayName: 'API Key',
+			name: 'apiKey',
+			type: 'string',
+			typeOptions: { password: true },
+			default: '',
+			required: true,
+			description: "The provider's API key, sent as a Bearer token",
+			displayOptions: { show: { provider: ['klingProxy'] } },
 		},
 		{
 			displayName: 'Region',
@@ -70,6 +95,7 @@ export class KlingApi implements ICredentialType {
 			],
 			default: 'global',
 			hint: 'Keys work only in the region they were made for',
+			displayOptions: { show: { provider: ['kling'] } },
 		},
 		{
 			displayName: 'Base URL',
@@ -78,7 +104,17 @@ export class KlingApi implements ICredentialType {
 			default: '',
 			placeholder: 'https://api-singapore.klingai.com',
 			required: true,
-			displayOptions: { show: { region: ['custom'] } },
+			displayOptions: { show: { provider: ['kling'], region: ['custom'] } },
+		},
+		{
+			displayName: 'Base URL',
+			name: 'baseUrl',
+			type: 'string',
+			default: '',
+			placeholder: 'https://www.kkiai.com/kling',
+			required: true,
+			description: "The proxy's URL up to where Kling's paths (/v1/videos/...) begin, including its prefix",
+			displayOptions: { show: { provider: ['klingProxy'] } },
 		},
 	];
 
@@ -87,17 +123,18 @@ export class KlingApi implements ICredentialType {
 		credentials: ICredentialDataDecryptedObject,
 		requestOptions: IHttpRequestOptions,
 	): Promise<IHttpRequestOptions> {
-		const token =
-			credentials.authType === 'apiKey'
-				? String(credentials.apiKey ?? '').trim()
-				: signKlingJwt(String(credentials.accessKey ?? '').trim(), String(credentials.secretKey ?? '').trim(), Date.now());
+		// Proxies take their own key; Kling takes an API key or a JWT signed with the key pair.
+		const usesKeyPair = (credentials.provider ?? 'kling') === 'kling' && credentials.authType !== 'apiKey';
+		const token = usesKeyPair
+			? signKlingJwt(String(credentials.accessKey ?? '').trim(), String(credentials.secretKey ?? '').trim(), Date.now())
+			: String(credentials.apiKey ?? '').trim();
 		requestOptions.headers = { ...(requestOptions.headers ?? {}), Authorization: `Bearer ${token}` };
 		return requestOptions;
 	}
 
 	test: ICredentialTestRequest = {
 		request: {
-			baseURL: `={{ $credentials.region === "custom" ? $credentials.baseUrl.replace(/\\/+$/, "") : ($credentials.region === "china" ? "${KLING_BASE_URLS.china}" : "${KLING_BASE_URLS.global}") }}`,
+			baseURL: `={{ $credentials.provider === "klingProxy" || $credentials.region === "custom" ? $credentials.baseUrl.replace(/\\/+$/, "") : ($credentials.region === "china" ? "${KLING_BASE_URLS.china}" : "${KLING_BASE_URLS.global}") }}`,
 			url: '/v1/videos/advanced-lip-sync',
 			qs: { pageNum: 1, pageSize: 1 },
 		},

@@ -627,7 +627,9 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Emul
 
 	// ---- routing ------------------------------------------------------------------------------
 
-	const route = (method: string, pathname: string): { name: RouteName; id?: string } | undefined => {
+	const route = (method: string, fullPath: string): { name: RouteName; id?: string } | undefined => {
+		// Pass-through resellers (kkiai, chainhub) serve the same API under a /kling prefix.
+		const pathname = fullPath.startsWith('/kling/') ? fullPath.slice('/kling'.length) : fullPath;
 		if (pathname === '/v1/videos/identify-face' && method === 'POST') return { name: 'identify' };
 		if (pathname === '/v1/videos/advanced-lip-sync' && method === 'POST') return { name: 'create' };
 		if (pathname === '/v1/videos/advanced-lip-sync' && method === 'GET') return { name: 'list' };

@@ -42,6 +42,13 @@ describe('Kling API credential test', () => {
 		expect(key.status).toBe(200);
 	});
 
+	it('tests a Kling-compatible proxy at its own URL with its key', async () => {
+		const ok = await runCredentialTest({ provider: 'klingProxy', apiKey: 'test-api-key', baseUrl: `${emu.baseUrl}/kling/` });
+		expect(ok.status).toBe(200);
+		const bad = await runCredentialTest({ provider: 'klingProxy', apiKey: 'nope', baseUrl: `${emu.baseUrl}/kling` });
+		expect(bad.status).toBe(401);
+	});
+
 	it('fails with 401 on a wrong secret key or API key', async () => {
 		const badSecret = await runCredentialTest({ authType: 'accessKey', accessKey: 'test-access-key', secretKey: 'nope', region: 'custom', baseUrl: emu.baseUrl });
 		expect(badSecret).toEqual({ status: 401, body: expect.objectContaining({ code: 1000 }) });

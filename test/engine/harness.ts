@@ -171,10 +171,14 @@ export interface RunResult {
 	status: IRun['status'];
 }
 
-export function emulatorCredentials(baseUrl: string, mode: 'accessKey' | 'apiKey' = 'accessKey'): ICredentialDataDecryptedObject {
+export type CredentialMode = 'accessKey' | 'apiKey' | 'klingProxy';
+
+/** A credential pointing at the emulator: Kling with a key pair or an API key, or a /kling proxy. */
+export function emulatorCredentials(baseUrl: string, mode: CredentialMode = 'accessKey'): ICredentialDataDecryptedObject {
+	if (mode === 'klingProxy') return { provider: 'klingProxy', apiKey: 'test-api-key', baseUrl: `${baseUrl}/kling/` };
 	return mode === 'apiKey'
-		? { authType: 'apiKey', apiKey: 'test-api-key', region: 'custom', baseUrl }
-		: { authType: 'accessKey', accessKey: 'test-access-key', secretKey: 'test-secret-key', region: 'custom', baseUrl };
+		? { provider: 'kling', authType: 'apiKey', apiKey: 'test-api-key', region: 'custom', baseUrl }
+		: { provider: 'kling', authType: 'accessKey', accessKey: 'test-access-key', secretKey: 'test-secret-key', region: 'custom', baseUrl };
 }
 
 /** Builds Items -> Kling Lip Sync and runs it in n8n's engine. */

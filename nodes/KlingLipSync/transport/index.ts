@@ -18,10 +18,11 @@ export type { LipSyncApi } from './types';
 
 const REQUEST_TIMEOUT_MS = 120_000;
 
-/** The API root a credential points at: a region's host, or the user's own base URL. */
+/** The API root a credential points at: a region's host, a proxy's URL, or a custom base URL. */
 export function resolveBaseUrl(credentials: ICredentialDataDecryptedObject): string {
 	const region = credentials.region;
-	const url = region === 'custom' ? String(credentials.baseUrl ?? '') : KLING_BASE_URLS[region === 'china' ? 'china' : 'global'];
+	const ownUrl = credentials.provider === 'klingProxy' || region === 'custom';
+	const url = ownUrl ? String(credentials.baseUrl ?? '') : KLING_BASE_URLS[region === 'china' ? 'china' : 'global'];
 	return url.trim().replace(/\/+$/, '');
 }
 
