@@ -6,7 +6,7 @@ import type {
 	INodeProperties,
 } from 'n8n-workflow';
 
-import { KLING_BASE_URLS } from '../nodes/KlingLipSync/helpers/constants';
+import { APIMODELS_BASE_URL, KLING_BASE_URLS } from '../nodes/KlingLipSync/helpers/constants';
 import { signKlingJwt } from '../nodes/KlingLipSync/helpers/jwt';
 
 export class KlingApi implements ICredentialType {
@@ -30,6 +30,7 @@ export class KlingApi implements ICredentialType {
 					value: 'klingProxy',
 					description: "A reseller that passes Kling's API through under its own URL (kkiai, chainhub, ...)",
 				},
+				{ name: 'apimodels.app', value: 'apimodels', description: 'Kling lip-sync through apimodels.app (its own API)' },
 			],
 			default: 'kling',
 		},
@@ -82,7 +83,7 @@ export class KlingApi implements ICredentialType {
 			default: '',
 			required: true,
 			description: "The provider's API key, sent as a Bearer token",
-			displayOptions: { show: { provider: ['klingProxy'] } },
+			displayOptions: { show: { provider: ['klingProxy', 'apimodels'] } },
 		},
 		{
 			displayName: 'Region',
@@ -115,6 +116,14 @@ export class KlingApi implements ICredentialType {
 			required: true,
 			description: "The proxy's URL up to where Kling's paths (/v1/videos/...) begin, including its prefix",
 			displayOptions: { show: { provider: ['klingProxy'] } },
+		},
+		{
+			displayName: 'Base URL',
+			name: 'baseUrl',
+			type: 'string',
+			default: APIMODELS_BASE_URL,
+			required: true,
+			displayOptions: { show: { provider: ['apimodels'] } },
 		},
 	];
 

@@ -34,7 +34,7 @@ export type TaskStatus = 'submitted' | 'processing' | 'succeed' | 'failed';
 export type Fault = { route: RouteName | '*'; times?: number } & (
 	| { kind: 'error'; code: number; message?: string }
 	/** HTTP status without a business code (a gateway's 502/503/504 page). */
-	| { kind: 'http'; status: number }
+	| { kind: 'http'; status: number; json?: unknown }
 	| { kind: 'reset' }
 	| { kind: 'delay'; ms: number }
 	/** The request is carried out (a create is billed) but the reply never arrives. */
@@ -66,6 +66,8 @@ export interface EmulatorOptions {
 	videos?: Record<string, Scene>;
 	/** How often task states are advanced on a real clock. */
 	tickMs?: number;
+	/** apimodels.app's identify-face is asynchronous: how long a job takes. */
+	apimodelsIdentifyMs?: number;
 }
 
 interface Session {
@@ -141,6 +143,7 @@ const DEFAULTS: Required<Omit<EmulatorOptions, 'webhookSecret' | 'clock' | 'resu
 		'kling-video-90s': { durationMs: 90000, width: 1280, height: 720, sizeMb: 30, faces: [{ startMs: 0, endMs: 90000 }] },
 	},
 	tickMs: 20,
+	apimodelsIdentifyMs: 300,
 };
 
 const AUDIO_MAX_DAYS_MS = 30 * 24 * 3600 * 1000;
@@ -658,6 +661,103 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Emul
 		send(res, error.httpStatus, { code: error.code, message: error.message, request_id: requestId, data: null });
 	};
 
+	const sendHttpFault = (res: http.ServerResponse, fault: { status: number; json?: unknown }): void => {
+		if (fault.json !== undefined) {
+			send(res, fault.status, fault.json);
+			return;
+		}
+		res.writeHead(fault.status, { 'content-type': 'text/html' });
+		res.end(`<html><body>${fault.status} Bad Gateway</body></html>`);
+	};
+
+	// ---- apimodels.app dialect (seed 004): one endpoint, `model` picks the step ----------------
+
+	/** apimodels.app job id -> what it stands for: an identify result, or one of our tasks. */
+	const apimodelsJobs = new Map<string, { model: string; createdAt: number; identify?: unknown; taskId?: string }>();
+	const APIMODELS_PATH = '/api/v1/audio/generations';
+	const STATE_OF: Record<TaskStatus, string> = { submitted: 'pending', processing: 'processing', succeed: 'completed', failed: 'failed' };
+
+	const apimodelsJob = (id: string): Record<string, unknown> => {
+		const job = apimodelsJobs.get(id);
+		if (!job) throw new KlingError(1203, 'Task not found');
+		const base = { taskId: id, model: job.model };
+		if (job.identify) {
+			const identified = job.identify as { session_id: string; face_data: Array<{ face_id: string; face_image: string }> };
+			if (clock.now() - job.createdAt < config.apimodelsIdentifyMs) return { ...base, state: 'processing' };
+			if (identified.face_data.length === 0) return { ...base, state: 'failed', failMsg: 'Face detection failed: no faces found' };
+			return {
+				...base,
+				state: 'completed',
+				faceData: {
+					session_id: identified.session_id,
+					face_list: identified.face_data.map((face) => ({ face_id: face.face_id, face_reference: face.face_image })),
+				},
+			};
+		}
+		const task = taskObject(tasks.get(job.taskId ?? '') as Task) as { task_status: TaskStatus; task_status_msg: string; task_result: { videos?: Array<{ url: string }> } };
+		return {
+			...base,
+			state: STATE_OF[task.task_status],
+			...(task.task_status === 'succeed' ? { resultUrls: (task.task_result.videos ?? []).map((video) => video.url) } : {}),
+			...(task.task_status === 'failed' ? { failMsg: task.task_status_msg } : {}),
+		};
+	};
+
+	const handleApimodels = async (req: http.IncomingMessage, res: http.ServerResponse, url: URL): Promise<void> => {
+		const reply = (status: number, data: unknown): void => send(res, status, status === 200 ? { code: 200, msg: 'success', data } : { code: status, msg: data });
+		const token = /^Bearer\s+(\S+)$/.exec((req.headers.authorization ?? '').trim())?.[1];
+		let body: Record<string, unknown> = {};
+		if (req.method === 'POST') {
+			try {
+				body = JSON.parse((await readBody(req, 12 * 1024 * 1024)).toString('utf8')) as Record<string, unknown>;
+			} catch {
+				reply(400, 'Request body must be JSON');
+				return;
+			}
+		}
+		const name: RouteName = req.method === 'GET' ? 'get' : body.model === 'kling-identify-face' ? 'identify' : 'create';
+		stats.requests[name] = (stats.requests[name] ?? 0) + 1;
+		if (!token || !config.apiKeys.includes(token)) {
+			reply(401, 'Invalid API key');
+			return;
+		}
+		const fault = takeFault(name);
+		if (fault?.kind === 'reset') {
+			req.socket.destroy();
+			return;
+		}
+		if (fault?.kind === 'http') {
+			sendHttpFault(res, fault);
+			return;
+		}
+		try {
+			tick();
+			if (req.method === 'GET') {
+				reply(200, apimodelsJob(url.searchParams.get('task_id') ?? ''));
+				return;
+			}
+			const { model, ...kling } = body;
+			const id = `cl${randomBytes(10).toString('hex')}`;
+			if (model === 'kling-identify-face') {
+				apimodelsJobs.set(id, { model, createdAt: clock.now(), identify: await identifyFace(kling) });
+			} else if (model === 'kling-advanced-lip-sync') {
+				const created = (await createTask(kling)) as { task_id: string };
+				apimodelsJobs.set(id, { model, createdAt: clock.now(), taskId: created.task_id });
+			} else {
+				reply(400, 'model must be kling-identify-face or kling-advanced-lip-sync');
+				return;
+			}
+			if (fault?.kind === 'lostReply') {
+				req.socket.destroy();
+				return;
+			}
+			reply(200, { taskId: id, state: 'pending', model });
+		} catch (error) {
+			const klingError = error instanceof KlingError ? error : new KlingError(5000, (error as Error).message);
+			reply(klingError.code === 1203 ? 404 : klingError.httpStatus >= 500 ? 500 : 400, klingError.message);
+		}
+	};
+
 	const handle = async (req: http.IncomingMessage, res: http.ServerResponse): Promise<void> => {
 		const url = new URL(req.url ?? '/', baseUrl);
 		const method = req.method ?? 'GET';
@@ -665,6 +765,10 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Emul
 		if (url.pathname.startsWith('/media/')) {
 			stats.requests.media = (stats.requests.media ?? 0) + 1;
 			if (!serveMedia(url, res)) send(res, 404, { code: 1203, message: 'Not found', request_id: requestId, data: null });
+			return;
+		}
+		if (url.pathname === APIMODELS_PATH) {
+			await handleApimodels(req, res, url);
 			return;
 		}
 		const matched = route(method, url.pathname);
@@ -693,8 +797,7 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Emul
 			return;
 		}
 		if (fault?.kind === 'http') {
-			res.writeHead(fault.status, { 'content-type': 'text/html' });
-			res.end(`<html><body>${fault.status} Bad Gateway</body></html>`);
+			sendHttpFault(res, fault);
 			return;
 		}
 		try {

@@ -4,49 +4,75 @@ import { VIDEO, lipSyncParameters } from './helpers';
 
 /**
  * The same action suite against every provider the credential offers: switching provider is
- * switching the credential alone, the workflow stays the same.
+ * switching the credential alone, the workflow stays the same. Where a provider cannot do
+ * something, the node says so before calling it.
  */
-const PROVIDERS: CredentialMode[] = ['accessKey', 'apiKey', 'klingProxy'];
+const PROVIDERS: Array<{ mode: CredentialMode; full: boolean; windows: boolean }> = [
+	{ mode: 'accessKey', full: true, windows: true },
+	{ mode: 'apiKey', full: true, windows: true },
+	{ mode: 'klingProxy', full: true, windows: true },
+	{ mode: 'apimodels', full: false, windows: false },
+];
 
-describe.each(PROVIDERS)('every action through the %s credential', (mode) => {
+describe.each(PROVIDERS)('every action through the $mode credential', ({ mode, full, windows }) => {
 	let emu: Emulator;
 	beforeAll(async () => {
-		emu = await startEmulator({ taskTimeMs: 500, submittedMs: 100 });
+		emu = await startEmulator({ taskTimeMs: 500, submittedMs: 100, apimodelsIdentifyMs: 200 });
 	});
 	afterAll(async () => emu.stop());
+	beforeEach(() => emu.clearFaults());
 
 	const run = (parameters: Record<string, unknown>, items?: Array<Record<string, unknown>>) =>
 		runKlingNode({ credentials: emulatorCredentials(emu.baseUrl, mode), parameters: parameters as never, items: items as never });
 
-	it('identifies faces, lip-syncs with wait and download, gets and lists the task', async () => {
+	it('identifies faces, lip-syncs with wait and download, and gets the task', async () => {
 		const faces = await run({ operation: 'identifyFace', videoUrl: VIDEO });
 		expect(faces.error).toBeUndefined();
 		expect(faces.output.map((item) => item.json.face_id)).toEqual(['0', '1']);
+		expect(faces.output[0].json.end_time).toBe(windows ? 5200 : null);
 
-		const synced = await run(lipSyncParameters(emu, { options: { externalTaskId: `ext-${mode}` } }), [faces.output[0].json]);
+		const externalTaskId = full ? `ext-${mode}` : '';
+		const synced = await run(lipSyncParameters(emu, { options: { externalTaskId } }), [faces.output[0].json]);
 		expect(synced.error).toBeUndefined();
-		expect(synced.output[0].json).toEqual(expect.objectContaining({ task_status: 'succeed', external_task_id: `ext-${mode}` }));
+		expect(synced.output[0].json).toEqual(expect.objectContaining({ task_status: 'succeed', video_url: expect.stringMatching(/\.mp4$/) }));
 		expect(synced.output[0].binary?.data.mimeType).toBe('video/mp4');
 
-		const got = await run({ operation: 'getTask', taskIdType: 'externalTaskId', externalTaskId: `ext-${mode}` });
-		expect(got.output[0].json.task_id).toBe(synced.output[0].json.task_id);
+		const got = await run({ operation: 'getTask', taskId: synced.output[0].json.task_id });
+		expect(got.output[0].json).toEqual(expect.objectContaining({ task_id: synced.output[0].json.task_id, task_status: 'succeed' }));
+		expect(emu.stats.billed.identify).toBe(1);
+		expect(emu.stats.billed.create).toBe(1);
+	});
 
+	it(full ? 'lists tasks and finds one by external_task_id' : 'says clearly that listing and external ids are not supported', async () => {
 		const listed = await run({ operation: 'listTasks', returnAll: true });
-		expect(listed.output.map((item) => item.json.task_id)).toContain(synced.output[0].json.task_id);
-		expect(emu.stats.billed).toEqual({ identify: 1, create: 1, tts: 0 });
+		const byExternal = await run({ operation: 'getTask', taskIdType: 'externalTaskId', externalTaskId: `ext-${mode}` });
+		const byVideoId = await run({ operation: 'identifyFace', videoSource: 'videoId', videoId: 'kling-video-8s' });
+		if (full) {
+			expect(listed.output.length).toBeGreaterThanOrEqual(1);
+			expect(byExternal.output[0].json.external_task_id).toBe(`ext-${mode}`);
+			expect(byVideoId.error).toBeUndefined();
+		} else {
+			expect(listed.error?.message).toBe('apimodels.app does not support listing tasks');
+			expect(byExternal.error?.message).toBe('apimodels.app does not support external task IDs (find the task by its task_id)');
+			expect(byVideoId.error?.message).toBe('apimodels.app does not support Kling video IDs (use a video URL)');
+		}
 	});
 
 	it("explains the provider's errors with a remedy", async () => {
-		emu.injectFault({ route: 'list', kind: 'error', code: 1102 });
-		const { error } = await run({ operation: 'listTasks' });
-		expect(error?.message).toBe('Kling error 1102: Resource pack exhausted or expired');
+		if (full) emu.injectFault({ route: 'get', kind: 'error', code: 1102 });
+		else emu.injectFault({ route: 'get', kind: 'http', status: 402, json: { code: 402, msg: 'Insufficient credits' } });
+		const { error } = await run({ operation: 'getTask', taskId: '812345678901234567' });
+		expect(error?.message).toBe(full ? 'Kling error 1102: Resource pack exhausted or expired' : 'apimodels.app error 402: Insufficient balance');
+		expect(error?.description).toMatch(full ? /Top up or renew/ : /apimodels.app says: Insufficient credits\. Top up your apimodels.app credits/);
 	});
 
 	it('rejects a wrong key', async () => {
 		const { error } = await runKlingNode({
 			credentials: { ...emulatorCredentials(emu.baseUrl, mode), apiKey: 'wrong', secretKey: 'wrong' },
-			parameters: { operation: 'listTasks' },
+			parameters: { operation: 'getTask', taskId: '812345678901234567' },
 		});
-		expect(error?.message).toMatch(/^Kling error 100[02]: Authori[sz]ation is invalid|^Kling error 1000: Authentication failed/);
+		expect(error?.message).toMatch(
+			full ? /^Kling error (1002: Authorization is invalid|1000: Authentication failed)$/ : /^apimodels.app error 401: Invalid API key$/,
+		);
 	});
 });

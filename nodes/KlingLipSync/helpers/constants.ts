@@ -16,4 +16,6 @@ export const KLING_BASE_URLS = {
 	china: 'https://api-beijing.klingai.com',
 } as const;
 
+export const APIMODELS_BASE_URL = 'https://apimodels.app';
+
 export const KLING_CREDENTIAL_TYPE = 'klingApi';

@@ -31,8 +31,8 @@ export function faceToJson(face: IdentifyFaceResult['faces'][number]): IDataObje
 	return {
 		face_id: face.faceId,
 		face_image: face.imageUrl ?? null,
-		start_time: face.startMs,
-		end_time: face.endMs,
-		window_ms: Math.max(0, face.endMs - face.startMs),
+		start_time: face.startMs ?? null,
+		end_time: face.endMs ?? null,
+		window_ms: face.startMs === undefined || face.endMs === undefined ? null : Math.max(0, face.endMs - face.startMs),
 	};
 }

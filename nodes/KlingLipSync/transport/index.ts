@@ -7,12 +7,12 @@ import type {
 } from 'n8n-workflow';
 import { NodeApiError, NodeOperationError } from 'n8n-workflow';
 
-import { KLING_BASE_URLS, KLING_CREDENTIAL_TYPE } from '../helpers/constants';
-import { describeKlingCode } from '../helpers/errorCodes';
+import { APIMODELS_BASE_URL, KLING_BASE_URLS, KLING_CREDENTIAL_TYPE } from '../helpers/constants';
 import { retryDelayMs, shouldRetry, type AttemptOutcome } from '../helpers/retry';
-import { officialDialect, type SendRequest } from './official';
+import { apimodelsDialect } from './apimodels';
+import { klingDialect } from './official';
 import { sleepUnlessCancelled } from './sleep';
-import type { LipSyncApi } from './types';
+import type { LipSyncApi, ProviderDialect, ProviderFailure, SendRequest } from './types';
 
 export type { LipSyncApi } from './types';
 
@@ -21,59 +21,62 @@ const REQUEST_TIMEOUT_MS = 120_000;
 /** The API root a credential points at: a region's host, a proxy's URL, or a custom base URL. */
 export function resolveBaseUrl(credentials: ICredentialDataDecryptedObject): string {
 	const region = credentials.region;
-	const ownUrl = credentials.provider === 'klingProxy' || region === 'custom';
-	const url = ownUrl ? String(credentials.baseUrl ?? '') : KLING_BASE_URLS[region === 'china' ? 'china' : 'global'];
+	const provider = credentials.provider ?? 'kling';
+	const ownUrl = provider !== 'kling' || region === 'custom';
+	const fallback = provider === 'apimodels' ? APIMODELS_BASE_URL : '';
+	const url = ownUrl
+		? String(credentials.baseUrl || fallback)
+		: KLING_BASE_URLS[region === 'china' ? 'china' : 'global'];
 	return url.trim().replace(/\/+$/, '');
 }
 
-interface Envelope {
-	code?: number;
-	message?: string;
-	request_id?: string;
-	data?: unknown;
-}
-
-const asEnvelope = (body: unknown): Envelope =>
-	body && typeof body === 'object' && !Array.isArray(body) ? (body as Envelope) : {};
-
-/** A Kling error as n8n shows it: code, meaning, Kling's own words, the remedy and the request_id. */
-export function klingApiError(
+/** A provider's refusal as n8n shows it: meaning, the provider's words, the remedy, request_id. */
+export function providerError(
 	ctx: IExecuteFunctions,
 	itemIndex: number,
-	httpStatus: number,
-	envelope: Envelope,
+	dialect: ProviderDialect,
+	failure: ProviderFailure,
 ): NodeApiError {
-	const code = typeof envelope.code === 'number' ? envelope.code : undefined;
-	const info = code === undefined ? undefined : describeKlingCode(code);
-	const message = info ? `Kling error ${code}: ${info.title}` : `Kling answered HTTP ${httpStatus}`;
+	const { title, remedy } = dialect.explain(failure);
 	const details = [
-		envelope.message && envelope.message !== info?.title ? `Kling says: ${envelope.message}.` : '',
-		info?.remedy ?? 'The service may be down or the base URL wrong: check the credential.',
-		envelope.request_id ? `(request_id: ${envelope.request_id})` : '',
+		failure.message && !title.endsWith(failure.message) ? `${dialect.name} says: ${failure.message}.` : '',
+		remedy,
+		failure.requestId ? `(request_id: ${failure.requestId})` : '',
 	]
 		.filter(Boolean)
 		.join(' ');
 	const error = new NodeApiError(
 		ctx.getNode(),
-		{ code: code ?? null, message: envelope.message ?? null, request_id: envelope.request_id ?? null } as JsonObject,
-		{ message, description: details, httpCode: String(httpStatus), itemIndex },
+		{ code: failure.klingCode ?? null, message: failure.message ?? null, request_id: failure.requestId ?? null } as JsonObject,
+		{ message: title, description: details, httpCode: String(failure.httpStatus), itemIndex },
 	);
-	error.context.klingCode = code;
-	error.context.requestId = envelope.request_id;
+	error.context.klingCode = failure.klingCode;
+	error.context.requestId = failure.requestId;
 	return error;
 }
 
 const cancelledError = (ctx: IExecuteFunctions, itemIndex: number): NodeOperationError =>
 	new NodeOperationError(ctx.getNode(), 'The execution was cancelled', { itemIndex });
 
+const DIALECTS: Record<string, ProviderDialect> = {
+	kling: klingDialect,
+	klingProxy: klingDialect,
+	apimodels: apimodelsDialect,
+};
+
 /**
- * The one place the node talks HTTP to the API: signs through the credential, unwraps Kling's
- * envelope, retries only what is safe to retry, and honours the execution's cancel signal.
+ * The one place the node talks HTTP to the API: signs through the credential, lets the
+ * provider's dialect unwrap its envelope, retries only what is safe to retry, and honours the
+ * execution's cancel signal.
  */
 export async function createLipSyncApi(ctx: IExecuteFunctions, itemIndex: number): Promise<LipSyncApi> {
 	const credentials = await ctx.getCredentials(KLING_CREDENTIAL_TYPE, itemIndex);
 	const baseUrl = resolveBaseUrl(credentials);
+	const dialect = DIALECTS[String(credentials.provider ?? 'kling')] ?? klingDialect;
 	const signal = ctx.getExecutionCancelSignal();
+	const wait = async (ms: number): Promise<void> => {
+		if (!(await sleepUnlessCancelled(ms, signal))) throw cancelledError(ctx, itemIndex);
+	};
 
 	const send: SendRequest = async ({ method, path, body, qs }) => {
 		const options: IHttpRequestOptions = {
@@ -94,10 +97,10 @@ export async function createLipSyncApi(ctx: IExecuteFunctions, itemIndex: number
 					statusCode: number;
 					body: unknown;
 				};
-				const envelope = asEnvelope(response.body);
-				if (response.statusCode >= 200 && response.statusCode < 300 && envelope.code === 0) return envelope.data;
-				outcome = { method, httpStatus: response.statusCode, code: envelope.code };
-				failure = klingApiError(ctx, itemIndex, response.statusCode, envelope);
+				const reply = dialect.unwrap(response.statusCode, response.body);
+				if ('data' in reply) return reply.data;
+				outcome = { method, httpStatus: response.statusCode, code: reply.failure.klingCode };
+				failure = providerError(ctx, itemIndex, dialect, reply.failure);
 			} catch (error) {
 				// n8n's own operation errors (e.g. no credential selected) are not network trouble;
 				// n8n reports a failed connection as a NodeApiError without an HTTP status.
@@ -107,18 +110,18 @@ export async function createLipSyncApi(ctx: IExecuteFunctions, itemIndex: number
 					ctx.getNode(),
 					{ message: (error as Error).message } as JsonObject,
 					{
-						message: `Could not reach the Kling API at ${baseUrl}`,
-						description: `${(error as Error).message}. Check the credential's region or base URL and the network.`,
+						message: `Could not reach the ${dialect.name} API at ${baseUrl}`,
+						description: `${(error as Error).message}. Check the credential's base URL and the network.`,
 						itemIndex,
 					},
 				);
 			}
 			if (!shouldRetry(outcome, attempt)) throw failure;
-			if (!(await sleepUnlessCancelled(retryDelayMs(attempt, outcome), signal))) throw cancelledError(ctx, itemIndex);
+			await wait(retryDelayMs(attempt, outcome));
 		}
 	};
 
-	return officialDialect(send);
+	return dialect.api(send, wait);
 }
 
 type BinarySource = Parameters<IExecuteFunctions['helpers']['prepareBinaryData']>[0];

@@ -1,30 +1,23 @@
 import type { IDataObject } from 'n8n-workflow';
 
+import { describeKlingCode } from '../helpers/errorCodes';
 import type {
 	CreateLipSyncInput,
 	DetectedFace,
 	IdentifyFaceResult,
-	LipSyncApi,
 	LipSyncTask,
+	ProviderDialect,
 	ResultVideo,
 	TaskStatus,
 } from './types';
 
-/** Sends one API call and returns the envelope's `data` (or throws the API's error). */
-export type SendRequest = (request: {
-	method: 'GET' | 'POST';
-	path: string;
-	body?: IDataObject;
-	qs?: IDataObject;
-}) => Promise<unknown>;
-
-const asObject = (value: unknown): IDataObject =>
+export const asObject = (value: unknown): IDataObject =>
 	value && typeof value === 'object' && !Array.isArray(value) ? (value as IDataObject) : {};
 
 /** Ids stay strings: an 18-digit number that slipped through JSON is already rounded, so say so. */
-const asId = (value: unknown): string => (value === undefined || value === null ? '' : String(value));
+export const asId = (value: unknown): string => (value === undefined || value === null ? '' : String(value));
 
-const asNumber = (value: unknown): number | undefined => {
+export const asNumber = (value: unknown): number | undefined => {
 	const number = typeof value === 'string' ? Number(value) : value;
 	return typeof number === 'number' && Number.isFinite(number) ? number : undefined;
 };
@@ -101,23 +94,51 @@ export function officialCreateBody(input: CreateLipSyncInput): IDataObject {
 	return body;
 }
 
-/** Kling's own API (and pass-through resellers, which serve it under a path prefix). */
-export function officialDialect(send: SendRequest): LipSyncApi {
-	const base = '/v1/videos/advanced-lip-sync';
-	return {
-		async identifyFace(input) {
-			const body = input.videoId ? { video_id: input.videoId } : { video_url: input.videoUrl };
-			return parseOfficialIdentify(await send({ method: 'POST', path: '/v1/videos/identify-face', body }));
-		},
-		async createLipSync(input) {
-			return parseOfficialTask(await send({ method: 'POST', path: base, body: officialCreateBody(input) }));
-		},
-		async getTask(id) {
-			return parseOfficialTask(await send({ method: 'GET', path: `${base}/${encodeURIComponent(id)}` }));
-		},
-		async listTasks(pageNum, pageSize) {
-			const data = await send({ method: 'GET', path: base, qs: { pageNum, pageSize } });
-			return (Array.isArray(data) ? data : []).map(parseOfficialTask);
-		},
-	};
-}
+/** Kling's own API, and pass-through resellers that serve it under a path prefix. */
+export const klingDialect: ProviderDialect = {
+	name: 'Kling',
+	unwrap(httpStatus, body) {
+		const envelope = asObject(body);
+		const code = typeof envelope.code === 'number' ? envelope.code : undefined;
+		if (httpStatus >= 200 && httpStatus < 300 && code === 0) return { data: envelope.data };
+		return {
+			failure: {
+				httpStatus,
+				klingCode: code,
+				message: typeof envelope.message === 'string' ? envelope.message : undefined,
+				requestId: typeof envelope.request_id === 'string' ? envelope.request_id : undefined,
+			},
+		};
+	},
+	explain(failure) {
+		if (failure.klingCode === undefined) {
+			return {
+				title: `Kling answered HTTP ${failure.httpStatus}`,
+				remedy: 'The service may be down or the base URL wrong: check the credential.',
+			};
+		}
+		const info = describeKlingCode(failure.klingCode);
+		return { title: `Kling error ${failure.klingCode}: ${info.title}`, remedy: info.remedy };
+	},
+	api(send) {
+		const base = '/v1/videos/advanced-lip-sync';
+		return {
+			provider: 'Kling',
+			supports: { videoId: true, audioId: true, externalTaskId: true, listTasks: true },
+			async identifyFace(input) {
+				const body = input.videoId ? { video_id: input.videoId } : { video_url: input.videoUrl };
+				return parseOfficialIdentify(await send({ method: 'POST', path: '/v1/videos/identify-face', body }));
+			},
+			async createLipSync(input) {
+				return parseOfficialTask(await send({ method: 'POST', path: base, body: officialCreateBody(input) }));
+			},
+			async getTask(id) {
+				return parseOfficialTask(await send({ method: 'GET', path: `${base}/${encodeURIComponent(id)}` }));
+			},
+			async listTasks(pageNum, pageSize) {
+				const data = await send({ method: 'GET', path: base, qs: { pageNum, pageSize } });
+				return (Array.isArray(data) ? data : []).map(parseOfficialTask);
+			},
+		};
+	},
+};

@@ -29,8 +29,9 @@ export interface LipSyncTask {
 export interface DetectedFace {
 	faceId: string;
 	imageUrl?: string;
-	startMs: number;
-	endMs: number;
+	/** The window in which the face can be lip-synced (ms); unknown where a provider omits it. */
+	startMs?: number;
+	endMs?: number;
 }
 
 export interface IdentifyFaceResult {
@@ -60,10 +61,55 @@ export interface CreateLipSyncInput {
 	callbackUrl?: string;
 }
 
-/** One provider's way of doing the node's jobs (issue: provider dialects). */
+/** What a provider can do beyond the common core (identify by URL, create, get by task_id). */
+export interface ProviderSupport {
+	videoId: boolean;
+	audioId: boolean;
+	externalTaskId: boolean;
+	listTasks: boolean;
+}
+
+/** One provider's way of doing the node's jobs: the actions never ask which provider it is. */
 export interface LipSyncApi {
+	/** The provider's name, as messages show it. */
+	provider: string;
+	supports: ProviderSupport;
 	identifyFace(input: IdentifyFaceInput): Promise<IdentifyFaceResult>;
 	createLipSync(input: CreateLipSyncInput): Promise<LipSyncTask>;
 	getTask(id: string): Promise<LipSyncTask>;
 	listTasks(pageNum: number, pageSize: number): Promise<LipSyncTask[]>;
+}
+
+/** Sends one API call; resolves with the provider's `data`, or throws its error. */
+export type SendRequest = (request: {
+	method: 'GET' | 'POST';
+	path: string;
+	body?: IDataObject;
+	qs?: IDataObject;
+}) => Promise<unknown>;
+
+/** A provider's refusal, as far as the transport needs it to explain and retry. */
+export interface ProviderFailure {
+	httpStatus: number;
+	/** Kling's business code (Kling and pass-through proxies only): it decides retries. */
+	klingCode?: number;
+	/** The provider's own words. */
+	message?: string;
+	requestId?: string;
+}
+
+export interface FailureExplanation {
+	/** e.g. "Kling error 1102: Resource pack exhausted or expired". */
+	title: string;
+	remedy: string;
+}
+
+/** Everything provider-specific about talking to one provider. */
+export interface ProviderDialect {
+	name: string;
+	/** The reply's payload, or why the provider refused. */
+	unwrap(httpStatus: number, body: unknown): { data: unknown } | { failure: ProviderFailure };
+	explain(failure: ProviderFailure): FailureExplanation;
+	/** Builds the actions' API on the transport's `send` and its cancellable `wait`. */
+	api(send: SendRequest, wait: (ms: number) => Promise<void>): LipSyncApi;
 }

@@ -5,7 +5,7 @@ import { checkId } from '../../helpers/validation';
 import { createLipSyncApi } from '../../transport';
 import { maxInFlightOption, readMaxInFlight, readWaitSettings, waitFields, waitForCompletionField } from '../common.descriptions';
 import type { ItemRunner } from '../node.type';
-import { failOn } from './params';
+import { failOn, requireSupport } from './params';
 import { waitAndFinish } from './wait';
 
 const properties: INodeProperties[] = [
@@ -56,6 +56,7 @@ export async function prepare(this: IExecuteFunctions, itemIndex: number): Promi
 	const wait = readWaitSettings.call(this, itemIndex);
 	return async () => {
 		const api = await createLipSyncApi(this, itemIndex);
+		if (idType === 'externalTaskId') requireSupport.call(this, itemIndex, api, 'externalTaskId');
 		const task = await api.getTask((id as string).trim());
 		return await waitAndFinish(this, api, task, wait, itemIndex);
 	};

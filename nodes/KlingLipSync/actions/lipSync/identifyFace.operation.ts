@@ -5,7 +5,7 @@ import { faceToJson } from '../../helpers/output';
 import { checkHttpUrl, checkId } from '../../helpers/validation';
 import { createLipSyncApi } from '../../transport';
 import type { ItemRunner } from '../node.type';
-import { failOn } from './params';
+import { failOn, requireSupport } from './params';
 
 const properties: INodeProperties[] = [
 	{
@@ -69,6 +69,7 @@ export async function prepare(this: IExecuteFunctions, itemIndex: number): Promi
 
 	return async () => {
 		const api = await createLipSyncApi(this, itemIndex);
+		if (source === 'videoId') requireSupport.call(this, itemIndex, api, 'videoId');
 		const input = source === 'url' ? { videoUrl: (value as string).trim() } : { videoId: (value as string).trim() };
 		const result = await api.identifyFace(input);
 		if (result.faces.length === 0 && failWhenNoFace) {

@@ -6,7 +6,7 @@ import { createLipSyncApi } from '../../transport';
 import { maxInFlightOption, readMaxInFlight, readWaitSettings, waitFields, waitForCompletionField } from '../common.descriptions';
 import type { ItemRunner } from '../node.type';
 import { resolveAudio, type AudioSourceKind } from './audioSource';
-import { failOn } from './params';
+import { failOn, requireSupport } from './params';
 import { waitAndFinish } from './wait';
 
 const properties: INodeProperties[] = [
@@ -238,6 +238,8 @@ export async function prepare(this: IExecuteFunctions, itemIndex: number): Promi
 
 	return async () => {
 		const api = await createLipSyncApi(this, itemIndex);
+		if (audio.audioId) requireSupport.call(this, itemIndex, api, 'audioId');
+		if (options.externalTaskId) requireSupport.call(this, itemIndex, api, 'externalTaskId');
 		const task = await api.createLipSync({
 			sessionId: (sessionId as string).trim(),
 			faceId: normalisedFaceId,

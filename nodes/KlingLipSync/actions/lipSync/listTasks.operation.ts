@@ -5,7 +5,7 @@ import { KLING_LIMITS } from '../../helpers/constants';
 import { taskToJson } from '../../helpers/output';
 import { createLipSyncApi } from '../../transport';
 import type { ItemRunner } from '../node.type';
-import { failOn } from './params';
+import { failOn, requireSupport } from './params';
 
 const properties: INodeProperties[] = [
 	{
@@ -37,6 +37,7 @@ export async function prepare(this: IExecuteFunctions, itemIndex: number): Promi
 	}
 	return async () => {
 		const api = await createLipSyncApi(this, itemIndex);
+		requireSupport.call(this, itemIndex, api, 'listTasks');
 		const pageSize = Math.min(KLING_LIMITS.listPageSizeMax, limit);
 		const tasks = [];
 		for (let pageNum = 1; pageNum <= KLING_LIMITS.listPageNumMax && tasks.length < limit; pageNum++) {
