@@ -9,13 +9,17 @@ export const EXAMPLES = {
 };
 export const RESULT_BYTES = 300 * 1024;
 
-export function credential(emu: Emulator): Record<string, unknown> {
-	return {
-		id: CREDENTIAL_ID,
-		name: 'Kling API',
-		type: 'klingApi',
-		data: { authType: 'accessKey', accessKey: 'test-access-key', secretKey: 'test-secret-key', region: 'custom', baseUrl: emu.baseUrl },
-	};
+export type Provider = 'kling' | 'klingProxy' | 'apimodels';
+export const PROVIDERS: Provider[] = ['kling', 'klingProxy', 'apimodels'];
+
+/** The credential the examples use, pointing at the emulator through the given provider's door. */
+export function credential(emu: Emulator, provider: Provider = 'kling'): Record<string, unknown> {
+	const data = {
+		kling: { provider, authType: 'accessKey', accessKey: 'test-access-key', secretKey: 'test-secret-key', region: 'custom', baseUrl: emu.baseUrl },
+		klingProxy: { provider, apiKey: 'test-api-key', baseUrl: `${emu.baseUrl}/kling` },
+		apimodels: { provider, apiKey: 'test-api-key', baseUrl: emu.baseUrl },
+	}[provider];
+	return { id: CREDENTIAL_ID, name: 'Kling API', type: 'klingApi', data };
 }
 
 /** The examples with their sample media pointed at the emulator and a fast poll. */
