@@ -141,16 +141,24 @@ export class KlingApi implements ICredentialType {
 		return requestOptions;
 	}
 
+	/**
+	 * Kling and proxies: list one task. apimodels.app has no read-only call, so it asks for a task
+	 * that does not exist: a valid key gets 404, a wrong one 401 (caught by the rule below).
+	 */
 	test: ICredentialTestRequest = {
 		request: {
-			baseURL: `={{ $credentials.provider === "klingProxy" || $credentials.region === "custom" ? $credentials.baseUrl.replace(/\\/+$/, "") : ($credentials.region === "china" ? "${KLING_BASE_URLS.china}" : "${KLING_BASE_URLS.global}") }}`,
-			url: '/v1/videos/advanced-lip-sync',
-			qs: { pageNum: 1, pageSize: 1 },
+			baseURL: `={{ $credentials.provider === "apimodels" ? ($credentials.baseUrl || "${APIMODELS_BASE_URL}").replace(/\\/+$/, "") : $credentials.provider === "klingProxy" || $credentials.region === "custom" ? $credentials.baseUrl.replace(/\\/+$/, "") : ($credentials.region === "china" ? "${KLING_BASE_URLS.china}" : "${KLING_BASE_URLS.global}") }}`,
+			url: '={{ $credentials.provider === "apimodels" ? "/api/v1/audio/generations?task_id=n8n-credential-test" : "/v1/videos/advanced-lip-sync?pageNum=1&pageSize=1" }}',
+			ignoreHttpStatusErrors: '={{ $credentials.provider === "apimodels" }}' as unknown as boolean,
 		},
 		rules: [
 			{
 				type: 'responseSuccessBody',
 				properties: { key: 'code', value: 1102, message: 'The keys work, but the resource pack is exhausted (1102)' },
+			},
+			{
+				type: 'responseSuccessBody',
+				properties: { key: 'code', value: 401, message: 'apimodels.app rejected the API key (401)' },
 			},
 		],
 	};

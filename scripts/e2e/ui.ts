@@ -10,7 +10,7 @@ import { chromium, type APIRequestContext, type Page } from 'playwright-core';
 
 import type { Emulator } from '../../test/emulator/server';
 import { ROOT, type N8nUser } from './n8n';
-import { CREDENTIAL_ID, EXAMPLES } from './examples';
+import { CREDENTIAL_ID, EXAMPLES, PROVIDERS, credential } from './examples';
 
 export const ARTIFACTS = path.join(ROOT, 'artifacts');
 const OWNER = { email: 'owner@example.com', firstName: 'Kling', lastName: 'Tester', password: 'Kling-e2e-Passw0rd' };
@@ -57,19 +57,21 @@ export async function checkEditor(n8n: N8nUser, emu: Emulator): Promise<void> {
 		const page = await context.newPage();
 		await signIn(context.request, n8n.baseUrl);
 
-		// The credential test, as the credential dialog's "Test" runs it.
-		const credentialTest = await context.request.post(`${n8n.baseUrl}/rest/credentials/test`, {
-			data: {
-				credentials: {
-					id: CREDENTIAL_ID,
-					name: 'Kling API',
-					type: 'klingApi',
-					data: { authType: 'accessKey', accessKey: 'test-access-key', secretKey: 'test-secret-key', region: 'custom', baseUrl: emu.baseUrl },
-				},
-			},
-		});
-		const tested = (await credentialTest.json()) as { data?: { status?: string; message?: string } };
-		assert.equal(tested.data?.status, 'OK', `credential test: ${JSON.stringify(tested)}`);
+		// The credential test, as the credential dialog's "Test" runs it: each provider, right and
+		// wrong keys.
+		const testCredential = async (data: Record<string, unknown>): Promise<{ status?: string; message?: string }> => {
+			const response = await context.request.post(`${n8n.baseUrl}/rest/credentials/test`, {
+				data: { credentials: { id: CREDENTIAL_ID, name: 'Kling API', type: 'klingApi', data } },
+			});
+			return ((await response.json()) as { data?: { status?: string; message?: string } }).data ?? {};
+		};
+		for (const provider of PROVIDERS) {
+			const { data } = credential(emu, provider) as { data: Record<string, unknown> };
+			const right = await testCredential(data);
+			assert.equal(right.status, 'OK', `credential test (${provider}, right keys): ${JSON.stringify(right)}`);
+			const wrong = await testCredential({ ...data, apiKey: 'wrong', secretKey: 'wrong' });
+			assert.equal(wrong.status, 'Error', `credential test (${provider}, wrong keys): ${JSON.stringify(wrong)}`);
+		}
 
 		await page.goto(`${n8n.baseUrl}/workflow/${EXAMPLES.single.id}`);
 		await page.getByText('Lip Sync', { exact: true }).first().waitFor({ timeout: 60_000 });

@@ -13,19 +13,20 @@ const node: INode = { id: 'n', name: 'Test', type: 'test', typeVersion: 1, posit
 const nodeTypes = { getByName: () => undefined, getByNameAndVersion: () => undefined, getKnownTypes: () => ({}) } as unknown as INodeTypes;
 const workflow = new Workflow({ nodes: [node], connections: {}, active: false, nodeTypes });
 
+const resolve = (value: unknown, credentials: ICredentialDataDecryptedObject): unknown =>
+	workflow.expression.getSimpleParameterValue(node, value as string, 'internal', { $credentials: credentials });
 const resolveBaseUrl = (credentials: ICredentialDataDecryptedObject): string =>
-	workflow.expression.getSimpleParameterValue(node, credential.test.request.baseURL, 'internal', {
-		$credentials: credentials,
-	}) as string;
+	resolve(credential.test.request.baseURL, credentials) as string;
 
-async function runCredentialTest(credentials: ICredentialDataDecryptedObject): Promise<{ status: number; body: { code: number } }> {
+async function runCredentialTest(
+	credentials: ICredentialDataDecryptedObject,
+): Promise<{ status: number; body: { code: number }; ignoreHttpStatusErrors: unknown }> {
 	const baseURL = resolveBaseUrl(credentials);
-	const request: IHttpRequestOptions = { url: credential.test.request.url!, baseURL, qs: credential.test.request.qs };
+	const request: IHttpRequestOptions = { url: resolve(credential.test.request.url, credentials) as string, baseURL };
 	const signed = await credential.authenticate(credentials, request);
-	const url = new URL(`${signed.baseURL}${signed.url}`);
-	for (const [key, value] of Object.entries(signed.qs ?? {})) url.searchParams.set(key, String(value));
-	const response = await fetch(url, { headers: signed.headers as Record<string, string> });
-	return { status: response.status, body: (await response.json()) as { code: number } };
+	const response = await fetch(`${signed.baseURL}${signed.url}`, { headers: signed.headers as Record<string, string> });
+	const ignoreHttpStatusErrors = resolve(credential.test.request.ignoreHttpStatusErrors, credentials);
+	return { status: response.status, body: (await response.json()) as { code: number }, ignoreHttpStatusErrors };
 }
 
 describe('Kling API credential test', () => {
@@ -37,7 +38,7 @@ describe('Kling API credential test', () => {
 
 	it('succeeds with the right access key and secret key, and with an API key', async () => {
 		const ok = await runCredentialTest({ authType: 'accessKey', accessKey: 'test-access-key', secretKey: 'test-secret-key', region: 'custom', baseUrl: `${emu.baseUrl}/` });
-		expect(ok).toEqual({ status: 200, body: expect.objectContaining({ code: 0 }) });
+		expect(ok).toEqual({ status: 200, body: expect.objectContaining({ code: 0 }), ignoreHttpStatusErrors: false });
 		const key = await runCredentialTest({ authType: 'apiKey', apiKey: 'test-api-key', region: 'custom', baseUrl: emu.baseUrl });
 		expect(key.status).toBe(200);
 	});
@@ -49,11 +50,19 @@ describe('Kling API credential test', () => {
 		expect(bad.status).toBe(401);
 	});
 
+	it('tests apimodels.app by a task that does not exist: 404 for a valid key, code 401 (a rule) for a wrong one', async () => {
+		const ok = await runCredentialTest({ provider: 'apimodels', apiKey: 'test-api-key', baseUrl: emu.baseUrl });
+		expect(ok).toEqual({ status: 404, body: { code: 404, msg: 'Task not found' }, ignoreHttpStatusErrors: true });
+		const bad = await runCredentialTest({ provider: 'apimodels', apiKey: 'nope', baseUrl: emu.baseUrl });
+		expect(bad.body.code).toBe(401);
+		expect(credential.test.rules).toContainEqual({ type: 'responseSuccessBody', properties: expect.objectContaining({ key: 'code', value: 401 }) });
+	});
+
 	it('fails with 401 on a wrong secret key or API key', async () => {
 		const badSecret = await runCredentialTest({ authType: 'accessKey', accessKey: 'test-access-key', secretKey: 'nope', region: 'custom', baseUrl: emu.baseUrl });
-		expect(badSecret).toEqual({ status: 401, body: expect.objectContaining({ code: 1000 }) });
+		expect(badSecret).toEqual({ status: 401, body: expect.objectContaining({ code: 1000 }), ignoreHttpStatusErrors: false });
 		const badKey = await runCredentialTest({ authType: 'apiKey', apiKey: 'nope', region: 'custom', baseUrl: emu.baseUrl });
-		expect(badKey).toEqual({ status: 401, body: expect.objectContaining({ code: 1002 }) });
+		expect(badKey).toEqual({ status: 401, body: expect.objectContaining({ code: 1002 }), ignoreHttpStatusErrors: false });
 	});
 
 	it('points Global and China at their hosts', () => {
