@@ -1,5 +1,3 @@
-import { readFileSync } from 'node:fs';
-
 import { callApi } from '../emulator/client';
 import { startEmulator, type Emulator } from '../emulator/server';
 import { emulatorCredentials, runKlingNode, useFilesystemBinaryData, type RunOptions } from './harness';
@@ -304,9 +302,5 @@ describe('Kling Lip Sync in n8n\'s engine', () => {
 			expect(error?.description).toMatch(/Check the Access Key and Secret Key/);
 			expect(JSON.stringify(error)).not.toContain('wrong-secret');
 		});
-	});
-
-	it('uses the fixture files it claims to', () => {
-		expect(readFileSync).toBeDefined();
 	});
 });
