@@ -8,6 +8,7 @@ import type {
 
 import { APIMODELS_BASE_URL, KLING_BASE_URLS } from '../nodes/KlingLipSync/helpers/constants';
 import { signKlingJwt } from '../nodes/KlingLipSync/helpers/jwt';
+import { VTRIX_DEFAULT_CREATE_PATH, VTRIX_DEFAULT_STATUS_PATH } from '../nodes/KlingLipSync/transport/vtrix';
 
 export class KlingApi implements ICredentialType {
 	name = 'klingApi';
@@ -31,6 +32,7 @@ export class KlingApi implements ICredentialType {
 					description: "A reseller that passes Kling's API through under its own URL (kkiai, chainhub, ...)",
 				},
 				{ name: 'apimodels.app', value: 'apimodels', description: 'Kling lip-sync through apimodels.app (its own API)' },
+				{ name: 'Vtrix (Kirin)', value: 'vtrix', description: "Kling lip-sync through vtrix's kirin models (its own API)" },
 			],
 			default: 'kling',
 		},
@@ -83,7 +85,7 @@ export class KlingApi implements ICredentialType {
 			default: '',
 			required: true,
 			description: "The provider's API key, sent as a Bearer token",
-			displayOptions: { show: { provider: ['klingProxy', 'apimodels'] } },
+			displayOptions: { show: { provider: ['klingProxy', 'apimodels', 'vtrix'] } },
 		},
 		{
 			displayName: 'Region',
@@ -125,6 +127,31 @@ export class KlingApi implements ICredentialType {
 			required: true,
 			displayOptions: { show: { provider: ['apimodels'] } },
 		},
+		{
+			displayName: 'Base URL',
+			name: 'baseUrl',
+			type: 'string',
+			default: '',
+			required: true,
+			description: "vtrix's API root, as shown in its API key page",
+			displayOptions: { show: { provider: ['vtrix'] } },
+		},
+		{
+			displayName: 'Create Path',
+			name: 'createPath',
+			type: 'string',
+			default: VTRIX_DEFAULT_CREATE_PATH,
+			hint: "vtrix's documentation does not name its paths: change them if yours differ",
+			displayOptions: { show: { provider: ['vtrix'] } },
+		},
+		{
+			displayName: 'Status Path',
+			name: 'statusPath',
+			type: 'string',
+			default: VTRIX_DEFAULT_STATUS_PATH,
+			description: '{id} is replaced by the job ID',
+			displayOptions: { show: { provider: ['vtrix'] } },
+		},
 	];
 
 	/** Sets the Bearer token: the API key, or an HS256 JWT signed now (never pasted by the user). */
@@ -147,9 +174,9 @@ export class KlingApi implements ICredentialType {
 	 */
 	test: ICredentialTestRequest = {
 		request: {
-			baseURL: `={{ $credentials.provider === "apimodels" ? ($credentials.baseUrl || "${APIMODELS_BASE_URL}").replace(/\\/+$/, "") : $credentials.provider === "klingProxy" || $credentials.region === "custom" ? $credentials.baseUrl.replace(/\\/+$/, "") : ($credentials.region === "china" ? "${KLING_BASE_URLS.china}" : "${KLING_BASE_URLS.global}") }}`,
-			url: '={{ $credentials.provider === "apimodels" ? "/api/v1/audio/generations?task_id=n8n-credential-test" : "/v1/videos/advanced-lip-sync?pageNum=1&pageSize=1" }}',
-			ignoreHttpStatusErrors: '={{ $credentials.provider === "apimodels" }}' as unknown as boolean,
+			baseURL: `={{ $credentials.provider === "apimodels" ? ($credentials.baseUrl || "${APIMODELS_BASE_URL}").replace(/\\/+$/, "") : $credentials.provider === "klingProxy" || $credentials.provider === "vtrix" || $credentials.region === "custom" ? $credentials.baseUrl.replace(/\\/+$/, "") : ($credentials.region === "china" ? "${KLING_BASE_URLS.china}" : "${KLING_BASE_URLS.global}") }}`,
+			url: `={{ $credentials.provider === "apimodels" ? "/api/v1/audio/generations?task_id=n8n-credential-test" : $credentials.provider === "vtrix" ? ($credentials.statusPath || "${VTRIX_DEFAULT_STATUS_PATH}").replace("{id}", "n8n-credential-test") : "/v1/videos/advanced-lip-sync?pageNum=1&pageSize=1" }}`,
+			ignoreHttpStatusErrors: '={{ $credentials.provider === "apimodels" || $credentials.provider === "vtrix" }}' as unknown as boolean,
 		},
 		rules: [
 			{
@@ -159,6 +186,10 @@ export class KlingApi implements ICredentialType {
 			{
 				type: 'responseSuccessBody',
 				properties: { key: 'code', value: 401, message: 'apimodels.app rejected the API key (401)' },
+			},
+			{
+				type: 'responseSuccessBody',
+				properties: { key: 'error.code', value: '401', message: 'vtrix rejected the API key (401)' },
 			},
 		],
 	};

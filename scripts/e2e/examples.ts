@@ -9,8 +9,8 @@ export const EXAMPLES = {
 };
 export const RESULT_BYTES = 300 * 1024;
 
-export type Provider = 'kling' | 'klingProxy' | 'apimodels';
-export const PROVIDERS: Provider[] = ['kling', 'klingProxy', 'apimodels'];
+export type Provider = 'kling' | 'klingProxy' | 'apimodels' | 'vtrix';
+export const PROVIDERS: Provider[] = ['kling', 'klingProxy', 'apimodels', 'vtrix'];
 
 /** The credential the examples use, pointing at the emulator through the given provider's door. */
 export function credential(emu: Emulator, provider: Provider = 'kling'): Record<string, unknown> {
@@ -18,6 +18,7 @@ export function credential(emu: Emulator, provider: Provider = 'kling'): Record<
 		kling: { provider, authType: 'accessKey', accessKey: 'test-access-key', secretKey: 'test-secret-key', region: 'custom', baseUrl: emu.baseUrl },
 		klingProxy: { provider, apiKey: 'test-api-key', baseUrl: `${emu.baseUrl}/kling` },
 		apimodels: { provider, apiKey: 'test-api-key', baseUrl: emu.baseUrl },
+		vtrix: { provider, apiKey: 'test-api-key', baseUrl: emu.baseUrl },
 	}[provider];
 	return { id: CREDENTIAL_ID, name: 'Kling API', type: 'klingApi', data };
 }

@@ -27,7 +27,7 @@ const pairedIndex = (item: ExecutionItem): number => {
 
 function assertVideo(item: ExecutionItem): void {
 	assert.equal(item.json.task_status, 'succeed', `not a succeeded task: ${JSON.stringify(item.json)}`);
-	assert.match(String(item.json.task_id), /^(\d{18}|cl[0-9a-f]+)$/);
+	assert.match(String(item.json.task_id), /^(\d{18}|cl[0-9a-f]+|vtx_[0-9a-f]+)$/);
 	const video = item.binary?.data;
 	assert.ok(video, 'the video binary is missing');
 	assert.equal(video.mimeType, 'video/mp4');

@@ -758,6 +758,95 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Emul
 		}
 	};
 
+	// ---- vtrix "kirin" dialect (seed 000; paths [?]): models on Kling's fields, async jobs ------
+
+	const VTRIX_PATH = '/v1/generations';
+	const vtrixJobs = new Map<string, { model: string; createdAt: number; identify?: unknown; taskId?: string }>();
+
+	const vtrixJob = (id: string): Record<string, unknown> => {
+		const job = vtrixJobs.get(id);
+		if (!job) throw new KlingError(1203, 'Task not found');
+		const base = { id, model: job.model };
+		if (job.identify) {
+			if (clock.now() - job.createdAt < config.apimodelsIdentifyMs) return { ...base, status: 'processing' };
+			return {
+				...base,
+				status: 'completed',
+				output: [{ content: [{ type: 'text', text: JSON.stringify(job.identify) }] }],
+				usage: { cost: '0.001', discount: 0 },
+			};
+		}
+		const task = taskObject(tasks.get(job.taskId ?? '') as Task) as {
+			task_id: string;
+			task_status: TaskStatus;
+			task_status_msg: string;
+			task_result: { videos?: Array<{ url: string; duration: string }> };
+		};
+		if (task.task_status === 'failed') {
+			return { ...base, status: 'failed', error: { code: '014002095', error_message: task.task_status_msg } };
+		}
+		if (task.task_status !== 'succeed') return { ...base, status: task.task_status === 'submitted' ? 'pending' : 'processing' };
+		return {
+			...base,
+			status: 'completed',
+			output: [{ content: (task.task_result.videos ?? []).map((video) => ({ type: 'video', url: video.url, duration: Number(video.duration), jobId: task.task_id })) }],
+			usage: { cost: '0.05', discount: 0 },
+		};
+	};
+
+	const handleVtrix = async (req: http.IncomingMessage, res: http.ServerResponse, id: string | undefined): Promise<void> => {
+		const fail = (status: number, code: string, message: string): void => send(res, status, { error: { code, error_message: message } });
+		const token = /^Bearer\s+(\S+)$/.exec((req.headers.authorization ?? '').trim())?.[1];
+		let body: Record<string, unknown> = {};
+		if (req.method === 'POST') {
+			try {
+				body = JSON.parse((await readBody(req, 12 * 1024 * 1024)).toString('utf8')) as Record<string, unknown>;
+			} catch {
+				fail(400, '400', 'Request body must be JSON');
+				return;
+			}
+		}
+		const name: RouteName = req.method === 'GET' ? 'get' : body.model === 'kirin_identify_face' ? 'identify' : 'create';
+		stats.requests[name] = (stats.requests[name] ?? 0) + 1;
+		if (!token || !config.apiKeys.includes(token)) {
+			fail(401, '401', 'Invalid API key');
+			return;
+		}
+		const fault = takeFault(name);
+		if (fault?.kind === 'reset') {
+			req.socket.destroy();
+			return;
+		}
+		if (fault?.kind === 'http') {
+			sendHttpFault(res, fault);
+			return;
+		}
+		try {
+			tick();
+			if (req.method === 'GET') {
+				send(res, 200, vtrixJob(id ?? ''));
+				return;
+			}
+			const { model, ...kling } = body;
+			const jobId = `vtx_${randomBytes(10).toString('hex')}`;
+			if (model === 'kirin_identify_face') {
+				vtrixJobs.set(jobId, { model, createdAt: clock.now(), identify: await identifyFace(kling) });
+			} else if (model === 'kirin_lipsync') {
+				const created = (await createTask(kling)) as { task_id: string };
+				vtrixJobs.set(jobId, { model, createdAt: clock.now(), taskId: created.task_id });
+			} else {
+				fail(400, '400', 'model must be kirin_identify_face or kirin_lipsync');
+				return;
+			}
+			send(res, 200, { id: jobId, status: 'pending', model });
+		} catch (error) {
+			const klingError = error instanceof KlingError ? error : new KlingError(5000, (error as Error).message);
+			if (klingError.code === 1203) fail(404, '404', klingError.message);
+			else if (klingError.httpStatus >= 500) fail(500, '014002099', klingError.message);
+			else fail(400, '400', klingError.message);
+		}
+	};
+
 	const handle = async (req: http.IncomingMessage, res: http.ServerResponse): Promise<void> => {
 		const url = new URL(req.url ?? '/', baseUrl);
 		const method = req.method ?? 'GET';
@@ -765,6 +854,10 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Emul
 		if (url.pathname.startsWith('/media/')) {
 			stats.requests.media = (stats.requests.media ?? 0) + 1;
 			if (!serveMedia(url, res)) send(res, 404, { code: 1203, message: 'Not found', request_id: requestId, data: null });
+			return;
+		}
+		if (url.pathname === VTRIX_PATH || url.pathname.startsWith(`${VTRIX_PATH}/`)) {
+			await handleVtrix(req, res, url.pathname.slice(VTRIX_PATH.length + 1) || undefined);
 			return;
 		}
 		if (url.pathname === APIMODELS_PATH) {

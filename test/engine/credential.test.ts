@@ -58,6 +58,14 @@ describe('Kling API credential test', () => {
 		expect(credential.test.rules).toContainEqual({ type: 'responseSuccessBody', properties: expect.objectContaining({ key: 'code', value: 401 }) });
 	});
 
+	it('tests vtrix by a job that does not exist at its status path: 404 for a valid key, error.code 401 for a wrong one', async () => {
+		const ok = await runCredentialTest({ provider: 'vtrix', apiKey: 'test-api-key', baseUrl: emu.baseUrl });
+		expect(ok).toEqual({ status: 404, body: { error: { code: '404', error_message: 'Task not found' } }, ignoreHttpStatusErrors: true });
+		const bad = (await runCredentialTest({ provider: 'vtrix', apiKey: 'nope', baseUrl: emu.baseUrl })) as unknown as { body: { error: { code: string } } };
+		expect(bad.body.error.code).toBe('401');
+		expect(credential.test.rules).toContainEqual({ type: 'responseSuccessBody', properties: expect.objectContaining({ key: 'error.code', value: '401' }) });
+	});
+
 	it('fails with 401 on a wrong secret key or API key', async () => {
 		const badSecret = await runCredentialTest({ authType: 'accessKey', accessKey: 'test-access-key', secretKey: 'nope', region: 'custom', baseUrl: emu.baseUrl });
 		expect(badSecret).toEqual({ status: 401, body: expect.objectContaining({ code: 1000 }), ignoreHttpStatusErrors: false });

@@ -171,12 +171,13 @@ export interface RunResult {
 	status: IRun['status'];
 }
 
-export type CredentialMode = 'accessKey' | 'apiKey' | 'klingProxy' | 'apimodels';
+export type CredentialMode = 'accessKey' | 'apiKey' | 'klingProxy' | 'apimodels' | 'vtrix';
 
 /** A credential pointing at the emulator: Kling with a key pair or an API key, or a /kling proxy. */
 export function emulatorCredentials(baseUrl: string, mode: CredentialMode = 'accessKey'): ICredentialDataDecryptedObject {
 	if (mode === 'klingProxy') return { provider: 'klingProxy', apiKey: 'test-api-key', baseUrl: `${baseUrl}/kling/` };
 	if (mode === 'apimodels') return { provider: 'apimodels', apiKey: 'test-api-key', baseUrl };
+	if (mode === 'vtrix') return { provider: 'vtrix', apiKey: 'test-api-key', baseUrl };
 	return mode === 'apiKey'
 		? { provider: 'kling', authType: 'apiKey', apiKey: 'test-api-key', region: 'custom', baseUrl }
 		: { provider: 'kling', authType: 'accessKey', accessKey: 'test-access-key', secretKey: 'test-secret-key', region: 'custom', baseUrl };

@@ -7,14 +7,49 @@ import { VIDEO, lipSyncParameters } from './helpers';
  * switching the credential alone, the workflow stays the same. Where a provider cannot do
  * something, the node says so before calling it.
  */
-const PROVIDERS: Array<{ mode: CredentialMode; full: boolean; windows: boolean }> = [
-	{ mode: 'accessKey', full: true, windows: true },
-	{ mode: 'apiKey', full: true, windows: true },
-	{ mode: 'klingProxy', full: true, windows: true },
-	{ mode: 'apimodels', full: false, windows: false },
+interface ProviderCase {
+	mode: CredentialMode;
+	/** Lists tasks and finds them by external_task_id. */
+	full: boolean;
+	videoId: boolean;
+	windows: boolean;
+	name: string;
+	/** An HTTP 402 reply in the provider's own shape, and what the node makes of it. */
+	balanceError: { json: unknown; message: string; description: RegExp };
+}
+
+const KLING_BALANCE = { json: undefined, message: 'Kling error 1102: Resource pack exhausted or expired', description: /Top up or renew/ };
+const PROVIDERS: ProviderCase[] = [
+	{ mode: 'accessKey', full: true, videoId: true, windows: true, name: 'Kling', balanceError: KLING_BALANCE },
+	{ mode: 'apiKey', full: true, videoId: true, windows: true, name: 'Kling', balanceError: KLING_BALANCE },
+	{ mode: 'klingProxy', full: true, videoId: true, windows: true, name: 'Kling', balanceError: KLING_BALANCE },
+	{
+		mode: 'apimodels',
+		full: false,
+		videoId: false,
+		windows: false,
+		name: 'apimodels.app',
+		balanceError: {
+			json: { code: 402, msg: 'Insufficient credits' },
+			message: 'apimodels.app error 402: Insufficient balance',
+			description: /apimodels.app says: Insufficient credits\. Top up your apimodels.app credits/,
+		},
+	},
+	{
+		mode: 'vtrix',
+		full: false,
+		videoId: true,
+		windows: true,
+		name: 'vtrix',
+		balanceError: {
+			json: { error: { code: '402', error_message: 'Insufficient credits' } },
+			message: 'vtrix error 402: Insufficient balance',
+			description: /vtrix says: 402: Insufficient credits\. Top up your vtrix account/,
+		},
+	},
 ];
 
-describe.each(PROVIDERS)('every action through the $mode credential', ({ mode, full, windows }) => {
+describe.each(PROVIDERS)('every action through the $mode credential', ({ mode, full, videoId, windows, name, balanceError }) => {
 	let emu: Emulator;
 	beforeAll(async () => {
 		emu = await startEmulator({ taskTimeMs: 500, submittedMs: 100, apimodelsIdentifyMs: 200 });
@@ -43,27 +78,27 @@ describe.each(PROVIDERS)('every action through the $mode credential', ({ mode, f
 		expect(emu.stats.billed.create).toBe(1);
 	});
 
-	it(full ? 'lists tasks and finds one by external_task_id' : 'says clearly that listing and external ids are not supported', async () => {
+	it(full ? 'lists tasks and finds one by external_task_id' : 'says clearly what it does not support', async () => {
 		const listed = await run({ operation: 'listTasks', returnAll: true });
 		const byExternal = await run({ operation: 'getTask', taskIdType: 'externalTaskId', externalTaskId: `ext-${mode}` });
 		const byVideoId = await run({ operation: 'identifyFace', videoSource: 'videoId', videoId: 'kling-video-8s' });
 		if (full) {
 			expect(listed.output.length).toBeGreaterThanOrEqual(1);
 			expect(byExternal.output[0].json.external_task_id).toBe(`ext-${mode}`);
-			expect(byVideoId.error).toBeUndefined();
 		} else {
-			expect(listed.error?.message).toBe('apimodels.app does not support listing tasks');
-			expect(byExternal.error?.message).toBe('apimodels.app does not support external task IDs (find the task by its task_id)');
-			expect(byVideoId.error?.message).toBe('apimodels.app does not support Kling video IDs (use a video URL)');
+			expect(listed.error?.message).toBe(`${name} does not support listing tasks`);
+			expect(byExternal.error?.message).toBe(`${name} does not support external task IDs (find the task by its task_id)`);
 		}
+		if (videoId) expect(byVideoId.output[0].json.end_time).toBe(8000);
+		else expect(byVideoId.error?.message).toBe(`${name} does not support Kling video IDs (use a video URL)`);
 	});
 
 	it("explains the provider's errors with a remedy", async () => {
-		if (full) emu.injectFault({ route: 'get', kind: 'error', code: 1102 });
-		else emu.injectFault({ route: 'get', kind: 'http', status: 402, json: { code: 402, msg: 'Insufficient credits' } });
+		if (balanceError.json === undefined) emu.injectFault({ route: 'get', kind: 'error', code: 1102 });
+		else emu.injectFault({ route: 'get', kind: 'http', status: 402, json: balanceError.json });
 		const { error } = await run({ operation: 'getTask', taskId: '812345678901234567' });
-		expect(error?.message).toBe(full ? 'Kling error 1102: Resource pack exhausted or expired' : 'apimodels.app error 402: Insufficient balance');
-		expect(error?.description).toMatch(full ? /Top up or renew/ : /apimodels.app says: Insufficient credits\. Top up your apimodels.app credits/);
+		expect(error?.message).toBe(balanceError.message);
+		expect(error?.description).toMatch(balanceError.description);
 	});
 
 	it('rejects a wrong key', async () => {
@@ -72,7 +107,7 @@ describe.each(PROVIDERS)('every action through the $mode credential', ({ mode, f
 			parameters: { operation: 'getTask', taskId: '812345678901234567' },
 		});
 		expect(error?.message).toMatch(
-			full ? /^Kling error (1002: Authorization is invalid|1000: Authentication failed)$/ : /^apimodels.app error 401: Invalid API key$/,
+			name === 'Kling' ? /^Kling error (1002: Authorization is invalid|1000: Authentication failed)$/ : new RegExp(`^${name} error 401: Invalid API key$`),
 		);
 	});
 });

@@ -11,6 +11,7 @@ import { APIMODELS_BASE_URL, KLING_BASE_URLS, KLING_CREDENTIAL_TYPE } from '../h
 import { retryDelayMs, shouldRetry, type AttemptOutcome } from '../helpers/retry';
 import { apimodelsDialect } from './apimodels';
 import { klingDialect } from './official';
+import { VTRIX_DEFAULT_CREATE_PATH, VTRIX_DEFAULT_STATUS_PATH, vtrixDialect } from './vtrix';
 import { sleepUnlessCancelled } from './sleep';
 import type { LipSyncApi, ProviderDialect, ProviderFailure, SendRequest } from './types';
 
@@ -58,11 +59,20 @@ export function providerError(
 const cancelledError = (ctx: IExecuteFunctions, itemIndex: number): NodeOperationError =>
 	new NodeOperationError(ctx.getNode(), 'The execution was cancelled', { itemIndex });
 
-const DIALECTS: Record<string, ProviderDialect> = {
-	kling: klingDialect,
-	klingProxy: klingDialect,
-	apimodels: apimodelsDialect,
-};
+/** The dialect a credential's provider speaks (vtrix's paths are the credential's own). */
+function dialectFor(credentials: ICredentialDataDecryptedObject): ProviderDialect {
+	switch (credentials.provider) {
+		case 'apimodels':
+			return apimodelsDialect;
+		case 'vtrix':
+			return vtrixDialect(
+				String(credentials.createPath || VTRIX_DEFAULT_CREATE_PATH),
+				String(credentials.statusPath || VTRIX_DEFAULT_STATUS_PATH),
+			);
+		default:
+			return klingDialect;
+	}
+}
 
 /**
  * The one place the node talks HTTP to the API: signs through the credential, lets the
@@ -72,7 +82,7 @@ const DIALECTS: Record<string, ProviderDialect> = {
 export async function createLipSyncApi(ctx: IExecuteFunctions, itemIndex: number): Promise<LipSyncApi> {
 	const credentials = await ctx.getCredentials(KLING_CREDENTIAL_TYPE, itemIndex);
 	const baseUrl = resolveBaseUrl(credentials);
-	const dialect = DIALECTS[String(credentials.provider ?? 'kling')] ?? klingDialect;
+	const dialect = dialectFor(credentials);
 	const signal = ctx.getExecutionCancelSignal();
 	const wait = async (ms: number): Promise<void> => {
 		if (!(await sleepUnlessCancelled(ms, signal))) throw cancelledError(ctx, itemIndex);
