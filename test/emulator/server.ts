@@ -672,13 +672,13 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Emul
 
 	// ---- apimodels.app dialect (seed 004): one endpoint, `model` picks the step ----------------
 
-	/** apimodels.app job id -> what it stands for: an identify result, or one of our tasks. */
-	const apimodelsJobs = new Map<string, { model: string; createdAt: number; identify?: unknown; taskId?: string }>();
+	/** A reseller's job id -> what it stands for: an identify result, or one of our tasks. */
+	const resellerJobs = new Map<string, { model: string; createdAt: number; identify?: unknown; taskId?: string }>();
 	const APIMODELS_PATH = '/api/v1/audio/generations';
 	const STATE_OF: Record<TaskStatus, string> = { submitted: 'pending', processing: 'processing', succeed: 'completed', failed: 'failed' };
 
 	const apimodelsJob = (id: string): Record<string, unknown> => {
-		const job = apimodelsJobs.get(id);
+		const job = resellerJobs.get(id);
 		if (!job) throw new KlingError(1203, 'Task not found');
 		const base = { taskId: id, model: job.model };
 		if (job.identify) {
@@ -703,68 +703,12 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Emul
 		};
 	};
 
-	const handleApimodels = async (req: http.IncomingMessage, res: http.ServerResponse, url: URL): Promise<void> => {
-		const reply = (status: number, data: unknown): void => send(res, status, status === 200 ? { code: 200, msg: 'success', data } : { code: status, msg: data });
-		const token = /^Bearer\s+(\S+)$/.exec((req.headers.authorization ?? '').trim())?.[1];
-		let body: Record<string, unknown> = {};
-		if (req.method === 'POST') {
-			try {
-				body = JSON.parse((await readBody(req, 12 * 1024 * 1024)).toString('utf8')) as Record<string, unknown>;
-			} catch {
-				reply(400, 'Request body must be JSON');
-				return;
-			}
-		}
-		const name: RouteName = req.method === 'GET' ? 'get' : body.model === 'kling-identify-face' ? 'identify' : 'create';
-		stats.requests[name] = (stats.requests[name] ?? 0) + 1;
-		if (!token || !config.apiKeys.includes(token)) {
-			reply(401, 'Invalid API key');
-			return;
-		}
-		const fault = takeFault(name);
-		if (fault?.kind === 'reset') {
-			req.socket.destroy();
-			return;
-		}
-		if (fault?.kind === 'http') {
-			sendHttpFault(res, fault);
-			return;
-		}
-		try {
-			tick();
-			if (req.method === 'GET') {
-				reply(200, apimodelsJob(url.searchParams.get('task_id') ?? ''));
-				return;
-			}
-			const { model, ...kling } = body;
-			const id = `cl${randomBytes(10).toString('hex')}`;
-			if (model === 'kling-identify-face') {
-				apimodelsJobs.set(id, { model, createdAt: clock.now(), identify: await identifyFace(kling) });
-			} else if (model === 'kling-advanced-lip-sync') {
-				const created = (await createTask(kling)) as { task_id: string };
-				apimodelsJobs.set(id, { model, createdAt: clock.now(), taskId: created.task_id });
-			} else {
-				reply(400, 'model must be kling-identify-face or kling-advanced-lip-sync');
-				return;
-			}
-			if (fault?.kind === 'lostReply') {
-				req.socket.destroy();
-				return;
-			}
-			reply(200, { taskId: id, state: 'pending', model });
-		} catch (error) {
-			const klingError = error instanceof KlingError ? error : new KlingError(5000, (error as Error).message);
-			reply(klingError.code === 1203 ? 404 : klingError.httpStatus >= 500 ? 500 : 400, klingError.message);
-		}
-	};
-
 	// ---- vtrix "kirin" dialect (seed 000; paths [?]): models on Kling's fields, async jobs ------
 
 	const VTRIX_PATH = '/v1/generations';
-	const vtrixJobs = new Map<string, { model: string; createdAt: number; identify?: unknown; taskId?: string }>();
 
 	const vtrixJob = (id: string): Record<string, unknown> => {
-		const job = vtrixJobs.get(id);
+		const job = resellerJobs.get(id);
 		if (!job) throw new KlingError(1203, 'Task not found');
 		const base = { id, model: job.model };
 		if (job.identify) {
@@ -794,22 +738,35 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Emul
 		};
 	};
 
-	const handleVtrix = async (req: http.IncomingMessage, res: http.ServerResponse, id: string | undefined): Promise<void> => {
-		const fail = (status: number, code: string, message: string): void => send(res, status, { error: { code, error_message: message } });
+	/** What differs between resellers that wrap the same two steps in jobs of their own. */
+	interface ResellerSpec {
+		identifyModel: string;
+		lipSyncModel: string;
+		idPrefix: string;
+		/** Replies in the reseller's own shapes. */
+		ok(res: http.ServerResponse, data: unknown): void;
+		fail(res: http.ServerResponse, status: number, message: string): void;
+		/** The job as the reseller's status query answers it. */
+		view(id: string): unknown;
+		created(id: string, model: string): unknown;
+	}
+
+	/** One request to a reseller's endpoint: auth, accounting and faults as on the official routes. */
+	const handleReseller = async (req: http.IncomingMessage, res: http.ServerResponse, spec: ResellerSpec, jobId: string | undefined): Promise<void> => {
 		const token = /^Bearer\s+(\S+)$/.exec((req.headers.authorization ?? '').trim())?.[1];
 		let body: Record<string, unknown> = {};
 		if (req.method === 'POST') {
 			try {
 				body = JSON.parse((await readBody(req, 12 * 1024 * 1024)).toString('utf8')) as Record<string, unknown>;
 			} catch {
-				fail(400, '400', 'Request body must be JSON');
+				spec.fail(res, 400, 'Request body must be JSON');
 				return;
 			}
 		}
-		const name: RouteName = req.method === 'GET' ? 'get' : body.model === 'kirin_identify_face' ? 'identify' : 'create';
+		const name: RouteName = req.method === 'GET' ? 'get' : body.model === spec.identifyModel ? 'identify' : 'create';
 		stats.requests[name] = (stats.requests[name] ?? 0) + 1;
 		if (!token || !config.apiKeys.includes(token)) {
-			fail(401, '401', 'Invalid API key');
+			spec.fail(res, 401, 'Invalid API key');
 			return;
 		}
 		const fault = takeFault(name);
@@ -824,27 +781,49 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Emul
 		try {
 			tick();
 			if (req.method === 'GET') {
-				send(res, 200, vtrixJob(id ?? ''));
+				spec.ok(res, spec.view(jobId ?? ''));
 				return;
 			}
 			const { model, ...kling } = body;
-			const jobId = `vtx_${randomBytes(10).toString('hex')}`;
-			if (model === 'kirin_identify_face') {
-				vtrixJobs.set(jobId, { model, createdAt: clock.now(), identify: await identifyFace(kling) });
-			} else if (model === 'kirin_lipsync') {
+			const id = `${spec.idPrefix}${randomBytes(10).toString('hex')}`;
+			if (model === spec.identifyModel) {
+				resellerJobs.set(id, { model, createdAt: clock.now(), identify: await identifyFace(kling) });
+			} else if (model === spec.lipSyncModel) {
 				const created = (await createTask(kling)) as { task_id: string };
-				vtrixJobs.set(jobId, { model, createdAt: clock.now(), taskId: created.task_id });
+				resellerJobs.set(id, { model, createdAt: clock.now(), taskId: created.task_id });
 			} else {
-				fail(400, '400', 'model must be kirin_identify_face or kirin_lipsync');
+				spec.fail(res, 400, `model must be ${spec.identifyModel} or ${spec.lipSyncModel}`);
 				return;
 			}
-			send(res, 200, { id: jobId, status: 'pending', model });
+			if (fault?.kind === 'lostReply') {
+				req.socket.destroy();
+				return;
+			}
+			spec.ok(res, spec.created(id, model));
 		} catch (error) {
 			const klingError = error instanceof KlingError ? error : new KlingError(5000, (error as Error).message);
-			if (klingError.code === 1203) fail(404, '404', klingError.message);
-			else if (klingError.httpStatus >= 500) fail(500, '014002099', klingError.message);
-			else fail(400, '400', klingError.message);
+			spec.fail(res, klingError.code === 1203 ? 404 : klingError.httpStatus >= 500 ? 500 : 400, klingError.message);
 		}
+	};
+
+	const APIMODELS: ResellerSpec = {
+		identifyModel: 'kling-identify-face',
+		lipSyncModel: 'kling-advanced-lip-sync',
+		idPrefix: 'cl',
+		ok: (res, data) => send(res, 200, { code: 200, msg: 'success', data }),
+		fail: (res, status, message) => send(res, status, { code: status, msg: message }),
+		view: (id) => apimodelsJob(id),
+		created: (taskId, model) => ({ taskId, state: 'pending', model }),
+	};
+
+	const VTRIX: ResellerSpec = {
+		identifyModel: 'kirin_identify_face',
+		lipSyncModel: 'kirin_lipsync',
+		idPrefix: 'vtx_',
+		ok: (res, data) => send(res, 200, data),
+		fail: (res, status, message) => send(res, status, { error: { code: String(status), error_message: message } }),
+		view: (id) => vtrixJob(id),
+		created: (id, model) => ({ id, status: 'pending', model }),
 	};
 
 	const handle = async (req: http.IncomingMessage, res: http.ServerResponse): Promise<void> => {
@@ -857,11 +836,11 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Emul
 			return;
 		}
 		if (url.pathname === VTRIX_PATH || url.pathname.startsWith(`${VTRIX_PATH}/`)) {
-			await handleVtrix(req, res, url.pathname.slice(VTRIX_PATH.length + 1) || undefined);
+			await handleReseller(req, res, VTRIX, url.pathname.slice(VTRIX_PATH.length + 1) || undefined);
 			return;
 		}
 		if (url.pathname === APIMODELS_PATH) {
-			await handleApimodels(req, res, url);
+			await handleReseller(req, res, APIMODELS, url.searchParams.get('task_id') ?? undefined);
 			return;
 		}
 		const matched = route(method, url.pathname);
