@@ -15,7 +15,7 @@ const properties: INodeProperties[] = [
 		type: 'options',
 		options: [
 			{ name: 'Task ID', value: 'taskId', description: "Kling's task_id" },
-			{ name: 'External Task ID', value: 'externalTaskId', description: 'The ID you gave the task in Lip Sync' },
+			{ name: 'External Task ID', value: 'externalTaskId', description: 'The ID you gave the task in Lip Sync (Kling and Kling-compatible proxies only)' },
 		],
 		default: 'taskId',
 	},

@@ -36,7 +36,7 @@ export const description: INodeProperties[] = [
 				name: 'List Tasks',
 				value: 'listTasks',
 				action: 'List lip sync tasks',
-				description: 'List your lip-sync tasks, newest first',
+				description: 'List your lip-sync tasks, newest first (Kling and Kling-compatible proxies only)',
 			},
 		],
 		default: 'identifyFace',

@@ -34,7 +34,7 @@ const properties: INodeProperties[] = [
 			{ name: 'URL', value: 'url', description: 'A public link to an MP3, WAV, M4A or AAC file' },
 			{ name: 'Binary File', value: 'binary', description: 'Audio in a binary field of the input item' },
 			{ name: 'Base64', value: 'base64', description: 'Base64-encoded audio (a data: URL prefix is removed)' },
-			{ name: 'Kling Audio ID', value: 'audioId', description: 'An audio_id from Kling text-to-speech (last 30 days)' },
+			{ name: 'Kling Audio ID', value: 'audioId', description: 'An audio_id from Kling text-to-speech, last 30 days (not with apimodels.app)' },
 		],
 		default: 'url',
 		hint: 'MP3, WAV, M4A or AAC, 2-60 seconds, up to 5 MB',
@@ -130,7 +130,7 @@ const properties: INodeProperties[] = [
 				name: 'externalTaskId',
 				type: 'string',
 				default: '',
-				description: 'Your own unique ID for the task; Get Task can find the task by it',
+				description: 'Your own unique ID for the task; Get Task can find the task by it (Kling and Kling-compatible proxies only)',
 			},
 			{
 				displayName: 'Face Window End (Ms)',

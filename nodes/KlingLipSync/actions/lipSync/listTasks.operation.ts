@@ -9,6 +9,12 @@ import { failOn, requireSupport } from './params';
 
 const properties: INodeProperties[] = [
 	{
+		displayName: 'Listing tasks works with Kling and Kling-compatible proxies; apimodels.app and vtrix have no task list',
+		name: 'listTasksNotice',
+		type: 'notice',
+		default: '',
+	},
+	{
 		displayName: 'Return All',
 		name: 'returnAll',
 		type: 'boolean',
