@@ -1,6 +1,7 @@
 import type { IDataObject } from 'n8n-workflow';
 
 import { asId, asNumber, asObject, officialCreateBody } from './official';
+import { awaitIdentifyJob, explainHttpStatus } from './reseller';
 import type { DetectedFace, LipSyncTask, ProviderDialect, TaskStatus } from './types';
 
 /**
@@ -8,8 +9,6 @@ import type { DetectedFace, LipSyncTask, ProviderDialect, TaskStatus } from './t
  * envelope `{code: 200, msg, data}` and task states; identify-face is asynchronous there.
  */
 const PATH = '/api/v1/audio/generations';
-const IDENTIFY_POLL_MS = 500;
-const IDENTIFY_MAX_MS = 5 * 60_000;
 
 const STATES: Record<string, TaskStatus> = {
 	pending: 'submitted',
@@ -18,13 +17,15 @@ const STATES: Record<string, TaskStatus> = {
 	failed: 'failed',
 };
 
-const HTTP_HELP: Record<number, { title: string; remedy: string }> = {
-	400: { title: 'Invalid request', remedy: 'apimodels.app names the problem above: correct that parameter.' },
-	401: { title: 'Invalid API key', remedy: 'Check the API key in the credential.' },
-	402: { title: 'Insufficient balance', remedy: 'Top up your apimodels.app credits.' },
-	404: { title: 'Task not found', remedy: 'Check the task id: apimodels.app ids look like "clxxx...".' },
-	500: { title: 'Internal error', remedy: 'Try again later.' },
+const HTTP_HELP: Record<number, [string, string]> = {
+	400: ['Invalid request', 'apimodels.app names the problem above: correct that parameter.'],
+	401: ['Invalid API key', 'Check the API key in the credential.'],
+	402: ['Insufficient balance', 'Top up your apimodels.app credits.'],
+	404: ['Task not found', 'Check the task id: apimodels.app ids look like "clxxx...".'],
+	500: ['Internal error', 'Try again later.'],
 };
+
+const statusOf = (job: IDataObject): TaskStatus => STATES[String(job.state)] ?? 'processing';
 
 /** resultJson arrives as a JSON string (callbacks); resultUrls as an array (queries). */
 function resultOf(raw: IDataObject): { urls: string[]; durationSeconds?: number } {
@@ -47,7 +48,7 @@ export function parseApimodelsTask(data: unknown): LipSyncTask {
 	const { urls, durationSeconds } = resultOf(raw);
 	return {
 		taskId,
-		status: STATES[String(raw.state)] ?? 'processing',
+		status: statusOf(raw),
 		statusMessage: typeof raw.failMsg === 'string' && raw.failMsg ? raw.failMsg : undefined,
 		videos: urls.map((url, index) => ({ id: `${taskId}-${index}`, url, durationSeconds })),
 		createdAt: asNumber(raw.createTime),
@@ -72,30 +73,24 @@ export const apimodelsDialect: ProviderDialect = {
 		if (httpStatus >= 200 && httpStatus < 300 && envelope.code === 200) return { data: envelope.data };
 		return { failure: { httpStatus, message: typeof envelope.msg === 'string' ? envelope.msg : undefined } };
 	},
-	explain(failure) {
-		const help = HTTP_HELP[failure.httpStatus] ?? {
-			title: `HTTP ${failure.httpStatus}`,
-			remedy: 'The service may be down or the base URL wrong: check the credential.',
-		};
-		return { title: `apimodels.app error ${failure.httpStatus}: ${help.title}`, remedy: help.remedy };
-	},
+	explain: explainHttpStatus('apimodels.app', HTTP_HELP, 'The service may be down or the base URL wrong: check the credential.'),
 	api(send, wait) {
 		const query = async (taskId: string): Promise<IDataObject> => asObject(await send({ method: 'GET', path: PATH, qs: { task_id: taskId } }));
 		return {
 			provider: 'apimodels.app',
 			supports: { videoId: false, audioId: false, externalTaskId: false, listTasks: false },
 			async identifyFace(input) {
-				let job = asObject(await send({ method: 'POST', path: PATH, body: { model: 'kling-identify-face', video_url: input.videoUrl } }));
-				const taskId = asId(job.taskId);
-				// Asynchronous here: the action still returns faces, so wait for the job.
-				for (let waited = 0; job.state !== 'completed' && job.state !== 'failed'; waited += IDENTIFY_POLL_MS) {
-					if (waited >= IDENTIFY_MAX_MS) throw new Error(`apimodels.app did not finish identifying faces (taskId ${taskId})`);
-					await wait(IDENTIFY_POLL_MS);
-					job = await query(taskId);
-				}
-				if (job.state === 'failed') {
-					throw new Error(`apimodels.app could not identify faces: ${String(job.failMsg ?? 'no reason given')} (taskId ${taskId})`);
-				}
+				const first = asObject(await send({ method: 'POST', path: PATH, body: { model: 'kling-identify-face', video_url: input.videoUrl } }));
+				const taskId = asId(first.taskId);
+				const job = await awaitIdentifyJob({
+					provider: 'apimodels.app',
+					idLabel: `taskId ${taskId}`,
+					first,
+					query: async () => await query(taskId),
+					statusOf,
+					reasonOf: (done) => (typeof done.failMsg === 'string' && done.failMsg ? done.failMsg : undefined),
+					wait,
+				});
 				return parseApimodelsFaces(job);
 			},
 			async createLipSync(input) {

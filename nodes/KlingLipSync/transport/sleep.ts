@@ -4,7 +4,7 @@ import { sleep } from 'n8n-workflow';
 const SLICE_MS = 250;
 
 /** True once the execution was stopped by the user (or the server). */
-export const isCancelled = (signal: AbortSignal | undefined): boolean => signal?.aborted === true;
+const isCancelled = (signal: AbortSignal | undefined): boolean => signal?.aborted === true;
 
 /**
  * Sleeps `ms`, waking every 250 ms to check the execution's cancel signal: n8n 2.8's `sleep` takes

@@ -1,6 +1,7 @@
 import type { IDataObject } from 'n8n-workflow';
 
 import { asId, asNumber, asObject, officialCreateBody, parseOfficialIdentify } from './official';
+import { awaitIdentifyJob, explainHttpStatus } from './reseller';
 import type { IdentifyFaceResult, LipSyncTask, ProviderDialect, TaskStatus } from './types';
 
 /**
@@ -11,14 +12,19 @@ import type { IdentifyFaceResult, LipSyncTask, ProviderDialect, TaskStatus } fro
  */
 export const VTRIX_DEFAULT_CREATE_PATH = '/v1/generations';
 export const VTRIX_DEFAULT_STATUS_PATH = '/v1/generations/{id}';
-const IDENTIFY_POLL_MS = 500;
-const IDENTIFY_MAX_MS = 5 * 60_000;
 
 const VTRIX_ERRORS: Record<string, string> = {
 	'014002095': 'Internal generation error',
 	'014002096': 'Result parsing exception',
 	'014002097': 'HTTP error response',
 	'014002099': 'Sync generation exception',
+};
+
+const HTTP_HELP: Record<number, [string, string]> = {
+	400: ['Invalid request', 'vtrix names the problem above: correct that parameter.'],
+	401: ['Invalid API key', 'Check the API key in the credential.'],
+	402: ['Insufficient balance', 'Top up your vtrix account.'],
+	404: ['Not found', 'Check the task id, and the create and status paths in the credential.'],
 };
 
 function statusOf(value: unknown): TaskStatus {
@@ -90,19 +96,7 @@ export function vtrixDialect(createPath: string, statusPath: string): ProviderDi
 			if (httpStatus >= 200 && httpStatus < 300) return { data: raw };
 			return { failure: { httpStatus, message: errorTextOf(raw) } };
 		},
-		explain(failure) {
-			const help: Record<number, [string, string]> = {
-				400: ['Invalid request', 'vtrix names the problem above: correct that parameter.'],
-				401: ['Invalid API key', 'Check the API key in the credential.'],
-				402: ['Insufficient balance', 'Top up your vtrix account.'],
-				404: ['Not found', 'Check the task id, and the create and status paths in the credential.'],
-			};
-			const [title, remedy] = help[failure.httpStatus] ?? [
-				`HTTP ${failure.httpStatus}`,
-				'Try again later, or check the base URL and paths in the credential.',
-			];
-			return { title: `vtrix error ${failure.httpStatus}: ${title}`, remedy };
-		},
+		explain: explainHttpStatus('vtrix', HTTP_HELP, 'Try again later, or check the base URL and paths in the credential.'),
 		api(send, wait) {
 			const status = async (id: string): Promise<IDataObject> =>
 				asObject(await send({ method: 'GET', path: statusPath.replace('{id}', encodeURIComponent(id)) }));
@@ -111,17 +105,17 @@ export function vtrixDialect(createPath: string, statusPath: string): ProviderDi
 				supports: { videoId: true, audioId: true, externalTaskId: false, listTasks: false },
 				async identifyFace(input) {
 					const fields = input.videoId ? { video_id: input.videoId } : { video_url: input.videoUrl };
-					let job = asObject(await send({ method: 'POST', path: createPath, body: { model: 'kirin_identify_face', ...fields } }));
-					const id = jobIdOf(job);
-					// Asynchronous here: the action still returns faces, so wait for the job.
-					for (let waited = 0; !['succeed', 'failed'].includes(statusOf(job.status)); waited += IDENTIFY_POLL_MS) {
-						if (waited >= IDENTIFY_MAX_MS) throw new Error(`vtrix did not finish identifying faces (job ${id})`);
-						await wait(IDENTIFY_POLL_MS);
-						job = await status(id);
-					}
-					if (statusOf(job.status) === 'failed') {
-						throw new Error(`vtrix could not identify faces: ${errorTextOf(job) ?? 'no reason given'} (job ${id})`);
-					}
+					const first = asObject(await send({ method: 'POST', path: createPath, body: { model: 'kirin_identify_face', ...fields } }));
+					const id = jobIdOf(first);
+					const job = await awaitIdentifyJob({
+						provider: 'vtrix',
+						idLabel: `job ${id}`,
+						first,
+						query: async () => await status(id),
+						statusOf: (current) => statusOf(current.status),
+						reasonOf: errorTextOf,
+						wait,
+					});
 					return parseVtrixIdentify(job);
 				},
 				async createLipSync(input) {

@@ -3,7 +3,7 @@ import { NodeOperationError } from 'n8n-workflow';
 
 import { taskToJson } from '../../helpers/output';
 import { downloadToBinary } from '../../transport';
-import { isCancelled, sleepUnlessCancelled } from '../../transport/sleep';
+import { sleepUnlessCancelled } from '../../transport/sleep';
 import type { LipSyncApi, LipSyncTask } from '../../transport/types';
 import type { WaitSettings } from '../common.descriptions';
 
@@ -48,7 +48,7 @@ export async function waitForTask(
 				'The task keeps running at Kling. Fetch it later with Get Task (by this task_id), or raise Max Wait.',
 			);
 		}
-		if (!(await sleepUnlessCancelled(Math.min(settings.pollIntervalMs, left), signal)) || isCancelled(signal)) {
+		if (!(await sleepUnlessCancelled(Math.min(settings.pollIntervalMs, left), signal))) {
 			throw taskError(
 				ctx,
 				itemIndex,
