@@ -93,6 +93,20 @@ describe.each(PROVIDERS)('every action through the $mode credential', ({ mode, f
 		else expect(byVideoId.error?.message).toBe(`${name} does not support Kling video IDs (use a video URL)`);
 	});
 
+	it('checks what the provider supports for every item before any item calls it', async () => {
+		const session = await run({ operation: 'identifyFace', videoUrl: VIDEO });
+		emu.resetStats();
+		const items = [session.output[0].json, { ...session.output[0].json, ext: `batch-${mode}` }];
+		const { error, output } = await run(lipSyncParameters(emu, { waitForCompletion: false, options: { externalTaskId: '={{ $json.ext ?? "" }}' } }), items);
+		if (full) {
+			expect(error).toBeUndefined();
+			expect(output).toHaveLength(2);
+		} else {
+			expect(error?.message).toBe(`${name} does not support external task IDs (find the task by its task_id)`);
+			expect(emu.stats.requests.create ?? 0).toBe(0);
+		}
+	});
+
 	it("explains the provider's errors with a remedy", async () => {
 		if (balanceError.json === undefined) emu.injectFault({ route: 'get', kind: 'error', code: 1102 });
 		else emu.injectFault({ route: 'get', kind: 'http', status: 402, json: balanceError.json });

@@ -8,7 +8,8 @@ export type ItemRunner = () => Promise<INodeExecutionData[]>;
 export interface OperationModule {
 	/**
 	 * Reads and checks one item's parameters without any billed call, and returns its work.
-	 * Throwing here stops the whole run before any item's work starts (unless Continue On Fail).
+	 * Throwing here stops the whole run before any item's work starts (unless Continue On Fail),
+	 * which is why what the credential's provider cannot do is checked here too.
 	 */
 	prepare(this: IExecuteFunctions, itemIndex: number): Promise<ItemRunner>;
 	/** How many items' work may run at once (default 1 would mean item after item: we never do that). */

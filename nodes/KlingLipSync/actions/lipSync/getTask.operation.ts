@@ -54,9 +54,10 @@ export async function prepare(this: IExecuteFunctions, itemIndex: number): Promi
 	const id = this.getNodeParameter(idType, itemIndex) as unknown;
 	failOn.call(this, itemIndex, checkId(idType === 'taskId' ? 'Task ID' : 'External Task ID', id));
 	const wait = readWaitSettings.call(this, itemIndex);
+	const api = await createLipSyncApi(this, itemIndex);
+	if (idType === 'externalTaskId') requireSupport.call(this, itemIndex, api, 'externalTaskId');
+
 	return async () => {
-		const api = await createLipSyncApi(this, itemIndex);
-		if (idType === 'externalTaskId') requireSupport.call(this, itemIndex, api, 'externalTaskId');
 		const task = await api.getTask((id as string).trim());
 		return await waitAndFinish(this, api, task, wait, itemIndex);
 	};

@@ -67,9 +67,10 @@ export async function prepare(this: IExecuteFunctions, itemIndex: number): Promi
 	const output = this.getNodeParameter('output', itemIndex) as 'perFace' | 'perVideo';
 	const failWhenNoFace = this.getNodeParameter('failWhenNoFace', itemIndex) as boolean;
 
+	const api = await createLipSyncApi(this, itemIndex);
+	if (source === 'videoId') requireSupport.call(this, itemIndex, api, 'videoId');
+
 	return async () => {
-		const api = await createLipSyncApi(this, itemIndex);
-		if (source === 'videoId') requireSupport.call(this, itemIndex, api, 'videoId');
 		const input = source === 'url' ? { videoUrl: (value as string).trim() } : { videoId: (value as string).trim() };
 		const result = await api.identifyFace(input);
 		if (result.faces.length === 0 && failWhenNoFace) {

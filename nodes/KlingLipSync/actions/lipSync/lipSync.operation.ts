@@ -236,10 +236,11 @@ export async function prepare(this: IExecuteFunctions, itemIndex: number): Promi
 	failOn.call(this, itemIndex, checkTiming(timing, audio.durationMs, sceneBounds(options, input, normalisedFaceId)));
 	const wait = readWaitSettings.call(this, itemIndex);
 
+	const api = await createLipSyncApi(this, itemIndex);
+	if (audio.audioId) requireSupport.call(this, itemIndex, api, 'audioId');
+	if (options.externalTaskId) requireSupport.call(this, itemIndex, api, 'externalTaskId');
+
 	return async () => {
-		const api = await createLipSyncApi(this, itemIndex);
-		if (audio.audioId) requireSupport.call(this, itemIndex, api, 'audioId');
-		if (options.externalTaskId) requireSupport.call(this, itemIndex, api, 'externalTaskId');
 		const task = await api.createLipSync({
 			sessionId: (sessionId as string).trim(),
 			faceId: normalisedFaceId,

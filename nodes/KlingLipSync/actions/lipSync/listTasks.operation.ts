@@ -41,9 +41,10 @@ export async function prepare(this: IExecuteFunctions, itemIndex: number): Promi
 	if (!returnAll && (typeof limit !== 'number' || !Number.isInteger(limit) || limit < 1)) {
 		failOn.call(this, itemIndex, `Limit must be a whole number of at least 1 (got ${String(limit)})`);
 	}
+	const api = await createLipSyncApi(this, itemIndex);
+	requireSupport.call(this, itemIndex, api, 'listTasks');
+
 	return async () => {
-		const api = await createLipSyncApi(this, itemIndex);
-		requireSupport.call(this, itemIndex, api, 'listTasks');
 		const pageSize = Math.min(KLING_LIMITS.listPageSizeMax, limit);
 		const tasks = [];
 		for (let pageNum = 1; pageNum <= KLING_LIMITS.listPageNumMax && tasks.length < limit; pageNum++) {
