@@ -28,7 +28,11 @@ import type {
 import { createDeferredPromise, createRunExecutionData, ICredentialsHelper, NodeHelpers, Workflow } from 'n8n-workflow';
 
 import { KlingApi } from '../../credentials/KlingApi.credentials';
+import { assertNoSecrets, logMark, logSince, serialize } from './secrets';
 import { KlingLipSync } from '../../nodes/KlingLipSync/KlingLipSync.node';
+
+/** n8n numbers executions; a new id per run, as the derived external_task_ids depend on it. */
+let executionCount = Date.now();
 
 export const NODE_TYPE = 'n8n-nodes-kling-lipsync.klingLipSync';
 export const ITEMS_NODE_TYPE = 'test.items';
@@ -93,7 +97,11 @@ class TestCredentialsHelper extends ICredentialsHelper {
 
 	async authenticate(credentials: ICredentialDataDecryptedObject, typeName: string, requestOptions: IHttpRequestOptions): Promise<IHttpRequestOptions> {
 		const authenticate = credentialTypes[typeName]?.authenticate;
-		return typeof authenticate === 'function' ? await authenticate(credentials, requestOptions) : requestOptions;
+		const signed = typeof authenticate === 'function' ? await authenticate(credentials, requestOptions) : requestOptions;
+		// Every token the credential signs is a secret the run's data and log must not contain.
+		const authorization = String(signed.headers?.Authorization ?? signed.headers?.authorization ?? '');
+		if (authorization) signedTokens.add(authorization.replace(/^Bearer\s+/i, ''));
+		return signed;
 	}
 
 	async preAuthentication(): Promise<undefined> {
@@ -116,6 +124,8 @@ class TestCredentialsHelper extends ICredentialsHelper {
 		return credentialTypes[type]?.properties ?? [];
 	}
 }
+
+const signedTokens = new Set<string>();
 
 let filesystemStore: string | undefined;
 
@@ -218,10 +228,12 @@ export async function runKlingNode(options: RunOptions): Promise<RunResult> {
 		settings: { executionOrder: 'v1' },
 	});
 
-	const hooks = new ExecutionLifecycleHooks('manual', 'test-execution', workflow as never);
+	const executionId = String(++executionCount);
+	const hooks = new ExecutionLifecycleHooks('manual', executionId, workflow as never);
 	const done = createDeferredPromise<IRun>();
 	hooks.addHandler('workflowExecuteAfter', (run) => done.resolve(run));
 	const additionalData = {
+		executionId,
 		credentialsHelper: new TestCredentialsHelper({ klingApi: options.credentials ?? {} }),
 		hooks,
 		currentNodeExecutionIndex: 0,
@@ -247,6 +259,8 @@ export async function runKlingNode(options: RunOptions): Promise<RunResult> {
 			nodeExecutionStack: [{ node: itemsNode, data: { main: [[{ json: {} }]] }, source: null }],
 		},
 	});
+	signedTokens.clear();
+	const logStart = logMark();
 	const execution = new WorkflowExecute(additionalData, 'manual', runExecutionData).processRunExecutionData(workflow);
 	let timer: NodeJS.Timeout | undefined;
 	if (options.cancelAfterMs !== undefined) timer = setTimeout(() => execution.cancel(), options.cancelAfterMs);
@@ -256,6 +270,13 @@ export async function runKlingNode(options: RunOptions): Promise<RunResult> {
 
 	const taskData = finished.data.resultData.runData.Kling?.[0];
 	const error = (taskData?.error ?? finished.data.resultData.error) as RunResult['error'];
+	const credentials = options.credentials ?? {};
+	const secrets = [credentials.secretKey, credentials.apiKey, ...signedTokens].filter((v): v is string => typeof v === 'string');
+	assertNoSecrets(
+		'the Kling node\'s run data or n8n\'s log',
+		serialize({ kling: finished.data.resultData.runData.Kling, error: finished.data.resultData.error, log: logSince(logStart) }),
+		secrets,
+	);
 	return {
 		run: finished,
 		output: taskData?.data?.main?.[0] ?? [],

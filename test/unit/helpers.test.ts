@@ -3,7 +3,8 @@ import { describeKlingCode } from '../../nodes/KlingLipSync/helpers/errorCodes';
 import { signKlingJwt } from '../../nodes/KlingLipSync/helpers/jwt';
 import { faceToJson, taskToJson } from '../../nodes/KlingLipSync/helpers/output';
 import { runPool } from '../../nodes/KlingLipSync/helpers/pool';
-import { MAX_RETRIES, retryDelayMs, shouldRetry } from '../../nodes/KlingLipSync/helpers/retry';
+import { MAX_RETRIES, mayHaveBeenCarriedOut, retryDelayMs, shouldRetry } from '../../nodes/KlingLipSync/helpers/retry';
+import { deriveExternalTaskId } from '../../nodes/KlingLipSync/helpers/externalId';
 import { checkHttpUrl, checkId, checkMilliseconds, checkTiming, checkVolume, overlapMs } from '../../nodes/KlingLipSync/helpers/validation';
 import { normaliseBase64 } from '../../nodes/KlingLipSync/actions/lipSync/audioSource';
 import { officialCreateBody, parseOfficialIdentify, parseOfficialTask } from '../../nodes/KlingLipSync/transport/official';
@@ -87,6 +88,8 @@ describe('retry policy', () => {
 		[{ method: 'POST', httpStatus: 500 }, 0, false],
 		[{ method: 'GET', networkError: true }, 0, true],
 		[{ method: 'POST', networkError: true }, 0, false],
+		[{ method: 'POST', networkError: true, recoverable: true }, 0, true],
+		[{ method: 'POST', networkError: true, recoverable: true }, MAX_RETRIES, false],
 		[{ method: 'GET', code: 1004 }, 0, true],
 		[{ method: 'GET', code: 1004 }, 1, false],
 		...[1000, 1001, 1002, 1100, 1101, 1102, 1103, 1200, 1201, 1202, 1203, 1300, 1301, 1304].map(
@@ -102,6 +105,31 @@ describe('retry policy', () => {
 		expect(retryDelayMs(3, { method: 'GET' }, () => 1)).toBe(4000);
 		expect(retryDelayMs(10, { method: 'GET' }, () => 1)).toBe(8000);
 		expect(retryDelayMs(0, { method: 'POST', code: 1303 }, () => 0)).toBe(1000);
+	});
+
+	it.each([
+		[{ method: 'POST', networkError: true }, true],
+		[{ method: 'POST', code: 5000 }, true],
+		[{ method: 'POST', code: 5002 }, true],
+		[{ method: 'POST', code: 5001 }, false],
+		[{ method: 'POST', code: 1303 }, false],
+		[{ method: 'POST', httpStatus: 502 }, true],
+		[{ method: 'POST', httpStatus: 504 }, true],
+		[{ method: 'POST', httpStatus: 500 }, true],
+		[{ method: 'POST', httpStatus: 503 }, false],
+		[{ method: 'POST', httpStatus: 429 }, false],
+		[{ method: 'GET', networkError: true }, false],
+	] as const)('%j may have been carried out: %s', (outcome, expected) => {
+		expect(mayHaveBeenCarriedOut(outcome)).toBe(expected);
+	});
+
+	it('derives external_task_ids that differ by execution, run and item and carry no odd characters', () => {
+		const id = (executionId: string, runIndex: number, itemIndex: number) =>
+			deriveExternalTaskId({ executionId, nodeId: 'a1b2c3d4-e5f6', runIndex, itemIndex });
+		expect(id('1234', 0, 0)).toBe('n8n-1234-a1b2c3d4-r0-i0');
+		expect(new Set([id('1234', 0, 0), id('1235', 0, 0), id('1234', 1, 0), id('1234', 0, 1)]).size).toBe(4);
+		expect(id('ex/ec ution?', 0, 0)).toBe('n8n-execution-a1b2c3d4-r0-i0');
+		expect(id('9'.repeat(100), 0, 0).length).toBeLessThanOrEqual(64);
 	});
 
 	it('explains unknown codes', () => {

@@ -1,9 +1,11 @@
 import type { IExecuteFunctions, INodeExecutionData } from 'n8n-workflow';
 
+import type { Batch } from './batch';
+
 export type KlingOperation = 'identifyFace' | 'lipSync' | 'getTask' | 'listTasks';
 
 /** One item's work, ready to run: everything checkable was checked when it was made. */
-export type ItemRunner = () => Promise<INodeExecutionData[]>;
+export type ItemRunner = (batch: Batch) => Promise<INodeExecutionData[]>;
 
 export interface OperationModule {
 	/**

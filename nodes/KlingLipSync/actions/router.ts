@@ -2,6 +2,7 @@ import type { IDataObject, IExecuteFunctions, INodeExecutionData } from 'n8n-wor
 import { NodeOperationError } from 'n8n-workflow';
 
 import { runPool } from '../helpers/pool';
+import { Batch } from './batch';
 import * as lipSync from './lipSync';
 import type { ItemRunner, KlingOperation, OperationModule } from './node.type';
 
@@ -51,11 +52,13 @@ export async function router(this: IExecuteFunctions): Promise<INodeExecutionDat
 		}
 	}
 
+	const batch = new Batch(this.getExecutionCancelSignal());
 	const results = await runPool(items.length, module.maxInFlight.call(this), async (itemIndex) => {
 		const runner = runners[itemIndex];
 		if (typeof runner !== 'function') return { items: [runner] };
+		if (batch.cancelled) return { items: [] };
 		try {
-			const output = await runner();
+			const output = await runner(batch);
 			return { items: output.map((item) => ({ ...item, pairedItem: { item: itemIndex } })) };
 		} catch (error) {
 			if (continueOnFail) return { items: [errorItem(error, itemIndex)] };
@@ -63,7 +66,25 @@ export async function router(this: IExecuteFunctions): Promise<INodeExecutionDat
 		}
 	});
 
+	if (batch.cancelled) throw cancelledRun(this, batch);
 	const failure = results.find((result) => result.error);
 	if (failure?.error) throw failure.error;
 	return [results.flatMap((result) => result.items ?? [])];
+}
+
+/**
+ * A stopped run still says which paid tasks exist at Kling: in n8n's log (the execution's data
+ * may be kept as it was at the stop) and in the error, for an engine that records it.
+ */
+function cancelledRun(ctx: IExecuteFunctions, batch: Batch): NodeOperationError {
+	const taskIds = batch.taskIds;
+	const created = taskIds.length
+		? `${taskIds.length} task(s) created at Kling keep running: task_id ${taskIds.join(', ')}`
+		: 'no task was created at Kling';
+	ctx.logger.warn(`Kling Lip Sync "${ctx.getNode().name}" was cancelled; ${created}`, { taskIds });
+	const error = new NodeOperationError(ctx.getNode(), `The execution was cancelled; ${created}`, {
+		description: taskIds.length ? 'Fetch their results later with Get Task.' : undefined,
+	});
+	error.context.task_ids = taskIds;
+	return error;
 }

@@ -7,6 +7,8 @@ export interface AttemptOutcome {
 	/** Kling's business code, when the reply had the envelope. */
 	code?: number;
 	networkError?: boolean;
+	/** A POST whose effect can be looked up (by external_task_id) before it is sent again. */
+	recoverable?: boolean;
 }
 
 export const MAX_RETRIES = 4;
@@ -19,10 +21,11 @@ const MIN_DELAY_AFTER_1303_MS = 1000;
  * Retry only where Kling says it is safe (kling-api.md): 1302, 1303, 5000-5002, bare HTTP
  * 429/502/503/504, network errors on reads, and 1003/1004 once (the next request is re-signed).
  * A POST that may have reached Kling (network error) is never repeated blindly: it could bill twice.
+ * It is repeated only when it is `recoverable` (the transport looked it up by external_task_id first).
  */
 export function shouldRetry(outcome: AttemptOutcome, attempt: number): boolean {
 	if (attempt >= MAX_RETRIES) return false;
-	if (outcome.networkError) return outcome.method === 'GET';
+	if (outcome.networkError) return outcome.method === 'GET' || outcome.recoverable === true;
 	if (outcome.code !== undefined && outcome.code !== 0) {
 		if (outcome.code === 1003 || outcome.code === 1004) return attempt === 0;
 		return describeKlingCode(outcome.code).retriable;
@@ -35,4 +38,16 @@ export function retryDelayMs(attempt: number, outcome: AttemptOutcome, random: (
 	const ceiling = Math.min(MAX_DELAY_MS, BASE_DELAY_MS * 2 ** attempt);
 	const delay = ceiling / 2 + random() * (ceiling / 2);
 	return Math.round(outcome.code === 1303 ? Math.max(delay, MIN_DELAY_AFTER_1303_MS) : delay);
+}
+
+/**
+ * Whether a failed POST may still have been carried out: the reply was lost, or a server or
+ * gateway error came back (the request may have reached Kling before it failed).
+ */
+export function mayHaveBeenCarriedOut(outcome: AttemptOutcome): boolean {
+	if (outcome.method !== 'POST') return false;
+	if (outcome.networkError) return true;
+	if (outcome.code !== undefined) return outcome.code === 5000 || outcome.code === 5002; // 5001: maintenance, turned away
+	// 503 means the service turned the request away; 500/502/504 may come after it was handled.
+	return [500, 502, 504].includes(outcome.httpStatus ?? 0);
 }

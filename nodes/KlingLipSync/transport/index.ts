@@ -8,7 +8,7 @@ import type {
 import { NodeApiError, NodeOperationError } from 'n8n-workflow';
 
 import { APIMODELS_BASE_URL, KLING_BASE_URLS, KLING_CREDENTIAL_TYPE } from '../helpers/constants';
-import { retryDelayMs, shouldRetry, type AttemptOutcome } from '../helpers/retry';
+import { mayHaveBeenCarriedOut, retryDelayMs, shouldRetry, type AttemptOutcome } from '../helpers/retry';
 import { apimodelsDialect } from './apimodels';
 import { klingDialect } from './official';
 import { VTRIX_DEFAULT_CREATE_PATH, VTRIX_DEFAULT_STATUS_PATH, vtrixDialect } from './vtrix';
@@ -59,6 +59,13 @@ export function providerError(
 const cancelledError = (ctx: IExecuteFunctions, itemIndex: number): NodeOperationError =>
 	new NodeOperationError(ctx.getNode(), 'The execution was cancelled', { itemIndex });
 
+/** Says on an error that the refused or unanswered POST may still have been carried out (and billed). */
+function markUncertain(error: Error, provider: string): void {
+	const withDescription = error as Error & { description?: string | null };
+	const warning = `The request may have reached ${provider} before it failed; the node did not send it again, so it cannot be billed twice. Check your tasks at ${provider} before running this item again.`;
+	withDescription.description = withDescription.description ? `${withDescription.description} ${warning}` : warning;
+}
+
 /** The dialect a credential's provider speaks (vtrix's paths are the credential's own). */
 function dialectFor(credentials: ICredentialDataDecryptedObject): ProviderDialect {
 	switch (credentials.provider) {
@@ -88,7 +95,7 @@ export async function createLipSyncApi(ctx: IExecuteFunctions, itemIndex: number
 		if (!(await sleepUnlessCancelled(ms, signal))) throw cancelledError(ctx, itemIndex);
 	};
 
-	const send: SendRequest = async ({ method, path, body, qs }) => {
+	const send: SendRequest = async ({ method, path, body, qs, recover, whenBusy, absentWhen }) => {
 		const options: IHttpRequestOptions = {
 			method,
 			url: `${baseUrl}${path}`,
@@ -99,9 +106,10 @@ export async function createLipSyncApi(ctx: IExecuteFunctions, itemIndex: number
 			...(body ? { body } : {}),
 			...(qs ? { qs } : {}),
 		};
-		for (let attempt = 0; ; attempt++) {
+		for (let attempt = 0; ; ) {
 			let outcome: AttemptOutcome;
 			let failure: Error;
+			let duplicateExternalId = false;
 			try {
 				const response = (await ctx.helpers.httpRequestWithAuthentication.call(ctx, KLING_CREDENTIAL_TYPE, options)) as {
 					statusCode: number;
@@ -109,7 +117,10 @@ export async function createLipSyncApi(ctx: IExecuteFunctions, itemIndex: number
 				};
 				const reply = dialect.unwrap(response.statusCode, response.body);
 				if ('data' in reply) return reply.data;
+				if (absentWhen?.(reply.failure)) return undefined;
 				outcome = { method, httpStatus: response.statusCode, code: reply.failure.klingCode };
+				// A resubmitted create whose first attempt did reach Kling: the task exists.
+				duplicateExternalId = reply.failure.klingCode === 1201 && /external_task_id/i.test(reply.failure.message ?? '');
 				failure = providerError(ctx, itemIndex, dialect, reply.failure);
 			} catch (error) {
 				// n8n's own operation errors (e.g. no credential selected) are not network trouble;
@@ -126,8 +137,24 @@ export async function createLipSyncApi(ctx: IExecuteFunctions, itemIndex: number
 					},
 				);
 			}
-			if (!shouldRetry(outcome, attempt)) throw failure;
+			if (outcome.code === 1303 && whenBusy) {
+				// Over the account's concurrency: queue until a task frees a slot (not a failed attempt).
+				await whenBusy();
+				continue;
+			}
+			const uncertain = mayHaveBeenCarriedOut(outcome);
+			if (recover && (uncertain || duplicateExternalId)) {
+				const found = await recover();
+				if (found !== undefined) return found;
+			}
+			if (uncertain && !recover) {
+				// Without an id to look it up by, sending it again could pay for the same task twice.
+				markUncertain(failure, dialect.name);
+				throw failure;
+			}
+			if (!shouldRetry({ ...outcome, recoverable: recover !== undefined }, attempt)) throw failure;
 			await wait(retryDelayMs(attempt, outcome));
+			attempt++;
 		}
 	};
 

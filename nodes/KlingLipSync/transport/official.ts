@@ -129,8 +129,18 @@ export const klingDialect: ProviderDialect = {
 				const body = input.videoId ? { video_id: input.videoId } : { video_url: input.videoUrl };
 				return parseOfficialIdentify(await send({ method: 'POST', path: '/v1/videos/identify-face', body }));
 			},
-			async createLipSync(input) {
-				return parseOfficialTask(await send({ method: 'POST', path: base, body: officialCreateBody(input) }));
+			async createLipSync(input, whenBusy) {
+				const externalId = input.externalTaskId;
+				// The task an earlier attempt may have created: Kling answers 1203 while there is none.
+				const recover = externalId
+					? async () =>
+							await send({
+								method: 'GET',
+								path: `${base}/${encodeURIComponent(externalId)}`,
+								absentWhen: (failure) => failure.klingCode === 1203,
+							})
+					: undefined;
+				return parseOfficialTask(await send({ method: 'POST', path: base, body: officialCreateBody(input), recover, whenBusy }));
 			},
 			async getTask(id) {
 				return parseOfficialTask(await send({ method: 'GET', path: `${base}/${encodeURIComponent(id)}` }));

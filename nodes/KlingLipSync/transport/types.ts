@@ -75,10 +75,17 @@ export interface LipSyncApi {
 	provider: string;
 	supports: ProviderSupport;
 	identifyFace(input: IdentifyFaceInput): Promise<IdentifyFaceResult>;
-	createLipSync(input: CreateLipSyncInput): Promise<LipSyncTask>;
+	/** Creates the task; `whenBusy` queues the call while the account is at its concurrency limit. */
+	createLipSync(input: CreateLipSyncInput, whenBusy?: WhenBusy): Promise<LipSyncTask>;
 	getTask(id: string): Promise<LipSyncTask>;
 	listTasks(pageNum: number, pageSize: number): Promise<LipSyncTask[]>;
 }
+
+/**
+ * Resolves when it is worth resubmitting a create the provider refused as over the account's
+ * concurrency limit (Kling 1303); throws when the item's wait budget is spent or it was cancelled.
+ */
+export type WhenBusy = () => Promise<void>;
 
 /** Sends one API call; resolves with the provider's `data`, or throws its error. */
 export type SendRequest = (request: {
@@ -86,6 +93,14 @@ export type SendRequest = (request: {
 	path: string;
 	body?: IDataObject;
 	qs?: IDataObject;
+	/**
+	 * For a create that carries an external_task_id: finds the task an earlier attempt may have
+	 * created (reply lost, gateway error), so it is never submitted twice. Undefined: not found.
+	 */
+	recover?: () => Promise<unknown>;
+	whenBusy?: WhenBusy;
+	/** A refusal that means "there is none": the call resolves undefined instead of throwing. */
+	absentWhen?: (failure: ProviderFailure) => boolean;
 }) => Promise<unknown>;
 
 /** A provider's refusal, as far as the transport needs it to explain and retry. */

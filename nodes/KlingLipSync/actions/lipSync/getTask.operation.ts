@@ -57,9 +57,9 @@ export async function prepare(this: IExecuteFunctions, itemIndex: number): Promi
 	const api = await createLipSyncApi(this, itemIndex);
 	if (idType === 'externalTaskId') requireSupport.call(this, itemIndex, api, 'externalTaskId');
 
-	return async () => {
+	return async (batch) => {
 		const task = await api.getTask((id as string).trim());
-		return await waitAndFinish(this, api, task, wait, itemIndex);
+		return await waitAndFinish(this, api, task, wait, itemIndex, batch);
 	};
 }
 

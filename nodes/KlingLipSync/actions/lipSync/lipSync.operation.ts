@@ -1,8 +1,11 @@
+import { randomUUID } from 'node:crypto';
 import type { IDataObject, IExecuteFunctions, INodeProperties } from 'n8n-workflow';
 import { updateDisplayOptions } from 'n8n-workflow';
 
+import { deriveExternalTaskId } from '../../helpers/externalId';
 import { checkHttpUrl, checkId, checkTiming, checkVolume, type SceneBounds } from '../../helpers/validation';
 import { createLipSyncApi } from '../../transport';
+import { QUEUE_BUDGET_MS } from '../batch';
 import { maxInFlightOption, readMaxInFlight, readWaitSettings, waitFields, waitForCompletionField } from '../common.descriptions';
 import type { ItemRunner } from '../node.type';
 import { resolveAudio, type AudioSourceKind } from './audioSource';
@@ -240,8 +243,21 @@ export async function prepare(this: IExecuteFunctions, itemIndex: number): Promi
 	if (audio.audioId) requireSupport.call(this, itemIndex, api, 'audioId');
 	if (options.externalTaskId) requireSupport.call(this, itemIndex, api, 'externalTaskId');
 
-	return async () => {
-		const task = await api.createLipSync({
+	// Every create carries an external_task_id where the provider takes one: the user's, or one
+	// derived from this execution, run and item, so a lost reply never leads to a second task.
+	const externalTaskId = options.externalTaskId
+		? options.externalTaskId.trim()
+		: api.supports.externalTaskId
+			? deriveExternalTaskId({
+					executionId: this.getExecutionId() || randomUUID(),
+					nodeId: this.getNode().id ?? '',
+					runIndex: Number(this.getWorkflowDataProxy(itemIndex).$runIndex ?? 0),
+					itemIndex,
+				})
+			: undefined;
+
+	return async (batch) => {
+		const input = {
 			sessionId: (sessionId as string).trim(),
 			faceId: normalisedFaceId,
 			audioId: audio.audioId,
@@ -250,10 +266,12 @@ export async function prepare(this: IExecuteFunctions, itemIndex: number): Promi
 			soundVolume,
 			originalAudioVolume,
 			watermark: options.watermark ?? false,
-			externalTaskId: options.externalTaskId || undefined,
+			externalTaskId,
 			callbackUrl: options.callbackUrl || undefined,
-		});
-		return await waitAndFinish(this, api, task, wait, itemIndex);
+		};
+		const task = await api.createLipSync(input, batch.whenBusy(this, itemIndex, wait?.maxWaitMs ?? QUEUE_BUDGET_MS));
+		batch.taskCreated(itemIndex, task);
+		return await waitAndFinish(this, api, task, wait, itemIndex, batch);
 	};
 }
 

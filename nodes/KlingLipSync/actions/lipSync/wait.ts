@@ -5,6 +5,7 @@ import { taskToJson } from '../../helpers/output';
 import { downloadToBinary } from '../../transport';
 import { sleepUnlessCancelled } from '../../transport/sleep';
 import type { LipSyncApi, LipSyncTask } from '../../transport/types';
+import type { Batch } from '../batch';
 import type { WaitSettings } from '../common.descriptions';
 
 /**
@@ -113,8 +114,10 @@ export async function waitAndFinish(
 	task: LipSyncTask,
 	settings: WaitSettings | undefined,
 	itemIndex: number,
+	batch: Batch,
 ): Promise<INodeExecutionData[]> {
 	if (!settings) return [{ json: taskToJson(task) }];
 	const finished = await waitForTask(ctx, api, task, settings, itemIndex);
+	batch.taskFinished();
 	return [await finishedTaskItem(ctx, finished, settings, itemIndex)];
 }

@@ -1,0 +1,166 @@
+import { startEmulator, type Emulator } from '../emulator/server';
+import { emulatorCredentials, runKlingNode, type RunOptions } from './harness';
+import { identify, lipSyncParameters } from './helpers';
+import { logMark, logSince } from './secrets';
+
+/**
+ * Paid tasks are never lost and never paid twice: creates carry an external_task_id and are
+ * looked up before any resubmission, 1303 queues items instead of failing them, and a cancelled
+ * run still names the tasks it created.
+ */
+describe('reliability in n8n\'s engine', () => {
+	let emu: Emulator;
+	const run = async (options: Omit<RunOptions, 'credentials'> & { credentials?: RunOptions['credentials'] }) =>
+		runKlingNode({ credentials: emulatorCredentials(emu.baseUrl), ...options });
+
+	beforeAll(async () => {
+		emu = await startEmulator({ taskTimeMs: 600, submittedMs: 100 });
+	});
+	afterAll(async () => emu.stop());
+	beforeEach(async () => {
+		emu.configure({ taskTimeMs: 600, concurrencyLimit: Number.POSITIVE_INFINITY });
+		emu.clearFaults();
+		for (const deadline = Date.now() + 5000; emu.runningTasks() > 0 && Date.now() < deadline; ) {
+			await new Promise((resolve) => setTimeout(resolve, 50));
+		}
+		emu.resetStats();
+	});
+
+	const items = async (count: number) => {
+		const session = await identify(emu);
+		emu.resetStats();
+		return Array.from({ length: count }, () => ({ ...session, face_id: '0' }));
+	};
+	const noDownload = (over = {}) => lipSyncParameters(emu, { downloadVideo: false, ...over });
+
+	describe('idempotent create', () => {
+		it('derives an external_task_id per execution, run and item', async () => {
+			const first = await run({ items: await items(2), parameters: noDownload({ waitForCompletion: false }) });
+			const second = await run({ items: await items(1), parameters: noDownload({ waitForCompletion: false }) });
+			const ids = [...first.output, ...second.output].map((item) => String(item.json.external_task_id));
+			expect(ids[0]).toMatch(/^n8n-\d+-kling-r0-i0$/);
+			expect(ids[1]).toMatch(/^n8n-\d+-kling-r0-i1$/);
+			expect(new Set(ids).size).toBe(3);
+			expect(emu.stats.repeatedExternalTaskIds).toBe(0);
+		});
+
+		it('finds the task by its external_task_id when the create reply was lost: billed creates == items', async () => {
+			emu.injectFault({ route: 'create', kind: 'lostReply', times: 5 });
+			const { output, error } = await run({ items: await items(5), parameters: noDownload() });
+			expect(error).toBeUndefined();
+			expect(output.map((item) => item.json.task_status)).toEqual(Array(5).fill('succeed'));
+			expect(emu.stats.billed.create).toBe(5);
+			expect(emu.stats.requests.create).toBe(5);
+			expect(new Set(output.map((item) => item.json.task_id)).size).toBe(5);
+		});
+
+		it("keeps the user's external_task_id through a lost reply", async () => {
+			emu.injectFault({ route: 'create', kind: 'lostReply' });
+			const externalTaskId = `mine-${Date.now()}`;
+			const { output } = await run({ items: await items(1), parameters: noDownload({ options: { externalTaskId } }) });
+			expect(output[0].json).toEqual(expect.objectContaining({ external_task_id: externalTaskId, task_status: 'succeed' }));
+			expect(emu.stats.billed.create).toBe(1);
+		});
+
+		it.each([
+			['a reset before Kling saw it', { kind: 'reset' as const }],
+			['Kling error 5000', { kind: 'error' as const, code: 5000 }],
+			['a bare HTTP 502', { kind: 'http' as const, status: 502 }],
+			['a bare HTTP 504', { kind: 'http' as const, status: 504 }],
+		])('looks the task up, then resubmits once after %s', async (_name, fault) => {
+			emu.injectFault({ route: 'create', ...fault });
+			const { output, error } = await run({ items: await items(1), parameters: noDownload() });
+			expect(error).toBeUndefined();
+			expect(output[0].json.task_status).toBe('succeed');
+			expect(emu.stats.requests.create).toBe(2);
+			expect(emu.stats.billed.create).toBe(1);
+		});
+
+		it('recovers when the lookup missed and the resubmission meets its own external_task_id', async () => {
+			emu.injectFault({ route: 'create', kind: 'lostReply' });
+			emu.injectFault({ route: 'get', kind: 'error', code: 1203 });
+			const { output, error } = await run({ items: await items(1), parameters: noDownload() });
+			expect(error).toBeUndefined();
+			expect(output[0].json.task_status).toBe('succeed');
+			expect(emu.stats.billed.create).toBe(1);
+			expect(emu.stats.repeatedExternalTaskIds).toBe(1);
+		});
+
+		it('never resends a create a provider without external ids may have carried out', async () => {
+			emu.injectFault({ route: 'create', kind: 'lostReply' });
+			const { error } = await run({
+				credentials: emulatorCredentials(emu.baseUrl, 'apimodels'),
+				items: [{ session_id: (await identify(emu)).session_id, face_id: '0' }],
+				parameters: noDownload(),
+			});
+			expect(error?.message).toMatch(/Could not reach the apimodels\.app API/);
+			expect(error?.description).toMatch(/may have reached apimodels\.app .* did not send it again/);
+			expect(emu.stats.requests.create).toBe(1);
+		});
+	});
+
+	describe('1303: over the concurrency limit', () => {
+		it('queues items and resubmits as tasks finish, never failing the batch', async () => {
+			emu.configure({ concurrencyLimit: 2, taskTimeMs: 800 });
+			const { output, error } = await run({ items: await items(6), parameters: noDownload({ options: { maxInFlight: 6 } }) });
+			expect(error).toBeUndefined();
+			expect(output.map((item) => item.json.task_status)).toEqual(Array(6).fill('succeed'));
+			expect(emu.stats.billed.create).toBe(6);
+			expect(emu.stats.highestConcurrency).toBeLessThanOrEqual(2);
+			expect(emu.stats.rejected[1303]).toBeGreaterThan(0);
+			expect(output.map((item) => item.pairedItem)).toEqual([0, 1, 2, 3, 4, 5].map((item) => ({ item })));
+		});
+
+		it('gives up after the wait budget with a clear error and no task', async () => {
+			emu.configure({ concurrencyLimit: 0 });
+			const { error } = await run({
+				items: await items(1),
+				parameters: noDownload({ waitOptions: { pollIntervalSeconds: 0.2, maxWaitMinutes: 0.05 } }),
+			});
+			expect(error?.message).toMatch(/stayed at your account's concurrency limit \(error 1303\) for 0\.1 min/);
+			expect(error?.description).toMatch(/No task was created/);
+			expect(emu.stats.billed.create).toBe(0);
+		});
+	});
+
+	describe('cancellation', () => {
+		it('stops within a second and names every created task in n8n\'s log', async () => {
+			emu.configure({ taskTimeMs: 60_000 });
+			const batch = await items(3);
+			const mark = logMark();
+			const started = Date.now();
+			const result = await run({
+				items: batch,
+				parameters: noDownload({ waitOptions: { pollIntervalSeconds: 5, maxWaitMinutes: 5 } }),
+				cancelAfterMs: 800,
+			});
+			const stoppedAfter = Date.now() - started;
+			expect(result.status).toBe('canceled');
+			expect(stoppedAfter).toBeLessThan(800 + 1000);
+			expect(emu.stats.billed.create).toBe(3);
+			// The node's own promise ends within a slice of the stop: wait for its log line.
+			for (const deadline = Date.now() + 1000; !logSince(mark).some((line) => /cancelled/.test(line.message)) && Date.now() < deadline; ) {
+				await new Promise((resolve) => setTimeout(resolve, 25));
+			}
+			const line = logSince(mark).find((entry) => /was cancelled/.test(entry.message));
+			expect(line?.level).toBe('warn');
+			const taskIds = (line?.meta as { taskIds: string[] }).taskIds;
+			expect(taskIds).toHaveLength(3);
+			for (const taskId of taskIds) {
+				expect(line?.message).toContain(taskId);
+				expect(emu.task(taskId)).toBeDefined();
+			}
+		});
+
+		it('does not submit items that had not started when the run was cancelled', async () => {
+			emu.configure({ taskTimeMs: 60_000 });
+			await run({
+				items: await items(4),
+				parameters: noDownload({ options: { maxInFlight: 1 }, waitOptions: { pollIntervalSeconds: 5, maxWaitMinutes: 5 } }),
+				cancelAfterMs: 600,
+			});
+			await new Promise((resolve) => setTimeout(resolve, 600));
+			expect(emu.stats.billed.create).toBe(1);
+		});
+	});
+});
