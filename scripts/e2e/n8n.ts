@@ -63,6 +63,13 @@ export class N8nUser {
 	readonly brokerPort: number;
 	private server?: ChildProcess;
 	serverLog = '';
+	/** Everything the n8n CLI printed (scanned for secrets). */
+	private cliOutput: string[] = [];
+
+	/** All n8n printed: CLI commands and the server's log. */
+	transcript(): string {
+		return [...this.cliOutput, this.serverLog].join('\n');
+	}
 
 	private constructor(
 		readonly target: N8nTarget,
@@ -122,9 +129,11 @@ export class N8nUser {
 				maxBuffer: 64 * 1024 * 1024,
 				timeout: 5 * 60 * 1000,
 			});
+			this.cliOutput.push(stdout, stderr);
 			return { code: 0, stdout, stderr };
 		} catch (error) {
 			const failed = error as { code?: number; stdout?: string; stderr?: string };
+			this.cliOutput.push(failed.stdout ?? '', failed.stderr ?? '');
 			return { code: typeof failed.code === 'number' ? failed.code : 1, stdout: failed.stdout ?? '', stderr: failed.stderr ?? '' };
 		}
 	}

@@ -7,6 +7,7 @@
  */
 import assert from 'node:assert/strict';
 
+import { findSecrets } from '../../test/engine/secrets';
 import { startEmulator } from '../../test/emulator/server';
 import { checkEditor } from './ui';
 import { EXAMPLES, PROVIDERS, RESULT_BYTES, credential, exampleFor } from './examples';
@@ -119,6 +120,19 @@ async function main(): Promise<void> {
 					}
 				});
 			}
+			await check(`n8n ${target.version}: a wrong secret key fails clearly; no secret in any output or log`, async () => {
+				const right = credential(emu);
+				const wrongSecret = 'wrong-secret-key-e2e';
+				await instance.importJson('credentials', [{ ...right, data: { ...(right.data as object), secretKey: wrongSecret } }]);
+				try {
+					const { result } = await instance.execute(EXAMPLES.single.id);
+					assert.match(JSON.stringify(result.data.resultData), /Kling error 1000: Authentication failed/);
+				} finally {
+					await instance.importJson('credentials', [right]);
+				}
+				const secrets = ['test-secret-key', 'test-api-key', wrongSecret, ...emu.seenTokens()];
+				assert.deepEqual(findSecrets(instance.transcript(), secrets), [], 'secrets found in what n8n printed');
+			});
 			instance.cleanup();
 		} finally {
 			await emu.stop();

@@ -115,6 +115,8 @@ export interface Emulator {
 	baseUrl: string;
 	stats: EmulatorStats;
 	callbacks: CallbackDelivery[];
+	/** Every API key and signed token requests carried (for secret scans). */
+	seenTokens(): string[];
 	configure(options: Partial<EmulatorOptions>): void;
 	injectFault(fault: Fault): void;
 	clearFaults(): void;
@@ -642,6 +644,9 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Emul
 		return undefined;
 	};
 
+	/** Every API key and signed token a request carried: secrets that must not show up elsewhere. */
+	const seenTokens = new Set<string>();
+
 	const takeFault = (name: RouteName): Fault | undefined => {
 		const fault = faults.find((f) => f.route === name || (f.route === '*' && name !== 'media'));
 		if (!fault) return undefined;
@@ -754,6 +759,7 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Emul
 	/** One request to a reseller's endpoint: auth, accounting and faults as on the official routes. */
 	const handleReseller = async (req: http.IncomingMessage, res: http.ServerResponse, spec: ResellerSpec, jobId: string | undefined): Promise<void> => {
 		const token = /^Bearer\s+(\S+)$/.exec((req.headers.authorization ?? '').trim())?.[1];
+		if (token) seenTokens.add(token);
 		let body: Record<string, unknown> = {};
 		if (req.method === 'POST') {
 			try {
@@ -849,6 +855,8 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Emul
 			return;
 		}
 		stats.requests[matched.name] = (stats.requests[matched.name] ?? 0) + 1;
+		const bearer = /^Bearer\s+(\S+)$/.exec((req.headers.authorization ?? '').trim())?.[1];
+		if (bearer) seenTokens.add(bearer);
 		try {
 			authenticate(req.headers.authorization, config, clock.now());
 		} catch (error) {
@@ -917,6 +925,7 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Emul
 			return stats;
 		},
 		callbacks,
+		seenTokens: () => [...seenTokens],
 		configure(next) {
 			config = { ...config, ...next, videos: { ...config.videos, ...next.videos } };
 		},

@@ -48,7 +48,9 @@ export function serialize(value: unknown): string {
 		if (!entry || typeof entry !== 'object') return entry;
 		if (seen.has(entry)) return '[seen]';
 		seen.add(entry);
-		if (Buffer.isBuffer(entry)) return `[${entry.length} bytes]`;
+		// Buffers arrive as their toJSON() form: scan their bytes as text.
+		const asBuffer = entry as { type?: unknown; data?: unknown };
+		if (asBuffer.type === 'Buffer' && Array.isArray(asBuffer.data)) return Buffer.from(asBuffer.data as number[]).toString('utf8');
 		if (entry instanceof Error) {
 			const fields: Record<string, unknown> = { name: entry.name, message: entry.message, stack: entry.stack, cause: entry.cause };
 			for (const key of Object.getOwnPropertyNames(entry)) fields[key] = (entry as unknown as Record<string, unknown>)[key];
