@@ -57,6 +57,22 @@ describe('bad input never reaches Kling', () => {
 		['a volume that is not a number', base64({ options: { soundVolume: '={{ "loud" }}' } }), /Audio Volume/],
 		['a malformed callback URL', base64({ options: { callbackUrl: 'example.com/hook' } }), /^Callback URL must be a full http\(s\) URL/],
 		['a huge external task id', base64({ options: { externalTaskId: 'e'.repeat(300) } }), /^External Task ID is too long/],
+		['an external task id with a line break', base64({ options: { externalTaskId: '={{ "run\\n7" }}' } }), /^External Task ID must not contain control characters/],
+		['a session id given as an object', base64({ sessionId: '={{ { id: 1 } }}' }), /^Session ID must be text \(got a object\)/],
+		['a session id given as a list', base64({ sessionId: '={{ ["8123"] }}' }), /^Session ID must be text \(got a list\)/],
+		['a unicode session id', base64({ sessionId: '会话🎬' }), /^Session ID must be an id as Kling gives it: .* \(got "会话🎬"\)/],
+		['a face id with a space inside', base64({ faceId: 'face 1' }), /^Face ID must be an id as Kling gives it/],
+		['a crop start given as text', base64({ cropStartMs: '={{ "abc" }}' }), /^Crop Start \(ms\) must be a number of milliseconds/],
+		['a negative insert time', base64({ insertMs: -2000 }), /^Insert At \(ms\) must not be negative \(got -2000\)/],
+		['an infinite crop end', base64({ cropEndMs: '={{ Infinity }}' }), /^Crop End \(ms\) must be a whole number of milliseconds \(got Infinity\)/],
+		['a crop end before the crop start', base64({ cropStartMs: 2500, cropEndMs: 1000 }), /must be at least 2000 ms.*got -1500 ms/],
+		['an unknown audio source (neither source chosen)', base64({ audioSource: 'nothing' }), /^Audio Source must be one of url, binary, base64 or audioId \(got "nothing"\)/],
+		['an empty audio id', { audioSource: 'audioId', audioId: '={{ "" }}', cropEndMs: 3000 }, /^Audio ID is required$/],
+		['an audio URL given as a number', { audioSource: 'url', audioUrl: '={{ 42 }}' }, /^Audio URL must be a URL as text \(got a number\)/],
+		['a javascript: audio URL', { audioSource: 'url', audioUrl: 'javascript:alert(1)' }, /^Audio URL must be an http\(s\) URL \(got javascript:\)/],
+		['an OGG binary (unsupported format)', { audioSource: 'binary' }, /^Audio in binary field "data" is not MP3, WAV, M4A or AAC/, { binary: voice(Buffer.concat([Buffer.from('OggS'), Buffer.alloc(4000)])) }],
+		['FLAC as base64 (unsupported format)', { audioSource: 'base64', audioBase64: Buffer.concat([Buffer.from('fLaC'), Buffer.alloc(4000)]).toString('base64') }, /^Audio \(Base64\) is not MP3, WAV, M4A or AAC/],
+		['an empty binary', { audioSource: 'binary' }, /^Audio in binary field "data"/, { binary: voice(Buffer.alloc(0)) }],
 	];
 
 	it.each(cases)('rejects %s', async (_name, parameters, message, extra = {}) => {
@@ -76,6 +92,8 @@ describe('bad input never reaches Kling', () => {
 		['an empty video URL', { videoUrl: '={{ "" }}' }, /^Video URL is required$/],
 		['a video URL without scheme', { videoUrl: 'cdn.example.com/a.mp4' }, /^Video URL must be a full http\(s\) URL/],
 		['a numeric video id', { videoSource: 'videoId', videoId: '={{ 123456789012345678 }}' }, /^Video ID must be text/],
+		['a unicode video id', { videoSource: 'videoId', videoId: 'vidéo 1' }, /^Video ID must be an id as Kling gives it/],
+		['a huge video URL', { videoUrl: `https://cdn.example.com/${'a'.repeat(5000)}` }, /^Video URL is too long/],
 	])('rejects %s in Identify Face without a billed call', async (_name, parameters, message) => {
 		const { error } = await runKlingNode({
 			credentials: emulatorCredentials(emu.baseUrl),
@@ -88,6 +106,8 @@ describe('bad input never reaches Kling', () => {
 	it.each([
 		['an empty task id', { taskId: '={{ $json.task_id }}' }, /^Task ID is required$/],
 		['a numeric external id', { taskIdType: 'externalTaskId', externalTaskId: '={{ 7 }}' }, /^External Task ID must be text/],
+		['a huge task id', { taskId: '8'.repeat(5000) }, /^Task ID is too long/],
+		['a task id with emoji', { taskId: '8123🎬' }, /^Task ID must be an id as Kling gives it/],
 	])('rejects %s in Get Task', async (_name, parameters, message) => {
 		const { error } = await runKlingNode({ credentials: emulatorCredentials(emu.baseUrl), parameters: { operation: 'getTask', ...parameters } });
 		expect(error?.message).toMatch(message);

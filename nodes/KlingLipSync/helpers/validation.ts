@@ -23,18 +23,40 @@ export function checkVolume(label: string, value: unknown): RuleViolation {
 	return undefined;
 }
 
-/** Kling ids are strings; a number is refused because 18-digit ids lose digits as JS numbers. */
-export function checkId(label: string, value: unknown): RuleViolation {
+const typeName = (value: unknown): string => (value === null ? 'null' : Array.isArray(value) ? 'a list' : `a ${typeof value}`);
+
+/** Ids Kling (or a reseller) issued: printable ASCII without spaces (digits, letters, - and _). */
+const ISSUED_ID = /^[\x21-\x7e]+$/;
+const CONTROL_CHARACTERS = /[\u0000-\u001f\u007f]/;
+
+/**
+ * Kling ids are strings; a number is refused because 18-digit ids lose digits as JS numbers.
+ * `issued` ids come from Kling and are plain ASCII; `yours` (external_task_id) may be any text
+ * without control characters.
+ */
+export function checkId(label: string, value: unknown, origin: 'issued' | 'yours' = 'issued'): RuleViolation {
 	if (typeof value === 'number') {
 		return `${label} must be text, not a number: Kling ids have up to 19 digits and lose precision as numbers. Wrap it in quotes or use {{ String(...) }}`;
 	}
-	if (typeof value !== 'string' || value.trim() === '') return `${label} is required`;
-	if (value.length > 256) return `${label} is too long to be a Kling id (${value.length} characters)`;
+	if (value === undefined || value === null || value === '') return `${label} is required`;
+	if (typeof value !== 'string') return `${label} must be text (got ${typeName(value)})`;
+	const id = value.trim();
+	if (id === '') return `${label} is required`;
+	if (id.length > 256) return `${label} is too long to be a Kling id (${id.length} characters)`;
+	if (origin === 'issued' && !ISSUED_ID.test(id)) {
+		return `${label} must be an id as Kling gives it: letters, digits and punctuation without spaces (got "${id.slice(0, 40)}")`;
+	}
+	if (CONTROL_CHARACTERS.test(id)) return `${label} must not contain control characters or line breaks`;
 	return undefined;
 }
 
+const MAX_URL_LENGTH = 4096;
+
 export function checkHttpUrl(label: string, value: unknown): RuleViolation {
+	if (value !== undefined && value !== null && typeof value !== 'string') return `${label} must be a URL as text (got ${typeName(value)})`;
 	if (typeof value !== 'string' || value.trim() === '') return `${label} is required`;
+	// Longer is not a link someone meant (often base64 pasted into the URL field).
+	if (value.trim().length > MAX_URL_LENGTH) return `${label} is too long for a URL (${value.trim().length} characters; at most ${MAX_URL_LENGTH})`;
 	let url: URL;
 	try {
 		url = new URL(value.trim());

@@ -6,7 +6,8 @@ import { checkAudioLength, checkAudioSize, checkHttpUrl, checkId } from '../../h
 import { downloadBytes } from '../../transport';
 import { failOn } from './params';
 
-export type AudioSourceKind = 'url' | 'binary' | 'base64' | 'audioId';
+export const AUDIO_SOURCES = ['url', 'binary', 'base64', 'audioId'] as const;
+export type AudioSourceKind = (typeof AUDIO_SOURCES)[number];
 
 /** What Lip Sync sends as audio, and the audio's length when the node could measure it. */
 export interface ResolvedAudio {
@@ -36,6 +37,9 @@ export async function resolveAudio(this: IExecuteFunctions, itemIndex: number, k
 		return durationMs;
 	};
 
+	if (!AUDIO_SOURCES.includes(kind)) {
+		failOn.call(this, itemIndex, `Audio Source must be one of url, binary, base64 or audioId (got "${String(kind).slice(0, 40)}")`);
+	}
 	if (kind === 'audioId') {
 		const audioId = this.getNodeParameter('audioId', itemIndex) as unknown;
 		failOn.call(this, itemIndex, checkId('Audio ID', audioId));

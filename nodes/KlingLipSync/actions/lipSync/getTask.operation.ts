@@ -52,7 +52,7 @@ export const description = updateDisplayOptions({ show: { operation: ['getTask']
 export async function prepare(this: IExecuteFunctions, itemIndex: number): Promise<ItemRunner> {
 	const idType = this.getNodeParameter('taskIdType', itemIndex) as 'taskId' | 'externalTaskId';
 	const id = this.getNodeParameter(idType, itemIndex) as unknown;
-	failOn.call(this, itemIndex, checkId(idType === 'taskId' ? 'Task ID' : 'External Task ID', id));
+	failOn.call(this, itemIndex, idType === 'taskId' ? checkId('Task ID', id) : checkId('External Task ID', id, 'yours'));
 	const wait = readWaitSettings.call(this, itemIndex);
 	const api = await createLipSyncApi(this, itemIndex);
 	if (idType === 'externalTaskId') requireSupport.call(this, itemIndex, api, 'externalTaskId');

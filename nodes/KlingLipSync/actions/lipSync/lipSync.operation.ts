@@ -220,7 +220,7 @@ export async function prepare(this: IExecuteFunctions, itemIndex: number): Promi
 	failOn.call(this, itemIndex, checkVolume('Original Audio Volume', originalAudioVolume));
 	if (options.callbackUrl) failOn.call(this, itemIndex, checkHttpUrl('Callback URL', options.callbackUrl));
 	if (options.externalTaskId !== undefined && options.externalTaskId !== '') {
-		failOn.call(this, itemIndex, checkId('External Task ID', options.externalTaskId));
+		failOn.call(this, itemIndex, checkId('External Task ID', options.externalTaskId, 'yours'));
 	}
 
 	const cropStartMs = this.getNodeParameter('cropStartMs', itemIndex) as number;
