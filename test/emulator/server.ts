@@ -68,6 +68,8 @@ export interface EmulatorOptions {
 	tickMs?: number;
 	/** apimodels.app's identify-face is asynchronous: how long a job takes. */
 	apimodelsIdentifyMs?: number;
+	/** Faults at random on this share of API requests (0-1), drawn from `kinds` (soak tests). */
+	randomFaults?: { rate: number; kinds: Fault[]; random?: () => number };
 }
 
 interface Session {
@@ -109,6 +111,8 @@ export interface EmulatorStats {
 	highestConcurrency: number;
 	repeatedExternalTaskIds: number;
 	rejected: Record<number, number>;
+	/** Faults served, by kind (e.g. "error 1303", "http 502", "lostReply"). */
+	faults: Record<string, number>;
 }
 
 export interface Emulator {
@@ -130,7 +134,7 @@ export interface Emulator {
 	stop(): Promise<void>;
 }
 
-const DEFAULTS: Required<Omit<EmulatorOptions, 'webhookSecret' | 'clock' | 'resultBytes'>> = {
+const DEFAULTS: Required<Omit<EmulatorOptions, 'webhookSecret' | 'clock' | 'resultBytes' | 'randomFaults'>> = {
 	port: 0,
 	apiKeys: ['test-api-key'],
 	accessKeys: { 'test-access-key': 'test-secret-key' },
@@ -163,6 +167,7 @@ const emptyStats = (): EmulatorStats => ({
 	highestConcurrency: 0,
 	repeatedExternalTaskIds: 0,
 	rejected: {},
+	faults: {},
 });
 
 function readBody(req: http.IncomingMessage, limit: number): Promise<Buffer> {
@@ -647,11 +652,20 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Emul
 	/** Every API key and signed token a request carried: secrets that must not show up elsewhere. */
 	const seenTokens = new Set<string>();
 
+	const faultName = (fault: Fault): string =>
+		fault.kind === 'error' ? `error ${fault.code}` : fault.kind === 'http' ? `http ${fault.status}` : fault.kind;
+
 	const takeFault = (name: RouteName): Fault | undefined => {
-		const fault = faults.find((f) => f.route === name || (f.route === '*' && name !== 'media'));
-		if (!fault) return undefined;
-		fault.times = (fault.times ?? 1) - 1;
-		if (fault.times <= 0) faults = faults.filter((f) => f !== fault);
+		const scripted = faults.find((f) => f.route === name || (f.route === '*' && name !== 'media'));
+		let fault: Fault | undefined = scripted;
+		if (scripted) {
+			scripted.times = (scripted.times ?? 1) - 1;
+			if (scripted.times <= 0) faults = faults.filter((f) => f !== scripted);
+		} else if (config.randomFaults && name !== 'media') {
+			const { rate, kinds, random = Math.random } = config.randomFaults;
+			if (kinds.length && random() < rate) fault = kinds[Math.floor(random() * kinds.length)];
+		}
+		if (fault) stats.faults[faultName(fault)] = (stats.faults[faultName(fault)] ?? 0) + 1;
 		return fault;
 	};
 

@@ -29,7 +29,6 @@ import { createDeferredPromise, createRunExecutionData, ICredentialsHelper, Node
 
 import { KlingApi } from '../../credentials/KlingApi.credentials';
 import { assertNoSecrets, logMark, logSince, serialize } from './secrets';
-import { KlingLipSync } from '../../nodes/KlingLipSync/KlingLipSync.node';
 
 /** n8n numbers executions; a new id per run, as the derived external_task_ids depend on it. */
 let executionCount = Date.now();
@@ -71,6 +70,10 @@ class ItemsNode implements INodeType {
 		return [output];
 	}
 }
+
+// By file name: plain Node (ts-node in scripts/) would resolve "KlingLipSync.node" to the codex .json.
+// eslint-disable-next-line @typescript-eslint/no-require-imports
+const { KlingLipSync } = require(path.join(__dirname, '..', '..', 'nodes', 'KlingLipSync', 'KlingLipSync.node.ts')) as typeof import('../../nodes/KlingLipSync/KlingLipSync.node');
 
 const nodeTypeMap: Record<string, INodeType | IVersionedNodeType> = {
 	[NODE_TYPE]: new KlingLipSync(),

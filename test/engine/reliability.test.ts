@@ -99,6 +99,23 @@ describe('reliability in n8n\'s engine', () => {
 		});
 	});
 
+	describe('waiting through trouble', () => {
+		it('keeps polling after polls that failed even with their retries', async () => {
+			emu.injectFault({ route: 'get', kind: 'reset', times: 10 });
+			const { output, error } = await run({ items: await items(1), parameters: noDownload() });
+			expect(error).toBeUndefined();
+			expect(output[0].json.task_status).toBe('succeed');
+			expect(emu.stats.faults.reset).toBe(10);
+		}, 60_000);
+
+		it('stops at once, naming the task, when Kling says the task does not exist', async () => {
+			emu.injectFault({ route: 'get', kind: 'error', code: 1203, times: 3 });
+			const { error } = await run({ items: await items(1), parameters: noDownload() });
+			expect(error?.message).toMatch(/^Could not get the task's status \(task_id \d{18}\)/);
+			expect(emu.stats.requests.get).toBe(1);
+		});
+	});
+
 	describe('1303: over the concurrency limit', () => {
 		it('queues items and resubmits as tasks finish, never failing the batch', async () => {
 			emu.configure({ concurrencyLimit: 2, taskTimeMs: 800 });

@@ -4,7 +4,7 @@ import { inspectAudio } from '../../nodes/KlingLipSync/helpers/audio';
 import { describeKlingCode } from '../../nodes/KlingLipSync/helpers/errorCodes';
 import { deriveExternalTaskId } from '../../nodes/KlingLipSync/helpers/externalId';
 import { faceToJson, taskToJson } from '../../nodes/KlingLipSync/helpers/output';
-import { mayHaveBeenCarriedOut, retryDelayMs, shouldRetry } from '../../nodes/KlingLipSync/helpers/retry';
+import { MAX_RETRIES, mayHaveBeenCarriedOut, retryDelayMs, shouldRetry } from '../../nodes/KlingLipSync/helpers/retry';
 import { checkHttpUrl, checkId, checkMilliseconds, checkTiming, checkVolume } from '../../nodes/KlingLipSync/helpers/validation';
 import { apimodelsDialect, parseApimodelsFaces, parseApimodelsTask } from '../../nodes/KlingLipSync/transport/apimodels';
 import { klingDialect, parseOfficialIdentify, parseOfficialTask } from '../../nodes/KlingLipSync/transport/official';
@@ -154,7 +154,7 @@ describe('retry arithmetic and ids', () => {
 		});
 		fc.assert(
 			fc.property(outcome, fc.nat(20), fc.double({ min: 0, max: 1, maxExcluded: true, noNaN: true }), (attempt, index, random) => {
-				if (index >= 4) expect(shouldRetry(attempt, index)).toBe(false);
+				if (index >= MAX_RETRIES) expect(shouldRetry(attempt, index)).toBe(false);
 				const delay = retryDelayMs(index, attempt, () => random);
 				expect(delay).toBeGreaterThanOrEqual(250);
 				expect(delay).toBeLessThanOrEqual(8000);

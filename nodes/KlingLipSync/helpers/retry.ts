@@ -11,7 +11,8 @@ export interface AttemptOutcome {
 	recoverable?: boolean;
 }
 
-export const MAX_RETRIES = 4;
+/** Enough for a bad minute: 8 retries back off about 45 s in all (capped at 8 s each). */
+export const MAX_RETRIES = 8;
 const BASE_DELAY_MS = 500;
 const MAX_DELAY_MS = 8000;
 /** Kling asks for at least 1 s before resubmitting after 1303. */

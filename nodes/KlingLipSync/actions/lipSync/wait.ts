@@ -1,6 +1,7 @@
 import type { IExecuteFunctions, INodeExecutionData } from 'n8n-workflow';
 import { NodeOperationError } from 'n8n-workflow';
 
+import { describeKlingCode } from '../../helpers/errorCodes';
 import { taskToJson } from '../../helpers/output';
 import { downloadToBinary } from '../../transport';
 import { sleepUnlessCancelled } from '../../transport/sleep';
@@ -26,6 +27,17 @@ export function taskError(
 	return error;
 }
 
+/** Polls in a row that may fail (each after its own retries) before the wait gives up. */
+const MAX_FAILED_POLLS = 3;
+
+/** A failed status read worth polling again: the network, or a retriable refusal (5xxx, 1302, 429/5xx). */
+function isTransient(error: unknown): boolean {
+	const context = (error as { context?: { klingCode?: number } }).context;
+	const httpCode = Number((error as { httpCode?: string | null }).httpCode ?? 0);
+	if (context?.klingCode !== undefined) return describeKlingCode(context.klingCode).retriable;
+	return !httpCode || httpCode === 429 || httpCode >= 500;
+}
+
 /** Polls until the task is final, the wait budget is spent, or the execution is cancelled. */
 export async function waitForTask(
 	ctx: IExecuteFunctions,
@@ -37,6 +49,7 @@ export async function waitForTask(
 	const signal = ctx.getExecutionCancelSignal();
 	const deadline = Date.now() + settings.maxWaitMs;
 	let task = first;
+	let failedPolls = 0;
 	for (;;) {
 		if (task.status === 'succeed' || task.status === 'failed') return task;
 		const left = deadline - Date.now();
@@ -60,7 +73,10 @@ export async function waitForTask(
 		}
 		try {
 			task = await api.getTask(task.taskId);
+			failedPolls = 0;
 		} catch (error) {
+			// Each poll already retried what is safe to retry; a paid task is worth a few more polls.
+			if (++failedPolls < MAX_FAILED_POLLS && isTransient(error)) continue;
 			const reason = (error as Error).message;
 			const detail = (error as { description?: string }).description;
 			throw taskError(ctx, itemIndex, task, "Could not get the task's status", detail ? `${reason}. ${detail}` : reason);
