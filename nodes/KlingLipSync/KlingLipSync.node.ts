@@ -1,7 +1,15 @@
-import type { IExecuteFunctions, INodeExecutionData, INodeType, INodeTypeDescription } from 'n8n-workflow';
+import type {
+	IExecuteFunctions,
+	INodeExecutionData,
+	INodeType,
+	INodeTypeDescription,
+	IWebhookFunctions,
+	IWebhookResponseData,
+} from 'n8n-workflow';
 import { NodeConnectionTypes } from 'n8n-workflow';
 
 import * as lipSync from './actions/lipSync';
+import { CALLBACK_WEBHOOKS, resumeOnCallback } from './actions/lipSync/callback';
 import { router } from './actions/router';
 
 export class KlingLipSync implements INodeType {
@@ -19,10 +27,15 @@ export class KlingLipSync implements INodeType {
 		inputs: [NodeConnectionTypes.Main],
 		outputs: [NodeConnectionTypes.Main],
 		credentials: [{ name: 'klingApi', required: true }],
+		webhooks: CALLBACK_WEBHOOKS,
 		properties: lipSync.description,
 	};
 
 	async execute(this: IExecuteFunctions): Promise<INodeExecutionData[][]> {
 		return await router.call(this);
+	}
+
+	async webhook(this: IWebhookFunctions): Promise<IWebhookResponseData> {
+		return await resumeOnCallback.call(this);
 	}
 }

@@ -2,6 +2,7 @@ import type { IExecuteFunctions } from 'n8n-workflow';
 import { NodeOperationError } from 'n8n-workflow';
 
 import { sleepUnlessCancelled } from '../transport/sleep';
+import type { ExpectedTask } from '../helpers/callbackBatch';
 import type { LipSyncTask, WhenBusy } from '../transport/types';
 
 /** How long an item waits for a free slot when it does not wait for its task (no wait budget). */
@@ -19,6 +20,10 @@ const SLICE_MS = 250;
 export class Batch {
 	private freedSlots = 0;
 	private readonly createdTasks = new Map<number, string>();
+	/** Callback mode: the tasks (by external_task_id) the run will wait for, in item order. */
+	readonly expectedTasks: ExpectedTask[] = [];
+	/** Callback mode: the one callback URL every task of the run reports to. */
+	callbackUrl?: string;
 
 	constructor(private readonly signal: AbortSignal | undefined) {}
 
@@ -29,6 +34,10 @@ export class Batch {
 	/** task_ids created by this run, in item order. */
 	get taskIds(): string[] {
 		return [...this.createdTasks.entries()].sort(([a], [b]) => a - b).map(([, taskId]) => taskId);
+	}
+
+	expectTask(itemIndex: number, externalTaskId: string): void {
+		this.expectedTasks.push({ itemIndex, externalTaskId });
 	}
 
 	taskCreated(itemIndex: number, task: Pick<LipSyncTask, 'taskId'>): void {

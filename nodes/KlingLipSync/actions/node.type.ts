@@ -13,7 +13,9 @@ export interface OperationModule {
 	 * Throwing here stops the whole run before any item's work starts (unless Continue On Fail),
 	 * which is why what the credential's provider cannot do is checked here too.
 	 */
-	prepare(this: IExecuteFunctions, itemIndex: number): Promise<ItemRunner>;
+	prepare(this: IExecuteFunctions, itemIndex: number, batch: Batch): Promise<ItemRunner>;
+	/** After every item ran without stopping the run: e.g. put the execution to wait for callbacks. */
+	finish?(this: IExecuteFunctions, batch: Batch): Promise<void>;
 	/** How many items' work may run at once (default 1 would mean item after item: we never do that). */
 	maxInFlight(this: IExecuteFunctions): number;
 }

@@ -42,17 +42,17 @@ export async function router(this: IExecuteFunctions): Promise<INodeExecutionDat
 	if (!module) throw new NodeOperationError(this.getNode(), `The operation "${String(operation)}" is not supported`);
 	const continueOnFail = this.continueOnFail();
 
+	const batch = new Batch(this.getExecutionCancelSignal());
 	const runners: Array<ItemRunner | INodeExecutionData> = [];
 	for (let itemIndex = 0; itemIndex < items.length; itemIndex++) {
 		try {
-			runners.push(await module.prepare.call(this, itemIndex));
+			runners.push(await module.prepare.call(this, itemIndex, batch));
 		} catch (error) {
 			if (!continueOnFail) throw asNodeError(this, error, itemIndex);
 			runners.push(errorItem(error, itemIndex));
 		}
 	}
 
-	const batch = new Batch(this.getExecutionCancelSignal());
 	const results = await runPool(items.length, module.maxInFlight.call(this), async (itemIndex) => {
 		const runner = runners[itemIndex];
 		if (typeof runner !== 'function') return { items: [runner] };
@@ -68,8 +68,20 @@ export async function router(this: IExecuteFunctions): Promise<INodeExecutionDat
 
 	if (batch.cancelled) throw cancelledRun(this, batch);
 	const failure = results.find((result) => result.error);
-	if (failure?.error) throw failure.error;
+	if (failure?.error) throw withCreatedTasks(failure.error, batch);
+	await module.finish?.call(this, batch);
 	return [results.flatMap((result) => result.items ?? [])];
+}
+
+/** An error that stops the run also names the tasks other items created: they are paid for. */
+function withCreatedTasks(error: Error, batch: Batch): Error {
+	const own = (error as { context?: IDataObject }).context?.task_id;
+	const others = batch.taskIds.filter((taskId) => taskId !== own);
+	if (others.length === 0) return error;
+	const described = error as Error & { description?: string | null };
+	const note = `Other items created these tasks at Kling, which keep running: task_id ${others.join(', ')}.`;
+	described.description = described.description ? `${described.description} ${note}` : note;
+	return error;
 }
 
 /**

@@ -3,6 +3,7 @@ import type {
 	ICredentialDataDecryptedObject,
 	IExecuteFunctions,
 	IHttpRequestOptions,
+	IWebhookFunctions,
 	JsonObject,
 } from 'n8n-workflow';
 import { NodeApiError, NodeOperationError } from 'n8n-workflow';
@@ -16,6 +17,9 @@ import { sleepUnlessCancelled } from './sleep';
 import type { LipSyncApi, ProviderDialect, ProviderFailure, SendRequest } from './types';
 
 export type { LipSyncApi } from './types';
+
+/** Where the node talks to the API from: an execution, or a webhook call that resumes one. */
+export type ApiContext = IExecuteFunctions | IWebhookFunctions;
 
 const REQUEST_TIMEOUT_MS = 120_000;
 
@@ -33,7 +37,7 @@ export function resolveBaseUrl(credentials: ICredentialDataDecryptedObject): str
 
 /** A provider's refusal as n8n shows it: meaning, the provider's words, the remedy, request_id. */
 export function providerError(
-	ctx: IExecuteFunctions,
+	ctx: ApiContext,
 	itemIndex: number,
 	dialect: ProviderDialect,
 	failure: ProviderFailure,
@@ -56,7 +60,7 @@ export function providerError(
 	return error;
 }
 
-const cancelledError = (ctx: IExecuteFunctions, itemIndex: number): NodeOperationError =>
+const cancelledError = (ctx: ApiContext, itemIndex: number): NodeOperationError =>
 	new NodeOperationError(ctx.getNode(), 'The execution was cancelled', { itemIndex });
 
 /** Says on an error that the refused or unanswered POST may still have been carried out (and billed). */
@@ -86,11 +90,12 @@ function dialectFor(credentials: ICredentialDataDecryptedObject): ProviderDialec
  * provider's dialect unwrap its envelope, retries only what is safe to retry, and honours the
  * execution's cancel signal.
  */
-export async function createLipSyncApi(ctx: IExecuteFunctions, itemIndex: number): Promise<LipSyncApi> {
+export async function createLipSyncApi(ctx: ApiContext, itemIndex: number): Promise<LipSyncApi> {
 	const credentials = await ctx.getCredentials(KLING_CREDENTIAL_TYPE, itemIndex);
 	const baseUrl = resolveBaseUrl(credentials);
 	const dialect = dialectFor(credentials);
-	const signal = ctx.getExecutionCancelSignal();
+	// A webhook call has no cancel signal: it is short and answers one request.
+	const signal = 'getExecutionCancelSignal' in ctx ? ctx.getExecutionCancelSignal() : undefined;
 	const wait = async (ms: number): Promise<void> => {
 		if (!(await sleepUnlessCancelled(ms, signal))) throw cancelledError(ctx, itemIndex);
 	};
@@ -161,14 +166,14 @@ export async function createLipSyncApi(ctx: IExecuteFunctions, itemIndex: number
 	return dialect.api(send, wait);
 }
 
-type BinarySource = Parameters<IExecuteFunctions['helpers']['prepareBinaryData']>[0];
+type BinarySource = Parameters<ApiContext['helpers']['prepareBinaryData']>[0];
 
 /**
  * Downloads a result file (a public CDN link: no credential) as a stream straight into n8n's
  * binary data store, so a large video is never held whole in memory (in filesystem/S3 mode).
  */
 export async function downloadToBinary(
-	ctx: IExecuteFunctions,
+	ctx: ApiContext,
 	url: string,
 	fileName: string,
 	mimeType: string,
@@ -183,7 +188,7 @@ export async function downloadToBinary(
 }
 
 /** Downloads a small file (the audio to measure) into memory. */
-export async function downloadBytes(ctx: IExecuteFunctions, url: string): Promise<Buffer> {
+export async function downloadBytes(ctx: ApiContext, url: string): Promise<Buffer> {
 	const body = (await ctx.helpers.httpRequest({
 		method: 'GET',
 		url,

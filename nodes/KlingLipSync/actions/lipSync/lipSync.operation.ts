@@ -3,13 +3,15 @@ import type { IDataObject, IExecuteFunctions, INodeProperties } from 'n8n-workfl
 import { updateDisplayOptions } from 'n8n-workflow';
 
 import { deriveExternalTaskId } from '../../helpers/externalId';
+import { taskToJson } from '../../helpers/output';
 import { checkHttpUrl, checkId, checkTiming, checkVolume, type SceneBounds } from '../../helpers/validation';
 import { createLipSyncApi } from '../../transport';
-import { QUEUE_BUDGET_MS } from '../batch';
+import { QUEUE_BUDGET_MS, type Batch } from '../batch';
 import { maxInFlightOption, readMaxInFlight, readWaitSettings, waitFields, waitForCompletionField } from '../common.descriptions';
 import type { ItemRunner } from '../node.type';
 import { resolveAudio, type AudioSourceKind } from './audioSource';
 import { failOn, requireSupport } from './params';
+import { callbackUrlFor, waitForCallbacks, type WaitMode } from './callback';
 import { waitAndFinish } from './wait';
 
 const properties: INodeProperties[] = [
@@ -105,6 +107,26 @@ const properties: INodeProperties[] = [
 			"Where on the video the audio starts, in milliseconds. The audio must end within the video and overlap the face's window by at least 2000 ms.",
 	},
 	{ ...waitForCompletionField('lipSync'), default: true },
+	{
+		displayName: 'Wait Mode',
+		name: 'waitMode',
+		type: 'options',
+		options: [
+			{
+				name: 'Poll',
+				value: 'poll',
+				description: 'Ask Kling for the status every Poll Interval; the execution runs (holds a worker) until the tasks end',
+			},
+			{
+				name: 'Callback',
+				value: 'callback',
+				description:
+					'Kling calls this execution back when the tasks end; meanwhile the execution waits without holding a worker and survives an n8n restart (Kling and Kling-compatible proxies; n8n must be reachable from the internet)',
+			},
+		],
+		default: 'poll',
+		displayOptions: { show: { waitForCompletion: [true] } },
+	},
 	...waitFields('lipSync'),
 	{
 		displayName: 'Options',
@@ -208,7 +230,7 @@ function sceneBounds(options: LipSyncOptions, input: IDataObject, faceId: string
 	};
 }
 
-export async function prepare(this: IExecuteFunctions, itemIndex: number): Promise<ItemRunner> {
+export async function prepare(this: IExecuteFunctions, itemIndex: number, batch: Batch): Promise<ItemRunner> {
 	const sessionId = this.getNodeParameter('sessionId', itemIndex) as unknown;
 	failOn.call(this, itemIndex, checkId('Session ID', sessionId));
 	const faceId = this.getNodeParameter('faceId', itemIndex) as unknown;
@@ -238,8 +260,14 @@ export async function prepare(this: IExecuteFunctions, itemIndex: number): Promi
 	const input = this.getInputData()[itemIndex]?.json ?? {};
 	failOn.call(this, itemIndex, checkTiming(timing, audio.durationMs, sceneBounds(options, input, normalisedFaceId)));
 	const wait = readWaitSettings.call(this, itemIndex);
+	const waitMode = readWaitMode.call(this, itemIndex);
+	if (waitMode === 'callback') {
+		if (readWaitMode.call(this, 0) !== 'callback') failOn.call(this, itemIndex, 'Wait Mode must be the same for every item');
+		if (options.callbackUrl) failOn.call(this, itemIndex, 'Callback URL must be empty in Callback wait mode: the node sets it to this execution');
+	}
 
 	const api = await createLipSyncApi(this, itemIndex);
+	if (waitMode === 'callback') requireSupport.call(this, itemIndex, api, 'externalTaskId');
 	if (audio.audioId) requireSupport.call(this, itemIndex, api, 'audioId');
 	if (options.externalTaskId) requireSupport.call(this, itemIndex, api, 'externalTaskId');
 
@@ -255,8 +283,9 @@ export async function prepare(this: IExecuteFunctions, itemIndex: number): Promi
 					itemIndex,
 				})
 			: undefined;
+	if (waitMode === 'callback' && externalTaskId) batch.expectTask(itemIndex, externalTaskId);
 
-	return async (batch) => {
+	return async () => {
 		const input = {
 			sessionId: (sessionId as string).trim(),
 			faceId: normalisedFaceId,
@@ -267,12 +296,24 @@ export async function prepare(this: IExecuteFunctions, itemIndex: number): Promi
 			originalAudioVolume,
 			watermark: options.watermark ?? false,
 			externalTaskId,
-			callbackUrl: options.callbackUrl || undefined,
+			callbackUrl: waitMode === 'callback' ? callbackUrlFor(this, batch) : options.callbackUrl || undefined,
 		};
 		const task = await api.createLipSync(input, batch.whenBusy(this, itemIndex, wait?.maxWaitMs ?? QUEUE_BUDGET_MS));
 		batch.taskCreated(itemIndex, task);
+		if (waitMode === 'callback') return [{ json: { ...taskToJson(task), wait_mode: 'callback' } }];
 		return await waitAndFinish(this, api, task, wait, itemIndex, batch);
 	};
 }
 
 export { readMaxInFlight as maxInFlight };
+
+function readWaitMode(this: IExecuteFunctions, itemIndex: number): WaitMode {
+	if (!(this.getNodeParameter('waitForCompletion', itemIndex, false) as boolean)) return 'poll';
+	return this.getNodeParameter('waitMode', itemIndex, 'poll') === 'callback' ? 'callback' : 'poll';
+}
+
+/** Callback mode: once every task exists, the execution waits for their callbacks. */
+export async function finish(this: IExecuteFunctions, batch: Batch): Promise<void> {
+	const wait = readWaitSettings.call(this, 0);
+	if (wait && readWaitMode.call(this, 0) === 'callback') await waitForCallbacks(this, batch, wait);
+}

@@ -3,7 +3,7 @@ import { NodeOperationError } from 'n8n-workflow';
 
 import { describeKlingCode } from '../../helpers/errorCodes';
 import { taskToJson } from '../../helpers/output';
-import { downloadToBinary } from '../../transport';
+import { downloadToBinary, type ApiContext } from '../../transport';
 import { sleepUnlessCancelled } from '../../transport/sleep';
 import type { LipSyncApi, LipSyncTask } from '../../transport/types';
 import type { Batch } from '../batch';
@@ -14,7 +14,7 @@ import type { WaitSettings } from '../common.descriptions';
  * nobody loses a paid task, and in `context`, so Continue On Fail can output it).
  */
 export function taskError(
-	ctx: IExecuteFunctions,
+	ctx: ApiContext,
 	itemIndex: number,
 	task: Pick<LipSyncTask, 'taskId' | 'status' | 'externalTaskId'>,
 	message: string,
@@ -86,7 +86,7 @@ export async function waitForTask(
 
 /** A final task as the node's output item: failure is an error; success optionally brings the video. */
 export async function finishedTaskItem(
-	ctx: IExecuteFunctions,
+	ctx: ApiContext,
 	task: LipSyncTask,
 	settings: WaitSettings,
 	itemIndex: number,
