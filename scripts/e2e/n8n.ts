@@ -192,14 +192,17 @@ export class N8nUser {
 
 	/**
 	 * `n8n execute --id --rawOutput`: it exits 0 even when misused, so the JSON is what counts
-	 * (it starts at the first line beginning with "{").
+	 * (it starts at the first line beginning with "{" and ends at the first line that is "}": a
+	 * failed execution prints its error after it).
 	 */
 	async execute(workflowId: string): Promise<{ result: ExecutionResult; cli: CliResult }> {
 		const cli = await this.cli(['execute', `--id=${workflowId}`, '--rawOutput']);
 		const lines = cli.stdout.split('\n');
 		const start = lines.findIndex((line) => line.startsWith('{'));
 		if (start < 0) throw new Error(`n8n execute printed no JSON (exit ${cli.code}):\n${cli.stdout}\n${cli.stderr}`);
-		return { result: JSON.parse(lines.slice(start).join('\n')) as ExecutionResult, cli };
+		const end = lines.findIndex((line, index) => index > start && line === '}');
+		const json = lines.slice(start, end < 0 ? undefined : end + 1).join('\n');
+		return { result: JSON.parse(json) as ExecutionResult, cli };
 	}
 
 	async start(): Promise<void> {

@@ -28,6 +28,7 @@ import type {
 import { createDeferredPromise, createRunExecutionData, ICredentialsHelper, NodeHelpers, Workflow } from 'n8n-workflow';
 
 import { KlingApi } from '../../credentials/KlingApi.credentials';
+import type { ResumeServer } from './resume';
 import { assertNoSecrets, logMark, logSince, serialize } from './secrets';
 
 /** n8n numbers executions; a new id per run, as the derived external_task_ids depend on it. */
@@ -173,6 +174,8 @@ export interface RunOptions {
 	continueOnFail?: boolean;
 	/** Stops the execution (as the UI's stop button does) after this many ms. */
 	cancelAfterMs?: number;
+	/** Where a waiting execution's resume URL points (Callback wait mode). */
+	resumeServer?: ResumeServer;
 }
 
 export interface RunResult {
@@ -182,6 +185,9 @@ export interface RunResult {
 	/** The error the Kling node ended with, if it did. */
 	error?: { message: string; description?: string | null; context?: IDataObject; name?: string };
 	status: IRun['status'];
+	executionId?: string;
+	/** For a waiting execution: resolves when a callback resumed it and it finished. */
+	resumed?: () => Promise<RunResult>;
 }
 
 export type CredentialMode = 'accessKey' | 'apiKey' | 'klingProxy' | 'apimodels' | 'vtrix';
@@ -244,7 +250,7 @@ export async function runKlingNode(options: RunOptions): Promise<RunResult> {
 		instanceBaseUrl: 'http://127.0.0.1/',
 		formWaitingBaseUrl: 'http://127.0.0.1/form-waiting',
 		webhookBaseUrl: 'http://127.0.0.1/webhook',
-		webhookWaitingBaseUrl: 'http://127.0.0.1/webhook-waiting',
+		webhookWaitingBaseUrl: options.resumeServer ? `${options.resumeServer.baseUrl}/webhook-waiting` : 'http://127.0.0.1/webhook-waiting',
 		webhookTestBaseUrl: 'http://127.0.0.1/webhook-test',
 		variables: {},
 		executeWorkflow: async () => {
@@ -270,8 +276,20 @@ export async function runKlingNode(options: RunOptions): Promise<RunResult> {
 	const run = await execution;
 	if (timer) clearTimeout(timer);
 	const finished = await Promise.race([done.promise, Promise.resolve(run)]);
+	const result = { ...resultOf(finished, options, logStart), executionId };
+	if (finished.status === 'waiting' && options.resumeServer) {
+		const server = options.resumeServer;
+		const resumed = server.register({ executionId, workflow, nodeName: 'Kling', additionalData, run: finished });
+		resumed.catch(() => undefined); // a test that never awaits it must not crash on a rejection
+		result.resumed = async () => resultOf(await resumed, options, logStart);
+	}
+	return result;
+}
 
-	const taskData = finished.data.resultData.runData.Kling?.[0];
+/** The Kling node's part of a run, after scanning it (and the log since `logStart`) for secrets. */
+function resultOf(finished: IRun, options: RunOptions, logStart: number): RunResult {
+	const runs = finished.data.resultData.runData.Kling ?? [];
+	const taskData = runs[runs.length - 1];
 	const error = (taskData?.error ?? finished.data.resultData.error) as RunResult['error'];
 	const credentials = options.credentials ?? {};
 	const secrets = [credentials.secretKey, credentials.apiKey, ...signedTokens].filter((v): v is string => typeof v === 'string');

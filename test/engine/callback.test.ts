@@ -1,0 +1,100 @@
+import { startEmulator, type Emulator } from '../emulator/server';
+import { emulatorCredentials, runKlingNode, type RunOptions } from './harness';
+import { identify, lipSyncParameters, VIDEO } from './helpers';
+import { startResumeServer, type ResumeServer } from './resume';
+import { logMark, logSince } from './secrets';
+
+/**
+ * Lip Sync's Callback wait mode in n8n's engine: the execution goes to "waiting" without
+ * polling, the emulator's callbacks reach the resume endpoint, and the execution resumes once,
+ * with every task final.
+ */
+describe('Lip Sync with Wait Mode: Callback', () => {
+	let emu: Emulator;
+	let resume: ResumeServer;
+	const run = async (options: Omit<RunOptions, 'credentials'> & { credentials?: RunOptions['credentials'] }) =>
+		runKlingNode({ credentials: emulatorCredentials(emu.baseUrl), resumeServer: resume, ...options });
+	const callbackParameters = (over = {}) =>
+		lipSyncParameters(emu, { waitMode: 'callback', waitOptions: { maxWaitMinutes: 5 }, ...over });
+
+	beforeAll(async () => {
+		emu = await startEmulator({ taskTimeMs: 800, submittedMs: 200, callbackRetryDelaysMs: [200, 400, 800, 1600] });
+		resume = await startResumeServer();
+	});
+	afterAll(async () => {
+		await emu.stop();
+		await resume.stop();
+	});
+	beforeEach(() => {
+		emu.configure({ taskTimeMs: 800 });
+		emu.resetStats();
+	});
+
+	const items = async (count: number, video = VIDEO) => {
+		const session = await identify(emu, video);
+		emu.resetStats();
+		return Array.from({ length: count }, () => ({ ...session, face_id: '0' }));
+	};
+
+	it('waits without polling and resumes once with every task, video included', async () => {
+		const mark = logMark();
+		const waiting = await run({ items: await items(3), parameters: callbackParameters() });
+		expect(waiting.error).toBeUndefined();
+		expect(waiting.status).toBe('waiting');
+		expect(waiting.run.waitTill?.getTime()).toBeGreaterThan(Date.now() + 4 * 60_000);
+		expect(emu.stats.billed.create).toBe(3);
+		expect(emu.stats.requests.get ?? 0).toBe(0);
+		const logged = logSince(mark).find((line) => /waits for callbacks of 3 task/.test(line.message));
+		expect((logged?.meta as { taskIds: string[] }).taskIds).toHaveLength(3);
+		expect(waiting.run.data.resultData.metadata).toEqual(expect.objectContaining({ kling_tasks: '3' }));
+
+		const { output, error, status } = await waiting.resumed!();
+		expect(error).toBeUndefined();
+		expect(status).toBe('success');
+		expect(output.map((item) => item.json.task_status)).toEqual(['succeed', 'succeed', 'succeed']);
+		expect(output.map((item) => item.pairedItem)).toEqual([{ item: 0 }, { item: 1 }, { item: 2 }]);
+		expect(output[0].binary?.data.mimeType).toBe('video/mp4');
+		// Non-final callbacks were answered and left it waiting; each final one read the run's tasks.
+		const callbackUrls = new Set(emu.callbacks.map((delivery) => delivery.url));
+		expect(callbackUrls.size).toBe(1);
+		expect([...callbackUrls][0]).toMatch(/\/webhook-waiting\/\d+\?kling_batch=/);
+		expect(emu.callbacks.filter((delivery) => delivery.status === 'processing').length).toBeGreaterThanOrEqual(3);
+		expect(emu.stats.requests.get).toBeLessThanOrEqual(9);
+	});
+
+	it('resumes with a failed task as an item that says why, next to the good ones', async () => {
+		const good = await items(1);
+		const failing = await items(1, `${VIDEO}&fail=no+mouth+visible`);
+		const waiting = await run({ items: [...good, ...failing], parameters: callbackParameters({ downloadVideo: false }) });
+		expect(waiting.status).toBe('waiting');
+		const { output } = await waiting.resumed!();
+		expect(output[0].json.task_status).toBe('succeed');
+		expect(output[1].json).toEqual(expect.objectContaining({ task_status: 'failed', error: expect.stringMatching(/^Kling task failed: no mouth visible/) }));
+	});
+
+	it('refuses before any create where it cannot work', async () => {
+		const apimodels = await run({
+			credentials: emulatorCredentials(emu.baseUrl, 'apimodels'),
+			items: await items(1),
+			parameters: callbackParameters(),
+		});
+		expect(apimodels.error?.message).toMatch(/apimodels\.app does not support external task ids/i);
+		const ownUrl = await run({ items: await items(1), parameters: callbackParameters({ options: { callbackUrl: 'https://example.com/hook' } }) });
+		expect(ownUrl.error?.message).toBe('Callback URL must be empty in Callback wait mode: the node sets it to this execution');
+		expect(emu.stats.requests.create ?? 0).toBe(0);
+	});
+
+	it('answers 400 to a callback whose URL names no tasks, and stays waiting', async () => {
+		const waiting = await run({ items: await items(1), parameters: callbackParameters({ downloadVideo: false }) });
+		expect(waiting.status).toBe('waiting');
+		const reply = await fetch(`${resume.baseUrl}/webhook-waiting/${waiting.executionId}`, {
+			method: 'POST',
+			body: JSON.stringify({ task_id: '1', task_status: 'succeed' }),
+			headers: { 'content-type': 'application/json' },
+		});
+		expect(reply.status).toBe(400);
+		expect(await reply.json()).toEqual({ received: false, reason: 'the callback URL lacks kling_batch' });
+		const { output } = await waiting.resumed!();
+		expect(output[0].json.task_status).toBe('succeed');
+	});
+});
