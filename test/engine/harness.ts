@@ -28,7 +28,8 @@ import type {
 import { createDeferredPromise, createRunExecutionData, ICredentialsHelper, NodeHelpers, Workflow } from 'n8n-workflow';
 
 import { KlingApi } from '../../credentials/KlingApi.credentials';
-import type { ResumeServer } from './resume';
+import { KlingWebhookApi } from '../../credentials/KlingWebhookApi.credentials';
+import { callNodeWebhook, type ResumeServer, type WebhookRequest } from './resume';
 import { assertNoSecrets, logMark, logSince, serialize } from './secrets';
 
 /** n8n numbers executions; a new id per run, as the derived external_task_ids depend on it. */
@@ -76,8 +77,14 @@ class ItemsNode implements INodeType {
 // eslint-disable-next-line @typescript-eslint/no-require-imports
 const { KlingLipSync } = require(path.join(__dirname, '..', '..', 'nodes', 'KlingLipSync', 'KlingLipSync.node.ts')) as typeof import('../../nodes/KlingLipSync/KlingLipSync.node');
 
+// eslint-disable-next-line @typescript-eslint/no-require-imports
+const { KlingLipSyncTrigger } = require(path.join(__dirname, '..', '..', 'nodes', 'KlingLipSyncTrigger', 'KlingLipSyncTrigger.node.ts')) as typeof import('../../nodes/KlingLipSyncTrigger/KlingLipSyncTrigger.node');
+
+export const TRIGGER_NODE_TYPE = 'n8n-nodes-kling-lipsync.klingLipSyncTrigger';
+
 const nodeTypeMap: Record<string, INodeType | IVersionedNodeType> = {
 	[NODE_TYPE]: new KlingLipSync(),
+	[TRIGGER_NODE_TYPE]: new KlingLipSyncTrigger(),
 	[ITEMS_NODE_TYPE]: new ItemsNode(),
 };
 
@@ -87,7 +94,7 @@ const nodeTypes: INodeTypes = {
 	getKnownTypes: () => ({}),
 };
 
-const credentialTypes: Record<string, ICredentialType> = { klingApi: new KlingApi() };
+const credentialTypes: Record<string, ICredentialType> = { klingApi: new KlingApi(), klingWebhookApi: new KlingWebhookApi() };
 
 /** Hands the node the test's credential data and signs requests with the credential's own code. */
 class TestCredentialsHelper extends ICredentialsHelper {
@@ -303,5 +310,46 @@ function resultOf(finished: IRun, options: RunOptions, logStart: number): RunRes
 		output: taskData?.data?.main?.[0] ?? [],
 		error: taskData?.error ? error : finished.data.resultData.error ? error : undefined,
 		status: finished.status,
+	};
+}
+
+/**
+ * An active workflow with the Kling Lip Sync Trigger: each `deliver` is one HTTP request to its
+ * webhook, run in n8n-core's WebhookContext; the workflow (and its static data) lives across calls.
+ */
+export function triggerWorkflow(parameters: IDataObject, credentials: Record<string, ICredentialDataDecryptedObject> = {}) {
+	const trigger: INode = {
+		id: 'trigger',
+		name: 'Trigger',
+		type: TRIGGER_NODE_TYPE,
+		typeVersion: 1,
+		position: [0, 0],
+		parameters: parameters as INode['parameters'],
+		webhookId: 'kling-trigger-test',
+		credentials: { klingWebhookApi: { id: '2', name: 'Kling webhook' } },
+	};
+	const workflow = new Workflow({
+		id: 'trigger-workflow',
+		name: 'Kling trigger test',
+		nodes: [trigger],
+		connections: {},
+		active: true,
+		nodeTypes,
+		staticData: {},
+		settings: { executionOrder: 'v1' },
+	});
+	const additionalData = {
+		credentialsHelper: new TestCredentialsHelper(credentials),
+		hooks: new ExecutionLifecycleHooks('webhook', 'trigger', workflow as never),
+		restApiUrl: 'http://127.0.0.1/rest',
+		instanceBaseUrl: 'http://127.0.0.1/',
+		webhookBaseUrl: 'http://127.0.0.1/webhook',
+		webhookWaitingBaseUrl: 'http://127.0.0.1/webhook-waiting',
+		webhookTestBaseUrl: 'http://127.0.0.1/webhook-test',
+		variables: {},
+	} as unknown as IWorkflowExecuteAdditionalData;
+	return {
+		workflow,
+		deliver: async (request: WebhookRequest) => await callNodeWebhook(workflow, 'Trigger', additionalData, request, null),
 	};
 }

@@ -8,7 +8,15 @@
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { ExecutionLifecycleHooks, WebhookContext, WorkflowExecute } from 'n8n-core';
-import type { INodeType, IRun, IWebhookData, IWorkflowExecuteAdditionalData, Workflow } from 'n8n-workflow';
+import type {
+	INodeType,
+	IRun,
+	IRunExecutionData,
+	IWebhookData,
+	IWebhookResponseData,
+	IWorkflowExecuteAdditionalData,
+	Workflow,
+} from 'n8n-workflow';
 import { createDeferredPromise } from 'n8n-workflow';
 
 export interface WaitingExecution {
@@ -33,8 +41,9 @@ export interface ResumeServer {
 	stop(): Promise<void>;
 }
 
-/** A minimal Express-like response over Node's, enough for webhook() code. */
-function expressResponse(res: http.ServerResponse) {
+/** A minimal Express-like response, enough for webhook() code; `deliver` sends what it answers. */
+function expressResponse(deliver: (status: number, body: string) => void) {
+	let sent = false;
 	const adapter = {
 		statusCode: 200,
 		status(code: number) {
@@ -42,26 +51,73 @@ function expressResponse(res: http.ServerResponse) {
 			return adapter;
 		},
 		json(body: unknown) {
-			res.writeHead(adapter.statusCode, { 'content-type': 'application/json' });
-			res.end(JSON.stringify(body));
-			return adapter;
+			return adapter.send(JSON.stringify(body));
 		},
 		send(body: unknown) {
-			res.writeHead(adapter.statusCode);
-			res.end(typeof body === 'string' || Buffer.isBuffer(body) ? body : JSON.stringify(body));
+			sent = true;
+			deliver(adapter.statusCode, typeof body === 'string' ? body : JSON.stringify(body ?? ''));
 			return adapter;
 		},
 		end() {
-			res.writeHead(adapter.statusCode);
-			res.end();
-			return adapter;
+			return adapter.send('');
 		},
-		setHeader: (name: string, value: string) => res.setHeader(name, value),
+		setHeader: () => adapter,
 		get headersSent() {
-			return res.headersSent;
+			return sent;
 		},
 	};
 	return adapter;
+}
+
+export interface WebhookRequest {
+	query?: Record<string, string>;
+	headers?: Record<string, string>;
+	rawBody: Buffer;
+}
+
+export interface WebhookCall {
+	result: IWebhookResponseData;
+	/** What the node answered itself, or n8n's answer from `webhookResponse`. */
+	status: number;
+	body: string;
+}
+
+/** Runs a node's webhook() for one request in n8n-core's WebhookContext (as n8n's webhook service). */
+export async function callNodeWebhook(
+	workflow: Workflow,
+	nodeName: string,
+	additionalData: IWorkflowExecuteAdditionalData,
+	request: WebhookRequest,
+	runExecutionData: IRunExecutionData | null,
+): Promise<WebhookCall> {
+	const node = workflow.getNode(nodeName)!;
+	const nodeType = workflow.nodeTypes.getByNameAndVersion(node.type, node.typeVersion) as INodeType;
+	let answered: { status: number; body: string } | undefined;
+	const response = expressResponse((status, body) => {
+		answered = { status, body };
+	});
+	const headers = Object.fromEntries(Object.entries(request.headers ?? {}).map(([k, v]) => [k.toLowerCase(), v]));
+	const httpRequest = {
+		method: 'POST',
+		headers,
+		query: request.query ?? {},
+		params: {},
+		body: request.rawBody.length ? (JSON.parse(request.rawBody.toString()) as unknown) : {},
+		rawBody: request.rawBody,
+	};
+	const webhookAdditionalData = { ...additionalData, httpRequest, httpResponse: response } as unknown as IWorkflowExecuteAdditionalData;
+	const webhookData: IWebhookData = {
+		httpMethod: 'POST',
+		node: node.name,
+		path: nodeType.description.webhooks![0].path as string,
+		webhookDescription: nodeType.description.webhooks![0],
+		workflowId: workflow.id,
+		workflowExecuteAdditionalData: webhookAdditionalData,
+	};
+	const context = new WebhookContext(workflow, node, webhookAdditionalData, 'manual', webhookData, [], runExecutionData);
+	const result = await nodeType.webhook!.call(context);
+	if (!result.noWebhookResponse) response.status(200).json(result.webhookResponse ?? { message: 'Workflow was started' });
+	return { result, status: answered?.status ?? 0, body: answered?.body ?? '' };
 }
 
 export async function startResumeServer(): Promise<ResumeServer> {
@@ -91,32 +147,15 @@ export async function startResumeServer(): Promise<ResumeServer> {
 		registration.busy = true;
 		try {
 			const { workflow, additionalData, run } = registration;
-			const node = workflow.getNode(registration.nodeName);
-			const nodeType = workflow.nodeTypes.getByNameAndVersion(node!.type, node!.typeVersion) as INodeType;
-			const response = expressResponse(res);
-			const request = {
-				method: 'POST',
-				url: req.url,
-				headers: req.headers,
-				query: Object.fromEntries(url.searchParams),
-				params: {},
-				body: rawBody.length ? (JSON.parse(rawBody.toString()) as unknown) : {},
-				rawBody,
-			};
-			const webhookAdditionalData = { ...additionalData, httpRequest: request, httpResponse: response } as unknown as IWorkflowExecuteAdditionalData;
-			const webhookDescription = nodeType.description.webhooks![0];
-			const webhookData: IWebhookData = {
-				httpMethod: 'POST',
-				node: node!.name,
-				path: '',
-				webhookDescription,
-				workflowId: workflow.id,
-				workflowExecuteAdditionalData: webhookAdditionalData,
-			};
-			const context = new WebhookContext(workflow, node!, webhookAdditionalData, 'manual', webhookData, [], run.data);
-			const result = await nodeType.webhook!.call(context);
-			received.push({ executionId, status: result.noWebhookResponse ? response.statusCode : 200, body: rawBody.toString() });
-			if (!result.noWebhookResponse) response.status(200).json(result.webhookResponse ?? { message: 'Workflow was started' });
+			const call = await callNodeWebhook(
+				workflow,
+				registration.nodeName,
+				additionalData,
+				{ query: Object.fromEntries(url.searchParams), headers: req.headers as Record<string, string>, rawBody },
+				run.data,
+			);
+			answer(call.status, JSON.parse(call.body || '{}'));
+			const result = call.result;
 			if (!result.workflowData) return;
 
 			// As n8n resumes: the waiting node is disabled and passes the webhook's data on.

@@ -5,6 +5,9 @@ import { faceToJson, taskToJson } from '../../nodes/KlingLipSync/helpers/output'
 import { runPool } from '../../nodes/KlingLipSync/helpers/pool';
 import { MAX_RETRIES, mayHaveBeenCarriedOut, retryDelayMs, shouldRetry } from '../../nodes/KlingLipSync/helpers/retry';
 import { deriveExternalTaskId } from '../../nodes/KlingLipSync/helpers/externalId';
+import { BATCH_QUERY_PARAM, decodeBatch, encodeBatch, withQueryParam } from '../../nodes/KlingLipSync/helpers/callbackBatch';
+import { REMEMBERED_DELIVERIES, rememberDelivery } from '../../nodes/KlingLipSync/helpers/deliveries';
+import { checkWebhookSignature } from '../../nodes/KlingLipSync/helpers/webhookSignature';
 import { checkHttpUrl, checkId, checkMilliseconds, checkTiming, checkVolume, overlapMs } from '../../nodes/KlingLipSync/helpers/validation';
 import { normaliseBase64 } from '../../nodes/KlingLipSync/actions/lipSync/audioSource';
 import { officialCreateBody, parseOfficialIdentify, parseOfficialTask } from '../../nodes/KlingLipSync/transport/official';
@@ -254,5 +257,57 @@ describe('vtrix dialect parsing', () => {
 		expect(dialect.unwrap(401, { error: { code: '401', error_message: 'Invalid API key' } })).toEqual({ failure: { httpStatus: 401, message: '401: Invalid API key' } });
 		expect(dialect.explain({ httpStatus: 402 }).title).toBe('vtrix error 402: Insufficient balance');
 		expect(dialect.explain({ httpStatus: 503 }).title).toBe('vtrix error 503: HTTP 503');
+	});
+});
+
+describe('webhook signatures and deliveries', () => {
+	// The test vector in kling-api.md (Standard Webhooks).
+	const vector = {
+		secret: 'whsec_dGVzdHNlY3JldHRlc3RzZWNyZXR0ZXN0c2VjcmV0MTI=',
+		id: '9876543210',
+		timestamp: '1781080794',
+		body: '{"id":"1234567890","status":"succeeded","message":"","create_time":1781080778802,"update_time":1781080794151}',
+		signature: 'v1,UsKlJP00XoQyOn410NM9xv34sP+Gl0jnOO9Lcpr7NJ4=',
+	};
+	const delivery = (over = {}) => ({ id: vector.id, timestamp: vector.timestamp, signature: vector.signature, rawBody: vector.body, ...over });
+
+	it('accepts the documented test vector, also among rotated signatures', () => {
+		expect(checkWebhookSignature(vector.secret, delivery(), 1781080794)).toBeUndefined();
+		expect(checkWebhookSignature(vector.secret, delivery({ signature: `v1,AAAA ${vector.signature}` }), 1781080794 + 299)).toBeUndefined();
+	});
+
+	it.each([
+		['a changed body', { rawBody: vector.body.replace('succeeded', 'failed') }, 1781080794, /does not match/],
+		['a changed id', { id: '9876543211' }, 1781080794, /does not match/],
+		['a v2 signature', { signature: vector.signature.replace('v1', 'v2') }, 1781080794, /does not match/],
+		['a missing header', { id: undefined }, 1781080794, /missing/],
+		['a stale timestamp', {}, 1781080794 + 301, /more than 5 minutes off/],
+		['a timestamp that is not a number', { timestamp: '17810807x4' }, 1781080794, /more than 5 minutes off/],
+	])('refuses %s', (_name, over, now, reason) => {
+		expect(checkWebhookSignature(vector.secret, delivery(over), now)).toMatch(reason);
+	});
+
+	it('remembers deliveries and forgets the oldest first', () => {
+		const data: Record<string, unknown> = {};
+		expect(rememberDelivery(data, 'a:succeed')).toBe(true);
+		expect(rememberDelivery(data, 'a:succeed')).toBe(false);
+		for (let i = 0; i < REMEMBERED_DELIVERIES; i++) rememberDelivery(data, `t${i}:succeed`);
+		expect((data.deliveries as string[]).length).toBe(REMEMBERED_DELIVERIES);
+		expect(rememberDelivery(data, 'a:succeed')).toBe(true);
+	});
+
+	it('encodes a run of tasks into a callback URL and reads it back, never throwing on junk', () => {
+		const tasks = [0, 1, 7].map((itemIndex) => ({ itemIndex, externalTaskId: `n8n-1234-abcd-r0-i${itemIndex}` }));
+		const url = withQueryParam('https://n8n.example.com/webhook-waiting/1234?signature=tok', BATCH_QUERY_PARAM, encodeBatch(tasks));
+		const parsed = new URL(url);
+		expect(parsed.searchParams.get('signature')).toBe('tok');
+		expect(decodeBatch(parsed.searchParams.get(BATCH_QUERY_PARAM))).toEqual(tasks);
+		// Derived ids share their prefix: a run of 100 items still fits a callback URL of ~1.5 KB.
+		const hundred = Array.from({ length: 100 }, (_, itemIndex) => ({ itemIndex, externalTaskId: `n8n-98765-a1b2c3d4-r0-i${itemIndex}` }));
+		expect(encodeBatch(hundred).length).toBeLessThan(1500);
+		expect(decodeBatch(encodeBatch(hundred))).toEqual(hundred);
+		for (const junk of [undefined, '', 'x', '%%%', Buffer.from('{"p":1}').toString('base64url'), Buffer.from('{"p":"a","t":[[-1,"b"]]}').toString('base64url')]) {
+			expect(decodeBatch(junk)).toBeUndefined();
+		}
 	});
 });
