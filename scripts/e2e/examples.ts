@@ -6,6 +6,8 @@ export const CREDENTIAL_ID = 'kling-api-credential';
 export const EXAMPLES = {
 	single: { file: 'single-video-lipsync.json', id: 'klingSingleVid01' },
 	batch: { file: 'scheduled-batch-lipsync.json', id: 'klingBatchVideo1' },
+	submit: { file: 'callback-batch-submit.json', id: 'klingCallbkSubmit' },
+	results: { file: 'callback-batch-results.json', id: 'klingCallbkResult' },
 };
 export const RESULT_BYTES = 300 * 1024;
 
@@ -24,7 +26,7 @@ export function credential(emu: Emulator, provider: Provider = 'kling'): Record<
 }
 
 /** The examples with their sample media pointed at the emulator and a fast poll. */
-export function exampleFor(emu: Emulator, which: keyof typeof EXAMPLES): Record<string, unknown> {
+export function exampleFor(emu: Emulator, which: keyof typeof EXAMPLES, replace: Record<string, string> = {}): Record<string, unknown> {
 	const fixtures = `${emu.baseUrl}/media/fixtures`;
 	const workflow = loadExample(EXAMPLES[which].file, {
 		'https://example.com/audio/dub-en.mp3': `${fixtures}/tone-3s.mp3`,
@@ -33,6 +35,7 @@ export function exampleFor(emu: Emulator, which: keyof typeof EXAMPLES): Record<
 		'https://example.com/audio/lesson-3-es.mp3': `${fixtures}/tone-3s.aac`,
 		'"pollIntervalSeconds": 10': '"pollIntervalSeconds": 0.5',
 		'"pollIntervalSeconds": 15': '"pollIntervalSeconds": 0.5',
+		...replace,
 	});
 	return { ...workflow, id: EXAMPLES[which].id };
 }

@@ -62,13 +62,15 @@ export class N8nUser {
 	readonly port: number;
 	readonly brokerPort: number;
 	private server?: ChildProcess;
+	private worker?: ChildProcess;
 	serverLog = '';
+	workerLog = '';
 	/** Everything the n8n CLI printed (scanned for secrets). */
 	private cliOutput: string[] = [];
 
 	/** All n8n printed: CLI commands and the server's log. */
 	transcript(): string {
-		return [...this.cliOutput, this.serverLog].join('\n');
+		return [...this.cliOutput, this.serverLog, this.workerLog].join('\n');
 	}
 
 	private constructor(
@@ -83,6 +85,11 @@ export class N8nUser {
 	static async create(target: N8nTarget): Promise<N8nUser> {
 		const install = await installN8n(target);
 		return new N8nUser(target, install, [await freePort(), await freePort()]);
+	}
+
+	/** Where this n8n version is installed (its node_modules hold n8n's own libraries). */
+	get installFolder(): string {
+		return this.install.folder;
 	}
 
 	get baseUrl(): string {
@@ -205,34 +212,63 @@ export class N8nUser {
 		return { result: JSON.parse(json) as ExecutionResult, cli };
 	}
 
-	async start(): Promise<void> {
-		this.server = spawn(this.install.nodeBin, [this.n8nBin, 'start'], { env: this.env({ N8N_LOG_LEVEL: 'info' }), stdio: ['ignore', 'pipe', 'pipe'] });
+	/** `n8n start`; resolves when the editor is up. `extraEnv` e.g. switches on queue mode. */
+	async start(extraEnv: Record<string, string> = {}): Promise<void> {
+		this.server = spawn(this.install.nodeBin, [this.n8nBin, 'start'], {
+			env: this.env({ N8N_LOG_LEVEL: 'info', ...extraEnv }),
+			stdio: ['ignore', 'pipe', 'pipe'],
+		});
+		await this.waitForLine(this.server, 'Editor is now accessible', (chunk) => (this.serverLog += chunk), 'n8n start');
+	}
+
+	/** `n8n worker` (queue mode), with a broker port of its own; its log is in `workerLog`. */
+	async startWorker(extraEnv: Record<string, string>, concurrency: number): Promise<void> {
+		this.worker = spawn(this.install.nodeBin, [this.n8nBin, 'worker', `--concurrency=${concurrency}`], {
+			env: this.env({ N8N_LOG_LEVEL: 'info', N8N_RUNNERS_BROKER_PORT: String(await freePort()), ...extraEnv }),
+			stdio: ['ignore', 'pipe', 'pipe'],
+		});
+		await this.waitForLine(this.worker, /[Ww]orker (is )?(ready|started)|n8n worker is now ready/, (chunk) => (this.workerLog += chunk), 'n8n worker');
+	}
+
+	private async waitForLine(child: ChildProcess, line: string | RegExp, record: (chunk: string) => void, name: string): Promise<void> {
+		let log = '';
 		const ready = new Promise<void>((resolve, reject) => {
 			const onData = (chunk: Buffer): void => {
-				this.serverLog += chunk.toString();
-				if (this.serverLog.includes('Editor is now accessible')) resolve();
+				log += chunk.toString();
+				record(chunk.toString());
+				if (typeof line === 'string' ? log.includes(line) : line.test(log)) resolve();
 			};
-			this.server?.stdout?.on('data', onData);
-			this.server?.stderr?.on('data', onData);
-			this.server?.on('exit', (code) => reject(new Error(`n8n start exited with ${code}:\n${this.serverLog.slice(-3000)}`)));
+			child.stdout?.on('data', onData);
+			child.stderr?.on('data', onData);
+			child.on('exit', (code) => reject(new Error(`${name} exited with ${code}:\n${log.slice(-3000)}`)));
 		});
-		const timeout = new Promise<never>((_, reject) => setTimeout(() => reject(new Error(`n8n did not start:\n${this.serverLog.slice(-3000)}`)), 120_000));
-		await Promise.race([ready, timeout]);
+		let timer: NodeJS.Timeout | undefined;
+		const timeout = new Promise<never>((_, reject) => {
+			timer = setTimeout(() => reject(new Error(`${name} did not start:\n${log.slice(-3000)}`)), 120_000);
+		});
+		try {
+			await Promise.race([ready, timeout]);
+		} finally {
+			clearTimeout(timer);
+		}
 	}
 
 	async stop(): Promise<void> {
-		const server = this.server;
-		if (!server || server.exitCode !== null) return;
-		await new Promise<void>((resolve) => {
-			server.once('exit', () => resolve());
-			server.kill('SIGTERM');
-			setTimeout(() => server.kill('SIGKILL'), 15_000).unref();
-		});
+		await Promise.all([this.server, this.worker].map(async (child) => await stopChild(child)));
 	}
 
 	cleanup(): void {
 		rmSync(this.userFolder, { recursive: true, force: true });
 	}
+}
+
+async function stopChild(child: ChildProcess | undefined): Promise<void> {
+	if (!child || child.exitCode !== null) return;
+	await new Promise<void>((resolve) => {
+		child.once('exit', () => resolve());
+		child.kill('SIGTERM');
+		setTimeout(() => child.kill('SIGKILL'), 15_000).unref();
+	});
 }
 
 export interface ExecutionResult {

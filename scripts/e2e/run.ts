@@ -9,6 +9,7 @@ import assert from 'node:assert/strict';
 
 import { findSecrets } from '../../test/engine/secrets';
 import { startEmulator } from '../../test/emulator/server';
+import { checkQueueMode } from './queue';
 import { checkEditor } from './ui';
 import { EXAMPLES, PROVIDERS, RESULT_BYTES, credential, exampleFor } from './examples';
 import { TARGETS, N8nUser, installN8n, packPackage, type ExecutionItem, type ExecutionResult } from './n8n';
@@ -120,6 +121,14 @@ async function main(): Promise<void> {
 					}
 				});
 			}
+			if (!process.env.E2E_SKIP_QUEUE && target === targets[0]) {
+				await checkQueueMode(instance, emu, check).catch(async (error: unknown) => {
+					await check(`n8n ${target.version} queue mode: set up`, async () => {
+						throw error;
+					});
+				});
+			}
+
 			await check(`n8n ${target.version}: a wrong secret key fails clearly; no secret in any output or log`, async () => {
 				const right = credential(emu);
 				const wrongSecret = 'wrong-secret-key-e2e';

@@ -91,6 +91,8 @@ interface Task {
 	callbackUrl?: string;
 	units: string;
 	resultMs: number;
+	/** The task time in force when it was created (changing `taskTimeMs` later leaves it as is). */
+	taskTimeMs: number;
 	failMessage?: string;
 }
 
@@ -347,8 +349,8 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Emul
 			if (task.status === 'submitted' && now >= task.createdAt + config.submittedMs) {
 				setStatus(task, 'processing', task.createdAt + config.submittedMs);
 			}
-			if (task.status === 'processing' && now >= task.createdAt + config.taskTimeMs) {
-				setStatus(task, task.failMessage ? 'failed' : 'succeed', task.createdAt + config.taskTimeMs);
+			if (task.status === 'processing' && now >= task.createdAt + task.taskTimeMs) {
+				setStatus(task, task.failMessage ? 'failed' : 'succeed', task.createdAt + task.taskTimeMs);
 			}
 		}
 	};
@@ -504,6 +506,7 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Emul
 			callbackUrl: present(callbackUrl) ? (callbackUrl as string) : undefined,
 			units: String(Math.ceil((timing.endMs - timing.startMs) / 5000)),
 			resultMs: session.scene.durationMs,
+			taskTimeMs: config.taskTimeMs,
 			failMessage: session.scene.failMessage,
 		};
 		tasks.set(task.task_id, task);

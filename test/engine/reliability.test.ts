@@ -86,6 +86,16 @@ describe('reliability in n8n\'s engine', () => {
 			expect(emu.stats.repeatedExternalTaskIds).toBe(1);
 		});
 
+		it("refuses an external_task_id an earlier run used, instead of passing that run's task off as new", async () => {
+			const externalTaskId = `reused-${Date.now()}`;
+			const first = await run({ items: await items(1), parameters: noDownload({ waitForCompletion: false, options: { externalTaskId } }) });
+			expect(first.output[0].json.external_task_id).toBe(externalTaskId);
+			const again = await run({ items: await items(1), parameters: noDownload({ options: { externalTaskId } }) });
+			expect(again.error?.message).toBe('Kling error 1201: Invalid parameter');
+			expect(again.error?.description).toMatch(/already exists/);
+			expect(emu.stats.requests.get ?? 0).toBe(0);
+		});
+
 		it('never resends a create a provider without external ids may have carried out', async () => {
 			emu.injectFault({ route: 'create', kind: 'lostReply' });
 			const { error } = await run({

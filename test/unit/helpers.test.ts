@@ -1,3 +1,4 @@
+import type { IDataObject } from 'n8n-workflow';
 import { KlingApi } from '../../credentials/KlingApi.credentials';
 import { describeKlingCode } from '../../nodes/KlingLipSync/helpers/errorCodes';
 import { signKlingJwt } from '../../nodes/KlingLipSync/helpers/jwt';
@@ -288,7 +289,7 @@ describe('webhook signatures and deliveries', () => {
 	});
 
 	it('remembers deliveries and forgets the oldest first', () => {
-		const data: Record<string, unknown> = {};
+		const data: IDataObject = {};
 		expect(rememberDelivery(data, 'a:succeed')).toBe(true);
 		expect(rememberDelivery(data, 'a:succeed')).toBe(false);
 		for (let i = 0; i < REMEMBERED_DELIVERIES; i++) rememberDelivery(data, `t${i}:succeed`);

@@ -111,6 +111,9 @@ export async function createLipSyncApi(ctx: ApiContext, itemIndex: number): Prom
 			...(body ? { body } : {}),
 			...(qs ? { qs } : {}),
 		};
+		// Whether an earlier attempt of this call may have created the task: only then is a
+		// "external_task_id already exists" refusal this call's own task (else the id was reused).
+		let mayExist = false;
 		for (let attempt = 0; ; ) {
 			let outcome: AttemptOutcome;
 			let failure: Error;
@@ -148,10 +151,11 @@ export async function createLipSyncApi(ctx: ApiContext, itemIndex: number): Prom
 				continue;
 			}
 			const uncertain = mayHaveBeenCarriedOut(outcome);
-			if (recover && (uncertain || duplicateExternalId)) {
+			if (recover && (uncertain || (duplicateExternalId && mayExist))) {
 				const found = await recover();
 				if (found !== undefined) return found;
 			}
+			mayExist ||= uncertain;
 			if (uncertain && !recover) {
 				// Without an id to look it up by, sending it again could pay for the same task twice.
 				markUncertain(failure, dialect.name);

@@ -1,0 +1,227 @@
+/**
+ * n8n in queue mode (Redis + main + one worker with a single slot): a Callback-mode Lip Sync
+ * execution waits without holding the worker's slot (a Poll-mode execution runs and finishes on
+ * the worker meanwhile), and finishes on the worker when the emulator's callback arrives; the
+ * fire-and-forget examples (submit many; trigger -> store) run the same way.
+ */
+import assert from 'node:assert/strict';
+import { spawn, type ChildProcess } from 'node:child_process';
+import { existsSync, mkdtempSync, readdirSync, statSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+
+import type { Emulator } from '../../test/emulator/server';
+import { CREDENTIAL_ID, exampleFor } from './examples';
+import { freePort, type N8nUser } from './n8n';
+
+const OWNER = { email: 'owner@example.com', firstName: 'Kling', lastName: 'Tester', password: 'Kling-e2e-Passw0rd' };
+const VIDEO = 'https://cdn.example.com/queue-talk.mp4?durationMs=8000&faces=0-8000';
+
+/** A Webhook-started workflow: Identify Face -> Lip Sync with the given wait mode. */
+function webhookWorkflow(id: string, waitMode: 'poll' | 'callback', emu: Emulator): Record<string, unknown> {
+	const kling = { klingApi: { id: CREDENTIAL_ID, name: 'Kling API' } };
+	return {
+		id,
+		name: `Queue ${waitMode}`,
+		nodes: [
+			{
+				id: `${id}-start`,
+				name: 'Start',
+				type: 'n8n-nodes-base.webhook',
+				typeVersion: 2,
+				position: [0, 0],
+				webhookId: `kling-queue-${waitMode}`,
+				parameters: { httpMethod: 'POST', path: `kling-queue-${waitMode}`, responseMode: 'onReceived', options: {} },
+			},
+			{
+				id: `${id}-identify`,
+				name: 'Identify Face',
+				type: 'n8n-nodes-kling-lipsync.klingLipSync',
+				typeVersion: 1,
+				position: [220, 0],
+				credentials: kling,
+				parameters: { operation: 'identifyFace', videoUrl: '={{ $json.body.video_url }}' },
+			},
+			{
+				id: `${id}-lipsync`,
+				name: 'Lip Sync',
+				type: 'n8n-nodes-kling-lipsync.klingLipSync',
+				typeVersion: 1,
+				position: [440, 0],
+				credentials: kling,
+				parameters: {
+					operation: 'lipSync',
+					audioUrl: `${emu.baseUrl}/media/fixtures/tone-3s.wav`,
+					waitMode,
+					waitOptions: { pollIntervalSeconds: 0.5, maxWaitMinutes: 5 },
+				},
+			},
+		],
+		connections: {
+			Start: { main: [[{ node: 'Identify Face', type: 'main', index: 0 }]] },
+			'Identify Face': { main: [[{ node: 'Lip Sync', type: 'main', index: 0 }]] },
+		},
+		settings: { executionOrder: 'v1' },
+		pinData: {},
+	};
+}
+
+async function startRedis(): Promise<{ port: number; process: ChildProcess }> {
+	const port = await freePort();
+	const redis = spawn('redis-server', ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'], { stdio: 'ignore' });
+	await new Promise<void>((resolve, reject) => {
+		redis.once('error', (error) => reject(new Error(`redis-server could not start (apt-get install redis-server): ${error.message}`)));
+		setTimeout(resolve, 500);
+	});
+	return { port, process: redis };
+}
+
+/** The REST API as the editor uses it (owner setup, then the session cookie). */
+async function restSession(baseUrl: string): Promise<(pathName: string) => Promise<unknown>> {
+	const setup = await fetch(`${baseUrl}/rest/owner/setup`, {
+		method: 'POST',
+		headers: { 'content-type': 'application/json' },
+		body: JSON.stringify(OWNER),
+	});
+	const cookie = (setup.headers.get('set-cookie') ?? '').split(';')[0];
+	assert.ok(setup.ok && cookie, `owner setup answered ${setup.status}`);
+	return async (pathName) => {
+		const reply = await fetch(`${baseUrl}/rest${pathName}`, { headers: { cookie } });
+		assert.ok(reply.ok, `GET /rest${pathName} answered ${reply.status}`);
+		return ((await reply.json()) as { data: unknown }).data;
+	};
+}
+
+interface ExecutionSummary {
+	id: string;
+	workflowId: string;
+	status: string;
+}
+
+async function until<T>(what: string, probe: () => Promise<T | undefined>, timeoutMs = 60_000): Promise<T> {
+	const deadline = Date.now() + timeoutMs;
+	for (;;) {
+		const value = await probe();
+		if (value !== undefined) return value;
+		if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+		await new Promise((resolve) => setTimeout(resolve, 300));
+	}
+}
+
+export async function checkQueueMode(
+	n8n: N8nUser,
+	emu: Emulator,
+	check: (name: string, fn: () => Promise<void>) => Promise<void>,
+): Promise<void> {
+	const version = n8n.target.version;
+	const redis = await startRedis();
+	const store = mkdtempSync(path.join(tmpdir(), 'kling-store-'));
+	const queueEnv = {
+		EXECUTIONS_MODE: 'queue',
+		QUEUE_BULL_REDIS_HOST: '127.0.0.1',
+		QUEUE_BULL_REDIS_PORT: String(redis.port),
+		N8N_RESTRICT_FILE_ACCESS_TO: store,
+		OFFLOAD_MANUAL_EXECUTIONS_TO_WORKERS: 'true',
+	};
+	try {
+		const resultsUrl = `${n8n.baseUrl}/webhook/kling-lipsync-results/kling-lipsync`;
+		await n8n.importJson('workflow', [
+			webhookWorkflow('klingQueueCallbk', 'callback', emu),
+			webhookWorkflow('klingQueuePollWf', 'poll', emu),
+			// Its external ids differ from the nightly batch example's, which ran on this emulator already.
+			exampleFor(emu, 'submit', { 'https://your-n8n.example.com/webhook/kling-lipsync-results/kling-lipsync': resultsUrl, "'nightly-'": "'callback-'" }),
+			exampleFor(emu, 'results', { '/home/node/.n8n-files/kling-lipsync/': `${store}/` }),
+		]);
+		for (const id of ['klingQueueCallbk', 'klingQueuePollWf', 'klingCallbkResult']) {
+			const published = await n8n.cli(['publish:workflow', `--id=${id}`]);
+			assert.equal(published.code, 0, `publish:workflow ${id}: ${published.stdout}${published.stderr}`);
+		}
+		await n8n.start(queueEnv);
+		await n8n.startWorker(queueEnv, 1);
+		const rest = await restSession(n8n.baseUrl);
+		const executions = async (workflowId: string): Promise<ExecutionSummary[]> => {
+			const data = (await rest(`/executions?filter=${encodeURIComponent(JSON.stringify({ workflowId }))}`)) as { results: ExecutionSummary[] };
+			return data.results;
+		};
+		const statusOf = async (workflowId: string): Promise<ExecutionSummary | undefined> => (await executions(workflowId))[0];
+		// Active webhooks answer once registered; the trigger answers a non-callback with 400.
+		await until('the trigger webhook', async () => {
+			const reply = await fetch(resultsUrl, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{}' });
+			return reply.status === 400 ? true : undefined;
+		});
+		const start = async (waitMode: string) => {
+			const reply = await fetch(`${n8n.baseUrl}/webhook/kling-queue-${waitMode}`, {
+				method: 'POST',
+				headers: { 'content-type': 'application/json' },
+				body: JSON.stringify({ video_url: VIDEO }),
+			});
+			assert.equal(reply.status, 200, `starting the ${waitMode} workflow answered ${reply.status}`);
+		};
+
+		await check(`n8n ${version} queue mode: Callback waits holding no worker slot and finishes on the worker; Poll runs on the worker`, async () => {
+			emu.resetStats();
+			emu.configure({ taskTimeMs: 15_000 });
+			await start('callback');
+			const waiting = await until('the Callback execution to wait', async () => {
+				const execution = await statusOf('klingQueueCallbk');
+				return execution?.status === 'waiting' ? execution : undefined;
+			});
+			assert.equal(emu.stats.requests.get ?? 0, 0, 'a waiting Callback execution does not poll');
+
+			// The worker has one slot: the Poll execution can only run if the waiting one holds none.
+			emu.configure({ taskTimeMs: 2000 });
+			await start('poll');
+			const polled = await until('the Poll execution to finish', async () => {
+				const execution = await statusOf('klingQueuePollWf');
+				return execution && ['success', 'error', 'crashed'].includes(execution.status) ? execution : undefined;
+			});
+			assert.equal(polled.status, 'success');
+			assert.equal((await statusOf('klingQueueCallbk'))?.status, 'waiting', 'still waiting while the Poll execution ran');
+
+			const finished = await until('the Callback execution to finish', async () => {
+				const execution = await statusOf('klingQueueCallbk');
+				return execution && execution.status !== 'waiting' && execution.status !== 'running' && execution.status !== 'new' ? execution : undefined;
+			});
+			assert.equal(finished.status, 'success');
+			assert.equal(finished.id, waiting.id);
+			console.log(`    queue: Callback execution ${waiting.id} waited while Poll execution ${polled.id} ran on the one worker slot`);
+			const full = (await rest(`/executions/${finished.id}`)) as { data: string };
+			// eslint-disable-next-line @typescript-eslint/no-require-imports
+			const flatted = require(path.join(n8n.installFolder, 'node_modules', 'flatted')) as { parse(text: string): unknown };
+			const data = flatted.parse(full.data) as { resultData: { runData: Record<string, Array<{ data?: { main: Array<Array<{ json: Record<string, unknown>; binary?: Record<string, { mimeType: string }> }>> } }>> } };
+			const lipSync = data.resultData.runData['Lip Sync'];
+			const item = lipSync[lipSync.length - 1].data!.main[0][0];
+			assert.equal(item.json.task_status, 'succeed');
+			assert.equal(item.binary?.data.mimeType, 'video/mp4');
+			for (const id of [finished.id, polled.id]) {
+				assert.match(n8n.workerLog, new RegExp(`execution ${id}\\b`), `the worker ran execution ${id}`);
+			}
+			assert.ok(!new RegExp(`Worker started execution ${finished.id}\\b`).test(n8n.serverLog), 'main did not run it');
+		});
+
+		await check(`n8n ${version} queue mode: fire-and-forget examples (submit 3; the trigger stores each video)`, async () => {
+			emu.resetStats();
+			emu.configure({ taskTimeMs: 2000 });
+			const before = (await executions('klingCallbkResult')).length;
+			const { result } = await n8n.execute('klingCallbkSubmit');
+			const submitted = result.data.resultData.runData['Submit Lip Syncs']?.[0]?.data?.main[0] ?? [];
+			const statuses = submitted.map((item) => item.json.task_status);
+			assert.deepEqual(statuses, ['submitted', 'submitted', 'submitted'], `submit output: ${JSON.stringify(result.data.resultData).slice(0, 1500)}`);
+			const runs = await until('three trigger executions', async () => {
+				const list = await executions('klingCallbkResult');
+				const done = list.slice(0, list.length - before).filter((execution) => execution.status === 'success');
+				return done.length >= 3 ? done : undefined;
+			});
+			assert.equal(runs.length, 3);
+			const files = await until('three stored videos', async () => {
+				const names = existsSync(store) ? readdirSync(store).filter((name) => name.endsWith('.mp4')) : [];
+				return names.length >= 3 ? names : undefined;
+			});
+			assert.deepEqual(files.sort(), [0, 1, 2].map((index) => `${String(submitted[index].json.external_task_id)}.mp4`).sort());
+			assert.ok(files.every((name) => statSync(path.join(store, name)).size > 100_000));
+		});
+	} finally {
+		await n8n.stop();
+		redis.process.kill('SIGTERM');
+	}
+}
