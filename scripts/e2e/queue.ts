@@ -158,9 +158,10 @@ export async function checkQueueMode(
 			assert.equal(reply.status, 200, `starting the ${waitMode} workflow answered ${reply.status}`);
 		};
 
-		await check(`n8n ${version} queue mode: Callback waits holding no worker slot and finishes on the worker; Poll runs on the worker`, async () => {
+		await check(`n8n ${version} queue mode: Callback waits holding no worker slot, survives a restart, finishes on the worker; Poll runs on the worker`, async () => {
 			emu.resetStats();
-			emu.configure({ taskTimeMs: 15_000 });
+			// Long enough for the Poll run and a restart of n8n before the callback comes.
+			emu.configure({ taskTimeMs: 45_000 });
 			await start('callback');
 			const waiting = await until('the Callback execution to wait', async () => {
 				const execution = await statusOf('klingQueueCallbk');
@@ -178,10 +179,17 @@ export async function checkQueueMode(
 			assert.equal(polled.status, 'success');
 			assert.equal((await statusOf('klingQueueCallbk'))?.status, 'waiting', 'still waiting while the Poll execution ran');
 
+			// The wait survives a restart of n8n (main and worker) before the callback comes.
+			await n8n.stop();
+			await n8n.start(queueEnv);
+			await n8n.startWorker(queueEnv, 1);
+			assert.equal((await statusOf('klingQueueCallbk'))?.status, 'waiting', 'still waiting after the restart');
+			assert.ok(emu.runningTasks() > 0, 'the Callback task was still running when n8n came back');
+
 			const finished = await until('the Callback execution to finish', async () => {
 				const execution = await statusOf('klingQueueCallbk');
 				return execution && execution.status !== 'waiting' && execution.status !== 'running' && execution.status !== 'new' ? execution : undefined;
-			});
+			}, 90_000);
 			assert.equal(finished.status, 'success');
 			assert.equal(finished.id, waiting.id);
 			console.log(`    queue: Callback execution ${waiting.id} waited while Poll execution ${polled.id} ran on the one worker slot`);
