@@ -10,6 +10,7 @@ import { NodeConnectionTypes } from 'n8n-workflow';
 
 import * as lipSync from './actions/lipSync';
 import { CALLBACK_WEBHOOKS, resumeOnCallback } from './actions/lipSync/callback';
+import { textToSpeech } from './actions/lipSync';
 import { router } from './actions/router';
 
 export class KlingLipSync implements INodeType {
@@ -20,7 +21,7 @@ export class KlingLipSync implements INodeType {
 		group: ['transform'],
 		version: 1,
 		subtitle:
-			'={{ { identifyFace: "Identify Face", lipSync: "Lip Sync", getTask: "Get Task", listTasks: "List Tasks" }[$parameter["operation"]] }}',
+			'={{ { identifyFace: "Identify Face", lipSync: "Lip Sync", lipSyncVideo: "Lip Sync Video", textToSpeech: "Text to Speech", getTask: "Get Task", listTasks: "List Tasks" }[$parameter["operation"]] }}',
 		description: 'Lip-sync a video to new audio with Kling AI: identify faces, sync, and get the video',
 		defaults: { name: 'Kling Lip Sync' },
 		usableAsTool: true,
@@ -29,6 +30,10 @@ export class KlingLipSync implements INodeType {
 		credentials: [{ name: 'klingApi', required: true }],
 		webhooks: CALLBACK_WEBHOOKS,
 		properties: lipSync.description,
+	};
+
+	methods = {
+		listSearch: { searchVoices: textToSpeech.listVoices },
 	};
 
 	async execute(this: IExecuteFunctions): Promise<INodeExecutionData[][]> {

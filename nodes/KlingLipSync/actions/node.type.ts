@@ -2,7 +2,7 @@ import type { IExecuteFunctions, INodeExecutionData } from 'n8n-workflow';
 
 import type { Batch } from './batch';
 
-export type KlingOperation = 'identifyFace' | 'lipSync' | 'getTask' | 'listTasks';
+export type KlingOperation = 'identifyFace' | 'lipSync' | 'lipSyncVideo' | 'textToSpeech' | 'getTask' | 'listTasks';
 
 /** One item's work, ready to run: everything checkable was checked when it was made. */
 export type ItemRunner = (batch: Batch) => Promise<INodeExecutionData[]>;

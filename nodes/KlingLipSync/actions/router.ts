@@ -9,6 +9,8 @@ import type { ItemRunner, KlingOperation, OperationModule } from './node.type';
 const OPERATIONS: Record<KlingOperation, OperationModule> = {
 	identifyFace: lipSync.identifyFace,
 	lipSync: lipSync.lipSync,
+	lipSyncVideo: lipSync.lipSyncVideo,
+	textToSpeech: lipSync.textToSpeech,
 	getTask: lipSync.getTask,
 	listTasks: lipSync.listTasks,
 };

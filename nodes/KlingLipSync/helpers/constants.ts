@@ -9,6 +9,7 @@ export const KLING_LIMITS = {
 	maxVolume: 2,
 	listPageSizeMax: 500,
 	listPageNumMax: 1000,
+	maxTtsChars: 1000,
 } as const;
 
 export const KLING_BASE_URLS = {

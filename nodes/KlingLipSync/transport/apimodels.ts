@@ -78,7 +78,7 @@ export const apimodelsDialect: ProviderDialect = {
 		const query = async (taskId: string): Promise<IDataObject> => asObject(await send({ method: 'GET', path: PATH, qs: { task_id: taskId } }));
 		return {
 			provider: 'apimodels.app',
-			supports: { videoId: false, audioId: false, externalTaskId: false, listTasks: false },
+			supports: { videoId: false, audioId: false, externalTaskId: false, listTasks: false, textToSpeech: false },
 			async identifyFace(input) {
 				const first = asObject(await send({ method: 'POST', path: PATH, body: { model: 'kling-identify-face', video_url: input.videoUrl } }));
 				const taskId = asId(first.taskId);
@@ -102,6 +102,9 @@ export const apimodelsDialect: ProviderDialect = {
 			},
 			async listTasks() {
 				throw new Error('apimodels.app has no task list');
+			},
+			async textToSpeech() {
+				throw new Error('apimodels.app has no text to speech');
 			},
 		};
 	},

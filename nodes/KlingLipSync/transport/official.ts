@@ -8,6 +8,7 @@ import type {
 	LipSyncTask,
 	ProviderDialect,
 	ResultVideo,
+	SpeechResult,
 	TaskStatus,
 } from './types';
 
@@ -72,6 +73,28 @@ export function parseOfficialIdentify(data: unknown): IdentifyFaceResult {
 	};
 }
 
+/** Kling's text-to-speech reply -> its audios (each id is an audio_id for Lip Sync). Never throws. */
+export function parseSpeech(data: unknown): SpeechResult {
+	const raw = asObject(data);
+	const result = asObject(raw.task_result);
+	const audios = (Array.isArray(result.audios) ? result.audios : []).map((entry) => {
+		const audio = asObject(entry);
+		const seconds = asNumber(audio.duration);
+		return {
+			id: asId(audio.id),
+			url: typeof audio.url === 'string' ? audio.url : '',
+			durationMs: seconds === undefined ? undefined : Math.round(seconds * 1000),
+		};
+	});
+	return {
+		taskId: asId(raw.task_id),
+		status: STATUSES.find((s) => s === raw.task_status) ?? 'processing',
+		statusMessage: typeof raw.task_status_msg === 'string' && raw.task_status_msg ? raw.task_status_msg : undefined,
+		audios,
+		raw,
+	};
+}
+
 export function officialCreateBody(input: CreateLipSyncInput): IDataObject {
 	const face: IDataObject = {
 		face_id: input.faceId,
@@ -124,7 +147,7 @@ export const klingDialect: ProviderDialect = {
 		const base = '/v1/videos/advanced-lip-sync';
 		return {
 			provider: 'Kling',
-			supports: { videoId: true, audioId: true, externalTaskId: true, listTasks: true },
+			supports: { videoId: true, audioId: true, externalTaskId: true, listTasks: true, textToSpeech: true },
 			async identifyFace(input) {
 				const body = input.videoId ? { video_id: input.videoId } : { video_url: input.videoUrl };
 				return parseOfficialIdentify(await send({ method: 'POST', path: '/v1/videos/identify-face', body }));
@@ -148,6 +171,10 @@ export const klingDialect: ProviderDialect = {
 			async listTasks(pageNum, pageSize) {
 				const data = await send({ method: 'GET', path: base, qs: { pageNum, pageSize } });
 				return (Array.isArray(data) ? data : []).map(parseOfficialTask);
+			},
+			async textToSpeech(input) {
+				const body = { text: input.text, voice_id: input.voiceId, voice_language: input.language, voice_speed: input.speed };
+				return parseSpeech(await send({ method: 'POST', path: '/v1/audio/tts', body }));
 			},
 		};
 	},

@@ -67,6 +67,29 @@ export interface ProviderSupport {
 	audioId: boolean;
 	externalTaskId: boolean;
 	listTasks: boolean;
+	textToSpeech: boolean;
+}
+
+export interface TextToSpeechInput {
+	text: string;
+	voiceId: string;
+	language: 'zh' | 'en';
+	speed: number;
+}
+
+export interface SpeechAudio {
+	/** An audio_id Lip Sync takes (30 days). */
+	id: string;
+	url: string;
+	durationMs?: number;
+}
+
+export interface SpeechResult {
+	taskId: string;
+	status: TaskStatus;
+	statusMessage?: string;
+	audios: SpeechAudio[];
+	raw: IDataObject;
 }
 
 /** One provider's way of doing the node's jobs: the actions never ask which provider it is. */
@@ -79,6 +102,7 @@ export interface LipSyncApi {
 	createLipSync(input: CreateLipSyncInput, whenBusy?: WhenBusy): Promise<LipSyncTask>;
 	getTask(id: string): Promise<LipSyncTask>;
 	listTasks(pageNum: number, pageSize: number): Promise<LipSyncTask[]>;
+	textToSpeech(input: TextToSpeechInput): Promise<SpeechResult>;
 }
 
 /**

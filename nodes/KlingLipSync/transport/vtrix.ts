@@ -102,7 +102,7 @@ export function vtrixDialect(createPath: string, statusPath: string): ProviderDi
 				asObject(await send({ method: 'GET', path: statusPath.replace('{id}', encodeURIComponent(id)) }));
 			return {
 				provider: 'vtrix',
-				supports: { videoId: true, audioId: true, externalTaskId: false, listTasks: false },
+				supports: { videoId: true, audioId: true, externalTaskId: false, listTasks: false, textToSpeech: false },
 				async identifyFace(input) {
 					const fields = input.videoId ? { video_id: input.videoId } : { video_url: input.videoUrl };
 					const first = asObject(await send({ method: 'POST', path: createPath, body: { model: 'kirin_identify_face', ...fields } }));
@@ -126,6 +126,9 @@ export function vtrixDialect(createPath: string, statusPath: string): ProviderDi
 				},
 				async listTasks() {
 					throw new Error('vtrix has no task list');
+				},
+				async textToSpeech() {
+					throw new Error('vtrix has no text to speech');
 				},
 			};
 		},

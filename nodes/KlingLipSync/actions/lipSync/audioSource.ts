@@ -1,10 +1,62 @@
-import type { IExecuteFunctions } from 'n8n-workflow';
+import type { IExecuteFunctions, INodeProperties } from 'n8n-workflow';
 import { NodeOperationError } from 'n8n-workflow';
 
 import { inspectAudio } from '../../helpers/audio';
 import { checkAudioLength, checkAudioSize, checkHttpUrl, checkId } from '../../helpers/validation';
 import { downloadBytes } from '../../transport';
 import { failOn } from './params';
+
+/** The audio parameters, shared by Lip Sync and Lip Sync Video. */
+export const audioSourceFields: INodeProperties[] = [
+	{
+		displayName: 'Audio Source',
+		name: 'audioSource',
+		type: 'options',
+		options: [
+			{ name: 'URL', value: 'url', description: 'A public link to an MP3, WAV, M4A or AAC file' },
+			{ name: 'Binary File', value: 'binary', description: 'Audio in a binary field of the input item' },
+			{ name: 'Base64', value: 'base64', description: 'Base64-encoded audio (a data: URL prefix is removed)' },
+			{ name: 'Kling Audio ID', value: 'audioId', description: 'An audio_id from Kling text-to-speech, last 30 days (not with apimodels.app)' },
+		],
+		default: 'url',
+		hint: 'MP3, WAV, M4A or AAC, 2-60 seconds, up to 5 MB',
+	},
+	{
+		displayName: 'Audio URL',
+		name: 'audioUrl',
+		type: 'string',
+		default: '',
+		required: true,
+		placeholder: 'https://example.com/dub.mp3',
+		displayOptions: { show: { audioSource: ['url'] } },
+	},
+	{
+		displayName: 'Input Binary Field',
+		name: 'audioBinaryPropertyName',
+		type: 'string',
+		default: 'data',
+		required: true,
+		hint: 'The name of the input binary field holding the audio file',
+		displayOptions: { show: { audioSource: ['binary'] } },
+	},
+	{
+		displayName: 'Audio (Base64)',
+		name: 'audioBase64',
+		type: 'string',
+		typeOptions: { rows: 3 },
+		default: '',
+		required: true,
+		displayOptions: { show: { audioSource: ['base64'] } },
+	},
+	{
+		displayName: 'Audio ID',
+		name: 'audioId',
+		type: 'string',
+		default: '',
+		required: true,
+		displayOptions: { show: { audioSource: ['audioId'] } },
+	},
+];
 
 export const AUDIO_SOURCES = ['url', 'binary', 'base64', 'audioId'] as const;
 export type AudioSourceKind = (typeof AUDIO_SOURCES)[number];
@@ -43,7 +95,12 @@ export async function resolveAudio(this: IExecuteFunctions, itemIndex: number, k
 	if (kind === 'audioId') {
 		const audioId = this.getNodeParameter('audioId', itemIndex) as unknown;
 		failOn.call(this, itemIndex, checkId('Audio ID', audioId));
-		return { audioId: (audioId as string).trim() };
+		const id = (audioId as string).trim();
+		// Text to Speech outputs the audio's length next to its id: use it, as if measured.
+		const input = this.getInputData()[itemIndex]?.json ?? {};
+		const known = String(input.audio_id) === id && typeof input.audio_duration_ms === 'number' ? input.audio_duration_ms : undefined;
+		if (known !== undefined) failOn.call(this, itemIndex, checkAudioLength('Audio ID', known));
+		return { audioId: id, durationMs: known };
 	}
 	if (kind === 'url') {
 		const raw = this.getNodeParameter('audioUrl', itemIndex) as unknown;

@@ -3,11 +3,13 @@ import { NodeOperationError, updateDisplayOptions } from 'n8n-workflow';
 
 import { faceToJson } from '../../helpers/output';
 import { checkHttpUrl, checkId } from '../../helpers/validation';
-import { createLipSyncApi } from '../../transport';
+import { createLipSyncApi, type LipSyncApi } from '../../transport';
+import type { IdentifyFaceInput } from '../../transport/types';
 import type { ItemRunner } from '../node.type';
 import { failOn, requireSupport } from './params';
 
-const properties: INodeProperties[] = [
+/** The video parameters, shared by Identify Face and Lip Sync Video. */
+export const videoSourceFields: INodeProperties[] = [
 	{
 		displayName: 'Video Source',
 		name: 'videoSource',
@@ -35,6 +37,10 @@ const properties: INodeProperties[] = [
 		required: true,
 		displayOptions: { show: { videoSource: ['videoId'] } },
 	},
+];
+
+const properties: INodeProperties[] = [
+	...videoSourceFields,
 	{
 		displayName: 'Output',
 		name: 'output',
@@ -60,18 +66,23 @@ const properties: INodeProperties[] = [
 
 export const description = updateDisplayOptions({ show: { operation: ['identifyFace'] } }, properties);
 
-export async function prepare(this: IExecuteFunctions, itemIndex: number): Promise<ItemRunner> {
+/** The checked video of an item, as Identify Face takes it (refused where the provider lacks video ids). */
+export function readVideo(this: IExecuteFunctions, itemIndex: number, api: LipSyncApi): IdentifyFaceInput {
 	const source = this.getNodeParameter('videoSource', itemIndex) as 'url' | 'videoId';
 	const value = this.getNodeParameter(source === 'url' ? 'videoUrl' : 'videoId', itemIndex) as unknown;
 	failOn.call(this, itemIndex, source === 'url' ? checkHttpUrl('Video URL', value) : checkId('Video ID', value));
+	if (source === 'videoId') requireSupport.call(this, itemIndex, api, 'videoId');
+	return source === 'url' ? { videoUrl: (value as string).trim() } : { videoId: (value as string).trim() };
+}
+
+export async function prepare(this: IExecuteFunctions, itemIndex: number): Promise<ItemRunner> {
+	const api = await createLipSyncApi(this, itemIndex);
+	const input = readVideo.call(this, itemIndex, api);
 	const output = this.getNodeParameter('output', itemIndex) as 'perFace' | 'perVideo';
 	const failWhenNoFace = this.getNodeParameter('failWhenNoFace', itemIndex) as boolean;
 
-	const api = await createLipSyncApi(this, itemIndex);
-	if (source === 'videoId') requireSupport.call(this, itemIndex, api, 'videoId');
 
 	return async () => {
-		const input = source === 'url' ? { videoUrl: (value as string).trim() } : { videoId: (value as string).trim() };
 		const result = await api.identifyFace(input);
 		if (result.faces.length === 0 && failWhenNoFace) {
 			throw new NodeOperationError(this.getNode(), 'Kling found no face to lip-sync in the video', {

@@ -1,16 +1,15 @@
-import { randomUUID } from 'node:crypto';
 import type { IDataObject, IExecuteFunctions, INodeProperties } from 'n8n-workflow';
 import { updateDisplayOptions } from 'n8n-workflow';
 
-import { deriveExternalTaskId } from '../../helpers/externalId';
 import { taskToJson } from '../../helpers/output';
-import { checkHttpUrl, checkId, checkTiming, checkVolume, type SceneBounds } from '../../helpers/validation';
+import { checkId, checkTiming, type SceneBounds } from '../../helpers/validation';
 import { createLipSyncApi } from '../../transport';
 import { QUEUE_BUDGET_MS, type Batch } from '../batch';
 import { maxInFlightOption, readMaxInFlight, readWaitSettings, waitFields, waitForCompletionField } from '../common.descriptions';
 import type { ItemRunner } from '../node.type';
-import { resolveAudio, type AudioSourceKind } from './audioSource';
+import { audioSourceFields, resolveAudio, type AudioSourceKind } from './audioSource';
 import { failOn, requireSupport } from './params';
+import { readCreateOptions, type CreateOptionValues } from './createOptions';
 import { callbackUrlFor, waitForCallbacks, type WaitMode } from './callback';
 import { waitAndFinish } from './wait';
 
@@ -31,54 +30,7 @@ const properties: INodeProperties[] = [
 		required: true,
 		description: 'The face_id from Identify Face ("0" is a valid ID)',
 	},
-	{
-		displayName: 'Audio Source',
-		name: 'audioSource',
-		type: 'options',
-		options: [
-			{ name: 'URL', value: 'url', description: 'A public link to an MP3, WAV, M4A or AAC file' },
-			{ name: 'Binary File', value: 'binary', description: 'Audio in a binary field of the input item' },
-			{ name: 'Base64', value: 'base64', description: 'Base64-encoded audio (a data: URL prefix is removed)' },
-			{ name: 'Kling Audio ID', value: 'audioId', description: 'An audio_id from Kling text-to-speech, last 30 days (not with apimodels.app)' },
-		],
-		default: 'url',
-		hint: 'MP3, WAV, M4A or AAC, 2-60 seconds, up to 5 MB',
-	},
-	{
-		displayName: 'Audio URL',
-		name: 'audioUrl',
-		type: 'string',
-		default: '',
-		required: true,
-		placeholder: 'https://example.com/dub.mp3',
-		displayOptions: { show: { audioSource: ['url'] } },
-	},
-	{
-		displayName: 'Input Binary Field',
-		name: 'audioBinaryPropertyName',
-		type: 'string',
-		default: 'data',
-		required: true,
-		hint: 'The name of the input binary field holding the audio file',
-		displayOptions: { show: { audioSource: ['binary'] } },
-	},
-	{
-		displayName: 'Audio (Base64)',
-		name: 'audioBase64',
-		type: 'string',
-		typeOptions: { rows: 3 },
-		default: '',
-		required: true,
-		displayOptions: { show: { audioSource: ['base64'] } },
-	},
-	{
-		displayName: 'Audio ID',
-		name: 'audioId',
-		type: 'string',
-		default: '',
-		required: true,
-		displayOptions: { show: { audioSource: ['audioId'] } },
-	},
+	...audioSourceFields,
 	{
 		displayName: 'Crop Start (Ms)',
 		name: 'cropStartMs',
@@ -202,12 +154,7 @@ const properties: INodeProperties[] = [
 
 export const description = updateDisplayOptions({ show: { operation: ['lipSync'] } }, properties);
 
-interface LipSyncOptions {
-	soundVolume?: number;
-	originalAudioVolume?: number;
-	watermark?: boolean;
-	externalTaskId?: string;
-	callbackUrl?: string;
+interface LipSyncOptions extends CreateOptionValues {
 	faceStartMs?: number;
 	faceEndMs?: number;
 	videoDurationMs?: number;
@@ -236,14 +183,8 @@ export async function prepare(this: IExecuteFunctions, itemIndex: number, batch:
 	const faceId = this.getNodeParameter('faceId', itemIndex) as unknown;
 	failOn.call(this, itemIndex, checkId('Face ID', faceId));
 	const options = this.getNodeParameter('options', itemIndex, {}) as LipSyncOptions;
-	const soundVolume = options.soundVolume ?? 1;
-	const originalAudioVolume = options.originalAudioVolume ?? 1;
-	failOn.call(this, itemIndex, checkVolume('Audio Volume', soundVolume));
-	failOn.call(this, itemIndex, checkVolume('Original Audio Volume', originalAudioVolume));
-	if (options.callbackUrl) failOn.call(this, itemIndex, checkHttpUrl('Callback URL', options.callbackUrl));
-	if (options.externalTaskId !== undefined && options.externalTaskId !== '') {
-		failOn.call(this, itemIndex, checkId('External Task ID', options.externalTaskId, 'yours'));
-	}
+	const api = await createLipSyncApi(this, itemIndex);
+	const create = readCreateOptions.call(this, itemIndex, options, api);
 
 	const cropStartMs = this.getNodeParameter('cropStartMs', itemIndex) as number;
 	const requestedEnd = this.getNodeParameter('cropEndMs', itemIndex) as number;
@@ -266,24 +207,9 @@ export async function prepare(this: IExecuteFunctions, itemIndex: number, batch:
 		if (options.callbackUrl) failOn.call(this, itemIndex, 'Callback URL must be empty in Callback wait mode: the node sets it to this execution');
 	}
 
-	const api = await createLipSyncApi(this, itemIndex);
 	if (waitMode === 'callback') requireSupport.call(this, itemIndex, api, 'externalTaskId');
 	if (audio.audioId) requireSupport.call(this, itemIndex, api, 'audioId');
-	if (options.externalTaskId) requireSupport.call(this, itemIndex, api, 'externalTaskId');
-
-	// Every create carries an external_task_id where the provider takes one: the user's, or one
-	// derived from this execution, run and item, so a lost reply never leads to a second task.
-	const externalTaskId = options.externalTaskId
-		? options.externalTaskId.trim()
-		: api.supports.externalTaskId
-			? deriveExternalTaskId({
-					executionId: this.getExecutionId() || randomUUID(),
-					nodeId: this.getNode().id ?? '',
-					runIndex: Number(this.getWorkflowDataProxy(itemIndex).$runIndex ?? 0),
-					itemIndex,
-				})
-			: undefined;
-	if (waitMode === 'callback' && externalTaskId) batch.expectTask(itemIndex, externalTaskId);
+	if (waitMode === 'callback' && create.externalTaskId) batch.expectTask(itemIndex, create.externalTaskId);
 
 	return async () => {
 		const input = {
@@ -292,11 +218,8 @@ export async function prepare(this: IExecuteFunctions, itemIndex: number, batch:
 			audioId: audio.audioId,
 			soundFile: audio.soundFile,
 			...timing,
-			soundVolume,
-			originalAudioVolume,
-			watermark: options.watermark ?? false,
-			externalTaskId,
-			callbackUrl: waitMode === 'callback' ? callbackUrlFor(this, batch) : options.callbackUrl || undefined,
+			...create,
+			callbackUrl: waitMode === 'callback' ? callbackUrlFor(this, batch) : create.callbackUrl,
 		};
 		const task = await api.createLipSync(input, batch.whenBusy(this, itemIndex, wait?.maxWaitMs ?? QUEUE_BUDGET_MS));
 		batch.taskCreated(itemIndex, task);

@@ -14,6 +14,7 @@ const FEATURE_NAMES: Record<keyof ProviderSupport, string> = {
 	audioId: 'Kling audio IDs (use an audio URL, a binary file or base64)',
 	externalTaskId: 'external task IDs (find the task by its task_id)',
 	listTasks: 'listing tasks',
+	textToSpeech: 'text to speech (use Kling itself, or another TTS and an audio URL)',
 };
 
 /** Says plainly, before any call, that the credential's provider cannot do what was asked. */

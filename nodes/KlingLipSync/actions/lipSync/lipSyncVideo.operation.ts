@@ -1,0 +1,202 @@
+import type { IDataObject, IExecuteFunctions, INodeProperties } from 'n8n-workflow';
+import { NodeOperationError, updateDisplayOptions } from 'n8n-workflow';
+
+import { chooseFace, fitAudio, type FaceChoice } from '../../helpers/faceFit';
+import { checkMilliseconds } from '../../helpers/validation';
+import { createLipSyncApi } from '../../transport';
+import { QUEUE_BUDGET_MS, type Batch } from '../batch';
+import { maxInFlightOption, readMaxInFlight, readWaitSettings, waitFields, waitForCompletionField } from '../common.descriptions';
+import type { ItemRunner } from '../node.type';
+import { audioSourceFields, resolveAudio, type AudioSourceKind } from './audioSource';
+import { readCreateOptions, type CreateOptionValues } from './createOptions';
+import { readVideo, videoSourceFields } from './identifyFace.operation';
+import { failOn, requireSupport } from './params';
+import { waitAndFinish } from './wait';
+
+const properties: INodeProperties[] = [
+	...videoSourceFields,
+	...audioSourceFields,
+	{
+		displayName: 'Face',
+		name: 'faceChoice',
+		type: 'options',
+		options: [
+			{ name: 'Best Overlap With the Audio', value: 'mostOverlap', description: 'The face whose lip-sync window holds most of the audio' },
+			{ name: 'By Index', value: 'index', description: 'The n-th face Kling finds (0 = first)' },
+			{ name: 'By Face ID', value: 'faceId', description: "A face_id from an earlier Identify Face of the same video" },
+		],
+		default: 'mostOverlap',
+	},
+	{
+		displayName: 'Face Index',
+		name: 'faceIndex',
+		type: 'number',
+		typeOptions: { minValue: 0 },
+		default: 0,
+		displayOptions: { show: { faceChoice: ['index'] } },
+	},
+	{
+		displayName: 'Face ID',
+		name: 'chosenFaceId',
+		type: 'string',
+		default: '',
+		required: true,
+		displayOptions: { show: { faceChoice: ['faceId'] } },
+	},
+	{ ...waitForCompletionField('lipSyncVideo'), default: true },
+	...waitFields('lipSyncVideo'),
+	{
+		displayName: 'Options',
+		name: 'options',
+		type: 'collection',
+		placeholder: 'Add Option',
+		default: {},
+		options: [
+			{
+				displayName: 'Audio Volume',
+				name: 'soundVolume',
+				type: 'number',
+				typeOptions: { minValue: 0, maxValue: 2, numberPrecision: 2 },
+				default: 1,
+				description: 'Volume of the new audio, 0 to 2 (1 = unchanged)',
+			},
+			{
+				displayName: 'Crop Start (Ms)',
+				name: 'cropStartMs',
+				type: 'number',
+				typeOptions: { minValue: 0 },
+				default: 0,
+				description: 'Skip this much of the start of the audio',
+			},
+			{
+				displayName: 'External Task ID',
+				name: 'externalTaskId',
+				type: 'string',
+				default: '',
+				description: 'Your own unique ID for the task (Kling and Kling-compatible proxies only)',
+			},
+			{
+				displayName: 'Insert At (Ms)',
+				name: 'insertMs',
+				type: 'number',
+				typeOptions: { minValue: 0 },
+				default: 0,
+				description: "Where on the video the audio starts. Without this option it starts where the face's window starts.",
+			},
+			maxInFlightOption(),
+			{
+				displayName: 'Original Audio Volume',
+				name: 'originalAudioVolume',
+				type: 'number',
+				typeOptions: { minValue: 0, maxValue: 2, numberPrecision: 2 },
+				default: 1,
+				description: "Volume of the video's own sound, 0 to 2",
+			},
+			{
+				displayName: 'Watermark',
+				name: 'watermark',
+				type: 'boolean',
+				default: false,
+				description: 'Whether Kling also produces a watermarked variant of the result',
+			},
+		],
+	},
+];
+
+export const description = updateDisplayOptions({ show: { operation: ['lipSyncVideo'] } }, properties);
+
+interface LipSyncVideoOptions extends CreateOptionValues {
+	cropStartMs?: number;
+	insertMs?: number;
+}
+
+function readFaceChoice(this: IExecuteFunctions, itemIndex: number): FaceChoice {
+	const by = this.getNodeParameter('faceChoice', itemIndex, 'mostOverlap') as FaceChoice['by'];
+	if (by === 'index') {
+		const index = this.getNodeParameter('faceIndex', itemIndex, 0) as unknown;
+		failOn.call(this, itemIndex, typeof index === 'number' && Number.isInteger(index) && index >= 0 ? undefined : 'Face Index must be a whole number from 0');
+		return { by, index: index as number };
+	}
+	if (by === 'faceId') {
+		const faceId = this.getNodeParameter('chosenFaceId', itemIndex) as unknown;
+		failOn.call(this, itemIndex, typeof faceId === 'string' && faceId.trim() ? undefined : 'Face ID is required when choosing the face by ID');
+		return { by, faceId: faceId as string };
+	}
+	return { by: 'mostOverlap' };
+}
+
+/**
+ * The whole job in one action: identify the faces, choose one, fit the audio into its window
+ * (trimming the end when the audio is longer, and saying so), create the task and wait for it.
+ */
+export async function prepare(this: IExecuteFunctions, itemIndex: number, batch: Batch): Promise<ItemRunner> {
+	const api = await createLipSyncApi(this, itemIndex);
+	const video = readVideo.call(this, itemIndex, api);
+	const audio = await resolveAudio.call(this, itemIndex, this.getNodeParameter('audioSource', itemIndex) as AudioSourceKind);
+	if (audio.audioId) requireSupport.call(this, itemIndex, api, 'audioId');
+	if (audio.durationMs === undefined) {
+		failOn.call(this, itemIndex, "Lip Sync Video needs the audio's length: with a Kling Audio ID, feed it from Text to Speech (audio_duration_ms) or use Lip Sync");
+	}
+	const audioMs = audio.durationMs as number;
+	const choice = readFaceChoice.call(this, itemIndex);
+	const options = this.getNodeParameter('options', itemIndex, {}) as LipSyncVideoOptions;
+	const cropStartMs = options.cropStartMs ?? 0;
+	failOn.call(this, itemIndex, checkMilliseconds('Crop Start (ms)', cropStartMs));
+	// Without the option, the audio starts where the chosen face's window starts.
+	const insertMs = options.insertMs;
+	if (insertMs !== undefined) failOn.call(this, itemIndex, checkMilliseconds('Insert At (ms)', insertMs));
+	if (audioMs - cropStartMs < 2000) failOn.call(this, itemIndex, `Crop Start (ms) leaves ${audioMs - cropStartMs} ms of audio; at least 2000 ms are needed`);
+	const create = readCreateOptions.call(this, itemIndex, options, api);
+	const wait = readWaitSettings.call(this, itemIndex);
+
+	return async () => {
+		const identified = await api.identifyFace(video);
+		const steps: IDataObject = { session_id: identified.sessionId, face_count: identified.faces.length, identify_units: identified.units ?? null };
+		const stop = (message: string): NodeOperationError => {
+			const error = new NodeOperationError(this.getNode(), message, { itemIndex, description: `session_id ${identified.sessionId}. No lip-sync task was created.` });
+			error.context.session_id = identified.sessionId;
+			return error;
+		};
+		const chosen = chooseFace(identified.faces, audioMs - cropStartMs, choice, insertMs);
+		if (typeof chosen === 'string') throw stop(chosen);
+		const face = identified.faces[chosen];
+		const fit = fitAudio(face, audioMs, cropStartMs, insertMs);
+		if (typeof fit === 'string') throw stop(fit);
+
+		const task = await api.createLipSync(
+			{
+				sessionId: identified.sessionId,
+				faceId: face.faceId,
+				audioId: audio.audioId,
+				soundFile: audio.soundFile,
+				cropStartMs: fit.cropStartMs,
+				cropEndMs: fit.cropEndMs,
+				insertMs: fit.insertMs,
+				...create,
+			},
+			batch.whenBusy(this, itemIndex, wait?.maxWaitMs ?? QUEUE_BUDGET_MS),
+		);
+		batch.taskCreated(itemIndex, task);
+		const fitted: IDataObject = {
+			...steps,
+			face_id: face.faceId,
+			face_index: chosen,
+			face_start_time: face.startMs ?? null,
+			face_end_time: face.endMs ?? null,
+			audio_id: audio.audioId ?? null,
+			audio_duration_ms: audioMs,
+			crop_start_time: fit.cropStartMs,
+			crop_end_time: fit.cropEndMs,
+			insert_time: fit.insertMs,
+			trimmed: fit.trimmedMs > 0,
+			trimmed_ms: fit.trimmedMs,
+			...(fit.trimmedMs > 0
+				? { note: `The audio is ${fit.trimmedMs} ms longer than face ${face.faceId}'s window from ${fit.insertMs} ms: its end was cut` }
+				: {}),
+		};
+		const items = await waitAndFinish(this, api, task, wait, itemIndex, batch);
+		return items.map((item) => ({ ...item, json: { ...fitted, ...item.json } }));
+	};
+}
+
+export { readMaxInFlight as maxInFlight };
