@@ -8,6 +8,7 @@ export const EXAMPLES = {
 	batch: { file: 'scheduled-batch-lipsync.json', id: 'klingBatchVideo1' },
 	submit: { file: 'callback-batch-submit.json', id: 'klingCallbkSubmit' },
 	results: { file: 'callback-batch-results.json', id: 'klingCallbkResult' },
+	textToVideo: { file: 'text-to-talking-video.json', id: 'klingTextToVideo' },
 };
 export const RESULT_BYTES = 300 * 1024;
 

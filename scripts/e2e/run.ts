@@ -75,7 +75,7 @@ async function main(): Promise<void> {
 				await n8n.installPackage(tarball);
 				await n8n.importJson('credentials', [credential(emu)]);
 				await n8n.registerPackage();
-				await n8n.importJson('workflow', [exampleFor(emu, 'single'), exampleFor(emu, 'batch')]);
+				await n8n.importJson('workflow', [exampleFor(emu, 'single'), exampleFor(emu, 'batch'), exampleFor(emu, 'textToVideo')]);
 			});
 			if (!n8n) continue;
 			const instance = n8n;
@@ -109,6 +109,20 @@ async function main(): Promise<void> {
 					assert.match(String(item.json.external_task_id), new RegExp(`^nightly-\\d{8}-${index}$`));
 				});
 				assert.equal(emu.stats.highestConcurrency, 3, 'the three tasks ran together');
+			});
+
+			await check(`n8n ${target.version}: text -> talking video example (Text to Speech -> Lip Sync Video)`, async () => {
+				emu.resetStats();
+				const { result } = await instance.execute(EXAMPLES.textToVideo.id);
+				const [speech] = outputOf(result, 'Text to Speech');
+				assert.match(String(speech.json.audio_id), /^\d{18}$/);
+				const [item, ...rest] = outputOf(result, 'Lip Sync Video');
+				assert.equal(rest.length, 0);
+				assertVideo(item);
+				assert.equal(item.json.audio_id, speech.json.audio_id);
+				assert.equal(item.json.crop_end_time, speech.json.audio_duration_ms);
+				assert.equal(emu.stats.billed.tts, 1);
+				assert.equal(emu.stats.billed.create, 1);
 			});
 
 			if (!process.env.E2E_SKIP_UI && target === targets[0]) {

@@ -121,7 +121,7 @@ export async function checkEditor(n8n: N8nUser, emu: Emulator): Promise<void> {
 		await page.waitForTimeout(500);
 		await shot(page, version, '5-search');
 		await page.locator('[data-test-id="node-creator"]').getByText('Kling Lip Sync', { exact: true }).first().click();
-		for (const action of ['Identify faces in a video', 'Lip sync a face to new audio', 'Get a lip sync task', 'List lip sync tasks']) {
+		for (const action of ['Identify faces in a video', 'Lip sync a face to new audio', 'Lip sync a video to new audio in one step', 'Turn text into speech', 'Get a lip sync task', 'List lip sync tasks']) {
 			await page.getByText(action, { exact: true }).first().waitFor({ timeout: 15_000 });
 		}
 		await shot(page, version, '6-actions');

@@ -93,6 +93,8 @@ interface Task {
 	resultMs: number;
 	/** The task time in force when it was created (changing `taskTimeMs` later leaves it as is). */
 	taskTimeMs: number;
+	/** When a client first read the task final (GET). */
+	noticedAt?: number;
 	failMessage?: string;
 }
 
@@ -115,6 +117,8 @@ export interface EmulatorStats {
 	rejected: Record<number, number>;
 	/** Faults served, by kind (e.g. "error 1303", "http 502", "lostReply"). */
 	faults: Record<string, number>;
+	/** Per task: how long after it became final a GET first read it final (ms). */
+	noticeDelaysMs: number[];
 }
 
 export interface Emulator {
@@ -170,6 +174,7 @@ const emptyStats = (): EmulatorStats => ({
 	repeatedExternalTaskIds: 0,
 	rejected: {},
 	faults: {},
+	noticeDelaysMs: [],
 });
 
 function readBody(req: http.IncomingMessage, limit: number): Promise<Buffer> {
@@ -526,6 +531,10 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Emul
 	const getTask = (id: string): unknown => {
 		const task = tasks.get(id) ?? tasksByExternalId.get(id);
 		if (!task) throw new KlingError(1203, `Task ${id} does not exist`);
+		if ((task.status === 'succeed' || task.status === 'failed') && task.noticedAt === undefined) {
+			task.noticedAt = clock.now();
+			stats.noticeDelaysMs.push(task.noticedAt - task.updatedAt);
+		}
 		return taskObject(task);
 	};
 
