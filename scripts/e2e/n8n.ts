@@ -13,6 +13,9 @@ const run = promisify(execFile);
 export const ROOT = path.resolve(__dirname, '..', '..');
 export const PACKAGE_NAME = 'n8n-nodes-kling-lipsync';
 
+/** The owner account the e2e suite sets up in every n8n it starts (editor check, queue mode). */
+export const OWNER = { email: 'owner@example.com', firstName: 'Kling', lastName: 'Tester', password: 'Kling-e2e-Passw0rd' };
+
 export interface N8nTarget {
 	version: string;
 	nodeMajor: 20 | 24;

@@ -12,9 +12,8 @@ import path from 'node:path';
 
 import type { Emulator } from '../../test/emulator/server';
 import { CREDENTIAL_ID, exampleFor } from './examples';
-import { freePort, type N8nUser } from './n8n';
+import { OWNER, freePort, type N8nUser } from './n8n';
 
-const OWNER = { email: 'owner@example.com', firstName: 'Kling', lastName: 'Tester', password: 'Kling-e2e-Passw0rd' };
 const VIDEO = 'https://cdn.example.com/queue-talk.mp4?durationMs=8000&faces=0-8000';
 
 /** A Webhook-started workflow: Identify Face -> Lip Sync with the given wait mode. */

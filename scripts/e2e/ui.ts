@@ -9,11 +9,10 @@ import path from 'node:path';
 import { chromium, type APIRequestContext, type Page } from 'playwright-core';
 
 import type { Emulator } from '../../test/emulator/server';
-import { ROOT, type N8nUser } from './n8n';
+import { OWNER, ROOT, type N8nUser } from './n8n';
 import { CREDENTIAL_ID, EXAMPLES, PROVIDERS, credential } from './examples';
 
 export const ARTIFACTS = path.join(ROOT, 'artifacts');
-const OWNER = { email: 'owner@example.com', firstName: 'Kling', lastName: 'Tester', password: 'Kling-e2e-Passw0rd' };
 
 export const CHROMIUM_ARGS = [
 	'--headless',
