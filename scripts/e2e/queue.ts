@@ -169,6 +169,9 @@ export async function checkQueueMode(
 				return execution?.status === 'waiting' ? execution : undefined;
 			});
 			assert.equal(emu.stats.requests.get ?? 0, 0, 'a waiting Callback execution does not poll');
+			// The task_ids are kept with the waiting execution (a timeout resumes it without the node).
+			const waitingData = (await rest(`/executions/${waiting.id}`)) as { customData?: Record<string, string> };
+			assert.match(waitingData.customData?.kling_task_ids ?? '', /^\d{18}$/, `custom data: ${JSON.stringify(waitingData.customData)}`);
 
 			// The worker has one slot: the Poll execution can only run if the waiting one holds none.
 			emu.configure({ taskTimeMs: 2000 });
