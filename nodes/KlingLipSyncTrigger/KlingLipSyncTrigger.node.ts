@@ -13,9 +13,10 @@ import { NodeConnectionTypes } from 'n8n-workflow';
 
 import { readTaskCallback, TRIGGER_WEBHOOKS } from '../KlingLipSync/actions/trigger/callbackTask';
 import { rememberDelivery } from '../KlingLipSync/helpers/deliveries';
-import { taskToJson } from '../KlingLipSync/helpers/output';
+import { taskToJson, videoFileName } from '../KlingLipSync/helpers/output';
 import { checkWebhookSecretFormat, checkWebhookSignature } from '../KlingLipSync/helpers/webhookSignature';
 import { downloadToBinary } from '../KlingLipSync/transport';
+import { isFinal } from '../KlingLipSync/transport/types';
 
 export class KlingLipSyncTrigger implements INodeType {
 	description: INodeTypeDescription = {
@@ -119,8 +120,7 @@ export class KlingLipSyncTrigger implements INodeType {
 		const callback = readTaskCallback(this.getBodyData());
 		if (!callback) return answer(400, { received: false, reason: 'The body is not a Kling or apimodels.app task callback' });
 		const { task, provider } = callback;
-		const final = task.status === 'succeed' || task.status === 'failed';
-		if (!final && this.getNodeParameter('events', 'finished') === 'finished') {
+		if (!isFinal(task) && this.getNodeParameter('events', 'finished') === 'finished') {
 			return answer(200, { received: true, ignored: `status ${task.status}` });
 		}
 		// Kling retries and repeats callbacks: one run per task and status.
@@ -135,7 +135,7 @@ export class KlingLipSyncTrigger implements INodeType {
 		if (task.status === 'succeed' && url && (this.getNodeParameter('downloadVideo', false) as boolean)) {
 			const property = this.getNodeParameter('binaryPropertyName', 'data') as string;
 			try {
-				item.binary = { [property]: await downloadToBinary(this, url, `kling-lipsync-${task.taskId}.mp4`, 'video/mp4') };
+				item.binary = { [property]: await downloadToBinary(this, url, videoFileName(task.taskId), 'video/mp4') };
 			} catch (error) {
 				item.json.download_error = (error as Error).message;
 			}

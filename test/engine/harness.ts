@@ -29,7 +29,7 @@ import { createDeferredPromise, createRunExecutionData, ICredentialsHelper, Node
 
 import { KlingApi } from '../../credentials/KlingApi.credentials';
 import { KlingWebhookApi } from '../../credentials/KlingWebhookApi.credentials';
-import { callNodeWebhook, type ResumeServer, type WebhookRequest } from './resume';
+import { callNodeWebhook, type ResumeServer, type WebhookCall, type WebhookRequest } from './resume';
 import { assertNoSecrets, logMark, logSince, serialize } from './secrets';
 
 /** n8n numbers executions; a new id per run, as the derived external_task_ids depend on it. */
@@ -209,6 +209,34 @@ export function emulatorCredentials(baseUrl: string, mode: CredentialMode = 'acc
 		: { provider: 'kling', authType: 'accessKey', accessKey: 'test-access-key', secretKey: 'test-secret-key', region: 'custom', baseUrl };
 }
 
+/** What n8n hands the engine besides the workflow: credentials, hooks and its URLs. */
+function engineAdditionalData(
+	credentials: Record<string, ICredentialDataDecryptedObject>,
+	hooks: ExecutionLifecycleHooks,
+	webhookWaitingBaseUrl = 'http://127.0.0.1/webhook-waiting',
+): IWorkflowExecuteAdditionalData {
+	return {
+		credentialsHelper: new TestCredentialsHelper(credentials),
+		hooks,
+		currentNodeExecutionIndex: 0,
+		restApiUrl: 'http://127.0.0.1/rest',
+		instanceBaseUrl: 'http://127.0.0.1/',
+		formWaitingBaseUrl: 'http://127.0.0.1/form-waiting',
+		webhookBaseUrl: 'http://127.0.0.1/webhook',
+		webhookWaitingBaseUrl,
+		webhookTestBaseUrl: 'http://127.0.0.1/webhook-test',
+		variables: {},
+		executeWorkflow: async () => {
+			throw new Error('not supported in tests');
+		},
+		getRunExecutionData: async () => undefined,
+		logAiEvent: () => {},
+		startRunnerTask: async () => {
+			throw new Error('not supported in tests');
+		},
+	} as unknown as IWorkflowExecuteAdditionalData;
+}
+
 /** Builds Items -> Kling Lip Sync and runs it in n8n's engine. */
 export async function runKlingNode(options: RunOptions): Promise<RunResult> {
 	const itemsNode: INode = {
@@ -249,26 +277,13 @@ export async function runKlingNode(options: RunOptions): Promise<RunResult> {
 	const done = createDeferredPromise<IRun>();
 	hooks.addHandler('workflowExecuteAfter', (run) => done.resolve(run));
 	const additionalData = {
+		...engineAdditionalData(
+			{ klingApi: options.credentials ?? {} },
+			hooks,
+			options.resumeServer ? `${options.resumeServer.baseUrl}/webhook-waiting` : undefined,
+		),
 		executionId,
-		credentialsHelper: new TestCredentialsHelper({ klingApi: options.credentials ?? {} }),
-		hooks,
-		currentNodeExecutionIndex: 0,
-		restApiUrl: 'http://127.0.0.1/rest',
-		instanceBaseUrl: 'http://127.0.0.1/',
-		formWaitingBaseUrl: 'http://127.0.0.1/form-waiting',
-		webhookBaseUrl: 'http://127.0.0.1/webhook',
-		webhookWaitingBaseUrl: options.resumeServer ? `${options.resumeServer.baseUrl}/webhook-waiting` : 'http://127.0.0.1/webhook-waiting',
-		webhookTestBaseUrl: 'http://127.0.0.1/webhook-test',
-		variables: {},
-		executeWorkflow: async () => {
-			throw new Error('not supported in tests');
-		},
-		getRunExecutionData: async () => undefined,
-		logAiEvent: () => {},
-		startRunnerTask: async () => {
-			throw new Error('not supported in tests');
-		},
-	} as unknown as IWorkflowExecuteAdditionalData;
+	} as IWorkflowExecuteAdditionalData;
 
 	const runExecutionData = createRunExecutionData({
 		executionData: {
@@ -338,18 +353,15 @@ export function triggerWorkflow(parameters: IDataObject, credentials: Record<str
 		staticData: {},
 		settings: { executionOrder: 'v1' },
 	});
-	const additionalData = {
-		credentialsHelper: new TestCredentialsHelper(credentials),
-		hooks: new ExecutionLifecycleHooks('webhook', 'trigger', workflow as never),
-		restApiUrl: 'http://127.0.0.1/rest',
-		instanceBaseUrl: 'http://127.0.0.1/',
-		webhookBaseUrl: 'http://127.0.0.1/webhook',
-		webhookWaitingBaseUrl: 'http://127.0.0.1/webhook-waiting',
-		webhookTestBaseUrl: 'http://127.0.0.1/webhook-test',
-		variables: {},
-	} as unknown as IWorkflowExecuteAdditionalData;
+	const additionalData = engineAdditionalData(credentials, new ExecutionLifecycleHooks('webhook', 'trigger', workflow as never));
+	const secrets = Object.values(credentials).flatMap((data) => [data.secret, data.secretKey, data.apiKey].filter((v): v is string => typeof v === 'string'));
 	return {
 		workflow,
-		deliver: async (request: WebhookRequest) => await callNodeWebhook(workflow, 'Trigger', additionalData, request, null),
+		deliver: async (request: WebhookRequest): Promise<WebhookCall> => {
+			const logStart = logMark();
+			const call = await callNodeWebhook(workflow, 'Trigger', additionalData, request, null);
+			assertNoSecrets('the trigger\'s answer, output or n8n\'s log', serialize({ call, log: logSince(logStart) }), secrets);
+			return call;
+		},
 	};
 }

@@ -27,3 +27,10 @@ export function lipSyncParameters(emu: Emulator, over: IDataObject = {}): IDataO
 		...over,
 	};
 }
+
+/** Waits (up to 5 s) until no task runs at the emulator: tasks left by an earlier test would count against concurrency figures. */
+export async function waitUntilIdle(emu: Emulator): Promise<void> {
+	for (const deadline = Date.now() + 5000; emu.runningTasks() > 0 && Date.now() < deadline; ) {
+		await new Promise((resolve) => setTimeout(resolve, 50));
+	}
+}

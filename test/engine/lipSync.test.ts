@@ -1,7 +1,7 @@
 import { callApi } from '../emulator/client';
 import { startEmulator, type Emulator } from '../emulator/server';
 import { emulatorCredentials, runKlingNode, useFilesystemBinaryData, type RunOptions } from './harness';
-import { FAST_WAIT, VIDEO, fixture, identify, lipSyncParameters } from './helpers';
+import { FAST_WAIT, VIDEO, fixture, identify, lipSyncParameters, waitUntilIdle } from './helpers';
 
 describe('Kling Lip Sync in n8n\'s engine', () => {
 	let emu: Emulator;
@@ -15,10 +15,7 @@ describe('Kling Lip Sync in n8n\'s engine', () => {
 	beforeEach(async () => {
 		emu.configure({ taskTimeMs: 600, concurrencyLimit: Number.POSITIVE_INFINITY, resultBytes: undefined });
 		emu.clearFaults();
-		// Tasks left running by an earlier test would count against concurrency figures.
-		for (const deadline = Date.now() + 5000; emu.runningTasks() > 0 && Date.now() < deadline; ) {
-			await new Promise((resolve) => setTimeout(resolve, 50));
-		}
+		await waitUntilIdle(emu);
 		emu.resetStats();
 	});
 

@@ -1,6 +1,6 @@
 import { startEmulator, type Emulator } from '../emulator/server';
 import { emulatorCredentials, runKlingNode, type RunOptions } from './harness';
-import { identify, lipSyncParameters } from './helpers';
+import { identify, lipSyncParameters, waitUntilIdle } from './helpers';
 import { logMark, logSince } from './secrets';
 
 /**
@@ -20,9 +20,7 @@ describe('reliability in n8n\'s engine', () => {
 	beforeEach(async () => {
 		emu.configure({ taskTimeMs: 600, concurrencyLimit: Number.POSITIVE_INFINITY });
 		emu.clearFaults();
-		for (const deadline = Date.now() + 5000; emu.runningTasks() > 0 && Date.now() < deadline; ) {
-			await new Promise((resolve) => setTimeout(resolve, 50));
-		}
+		await waitUntilIdle(emu);
 		emu.resetStats();
 	});
 

@@ -106,17 +106,25 @@ export interface WaitSettings {
 
 export function readWaitSettings(this: IExecuteFunctions, itemIndex: number): WaitSettings | undefined {
 	if (!(this.getNodeParameter('waitForCompletion', itemIndex, false) as boolean)) return undefined;
-	const options = this.getNodeParameter('waitOptions', itemIndex, {}) as {
+	return waitSettingsFrom((name, fallback) => this.getNodeParameter(name, itemIndex, fallback));
+}
+
+/**
+ * The wait settings from the node's parameters, however they are read: per item in an
+ * execution, or once in the webhook call that resumes a Callback-mode wait.
+ */
+export function waitSettingsFrom(read: (name: string, fallback: unknown) => unknown): WaitSettings {
+	const options = read('waitOptions', {}) as {
 		pollIntervalSeconds?: number;
 		maxWaitMinutes?: number;
 		watermarked?: boolean;
 	};
-	const download = this.getNodeParameter('downloadVideo', itemIndex, false) as boolean;
+	const download = read('downloadVideo', false) as boolean;
 	return {
 		pollIntervalMs: Math.max(200, (options.pollIntervalSeconds ?? 10) * 1000),
 		maxWaitMs: Math.max(1000, (options.maxWaitMinutes ?? 20) * 60_000),
 		download,
-		binaryPropertyName: download ? (this.getNodeParameter('binaryPropertyName', itemIndex, 'data') as string) : 'data',
+		binaryPropertyName: download ? (read('binaryPropertyName', 'data') as string) : 'data',
 		watermarked: options.watermarked ?? false,
 	};
 }

@@ -45,6 +45,12 @@ export function chooseFace(faces: FaceWindow[], audioMs: number, choice: FaceCho
 	return best;
 }
 
+/** Whether at least 2 s of audio remain after Crop Start (checked before identifying, too). */
+export function checkAudioAfterCropStart(audioMs: number, cropStartMs: number): string | undefined {
+	const usable = audioMs - cropStartMs;
+	return usable < KLING_LIMITS.minCropMs ? `Crop Start (ms) leaves ${usable} ms of audio; at least 2000 ms are needed` : undefined;
+}
+
 export interface AudioFit {
 	cropStartMs: number;
 	cropEndMs: number;
@@ -58,10 +64,9 @@ export interface AudioFit {
  * where the face's window ends. Fails when less than 2 s of audio would remain or overlap.
  */
 export function fitAudio(face: FaceWindow, audioMs: number, cropStartMs: number, insertMs?: number): AudioFit | string {
+	const tooShort = checkAudioAfterCropStart(audioMs, cropStartMs);
+	if (tooShort) return tooShort;
 	const usable = audioMs - cropStartMs;
-	if (usable < KLING_LIMITS.minCropMs) {
-		return `Crop Start (ms) leaves ${usable} ms of audio; at least 2000 ms are needed`;
-	}
 	const insert = insertFor(face, insertMs);
 	if (face.startMs === undefined || face.endMs === undefined) {
 		return { cropStartMs, cropEndMs: audioMs, insertMs: insert, trimmedMs: 0 };

@@ -36,3 +36,8 @@ export function faceToJson(face: IdentifyFaceResult['faces'][number]): IDataObje
 		window_ms: face.startMs === undefined || face.endMs === undefined ? null : Math.max(0, face.endMs - face.startMs),
 	};
 }
+
+/** The file name a task's video gets as n8n binary data. */
+export function videoFileName(taskId: string, watermarked = false): string {
+	return `kling-lipsync-${taskId}${watermarked ? '-watermarked' : ''}.mp4`;
+}

@@ -127,7 +127,7 @@ export async function createLipSyncApi(ctx: ApiContext, itemIndex: number): Prom
 				if ('data' in reply) return reply.data;
 				if (absentWhen?.(reply.failure)) return undefined;
 				outcome = { method, httpStatus: response.statusCode, code: reply.failure.klingCode };
-				// A resubmitted create whose first attempt did reach Kling: the task exists.
+				// The id is taken: this call's own task only if an earlier attempt may have created it.
 				duplicateExternalId = reply.failure.klingCode === 1201 && /external_task_id/i.test(reply.failure.message ?? '');
 				failure = providerError(ctx, itemIndex, dialect, reply.failure);
 			} catch (error) {

@@ -3,7 +3,10 @@ import type { IDataObject } from 'n8n-workflow';
 /** The provider-neutral task model every action works with; dialects map their responses to it. */
 export type TaskStatus = 'submitted' | 'processing' | 'succeed' | 'failed';
 
-export const FINAL_STATUSES: readonly TaskStatus[] = ['succeed', 'failed'];
+const FINAL_STATUSES: readonly TaskStatus[] = ['succeed', 'failed'];
+
+/** Whether a task has ended (succeeded or failed): its status changes no more. */
+export const isFinal = (task: { status: TaskStatus }): boolean => FINAL_STATUSES.includes(task.status);
 
 export interface ResultVideo {
 	id: string;

@@ -12,9 +12,9 @@ import { BATCH_QUERY_PARAM, decodeBatch, encodeBatch, withQueryParam } from '../
 import { taskToJson } from '../../helpers/output';
 import { createLipSyncApi } from '../../transport';
 import { parseOfficialTask } from '../../transport/official';
-import type { LipSyncTask } from '../../transport/types';
+import { isFinal, type LipSyncTask } from '../../transport/types';
 import type { Batch } from '../batch';
-import type { WaitSettings } from '../common.descriptions';
+import { waitSettingsFrom, type WaitSettings } from '../common.descriptions';
 import { finishedTaskItem } from './wait';
 
 /**
@@ -69,20 +69,6 @@ export function taskFromCallback(body: IDataObject): LipSyncTask {
 	return parseOfficialTask(wrapped ? body.data : body);
 }
 
-const isFinal = (task: LipSyncTask): boolean => task.status === 'succeed' || task.status === 'failed';
-
-function readCallbackSettings(ctx: IWebhookFunctions): WaitSettings {
-	const options = ctx.getNodeParameter('waitOptions', {}) as { watermarked?: boolean; maxWaitMinutes?: number };
-	const download = ctx.getNodeParameter('downloadVideo', false) as boolean;
-	return {
-		pollIntervalMs: 0,
-		maxWaitMs: (options.maxWaitMinutes ?? 20) * 60_000,
-		download,
-		binaryPropertyName: download ? (ctx.getNodeParameter('binaryPropertyName', 'data') as string) : 'data',
-		watermarked: options.watermarked ?? false,
-	};
-}
-
 /**
  * A callback to a waiting execution. Non-final statuses, and final ones while other tasks of the
  * run still work, are acknowledged and leave the execution waiting; otherwise every task is read
@@ -117,7 +103,7 @@ export async function resumeOnCallback(this: IWebhookFunctions): Promise<IWebhoo
 
 	// Answer Kling now: downloading the videos may take longer than it waits for a reply.
 	response.status(200).json({ received: true, resumed: true });
-	const settings = readCallbackSettings(this);
+	const settings = waitSettingsFrom((name, fallback) => this.getNodeParameter(name, fallback));
 	const items: INodeExecutionData[] = [];
 	for (const [index, { itemIndex, externalTaskId }] of expected.entries()) {
 		const task = tasks[index];

@@ -1,10 +1,44 @@
 import { randomUUID } from 'node:crypto';
-import type { IExecuteFunctions } from 'n8n-workflow';
+import type { IExecuteFunctions, INodeProperties } from 'n8n-workflow';
 
 import { deriveExternalTaskId } from '../../helpers/externalId';
 import { checkHttpUrl, checkId, checkVolume } from '../../helpers/validation';
 import type { LipSyncApi } from '../../transport/types';
 import { failOn, requireSupport } from './params';
+
+/** The panel fields of the create options, for the Options collections of Lip Sync and Lip Sync Video. */
+export const createOptionFields = {
+	soundVolume: {
+		displayName: 'Audio Volume',
+		name: 'soundVolume',
+		type: 'number',
+		typeOptions: { minValue: 0, maxValue: 2, numberPrecision: 2 },
+		default: 1,
+		description: 'Volume of the new audio, 0 to 2 (1 = unchanged)',
+	},
+	externalTaskId: {
+		displayName: 'External Task ID',
+		name: 'externalTaskId',
+		type: 'string',
+		default: '',
+		description: 'Your own unique ID for the task; Get Task can find the task by it (Kling and Kling-compatible proxies only)',
+	},
+	originalAudioVolume: {
+		displayName: 'Original Audio Volume',
+		name: 'originalAudioVolume',
+		type: 'number',
+		typeOptions: { minValue: 0, maxValue: 2, numberPrecision: 2 },
+		default: 1,
+		description: "Volume of the video's own sound, 0 to 2 (no effect on a silent video)",
+	},
+	watermark: {
+		displayName: 'Watermark',
+		name: 'watermark',
+		type: 'boolean',
+		default: false,
+		description: 'Whether Kling also produces a watermarked variant of the result',
+	},
+} satisfies Record<string, INodeProperties>;
 
 /** The Options every create takes (Lip Sync and Lip Sync Video), as the panel stores them. */
 export interface CreateOptionValues {

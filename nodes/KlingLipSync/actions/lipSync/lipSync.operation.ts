@@ -9,7 +9,7 @@ import { maxInFlightOption, readMaxInFlight, readWaitSettings, waitFields, waitF
 import type { ItemRunner } from '../node.type';
 import { audioSourceFields, resolveAudio, type AudioSourceKind } from './audioSource';
 import { failOn, requireSupport } from './params';
-import { readCreateOptions, type CreateOptionValues } from './createOptions';
+import { createOptionFields, readCreateOptions, type CreateOptionValues } from './createOptions';
 import { callbackUrlFor, waitForCallbacks, type WaitMode } from './callback';
 import { waitAndFinish } from './wait';
 
@@ -87,14 +87,7 @@ const properties: INodeProperties[] = [
 		placeholder: 'Add Option',
 		default: {},
 		options: [
-			{
-				displayName: 'Audio Volume',
-				name: 'soundVolume',
-				type: 'number',
-				typeOptions: { minValue: 0, maxValue: 2, numberPrecision: 2 },
-				default: 1,
-				description: 'Volume of the new audio, 0 to 2 (1 = unchanged)',
-			},
+			createOptionFields.soundVolume,
 			{
 				displayName: 'Callback URL',
 				name: 'callbackUrl',
@@ -102,13 +95,7 @@ const properties: INodeProperties[] = [
 				default: '',
 				description: 'Kling POSTs the task to this URL whenever its status changes',
 			},
-			{
-				displayName: 'External Task ID',
-				name: 'externalTaskId',
-				type: 'string',
-				default: '',
-				description: 'Your own unique ID for the task; Get Task can find the task by it (Kling and Kling-compatible proxies only)',
-			},
+			createOptionFields.externalTaskId,
 			{
 				displayName: 'Face Window End (Ms)',
 				name: 'faceEndMs',
@@ -126,14 +113,7 @@ const properties: INodeProperties[] = [
 					"Start of the face's lip-sync window, to check the 2 s overlap before submitting. Taken from the input item (start_time) when it comes from Identify Face.",
 			},
 			maxInFlightOption(),
-			{
-				displayName: 'Original Audio Volume',
-				name: 'originalAudioVolume',
-				type: 'number',
-				typeOptions: { minValue: 0, maxValue: 2, numberPrecision: 2 },
-				default: 1,
-				description: "Volume of the video's own sound, 0 to 2 (no effect on a silent video)",
-			},
+			createOptionFields.originalAudioVolume,
 			{
 				displayName: 'Video Duration (Ms)',
 				name: 'videoDurationMs',
@@ -141,13 +121,7 @@ const properties: INodeProperties[] = [
 				default: 0,
 				description: 'Length of the video, to check before submitting that the audio ends within it',
 			},
-			{
-				displayName: 'Watermark',
-				name: 'watermark',
-				type: 'boolean',
-				default: false,
-				description: 'Whether Kling also produces a watermarked variant of the result',
-			},
+			createOptionFields.watermark,
 		],
 	},
 ];

@@ -1,14 +1,14 @@
 import type { IDataObject, IExecuteFunctions, INodeProperties } from 'n8n-workflow';
 import { NodeOperationError, updateDisplayOptions } from 'n8n-workflow';
 
-import { chooseFace, fitAudio, type FaceChoice } from '../../helpers/faceFit';
+import { checkAudioAfterCropStart, chooseFace, fitAudio, type FaceChoice } from '../../helpers/faceFit';
 import { checkMilliseconds } from '../../helpers/validation';
 import { createLipSyncApi } from '../../transport';
 import { QUEUE_BUDGET_MS, type Batch } from '../batch';
 import { maxInFlightOption, readMaxInFlight, readWaitSettings, waitFields, waitForCompletionField } from '../common.descriptions';
 import type { ItemRunner } from '../node.type';
 import { audioSourceFields, resolveAudio, type AudioSourceKind } from './audioSource';
-import { readCreateOptions, type CreateOptionValues } from './createOptions';
+import { createOptionFields, readCreateOptions, type CreateOptionValues } from './createOptions';
 import { readVideo, videoSourceFields } from './identifyFace.operation';
 import { failOn, requireSupport } from './params';
 import { waitAndFinish } from './wait';
@@ -52,14 +52,7 @@ const properties: INodeProperties[] = [
 		placeholder: 'Add Option',
 		default: {},
 		options: [
-			{
-				displayName: 'Audio Volume',
-				name: 'soundVolume',
-				type: 'number',
-				typeOptions: { minValue: 0, maxValue: 2, numberPrecision: 2 },
-				default: 1,
-				description: 'Volume of the new audio, 0 to 2 (1 = unchanged)',
-			},
+			createOptionFields.soundVolume,
 			{
 				displayName: 'Crop Start (Ms)',
 				name: 'cropStartMs',
@@ -68,13 +61,7 @@ const properties: INodeProperties[] = [
 				default: 0,
 				description: 'Skip this much of the start of the audio',
 			},
-			{
-				displayName: 'External Task ID',
-				name: 'externalTaskId',
-				type: 'string',
-				default: '',
-				description: 'Your own unique ID for the task (Kling and Kling-compatible proxies only)',
-			},
+			createOptionFields.externalTaskId,
 			{
 				displayName: 'Insert At (Ms)',
 				name: 'insertMs',
@@ -84,21 +71,8 @@ const properties: INodeProperties[] = [
 				description: "Where on the video the audio starts. Without this option it starts where the face's window starts.",
 			},
 			maxInFlightOption(),
-			{
-				displayName: 'Original Audio Volume',
-				name: 'originalAudioVolume',
-				type: 'number',
-				typeOptions: { minValue: 0, maxValue: 2, numberPrecision: 2 },
-				default: 1,
-				description: "Volume of the video's own sound, 0 to 2",
-			},
-			{
-				displayName: 'Watermark',
-				name: 'watermark',
-				type: 'boolean',
-				default: false,
-				description: 'Whether Kling also produces a watermarked variant of the result',
-			},
+			createOptionFields.originalAudioVolume,
+			createOptionFields.watermark,
 		],
 	},
 ];
@@ -145,7 +119,7 @@ export async function prepare(this: IExecuteFunctions, itemIndex: number, batch:
 	// Without the option, the audio starts where the chosen face's window starts.
 	const insertMs = options.insertMs;
 	if (insertMs !== undefined) failOn.call(this, itemIndex, checkMilliseconds('Insert At (ms)', insertMs));
-	if (audioMs - cropStartMs < 2000) failOn.call(this, itemIndex, `Crop Start (ms) leaves ${audioMs - cropStartMs} ms of audio; at least 2000 ms are needed`);
+	failOn.call(this, itemIndex, checkAudioAfterCropStart(audioMs, cropStartMs));
 	const create = readCreateOptions.call(this, itemIndex, options, api);
 	const wait = readWaitSettings.call(this, itemIndex);
 

@@ -2,10 +2,10 @@ import type { IExecuteFunctions, INodeExecutionData } from 'n8n-workflow';
 import { NodeOperationError } from 'n8n-workflow';
 
 import { describeKlingCode } from '../../helpers/errorCodes';
-import { taskToJson } from '../../helpers/output';
+import { taskToJson, videoFileName } from '../../helpers/output';
 import { downloadToBinary, type ApiContext } from '../../transport';
 import { sleepUnlessCancelled } from '../../transport/sleep';
-import type { LipSyncApi, LipSyncTask } from '../../transport/types';
+import { isFinal, type LipSyncApi, type LipSyncTask } from '../../transport/types';
 import type { Batch } from '../batch';
 import type { WaitSettings } from '../common.descriptions';
 
@@ -51,7 +51,7 @@ export async function waitForTask(
 	let task = first;
 	let failedPolls = 0;
 	for (;;) {
-		if (task.status === 'succeed' || task.status === 'failed') return task;
+		if (isFinal(task)) return task;
 		const left = deadline - Date.now();
 		if (left <= 0) {
 			throw taskError(
@@ -116,8 +116,7 @@ export async function finishedTaskItem(
 		);
 	}
 	try {
-		const fileName = `kling-lipsync-${task.taskId}${settings.watermarked ? '-watermarked' : ''}.mp4`;
-		item.binary = { [settings.binaryPropertyName]: await downloadToBinary(ctx, url, fileName, 'video/mp4') };
+		item.binary = { [settings.binaryPropertyName]: await downloadToBinary(ctx, url, videoFileName(task.taskId, settings.watermarked), 'video/mp4') };
 	} catch (error) {
 		throw taskError(ctx, itemIndex, task, 'The video could not be downloaded', (error as Error).message);
 	}
