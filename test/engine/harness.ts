@@ -341,7 +341,7 @@ export function triggerWorkflow(parameters: IDataObject, credentials: Record<str
 		position: [0, 0],
 		parameters: parameters as INode['parameters'],
 		webhookId: 'kling-trigger-test',
-		credentials: { klingWebhookApi: { id: '2', name: 'Kling webhook' } },
+		credentials: { klingApi: { id: '1', name: 'Kling account' }, klingWebhookApi: { id: '2', name: 'Kling webhook' } },
 	};
 	const workflow = new Workflow({
 		id: 'trigger-workflow',

@@ -2,6 +2,7 @@ import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 
 import { KlingLipSyncTrigger } from '../../nodes/KlingLipSyncTrigger/KlingLipSyncTrigger.node';
+import { callApi } from '../emulator/client';
 import { startEmulator, type Emulator } from '../emulator/server';
 import { signWebhook } from '../emulator/webhook';
 import { emulatorCredentials, runKlingNode, triggerWorkflow } from './harness';
@@ -47,7 +48,7 @@ describe('Kling Lip Sync Trigger', () => {
 		const created = await runKlingNode({
 			credentials: emulatorCredentials(emu.baseUrl),
 			items: Array.from({ length: count }, () => ({ ...session, face_id: '0' })),
-			parameters: lipSyncParameters(emu, { waitForCompletion: false, options: { callbackUrl } }),
+			parameters: lipSyncParameters(emu, { waitForCompletion: false, options: callbackUrl ? { callbackUrl } : {} }),
 		});
 		return created.output.map((item) => String(item.json.task_id));
 	}
@@ -59,11 +60,47 @@ describe('Kling Lip Sync Trigger', () => {
 		}
 	}
 
-	it('starts one run per finished task from signed Kling callbacks, with the video as binary', async () => {
-		const trigger = triggerWorkflow({ verifySignature: true, downloadVideo: true }, { klingWebhookApi: { secret: SECRET } });
+	const reads = () => emu.stats.requests.get ?? 0;
+
+	/** A stand-in for an internal service a forged callback points at: counts every request. */
+	async function internalService() {
+		let hits = 0;
+		const server = http.createServer((_req, res) => {
+			hits++;
+			res.writeHead(200, { 'content-type': 'application/json' });
+			res.end(JSON.stringify({ api_key: 'internal-secret' }));
+		});
+		await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+		return {
+			url: `http://127.0.0.1:${(server.address() as AddressInfo).port}/latest/meta-data`,
+			hits: () => hits,
+			stop: async () => await new Promise<void>((resolve) => server.close(() => resolve())),
+		};
+	}
+
+	/** A task that has finished at the emulator (created without a callback, then read until final). */
+	async function finishedTask(): Promise<{ taskId: string; videoUrl: string }> {
+		const [taskId] = await submit('', 1);
+		for (const deadline = Date.now() + 8000; Date.now() < deadline; ) {
+			const reply = await callApi(emu.baseUrl, 'GET', `/v1/videos/advanced-lip-sync/${taskId}`);
+			if (reply.body.data.task_status === 'succeed') return { taskId, videoUrl: reply.body.data.task_result.videos[0].url };
+			await new Promise((resolve) => setTimeout(resolve, 50));
+		}
+		throw new Error(`task ${taskId} did not finish`);
+	}
+
+	const forged = (taskId: string, videoUrl: string) =>
+		Buffer.from(JSON.stringify({ task_id: taskId, task_status: 'succeed', task_result: { videos: [{ id: '1', url: videoUrl, duration: '5' }] } }));
+
+	const readingTrigger = (parameters: Record<string, unknown> = {}) =>
+		triggerWorkflow({ downloadVideo: true, ...parameters }, { klingApi: emulatorCredentials(emu.baseUrl) });
+
+	it('starts one run per finished task from signed Kling callbacks, with the video as binary, and reads nothing', async () => {
+		const trigger = triggerWorkflow({ verification: 'signature', downloadVideo: true }, { klingWebhookApi: { secret: SECRET } });
 		const hook = await endpoint(trigger.deliver);
 		try {
 			const taskIds = await submit(hook.url, 2);
+			const readsBefore = reads();
 			await settle(hook.calls, 2);
 			const items = runs(hook.calls);
 			expect(items.map((item) => item.json.task_id).sort()).toEqual([...taskIds].sort());
@@ -72,25 +109,75 @@ describe('Kling Lip Sync Trigger', () => {
 			// The emulator calls on each status change: processing is acknowledged and starts nothing.
 			expect(hook.calls.filter((call) => /"ignored":"status processing"/.test(call.body))).toHaveLength(2);
 			expect(hook.calls.every((call) => call.status === 200)).toBe(true);
+			// A verified signature is trusted as it is: no status read.
+			expect(reads()).toBe(readsBefore);
 		} finally {
 			await hook.stop();
 		}
 	});
 
-	it('with Every Status Change, starts a run per status, and drops repeats of one task and status', async () => {
-		const trigger = triggerWorkflow({ events: 'everyChange' });
+	it('by default reads each callback\'s task from the API: one read per delivered callback, repeats dropped unread', async () => {
+		const trigger = readingTrigger({ events: 'everyChange', downloadVideo: false });
 		const hook = await endpoint(trigger.deliver);
 		try {
 			const [taskId] = await submit(hook.url, 1);
+			const readsBefore = reads();
 			await settle(hook.calls, 2);
 			expect(runs(hook.calls).map((item) => item.json.task_status)).toEqual(['processing', 'succeed']);
+			expect(reads() - readsBefore).toBe(2);
 			const last = emu.callbacks.filter((delivery) => delivery.taskId === taskId).pop()!;
 			const repeat = await trigger.deliver({ headers: last.headers, rawBody: Buffer.from(last.body) });
 			expect(repeat.result.workflowData).toBeUndefined();
 			expect(JSON.parse(repeat.body)).toEqual({ received: true, ignored: 'repeat' });
+			expect(reads() - readsBefore).toBe(2);
 		} finally {
 			await hook.stop();
 		}
+	});
+
+	it('a forged unsigned callback for a task the API does not know starts nothing and fetches nothing', async () => {
+		const internal = await internalService();
+		try {
+			const readsBefore = reads();
+			const call = await readingTrigger().deliver({ rawBody: forged('899999999999999999', internal.url) });
+			expect(call.status).toBe(200);
+			expect(JSON.parse(call.body)).toEqual({ received: true, ignored: 'unknown task: Kling has no task 899999999999999999 for this credential' });
+			expect(call.result.workflowData).toBeUndefined();
+			expect(internal.hits()).toBe(0);
+			expect(reads() - readsBefore).toBe(1);
+		} finally {
+			await internal.stop();
+		}
+	});
+
+	it("a forged callback naming a real task gets the API's task and video, never the forged URL", async () => {
+		const internal = await internalService();
+		try {
+			const { taskId, videoUrl } = await finishedTask();
+			const call = await readingTrigger().deliver({ rawBody: forged(taskId, internal.url) });
+			const item = call.result.workflowData![0][0];
+			expect(item.json).toEqual(expect.objectContaining({ task_id: taskId, task_status: 'succeed', video_url: videoUrl, provider: 'Kling' }));
+			expect(item.binary?.data.mimeType).toBe('video/mp4');
+			expect(internal.hits()).toBe(0);
+		} finally {
+			await internal.stop();
+		}
+	});
+
+	it('a callback claiming "succeed" for a task the API says still works starts nothing', async () => {
+		const [taskId] = await submit('', 1);
+		const call = await readingTrigger().deliver({ rawBody: forged(taskId, `${emu.baseUrl}/media/forged.mp4`) });
+		expect(call.result.workflowData).toBeUndefined();
+		expect(JSON.parse(call.body).ignored).toMatch(/^status (submitted|processing) \(read from the API\)$/);
+	});
+
+	it('answers 503 when the task cannot be read (the sender tries again later), and starts nothing', async () => {
+		const wrongKey = { ...emulatorCredentials(emu.baseUrl, 'apiKey'), apiKey: 'not-the-key' };
+		const trigger = triggerWorkflow({}, { klingApi: wrongKey });
+		const call = await trigger.deliver({ rawBody: forged('812345678901234567', `${emu.baseUrl}/media/x.mp4`) });
+		expect(call.status).toBe(503);
+		expect(JSON.parse(call.body).reason).toMatch(/^Could not read the task from the API to verify the callback: Kling error 10\d\d/);
+		expect(call.result.workflowData).toBeUndefined();
 	});
 
 	describe('signatures', () => {
@@ -109,7 +196,7 @@ describe('Kling Lip Sync Trigger', () => {
 			['a timestamp 6 minutes old', 401, signed(now() - 360)],
 			['a timestamp 6 minutes ahead', 401, signed(now() + 360)],
 		])('%s -> HTTP %s', async (_name, status, headers) => {
-			const trigger = triggerWorkflow({ verifySignature: true }, { klingWebhookApi: { secret: SECRET } });
+			const trigger = triggerWorkflow({ verification: 'signature' }, { klingWebhookApi: { secret: SECRET } });
 			const call = await trigger.deliver({ headers, rawBody: Buffer.from(body) });
 			expect(call.status).toBe(status);
 			expect(call.result.workflowData === undefined).toBe(status !== 200);
@@ -117,25 +204,35 @@ describe('Kling Lip Sync Trigger', () => {
 		});
 	});
 
-	it("reads apimodels.app's callback shape", async () => {
-		const trigger = triggerWorkflow({});
-		const data = {
-			taskId: 'cl123abc',
-			model: 'kling-advanced-lip-sync',
-			state: 'completed',
-			param: '{}',
-			resultJson: JSON.stringify({ resultUrls: ['https://cdn.example.com/out.mp4'], videoDuration: 5.2 }),
-			failCode: null,
-			failMsg: null,
-			costTime: 61000,
-			completeTime: 1781080794151,
-			createTime: 1781080733151,
-		};
-		const call = await trigger.deliver({ rawBody: Buffer.from(JSON.stringify({ code: 200, msg: 'success', data })) });
-		const item = call.result.workflowData![0][0];
-		expect(item.json).toEqual(
-			expect.objectContaining({ task_id: 'cl123abc', task_status: 'succeed', provider: 'apimodels.app', video_url: 'https://cdn.example.com/out.mp4' }),
-		);
+	it("reads apimodels.app's callback shape, verified through apimodels.app's API", async () => {
+		const session = await identify(emu);
+		const created = await callApi(emu.baseUrl, 'POST', '/api/v1/audio/generations', {
+			body: {
+				model: 'kling-advanced-lip-sync',
+				session_id: session.session_id,
+				face_choose: [{ face_id: '0', sound_file: `${emu.baseUrl}/media/fixtures/tone-3s.wav`, sound_start_time: 0, sound_end_time: 3000, sound_insert_time: 0 }],
+			},
+		});
+		const taskId = String((created.body as unknown as { data: { taskId: string } }).data.taskId);
+		const trigger = triggerWorkflow({}, { klingApi: emulatorCredentials(emu.baseUrl, 'apimodels') });
+		const callback = (resultUrl: string) => ({
+			code: 200,
+			msg: 'success',
+			data: { taskId, model: 'kling-advanced-lip-sync', state: 'completed', resultJson: JSON.stringify({ resultUrls: [resultUrl] }), failMsg: null },
+		});
+		const early = await trigger.deliver({ rawBody: Buffer.from(JSON.stringify(callback('https://forged.example.com/out.mp4'))) });
+		expect(early.result.workflowData).toBeUndefined();
+		let item;
+		for (const deadline = Date.now() + 8000; !item && Date.now() < deadline; ) {
+			await new Promise((resolve) => setTimeout(resolve, 100));
+			const call = await trigger.deliver({ rawBody: Buffer.from(JSON.stringify(callback('https://forged.example.com/out.mp4'))) });
+			item = call.result.workflowData?.[0][0];
+		}
+		expect(item?.json).toEqual(expect.objectContaining({ task_id: taskId, task_status: 'succeed', provider: 'apimodels.app' }));
+		expect(String(item?.json.video_url)).toMatch(new RegExp(`^${emu.baseUrl}/`));
+		// The repeat is dropped.
+		const repeat = await trigger.deliver({ rawBody: Buffer.from(JSON.stringify(callback('https://forged.example.com/out.mp4'))) });
+		expect(JSON.parse(repeat.body)).toEqual({ received: true, ignored: 'repeat' });
 	});
 
 	it('answers 400 to a body that is no task callback', async () => {

@@ -75,7 +75,8 @@ export const apimodelsDialect: ProviderDialect = {
 	},
 	explain: explainHttpStatus('apimodels.app', HTTP_HELP, 'The service may be down or the base URL wrong: check the credential.'),
 	api(send, wait) {
-		const query = async (taskId: string): Promise<IDataObject> => asObject(await send({ method: 'GET', path: PATH, qs: { task_id: taskId } }));
+		const queryRequest = (taskId: string) => ({ method: 'GET' as const, path: PATH, qs: { task_id: taskId } });
+		const query = async (taskId: string): Promise<IDataObject> => asObject(await send(queryRequest(taskId)));
 		return {
 			provider: 'apimodels.app',
 			supports: { videoId: false, audioId: false, externalTaskId: false, listTasks: false, textToSpeech: false },
@@ -99,6 +100,10 @@ export const apimodelsDialect: ProviderDialect = {
 			},
 			async getTask(taskId) {
 				return parseApimodelsTask(await query(taskId));
+			},
+			async findTask(taskId) {
+				const data = await send({ ...queryRequest(taskId), absentWhen: (failure) => failure.httpStatus === 404 });
+				return data === undefined ? undefined : parseApimodelsTask(data);
 			},
 			async listTasks() {
 				throw new Error('apimodels.app has no task list');

@@ -168,6 +168,14 @@ export const klingDialect: ProviderDialect = {
 			async getTask(id) {
 				return parseOfficialTask(await send({ method: 'GET', path: `${base}/${encodeURIComponent(id)}` }));
 			},
+			async findTask(id) {
+				const data = await send({
+					method: 'GET',
+					path: `${base}/${encodeURIComponent(id)}`,
+					absentWhen: (failure) => failure.klingCode === 1203,
+				});
+				return data === undefined ? undefined : parseOfficialTask(data);
+			},
 			async listTasks(pageNum, pageSize) {
 				const data = await send({ method: 'GET', path: base, qs: { pageNum, pageSize } });
 				return (Array.isArray(data) ? data : []).map(parseOfficialTask);

@@ -104,6 +104,8 @@ export interface LipSyncApi {
 	/** Creates the task; `whenBusy` queues the call while the account is at its concurrency limit. */
 	createLipSync(input: CreateLipSyncInput, whenBusy?: WhenBusy): Promise<LipSyncTask>;
 	getTask(id: string): Promise<LipSyncTask>;
+	/** The task with this id, or undefined when the provider says it has none (no error). */
+	findTask(id: string): Promise<LipSyncTask | undefined>;
 	listTasks(pageNum: number, pageSize: number): Promise<LipSyncTask[]>;
 	textToSpeech(input: TextToSpeechInput): Promise<SpeechResult>;
 }

@@ -98,8 +98,8 @@ export function vtrixDialect(createPath: string, statusPath: string): ProviderDi
 		},
 		explain: explainHttpStatus('vtrix', HTTP_HELP, 'Try again later, or check the base URL and paths in the credential.'),
 		api(send, wait) {
-			const status = async (id: string): Promise<IDataObject> =>
-				asObject(await send({ method: 'GET', path: statusPath.replace('{id}', encodeURIComponent(id)) }));
+			const statusRequest = (id: string) => ({ method: 'GET' as const, path: statusPath.replace('{id}', encodeURIComponent(id)) });
+			const status = async (id: string): Promise<IDataObject> => asObject(await send(statusRequest(id)));
 			return {
 				provider: 'vtrix',
 				supports: { videoId: true, audioId: true, externalTaskId: false, listTasks: false, textToSpeech: false },
@@ -123,6 +123,10 @@ export function vtrixDialect(createPath: string, statusPath: string): ProviderDi
 				},
 				async getTask(id) {
 					return parseVtrixTask(await status(id));
+				},
+				async findTask(id) {
+					const data = await send({ ...statusRequest(id), absentWhen: (failure) => failure.httpStatus === 404 });
+					return data === undefined ? undefined : parseVtrixTask(data);
 				},
 				async listTasks() {
 					throw new Error('vtrix has no task list');

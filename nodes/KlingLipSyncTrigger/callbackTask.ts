@@ -1,9 +1,9 @@
 import type { IDataObject, IWebhookDescription } from 'n8n-workflow';
 
-import { parseApimodelsTask } from '../../transport/apimodels';
-import { asObject } from '../../transport/official';
-import type { LipSyncTask } from '../../transport/types';
-import { taskFromCallback } from '../lipSync/callback';
+import { taskFromCallback } from '../KlingLipSync/actions/lipSync/callback';
+import { parseApimodelsTask } from '../KlingLipSync/transport/apimodels';
+import { asObject } from '../KlingLipSync/transport/official';
+import type { LipSyncTask } from '../KlingLipSync/transport/types';
 
 /**
  * The trigger's endpoint. Kling has no API to register webhooks: the URL is given per task as
@@ -14,7 +14,7 @@ export const TRIGGER_WEBHOOKS: IWebhookDescription[] = [
 ];
 
 /**
- * The task a callback body reports, in either sender's shape: Kling's task object (also wrapped
+ * The task a callback body claims, in either sender's shape: Kling's task object (also wrapped
  * in `data` by some proxies) or apimodels.app's `{code, msg, data: {taskId, state, ...}}`.
  * Undefined when the body is neither.
  */
