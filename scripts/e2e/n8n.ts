@@ -44,11 +44,30 @@ export async function packPackage(): Promise<string> {
 	return path.join(tmpdir(), stdout.trim().split('\n').pop() as string);
 }
 
+const installs = new Map<string, Promise<{ folder: string; nodeBin: string }>>();
+
+/**
+ * Installs (or reuses) n8n through install-n8n.sh, which checks a cached install before every use
+ * and prints its progress on stderr, passed through here. Once per version and process.
+ */
 export async function installN8n(target: N8nTarget): Promise<{ folder: string; nodeBin: string }> {
-	const { stdout } = await run('bash', [path.join(__dirname, 'install-n8n.sh'), target.version, String(target.nodeMajor)], {
-		maxBuffer: 16 * 1024 * 1024,
-		timeout: 20 * 60 * 1000,
+	const key = `${target.version}-${target.nodeMajor}`;
+	let install = installs.get(key);
+	if (!install) {
+		install = runInstaller(target);
+		installs.set(key, install);
+	}
+	return await install;
+}
+
+async function runInstaller(target: N8nTarget): Promise<{ folder: string; nodeBin: string }> {
+	const child = spawn('bash', [path.join(__dirname, 'install-n8n.sh'), target.version, String(target.nodeMajor)], {
+		stdio: ['ignore', 'pipe', 'inherit'],
 	});
+	let stdout = '';
+	child.stdout?.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
+	const code = await new Promise<number | null>((resolve) => child.on('close', resolve));
+	if (code !== 0) throw new Error(`Installing n8n ${target.version} failed (exit ${code}); its messages are above`);
 	const folder = stdout.trim().split('\n').pop() as string;
 	const nodeDir = readFileSync(path.join(folder, '.nodedir'), 'utf8').trim();
 	return { folder, nodeBin: path.join(nodeDir, 'bin', 'node') };

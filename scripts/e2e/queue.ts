@@ -13,6 +13,7 @@ import path from 'node:path';
 import type { Emulator } from '../../test/emulator/server';
 import { CREDENTIAL_ID, exampleFor } from './examples';
 import { OWNER, freePort, type N8nUser } from './n8n';
+import { SIGNED_TRIGGER_ID, WEBHOOK_CREDENTIAL, checkTriggerTrust, signedTriggerWorkflow } from './trigger';
 
 const VIDEO = 'https://cdn.example.com/queue-talk.mp4?durationMs=8000&faces=0-8000';
 
@@ -93,6 +94,11 @@ async function restSession(baseUrl: string): Promise<(pathName: string) => Promi
 	};
 }
 
+interface OutputItem {
+	json: Record<string, unknown>;
+	binary?: Record<string, { mimeType: string }>;
+}
+
 interface ExecutionSummary {
 	id: string;
 	workflowId: string;
@@ -132,8 +138,10 @@ export async function checkQueueMode(
 			// Its external ids differ from the nightly batch example's, which ran on this emulator already.
 			exampleFor(emu, 'submit', { 'https://your-n8n.example.com/webhook/kling-lipsync-results/kling-lipsync': resultsUrl, "'nightly-'": "'callback-'" }),
 			exampleFor(emu, 'results', { '/home/node/.n8n-files/kling-lipsync/': `${store}/` }),
+			signedTriggerWorkflow(),
 		]);
-		for (const id of ['klingQueueCallbk', 'klingQueuePollWf', 'klingCallbkResult']) {
+		await n8n.importJson('credentials', [WEBHOOK_CREDENTIAL]);
+		for (const id of ['klingQueueCallbk', 'klingQueuePollWf', 'klingCallbkResult', SIGNED_TRIGGER_ID]) {
 			const published = await n8n.cli(['publish:workflow', `--id=${id}`]);
 			assert.equal(published.code, 0, `publish:workflow ${id}: ${published.stdout}${published.stderr}`);
 		}
@@ -145,6 +153,15 @@ export async function checkQueueMode(
 			return data.results;
 		};
 		const statusOf = async (workflowId: string): Promise<ExecutionSummary | undefined> => (await executions(workflowId))[0];
+		/** A node's output items in an execution (its last run: a resumed node runs twice). */
+		const outputOf = async (executionId: string, node: string): Promise<OutputItem[]> => {
+			const full = (await rest(`/executions/${executionId}`)) as { data: string };
+			// eslint-disable-next-line @typescript-eslint/no-require-imports
+			const flatted = require(path.join(n8n.installFolder, 'node_modules', 'flatted')) as { parse(text: string): unknown };
+			const data = flatted.parse(full.data) as { resultData: { runData: Record<string, Array<{ data?: { main: OutputItem[][] } }>> } };
+			const runs = data.resultData.runData[node] ?? [];
+			return runs[runs.length - 1]?.data?.main[0] ?? [];
+		};
 		// Active webhooks answer once registered; the trigger answers a non-callback with 400.
 		await until('the trigger webhook', async () => {
 			const reply = await fetch(resultsUrl, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{}' });
@@ -197,12 +214,7 @@ export async function checkQueueMode(
 			assert.equal(finished.status, 'success');
 			assert.equal(finished.id, waiting.id);
 			console.log(`    queue: Callback execution ${waiting.id} waited while Poll execution ${polled.id} ran on the one worker slot`);
-			const full = (await rest(`/executions/${finished.id}`)) as { data: string };
-			// eslint-disable-next-line @typescript-eslint/no-require-imports
-			const flatted = require(path.join(n8n.installFolder, 'node_modules', 'flatted')) as { parse(text: string): unknown };
-			const data = flatted.parse(full.data) as { resultData: { runData: Record<string, Array<{ data?: { main: Array<Array<{ json: Record<string, unknown>; binary?: Record<string, { mimeType: string }> }>> } }>> } };
-			const lipSync = data.resultData.runData['Lip Sync'];
-			const item = lipSync[lipSync.length - 1].data!.main[0][0];
+			const [item] = await outputOf(finished.id, 'Lip Sync');
 			assert.equal(item.json.task_status, 'succeed');
 			assert.equal(item.binary?.data.mimeType, 'video/mp4');
 			for (const id of [finished.id, polled.id]) {
@@ -232,6 +244,20 @@ export async function checkQueueMode(
 			assert.deepEqual(files.sort(), [0, 1, 2].map((index) => `${String(submitted[index].json.external_task_id)}.mp4`).sort());
 			assert.ok(files.every((name) => statSync(path.join(store, name)).size > 100_000));
 		});
+
+		await checkTriggerTrust(
+			{
+				emu,
+				baseUrl: n8n.baseUrl,
+				resultsUrl,
+				executionIds: async (workflowId) => (await executions(workflowId)).map((execution) => execution.id),
+				outputOf,
+				storedVideo: (name) => (existsSync(path.join(store, name)) ? statSync(path.join(store, name)).size : undefined),
+				until,
+			},
+			`n8n ${version} trigger`,
+			check,
+		);
 	} finally {
 		await n8n.stop();
 		redis.process.kill('SIGTERM');
