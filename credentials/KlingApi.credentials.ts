@@ -6,7 +6,7 @@ import type {
 	INodeProperties,
 } from 'n8n-workflow';
 
-import { APIMODELS_BASE_URL, KLING_BASE_URLS } from '../nodes/KlingLipSync/helpers/constants';
+import { APIMODELS_BASE_URL, CLOCK_OFFSET_HEADER, KLING_BASE_URLS } from '../nodes/KlingLipSync/helpers/constants';
 import { signKlingJwt } from '../nodes/KlingLipSync/helpers/jwt';
 import { VTRIX_DEFAULT_CREATE_PATH, VTRIX_DEFAULT_STATUS_PATH } from '../nodes/KlingLipSync/transport/vtrix';
 
@@ -161,10 +161,13 @@ export class KlingApi implements ICredentialType {
 	): Promise<IHttpRequestOptions> {
 		// Proxies take their own key; Kling takes an API key or a JWT signed with the key pair.
 		const usesKeyPair = (credentials.provider ?? 'kling') === 'kling' && credentials.authType !== 'apiKey';
+		// The node's measured clock correction (after a 1003/1004), for this request only.
+		const { [CLOCK_OFFSET_HEADER]: offset, ...headers } = requestOptions.headers ?? {};
+		const offsetMs = Number(offset) || 0;
 		const token = usesKeyPair
-			? signKlingJwt(String(credentials.accessKey ?? '').trim(), String(credentials.secretKey ?? '').trim(), Date.now())
+			? signKlingJwt(String(credentials.accessKey ?? '').trim(), String(credentials.secretKey ?? '').trim(), Date.now() + offsetMs)
 			: String(credentials.apiKey ?? '').trim();
-		requestOptions.headers = { ...(requestOptions.headers ?? {}), Authorization: `Bearer ${token}` };
+		requestOptions.headers = { ...headers, Authorization: `Bearer ${token}` };
 		return requestOptions;
 	}
 

@@ -45,6 +45,8 @@ function lipSync(emu: { baseUrl: string }, inFlight: number, over: Record<string
 	return {
 		operation: 'lipSync',
 		audioUrl: `${emu.baseUrl}/media/fixtures/tone-3s.wav`,
+		// Each item other work (its own Insert At): the same work would share one task.
+		insertMs: '={{ $json.insert_ms ?? 0 }}',
 		downloadVideo: false,
 		waitOptions: { pollIntervalSeconds: POLL_S, maxWaitMinutes: 10 },
 		options: { maxInFlight: inFlight },
@@ -64,7 +66,7 @@ async function batch(emu: Emulator, count: number, inFlight: number): Promise<Ba
 	const started = Date.now();
 	const { output, error } = await runKlingNode({
 		credentials: emulatorCredentials(emu.baseUrl),
-		items: Array.from({ length: count }, () => ({ session_id, face_id: '0' })),
+		items: Array.from({ length: count }, (_, index) => ({ session_id, face_id: '0', insert_ms: index % 5001 })),
 		parameters: lipSync(emu, inFlight),
 	});
 	const wallMs = Date.now() - started;
@@ -107,7 +109,7 @@ async function callbackPolls(emu: Emulator): Promise<{ beforeResume: number; tot
 		emu.resetStats();
 		const waiting = await runKlingNode({
 			credentials: emulatorCredentials(emu.baseUrl),
-			items: Array.from({ length: 5 }, () => ({ session_id, face_id: '0' })),
+			items: Array.from({ length: 5 }, (_, index) => ({ session_id, face_id: '0', insert_ms: index })),
 			parameters: lipSync(emu, 5, { waitMode: 'callback' }),
 			resumeServer: resume,
 		});

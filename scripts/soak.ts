@@ -47,9 +47,11 @@ async function main(): Promise<void> {
 		const rssBefore = process.memoryUsage().rss;
 		const { output, error } = await runKlingNode({
 			credentials: emulatorCredentials(emu.baseUrl),
-			items: Array.from({ length: TASKS }, () => ({ ...session, face_id: '0' })),
+			// Each item other work (its own Insert At), so each is its own task.
+			items: Array.from({ length: TASKS }, (_, index) => ({ ...session, face_id: '0', insert_ms: index % 5001 })),
 			parameters: {
 				operation: 'lipSync',
+				insertMs: '={{ $json.insert_ms }}',
 				audioSource: 'url',
 				audioUrl: `${emu.baseUrl}/media/fixtures/tone-3s.wav`,
 				downloadVideo: false,

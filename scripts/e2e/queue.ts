@@ -13,6 +13,7 @@ import path from 'node:path';
 import type { Emulator } from '../../test/emulator/server';
 import { CREDENTIAL_ID, exampleFor } from './examples';
 import { OWNER, freePort, type N8nUser } from './n8n';
+import { RETRY_WORKFLOW_ID, checkNothingPaidTwice, retryWorkflow } from './retry';
 import { SIGNED_TRIGGER_ID, WEBHOOK_CREDENTIAL, checkTriggerTrust, signedTriggerWorkflow } from './trigger';
 
 const VIDEO = 'https://cdn.example.com/queue-talk.mp4?durationMs=8000&faces=0-8000';
@@ -77,7 +78,7 @@ async function startRedis(): Promise<{ port: number; process: ChildProcess }> {
 }
 
 /** The REST API as the editor uses it: owner setup (or login, when the editor check set it up), then the session cookie. */
-async function restSession(baseUrl: string): Promise<(pathName: string) => Promise<unknown>> {
+async function restSession(baseUrl: string): Promise<(pathName: string, body?: unknown) => Promise<unknown>> {
 	const post = async (pathName: string, body: unknown) =>
 		await fetch(`${baseUrl}/rest${pathName}`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
 	let signedIn = await post('/owner/setup', OWNER);
@@ -87,9 +88,15 @@ async function restSession(baseUrl: string): Promise<(pathName: string) => Promi
 	}
 	const cookie = (signedIn.headers.get('set-cookie') ?? '').split(';')[0];
 	assert.ok(signedIn.ok && cookie, `owner setup and login answered ${signedIn.status}`);
-	return async (pathName) => {
-		const reply = await fetch(`${baseUrl}/rest${pathName}`, { headers: { cookie } });
-		assert.ok(reply.ok, `GET /rest${pathName} answered ${reply.status}`);
+	// GET, or POST when there is a body.
+	return async (pathName, body) => {
+		const method = body === undefined ? 'GET' : 'POST';
+		const reply = await fetch(`${baseUrl}/rest${pathName}`, {
+			method,
+			headers: { cookie, ...(body === undefined ? {} : { 'content-type': 'application/json' }) },
+			...(body === undefined ? {} : { body: JSON.stringify(body) }),
+		});
+		assert.ok(reply.ok, `${method} /rest${pathName} answered ${reply.status}: ${reply.ok ? '' : await reply.text()}`);
 		return ((await reply.json()) as { data: unknown }).data;
 	};
 }
@@ -139,9 +146,10 @@ export async function checkQueueMode(
 			exampleFor(emu, 'submit', { 'https://your-n8n.example.com/webhook/kling-lipsync-results/kling-lipsync': resultsUrl, "'nightly-'": "'callback-'" }),
 			exampleFor(emu, 'results', { '/home/node/.n8n-files/kling-lipsync/': `${store}/` }),
 			signedTriggerWorkflow(),
+			retryWorkflow(emu),
 		]);
 		await n8n.importJson('credentials', [WEBHOOK_CREDENTIAL]);
-		for (const id of ['klingQueueCallbk', 'klingQueuePollWf', 'klingCallbkResult', SIGNED_TRIGGER_ID]) {
+		for (const id of ['klingQueueCallbk', 'klingQueuePollWf', 'klingCallbkResult', SIGNED_TRIGGER_ID, RETRY_WORKFLOW_ID]) {
 			const published = await n8n.cli(['publish:workflow', `--id=${id}`]);
 			assert.equal(published.code, 0, `publish:workflow ${id}: ${published.stdout}${published.stderr}`);
 		}
@@ -153,15 +161,19 @@ export async function checkQueueMode(
 			return data.results;
 		};
 		const statusOf = async (workflowId: string): Promise<ExecutionSummary | undefined> => (await executions(workflowId))[0];
-		/** A node's output items in an execution (its last run: a resumed node runs twice). */
-		const outputOf = async (executionId: string, node: string): Promise<OutputItem[]> => {
+		/** A node's last run in an execution (a resumed node runs twice): its output items, or its error. */
+		const runOf = async (executionId: string, node: string): Promise<{ items: OutputItem[]; error?: { message: string } }> => {
 			const full = (await rest(`/executions/${executionId}`)) as { data: string };
 			// eslint-disable-next-line @typescript-eslint/no-require-imports
 			const flatted = require(path.join(n8n.installFolder, 'node_modules', 'flatted')) as { parse(text: string): unknown };
-			const data = flatted.parse(full.data) as { resultData: { runData: Record<string, Array<{ data?: { main: OutputItem[][] } }>> } };
+			const data = flatted.parse(full.data) as {
+				resultData: { runData: Record<string, Array<{ data?: { main: OutputItem[][] }; error?: { message: string } }>> };
+			};
 			const runs = data.resultData.runData[node] ?? [];
-			return runs[runs.length - 1]?.data?.main[0] ?? [];
+			const last = runs[runs.length - 1];
+			return { items: last?.data?.main[0] ?? [], error: last?.error };
 		};
+		const outputOf = async (executionId: string, node: string): Promise<OutputItem[]> => (await runOf(executionId, node)).items;
 		// Active webhooks answer once registered; the trigger answers a non-callback with 400.
 		await until('the trigger webhook', async () => {
 			const reply = await fetch(resultsUrl, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{}' });
@@ -256,6 +268,12 @@ export async function checkQueueMode(
 				until,
 			},
 			`n8n ${version} trigger`,
+			check,
+		);
+
+		await checkNothingPaidTwice(
+			{ emu, baseUrl: n8n.baseUrl, executions, runOf, post: async (pathName, body) => await rest(pathName, body), until },
+			`n8n ${version} queue mode`,
 			check,
 		);
 	} finally {

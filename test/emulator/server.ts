@@ -34,7 +34,7 @@ export type TaskStatus = 'submitted' | 'processing' | 'succeed' | 'failed';
 export type Fault = { route: RouteName | '*'; times?: number } & (
 	| { kind: 'error'; code: number; message?: string }
 	/** HTTP status without a business code (a gateway's 502/503/504 page). */
-	| { kind: 'http'; status: number; json?: unknown }
+	| { kind: 'http'; status: number; json?: unknown; text?: string }
 	| { kind: 'reset' }
 	| { kind: 'delay'; ms: number }
 	/** The request is carried out (a create is billed) but the reply never arrives. */
@@ -68,6 +68,8 @@ export interface EmulatorOptions {
 	tickMs?: number;
 	/** apimodels.app's identify-face is asynchronous: how long a job takes. */
 	apimodelsIdentifyMs?: number;
+	/** Ids (task, session, video) sent as bare JSON numbers, as some clients saw: 18 digits a JS number rounds. */
+	bareNumericIds?: boolean;
 	/** Faults at random on this share of API requests (0-1), drawn from `kinds` (soak tests). */
 	randomFaults?: { rate: number; kinds: Fault[]; random?: () => number };
 }
@@ -156,6 +158,7 @@ const DEFAULTS: Required<Omit<EmulatorOptions, 'webhookSecret' | 'clock' | 'resu
 	},
 	tickMs: 20,
 	apimodelsIdentifyMs: 300,
+	bareNumericIds: false,
 };
 
 const AUDIO_MAX_DAYS_MS = 30 * 24 * 3600 * 1000;
@@ -490,12 +493,13 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Emul
 		}
 		const externalId = body.external_task_id;
 		if (present(externalId) && typeof externalId !== 'string') throw invalidParameter('external_task_id must be a string');
+		const audioMs = await audioLength(choice);
+		checkTiming(timing, audioMs, session.scene.durationMs, face);
+		// Checked after the last await, as Kling's unique key is: concurrent creates never both pass.
 		if (present(externalId) && tasksByExternalId.has(externalId as string)) {
 			stats.repeatedExternalTaskIds++;
 			throw invalidParameter(`external_task_id "${externalId as string}" already exists`);
 		}
-		const audioMs = await audioLength(choice);
-		checkTiming(timing, audioMs, session.scene.durationMs, face);
 
 		if (running() >= config.concurrencyLimit) throw new KlingError(1303);
 		const now = clock.now();
@@ -682,8 +686,11 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Emul
 	};
 
 	const send = (res: http.ServerResponse, status: number, payload: unknown): void => {
-		const text = JSON.stringify(payload);
-		res.writeHead(status, { 'content-type': 'application/json', 'content-length': String(Buffer.byteLength(text)) });
+		const json = JSON.stringify(payload);
+		const text = config.bareNumericIds ? json.replace(/"((?:\w+_)?id)":"(\d{15,})"/g, '"$1":$2') : json;
+		// Date on the emulator's clock: a client measures clock skew from it.
+		const date = new Date(clock.now()).toUTCString();
+		res.writeHead(status, { 'content-type': 'application/json', 'content-length': String(Buffer.byteLength(text)), date });
 		res.end(text);
 	};
 
@@ -692,7 +699,12 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Emul
 		send(res, error.httpStatus, { code: error.code, message: error.message, request_id: requestId, data: null });
 	};
 
-	const sendHttpFault = (res: http.ServerResponse, fault: { status: number; json?: unknown }): void => {
+	const sendHttpFault = (res: http.ServerResponse, fault: { status: number; json?: unknown; text?: string }): void => {
+		if (fault.text !== undefined) {
+			res.writeHead(fault.status, { 'content-type': 'application/json' });
+			res.end(fault.text);
+			return;
+		}
 		if (fault.json !== undefined) {
 			send(res, fault.status, fault.json);
 			return;

@@ -76,6 +76,7 @@ describe('Lip Sync Video and Text to Speech', () => {
 			['an unknown face id', video('0-8000'), { faceChoice: 'faceId', chosenFaceId: '7' }, /^Face ID "7" is not among the faces Kling found \(0\)/],
 			['a face window under 2 s', video('0-1500'), {}, /leaves 1500 ms for the audio from 0 ms; at least 2000 ms are needed/],
 			['an Insert At outside the window', video('0-4000'), { options: { insertMs: 6000 } }, /^Insert At \(ms\) 6000 is outside face 0's window \(0-4000 ms\)/],
+			['an Insert At near the end of the video', video('0-8000'), { options: { insertMs: 7000 } }, /^Insert At \(ms\) 7000 leaves 1000 ms of audio inside face 0's window \(0-8000 ms\)/],
 		])('stops after identifying, before any task, for %s', async (_name, videoUrl, over, message) => {
 			const { error } = await run({ parameters: syncVideo(videoUrl, 3000, over) });
 			expect(error?.message).toMatch(message);

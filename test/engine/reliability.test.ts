@@ -1,6 +1,8 @@
 import { startEmulator, type Emulator } from '../emulator/server';
 import { emulatorCredentials, runKlingNode, type RunOptions } from './harness';
-import { identify, lipSyncParameters, waitUntilIdle } from './helpers';
+import { audioFingerprint, workTaskId } from '../../nodes/KlingLipSync/helpers/externalId';
+import { callApi } from '../emulator/client';
+import { fixture, identify, lipSyncParameters, VIDEO, waitUntilIdle } from './helpers';
 import { logMark, logSince } from './secrets';
 
 /**
@@ -24,22 +26,130 @@ describe('reliability in n8n\'s engine', () => {
 		emu.resetStats();
 	});
 
+	/** Items with different work (a session each): each is one task. */
 	const items = async (count: number) => {
-		const session = await identify(emu);
+		const sessions = await Promise.all(Array.from({ length: count }, () => identify(emu)));
 		emu.resetStats();
-		return Array.from({ length: count }, () => ({ ...session, face_id: '0' }));
+		return sessions.map((session) => ({ ...session, face_id: '0' }));
 	};
 	const noDownload = (over = {}) => lipSyncParameters(emu, { downloadVideo: false, ...over });
 
 	describe('idempotent create', () => {
-		it('derives an external_task_id per execution, run and item', async () => {
-			const first = await run({ items: await items(2), parameters: noDownload({ waitForCompletion: false }) });
-			const second = await run({ items: await items(1), parameters: noDownload({ waitForCompletion: false }) });
+		it('derives the external_task_id from the work: same work, same id, in any execution', async () => {
+			const work = await items(2);
+			const first = await run({ items: work, parameters: noDownload({ waitForCompletion: false }) });
+			const second = await run({ items: [work[1]], parameters: noDownload({ waitForCompletion: false }) });
 			const ids = [...first.output, ...second.output].map((item) => String(item.json.external_task_id));
-			expect(ids[0]).toMatch(/^n8n-\d+-kling-r0-i0$/);
-			expect(ids[1]).toMatch(/^n8n-\d+-kling-r0-i1$/);
-			expect(new Set(ids).size).toBe(3);
-			expect(emu.stats.repeatedExternalTaskIds).toBe(0);
+			expect(ids[0]).toMatch(/^n8n-[0-9a-f]{32}$/);
+			expect(ids[0]).not.toBe(ids[1]);
+			expect(ids[2]).toBe(ids[1]);
+			expect(second.output[0].json).toEqual(expect.objectContaining({ task_id: first.output[1].json.task_id, reused_existing_task: true }));
+			expect(emu.stats.billed.create).toBe(2);
+		});
+
+		it('gives other work another id: audio, timing, volume and watermark all count', async () => {
+			const [item] = await items(1);
+			const variants = [
+				{},
+				{ audioUrl: `${emu.baseUrl}/media/fixtures/tone-3s.mp3` },
+				{ cropStartMs: 500 },
+				{ insertMs: 500 },
+				{ options: { soundVolume: 1.5 } },
+				{ options: { originalAudioVolume: 0.5 } },
+				{ options: { watermark: true } },
+			];
+			const ids = [];
+			for (const over of variants) {
+				const { output, error } = await run({ items: [item], parameters: noDownload({ waitForCompletion: false, ...over }) });
+				expect(error).toBeUndefined();
+				ids.push(output[0].json.external_task_id);
+			}
+			expect(new Set(ids).size).toBe(variants.length);
+			expect(emu.stats.billed.create).toBe(variants.length);
+		});
+
+		it('a re-run on the same Identify Face output returns the first task, paid once', async () => {
+			const work = await items(3);
+			const first = await run({ items: work, parameters: noDownload() });
+			const again = await run({ items: work, parameters: noDownload() });
+			expect(again.error).toBeUndefined();
+			expect(again.output.map((item) => item.json.task_id)).toEqual(first.output.map((item) => item.json.task_id));
+			expect(again.output.map((item) => item.json.reused_existing_task)).toEqual([true, true, true]);
+			expect(again.output.map((item) => item.json.task_status)).toEqual(Array(3).fill('succeed'));
+			expect(emu.stats.billed.create).toBe(3);
+		});
+
+		it('identical items in one run share one task', async () => {
+			const [item] = await items(1);
+			const { output, error } = await run({ items: [item, item, item], parameters: noDownload() });
+			expect(error).toBeUndefined();
+			expect(new Set(output.map((entry) => entry.json.task_id)).size).toBe(1);
+			expect(output.map((entry) => entry.json.task_status)).toEqual(Array(3).fill('succeed'));
+			expect(emu.stats.billed.create).toBe(1);
+		});
+
+		it('New Task Every Run makes a new task for the same work', async () => {
+			const work = await items(1);
+			const first = await run({ items: work, parameters: noDownload({ waitForCompletion: false }) });
+			const again = await run({ items: work, parameters: noDownload({ waitForCompletion: false, options: { newTaskEveryRun: true } }) });
+			expect(again.error).toBeUndefined();
+			expect(again.output[0].json.task_id).not.toBe(first.output[0].json.task_id);
+			expect(again.output[0].json.reused_existing_task).toBeUndefined();
+			expect(emu.stats.billed.create).toBe(2);
+		});
+
+		describe('a task planted under the id this work derives', () => {
+			/** Identify Face's output for a new session, as Lip Sync receives it. */
+			const identified = async (videoUrl: string) => ({ ...(await identify(emu, videoUrl)), face_id: '0', video_url: videoUrl, video_id: null });
+			const plant = async (sessionId: string, externalTaskId: string, watermark: boolean) => {
+				const reply = await callApi(emu.baseUrl, 'POST', '/v1/videos/advanced-lip-sync', {
+					body: {
+						session_id: sessionId,
+						face_choose: [{ face_id: '0', sound_file: `${emu.baseUrl}/media/fixtures/tone-3s.wav`, sound_start_time: 0, sound_end_time: 3000, sound_insert_time: 0 }],
+						external_task_id: externalTaskId,
+						watermark_info: { enabled: watermark },
+					},
+				});
+				expect(reply.body.code).toBe(0);
+			};
+			const derivedId = (sessionId: string) =>
+				workTaskId({
+					subject: `session:${sessionId}`,
+					faceId: '0',
+					audio: audioFingerprint({ bytes: fixture('tone-3s.wav') }),
+					cropStartMs: 0,
+					cropEndMs: 3000,
+					insertMs: 0,
+					soundVolume: 1,
+					originalAudioVolume: 1,
+					watermark: false,
+				});
+
+			it.each([
+				['of another video', `${VIDEO}&take=2`, false, /lip-syncs the video at .*take=2/],
+				['with another watermark setting', VIDEO, true, /made with Watermark on, this item asks for it off/],
+			])('is never adopted when it is %s: a clear error, no success', async (_name, plantedVideo, watermark, problem) => {
+				const item = await identified(VIDEO);
+				const planter = plantedVideo === VIDEO ? item : await identified(plantedVideo);
+				await plant(planter.session_id, derivedId(item.session_id), watermark);
+				emu.resetStats();
+				const { output, error } = await run({ items: [item], parameters: noDownload({ cropEndMs: 3000 }) });
+				expect(output).toEqual([]);
+				expect(error?.message).toMatch(/exists at Kling for other work/);
+				expect(error?.message).toMatch(problem);
+				expect(error?.description).toMatch(/No task was created for this item/);
+				expect(emu.stats.billed.create).toBe(0);
+			});
+
+			it('is adopted when everything it shows matches (the same work, paid before)', async () => {
+				const item = await identified(VIDEO);
+				await plant(item.session_id, derivedId(item.session_id), false);
+				emu.resetStats();
+				const { output, error } = await run({ items: [item], parameters: noDownload({ cropEndMs: 3000 }) });
+				expect(error).toBeUndefined();
+				expect(output[0].json).toEqual(expect.objectContaining({ reused_existing_task: true, task_status: 'succeed' }));
+				expect(emu.stats.billed.create).toBe(0);
+			});
 		});
 
 		it('finds the task by its external_task_id when the create reply was lost: billed creates == items', async () => {

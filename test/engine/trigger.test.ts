@@ -44,10 +44,11 @@ describe('Kling Lip Sync Trigger', () => {
 	const runs = (calls: WebhookCall[]) => calls.filter((call) => call.result.workflowData).map((call) => call.result.workflowData![0][0]);
 
 	async function submit(callbackUrl: string, count: number) {
-		const session = await identify(emu);
+		// A session each: the same work would share one task.
+		const sessions = await Promise.all(Array.from({ length: count }, () => identify(emu)));
 		const created = await runKlingNode({
 			credentials: emulatorCredentials(emu.baseUrl),
-			items: Array.from({ length: count }, () => ({ ...session, face_id: '0' })),
+			items: sessions.map((session) => ({ ...session, face_id: '0' })),
 			parameters: lipSyncParameters(emu, { waitForCompletion: false, options: callbackUrl ? { callbackUrl } : {} }),
 		});
 		return created.output.map((item) => String(item.json.task_id));

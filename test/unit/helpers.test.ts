@@ -5,7 +5,9 @@ import { signKlingJwt } from '../../nodes/KlingLipSync/helpers/jwt';
 import { faceToJson, taskToJson } from '../../nodes/KlingLipSync/helpers/output';
 import { runPool } from '../../nodes/KlingLipSync/helpers/pool';
 import { MAX_RETRIES, mayHaveBeenCarriedOut, retryDelayMs, shouldRetry } from '../../nodes/KlingLipSync/helpers/retry';
-import { deriveExternalTaskId } from '../../nodes/KlingLipSync/helpers/externalId';
+import { audioFingerprint, workTaskId } from '../../nodes/KlingLipSync/helpers/externalId';
+import { adoptionProblem } from '../../nodes/KlingLipSync/helpers/adoption';
+import { parseJsonKeepingBigIntegers } from '../../nodes/KlingLipSync/helpers/json';
 import { chooseFace, fitAudio } from '../../nodes/KlingLipSync/helpers/faceFit';
 import { searchVoices } from '../../nodes/KlingLipSync/helpers/voices';
 import { BATCH_QUERY_PARAM, decodeBatch, encodeBatch, withQueryParam } from '../../nodes/KlingLipSync/helpers/callbackBatch';
@@ -129,13 +131,64 @@ describe('retry policy', () => {
 		expect(mayHaveBeenCarriedOut(outcome)).toBe(expected);
 	});
 
-	it('derives external_task_ids that differ by execution, run and item and carry no odd characters', () => {
-		const id = (executionId: string, runIndex: number, itemIndex: number) =>
-			deriveExternalTaskId({ executionId, nodeId: 'a1b2c3d4-e5f6', runIndex, itemIndex });
-		expect(id('1234', 0, 0)).toBe('n8n-1234-a1b2c3d4-r0-i0');
-		expect(new Set([id('1234', 0, 0), id('1235', 0, 0), id('1234', 1, 0), id('1234', 0, 1)]).size).toBe(4);
-		expect(id('ex/ec ution?', 0, 0)).toBe('n8n-execution-a1b2c3d4-r0-i0');
-		expect(id('9'.repeat(100), 0, 0).length).toBeLessThanOrEqual(64);
+	it('derives the external_task_id from the work: every field counts, nothing else does', () => {
+		const work = {
+			subject: 'session:800000001000007932',
+			faceId: '0',
+			audio: audioFingerprint({ bytes: Buffer.from('audio') }),
+			cropStartMs: 0,
+			cropEndMs: 3000,
+			insertMs: 0,
+			soundVolume: 1,
+			originalAudioVolume: 1,
+			watermark: false,
+		};
+		const id = workTaskId(work);
+		expect(id).toMatch(/^n8n-[0-9a-f]{32}$/);
+		expect(workTaskId({ ...work })).toBe(id);
+		const changes = [
+			{ subject: 'session:800000001000007933' },
+			{ faceId: '1' },
+			{ audio: audioFingerprint({ bytes: Buffer.from('audio2') }) },
+			{ audio: audioFingerprint({ audioId: 'a1' }) },
+			{ cropStartMs: 1 },
+			{ cropEndMs: 3001 },
+			{ insertMs: 5 },
+			{ soundVolume: 1.5 },
+			{ originalAudioVolume: 0 },
+			{ watermark: true },
+		];
+		const ids = changes.map((change) => workTaskId({ ...work, ...change }));
+		expect(new Set([id, ...ids]).size).toBe(changes.length + 1);
+		expect(workTaskId(work, 'nonce')).not.toBe(id);
+	});
+
+	it('adopts a found task only when what it shows agrees with the work', () => {
+		const found = (over: Record<string, unknown> = {}) =>
+			parseOfficialTask({
+				task_id: '812345678901234567',
+				task_status: 'succeed',
+				task_info: { external_task_id: 'n8n-x', parent_video: { id: 'v9', url: 'https://cdn/a.mp4', duration: '8' } },
+				watermark_info: { enabled: false },
+				...over,
+			});
+		const expected = { externalTaskId: 'n8n-x', watermark: false, video: { url: 'https://cdn/a.mp4' } };
+		expect(adoptionProblem(found(), expected)).toBeUndefined();
+		expect(adoptionProblem(found(), { ...expected, video: undefined })).toBeUndefined();
+		expect(adoptionProblem(found(), { ...expected, watermark: true })).toMatch(/Watermark off/);
+		expect(adoptionProblem(found(), { ...expected, video: { url: 'https://cdn/b.mp4' } })).toMatch(/lip-syncs the video at https:\/\/cdn\/a.mp4/);
+		expect(adoptionProblem(found(), { ...expected, video: { id: 'v8' } })).toMatch(/lip-syncs video v9/);
+		expect(adoptionProblem(found({ task_info: { external_task_id: 'n8n-y' } }), expected)).toMatch(/external_task_id is "n8n-y"/);
+	});
+
+	it('parses replies keeping 18-digit ids sent as bare numbers', () => {
+		const text = '{"code":0,"data":{"session_id":800000001000007932,"face_data":[{"face_id":0,"start_time":0,"end_time":5200}],"msg":"a \\"800000001000007932\\" 1"}}';
+		expect(parseJsonKeepingBigIntegers(text)).toEqual({
+			code: 0,
+			data: { session_id: '800000001000007932', face_data: [{ face_id: 0, start_time: 0, end_time: 5200 }], msg: 'a "800000001000007932" 1' },
+		});
+		// What JSON.parse alone makes of it: another session's id.
+		expect(String((JSON.parse(text) as { data: { session_id: number } }).data.session_id)).toBe('800000001000008000');
 	});
 
 	it('explains unknown codes', () => {
@@ -146,8 +199,11 @@ describe('retry policy', () => {
 
 describe('official dialect parsing', () => {
 	it('maps a succeeded task and keeps ids as strings', () => {
+		expect(() => parseOfficialTask({ task_id: 812345678901234567 })).toThrow(
+			'An id arrived as the bare JSON number 812345678901234600, which cannot be kept exactly',
+		);
 		const task = parseOfficialTask({
-			task_id: 812345678901234567,
+			task_id: '812345678901234567',
 			task_status: 'succeed',
 			task_info: { external_task_id: 'e1', parent_video: { id: 'p', url: 'u', duration: '8' } },
 			task_result: { videos: [{ id: 'v1', url: 'https://r/v.mp4', watermark_url: '', duration: '5.5' }] },
@@ -155,7 +211,7 @@ describe('official dialect parsing', () => {
 			created_at: 1,
 			updated_at: 2,
 		});
-		expect(task.taskId).toBe(String(812345678901234567)); // already rounded by JSON: a string survives
+		expect(task.taskId).toBe('812345678901234567');
 		expect(taskToJson(task)).toEqual(
 			expect.objectContaining({ task_id: task.taskId, external_task_id: 'e1', video_url: 'https://r/v.mp4', watermark_url: null, video_duration: 5.5, final_unit_deduction: '2', parent_video: { id: 'p', url: 'u', duration: '8' } }),
 		);
@@ -350,7 +406,7 @@ describe('Lip Sync Video: face choice and fitting', () => {
 	it.each([
 		['too little audio after the crop start', faces[1], 3000, 1500, undefined, /leaves 1500 ms of audio/],
 		['an insert before the window', faces[1], 3000, 0, 1000, /outside face 1's window/],
-		['an insert leaving under 2 s', faces[1], 3000, 0, 6500, /leaves 1500 ms for the audio from 6500 ms/],
+		['an insert leaving under 2 s', faces[1], 3000, 0, 6500, /^Insert At \(ms\) 6500 leaves 1500 ms of audio inside face 1's window/],
 	])('refuses %s', (_name, face, audioMs, cropStartMs, insertMs, message) => {
 		expect(fitAudio(face, audioMs, cropStartMs, insertMs)).toMatch(message);
 	});

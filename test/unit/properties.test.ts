@@ -2,12 +2,13 @@ import fc from 'fast-check';
 
 import { inspectAudio } from '../../nodes/KlingLipSync/helpers/audio';
 import { describeKlingCode } from '../../nodes/KlingLipSync/helpers/errorCodes';
-import { deriveExternalTaskId } from '../../nodes/KlingLipSync/helpers/externalId';
+import { workTaskId } from '../../nodes/KlingLipSync/helpers/externalId';
+import { parseJsonKeepingBigIntegers } from '../../nodes/KlingLipSync/helpers/json';
 import { faceToJson, taskToJson } from '../../nodes/KlingLipSync/helpers/output';
 import { MAX_RETRIES, mayHaveBeenCarriedOut, retryDelayMs, shouldRetry } from '../../nodes/KlingLipSync/helpers/retry';
 import { checkHttpUrl, checkId, checkMilliseconds, checkTiming, checkVolume } from '../../nodes/KlingLipSync/helpers/validation';
 import { apimodelsDialect, parseApimodelsFaces, parseApimodelsTask } from '../../nodes/KlingLipSync/transport/apimodels';
-import { klingDialect, parseOfficialIdentify, parseOfficialTask } from '../../nodes/KlingLipSync/transport/official';
+import { klingDialect, parseOfficialIdentify, parseOfficialTask, UnsafeIdError } from '../../nodes/KlingLipSync/transport/official';
 import { parseVtrixIdentify, parseVtrixTask, vtrixDialect } from '../../nodes/KlingLipSync/transport/vtrix';
 import type { LipSyncTask } from '../../nodes/KlingLipSync/transport/types';
 
@@ -111,15 +112,56 @@ describe('response parsing never throws, whatever a provider answers', () => {
 		expect(() => JSON.stringify(taskToJson(task))).not.toThrow();
 	};
 
-	it('maps any task reply of every dialect to the neutral model', () => {
+	/** The parse's result; the one error allowed is an id that arrived as a number with lost digits. */
+	const parsedOrUnsafeId = <T,>(parse: () => T): T | undefined => {
+		try {
+			return parse();
+		} catch (error) {
+			expect(error).toBeInstanceOf(UnsafeIdError);
+			return undefined;
+		}
+	};
+
+	it('maps any task reply of every dialect to the neutral model (or refuses an id that lost digits)', () => {
 		fc.assert(
 			fc.property(reply, (data) => {
-				for (const parse of [parseOfficialTask, parseApimodelsTask, parseVtrixTask]) wellFormed(parse(data));
+				for (const parse of [parseOfficialTask, parseApimodelsTask, parseVtrixTask]) {
+					const task = parsedOrUnsafeId(() => parse(data));
+					if (task) wellFormed(task);
+				}
 				for (const identify of [parseOfficialIdentify, parseVtrixIdentify, parseApimodelsFaces]) {
-					const result = identify(data);
+					const result = parsedOrUnsafeId(() => identify(data));
+					if (!result) continue;
 					expect(typeof result.sessionId).toBe('string');
 					for (const face of result.faces) expect(() => faceToJson(face)).not.toThrow();
 				}
+			}),
+			RUNS,
+		);
+	});
+
+	it('parses any JSON as JSON.parse does, except that integers beyond 2^53 keep their digits as strings', () => {
+		const keepBig = (value: unknown): unknown =>
+			typeof value === 'number' && Number.isInteger(value) && !Number.isSafeInteger(value)
+				? undefined
+				: Array.isArray(value)
+					? value.map(keepBig)
+					: value && typeof value === 'object'
+						? Object.fromEntries(Object.entries(value).map(([key, entry]) => [key, keepBig(entry)]))
+						: value;
+		fc.assert(
+			fc.property(fc.json(), (text) => {
+				const plain = JSON.parse(text) as unknown;
+				const kept = parseJsonKeepingBigIntegers(text);
+				// Where nothing is big the two agree exactly.
+				if (JSON.stringify(keepBig(plain)) === JSON.stringify(plain)) expect(kept).toEqual(plain);
+			}),
+			RUNS,
+		);
+		fc.assert(
+			fc.property(fc.bigInt({ min: 2n ** 53n, max: 10n ** 30n }), fc.string(), (big, text) => {
+				const body = `{"id": ${big}, "text": ${JSON.stringify(text)}, "list": [-${big}, 1.5, ${big}]}`;
+				expect(parseJsonKeepingBigIntegers(body)).toEqual({ id: String(big), text, list: [`-${big}`, 1.5, String(big)] });
 			}),
 			RUNS,
 		);
@@ -165,12 +207,25 @@ describe('retry arithmetic and ids', () => {
 		);
 	});
 
-	it('derives a well-formed external_task_id from any execution and node id', () => {
+	it('derives a well-formed external_task_id from any work, the same for the same work', () => {
+		const work = fc.record({
+			subject: fc.string(),
+			faceId: fc.string(),
+			audio: fc.string(),
+			cropStartMs: fc.nat(),
+			cropEndMs: fc.nat(),
+			insertMs: fc.nat(),
+			soundVolume: fc.double({ min: 0, max: 2, noNaN: true }),
+			originalAudioVolume: fc.double({ min: 0, max: 2, noNaN: true }),
+			watermark: fc.boolean(),
+		});
 		fc.assert(
-			fc.property(fc.string(), fc.string(), fc.nat(), fc.nat(), (executionId, nodeId, runIndex, itemIndex) => {
-				const id = deriveExternalTaskId({ executionId, nodeId, runIndex, itemIndex });
-				expect(id).toMatch(/^n8n-[A-Za-z0-9_-]{0,40}-[A-Za-z0-9]{0,8}-r\d+-i\d+$/);
+			fc.property(work, fc.string(), (item, nonce) => {
+				const id = workTaskId(item);
+				expect(id).toMatch(/^n8n-[0-9a-f]{32}$/);
 				expect(checkId('External Task ID', id)).toBeUndefined();
+				expect(workTaskId({ ...item })).toBe(id);
+				if (nonce) expect(workTaskId(item, nonce)).not.toBe(id);
 			}),
 			RUNS,
 		);

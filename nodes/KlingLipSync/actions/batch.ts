@@ -19,6 +19,7 @@ const SLICE_MS = 250;
  */
 export class Batch {
 	private freedSlots = 0;
+	private callbackTasks = 0;
 	private readonly createdTasks = new Map<number, string>();
 	/** Callback mode: the tasks (by external_task_id) the run will wait for, in item order. */
 	readonly expectedTasks: ExpectedTask[] = [];
@@ -42,6 +43,16 @@ export class Batch {
 
 	taskCreated(itemIndex: number, task: Pick<LipSyncTask, 'taskId'>): void {
 		this.createdTasks.set(itemIndex, task.taskId);
+	}
+
+	/** Callback mode: a task created now reports to this execution's resume URL. */
+	awaitCallback(): void {
+		this.callbackTasks++;
+	}
+
+	/** Callback mode: whether any task reports to this execution (else there is nothing to wait for). */
+	get awaitsCallbacks(): boolean {
+		return this.callbackTasks > 0;
 	}
 
 	/** One of this run's tasks reached a final status: its slot at Kling is free again. */

@@ -20,3 +20,9 @@ export const KLING_BASE_URLS = {
 export const APIMODELS_BASE_URL = 'https://apimodels.app';
 
 export const KLING_CREDENTIAL_TYPE = 'klingApi';
+
+/**
+ * How the transport tells the credential to sign on the API's clock (ms to add to this host's):
+ * the credential's authenticate reads it and removes it, so it never leaves n8n.
+ */
+export const CLOCK_OFFSET_HEADER = 'x-n8n-kling-clock-offset-ms';

@@ -77,6 +77,9 @@ export function fitAudio(face: FaceWindow, audioMs: number, cropStartMs: number,
 	const room = face.endMs - insert;
 	const length = Math.min(usable, room);
 	if (length < KLING_LIMITS.minOverlapMs) {
+		if (insertMs !== undefined) {
+			return `Insert At (ms) ${insert} leaves ${length} ms of audio inside face ${face.faceId}'s window (${face.startMs}-${face.endMs} ms); at least 2000 ms are needed: start the audio earlier`;
+		}
 		return `Face ${face.faceId}'s window (${face.startMs}-${face.endMs} ms) leaves ${length} ms for the audio from ${insert} ms; at least 2000 ms are needed`;
 	}
 	return { cropStartMs, cropEndMs: cropStartMs + length, insertMs: insert, trimmedMs: usable - length };

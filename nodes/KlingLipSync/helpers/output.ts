@@ -24,6 +24,7 @@ export function taskToJson(task: LipSyncTask): IDataObject {
 			duration: video.durationSeconds ?? null,
 		})),
 		...(task.parentVideo ? { parent_video: task.parentVideo } : {}),
+		...(task.reused ? { reused_existing_task: true } : {}),
 	};
 }
 

@@ -13,6 +13,11 @@ export interface AttemptOutcome {
 
 /** Enough for a bad minute: 8 retries back off about 45 s in all (capped at 8 s each). */
 export const MAX_RETRIES = 8;
+/**
+ * Resends of a request that may have been carried out and costs a unit each time (Identify Face):
+ * enough for a bad moment, never a bill that grows with a long outage.
+ */
+export const MAX_UNCERTAIN_RESENDS = 2;
 const BASE_DELAY_MS = 500;
 const MAX_DELAY_MS = 8000;
 /** Kling asks for at least 1 s before resubmitting after 1303. */

@@ -41,7 +41,7 @@ function resultOf(raw: IDataObject): { urls: string[]; durationSeconds?: number 
 	return { urls, durationSeconds: asNumber(result.videoDuration) };
 }
 
-/** An apimodels.app task (query reply or callback data) -> the neutral task model. Never throws. */
+/** An apimodels.app task (query reply or callback data) -> the neutral task model. Throws only UnsafeIdError, for an id that lost digits. */
 export function parseApimodelsTask(data: unknown): LipSyncTask {
 	const raw = asObject(data);
 	const taskId = asId(raw.taskId);
@@ -81,7 +81,9 @@ export const apimodelsDialect: ProviderDialect = {
 			provider: 'apimodels.app',
 			supports: { videoId: false, audioId: false, externalTaskId: false, listTasks: false, textToSpeech: false },
 			async identifyFace(input) {
-				const first = asObject(await send({ method: 'POST', path: PATH, body: { model: 'kling-identify-face', video_url: input.videoUrl } }));
+				let uncertainResends = 0;
+				const body = { model: 'kling-identify-face', video_url: input.videoUrl };
+				const first = asObject(await send({ method: 'POST', path: PATH, body, onUncertainResend: () => uncertainResends++ }));
 				const taskId = asId(first.taskId);
 				const job = await awaitIdentifyJob({
 					provider: 'apimodels.app',
@@ -92,7 +94,7 @@ export const apimodelsDialect: ProviderDialect = {
 					reasonOf: (done) => (typeof done.failMsg === 'string' && done.failMsg ? done.failMsg : undefined),
 					wait,
 				});
-				return parseApimodelsFaces(job);
+				return { ...parseApimodelsFaces(job), uncertainResends };
 			},
 			async createLipSync(input) {
 				const body = { model: 'kling-advanced-lip-sync', ...officialCreateBody(input) };

@@ -8,8 +8,9 @@ import type {
 } from 'n8n-workflow';
 import { NodeApiError, NodeOperationError } from 'n8n-workflow';
 
-import { APIMODELS_BASE_URL, KLING_BASE_URLS, KLING_CREDENTIAL_TYPE } from '../helpers/constants';
-import { mayHaveBeenCarriedOut, retryDelayMs, shouldRetry, type AttemptOutcome } from '../helpers/retry';
+import { APIMODELS_BASE_URL, CLOCK_OFFSET_HEADER, KLING_BASE_URLS, KLING_CREDENTIAL_TYPE } from '../helpers/constants';
+import { parseJsonKeepingBigIntegers } from '../helpers/json';
+import { MAX_UNCERTAIN_RESENDS, mayHaveBeenCarriedOut, retryDelayMs, shouldRetry, type AttemptOutcome } from '../helpers/retry';
 import { apimodelsDialect } from './apimodels';
 import { klingDialect } from './official';
 import { VTRIX_DEFAULT_CREATE_PATH, VTRIX_DEFAULT_STATUS_PATH, vtrixDialect } from './vtrix';
@@ -70,6 +71,17 @@ function markUncertain(error: Error, provider: string): void {
 	withDescription.description = withDescription.description ? `${withDescription.description} ${warning}` : warning;
 }
 
+/** Says on a 1003/1004 error, after signing on the provider's clock did not help, how far off this host is. */
+function describeClock(error: Error, offsetMs: number): void {
+	const seconds = Math.round(offsetMs / 1000);
+	const withDescription = error as Error & { description?: string | null };
+	const note = `This machine's clock is off by ${Math.abs(seconds)} s (${seconds >= 0 ? 'behind' : 'ahead of'} the API's, from its Date header); the node signed again on the API's time and was still refused. Set the clock right (NTP) on the machine running n8n.`;
+	withDescription.description = withDescription.description ? `${withDescription.description} ${note}` : note;
+}
+
+const describeOutcome = (outcome: AttemptOutcome): string =>
+	outcome.networkError ? 'no reply' : outcome.code !== undefined ? `code ${outcome.code}` : `HTTP ${outcome.httpStatus}`;
+
 /** The dialect a credential's provider speaks (vtrix's paths are the credential's own). */
 function dialectFor(credentials: ICredentialDataDecryptedObject): ProviderDialect {
 	switch (credentials.provider) {
@@ -86,6 +98,45 @@ function dialectFor(credentials: ICredentialDataDecryptedObject): ProviderDialec
 }
 
 /**
+ * How far this host's clock is from the provider's, measured from a reply's Date header when a
+ * token was refused as not yet valid or expired (1003/1004). One per node run: every item signs
+ * with the same correction once it is known, as AWS's SDKs correct clock skew.
+ */
+interface ClockCorrection {
+	offsetMs: number;
+	measured: boolean;
+}
+const clockCorrections = new WeakMap<ApiContext, ClockCorrection>();
+
+function clockCorrectionFor(ctx: ApiContext): ClockCorrection {
+	let correction = clockCorrections.get(ctx);
+	if (!correction) {
+		correction = { offsetMs: 0, measured: false };
+		clockCorrections.set(ctx, correction);
+	}
+	return correction;
+}
+
+/** The provider's time minus ours, from a reply's Date header (whole seconds), if it has one. */
+function offsetFromDateHeader(headers: Record<string, unknown> | undefined): number | undefined {
+	const date = headers?.date;
+	const serverMs = typeof date === 'string' ? Date.parse(date) : NaN;
+	return Number.isFinite(serverMs) ? serverMs - Date.now() : undefined;
+}
+
+/** A reply body as text, parsed so that no id loses digits; a body that is not JSON stays text. */
+function parseBody(body: unknown): unknown {
+	const text = Buffer.isBuffer(body) ? body.toString('utf8') : body instanceof ArrayBuffer ? Buffer.from(body).toString('utf8') : body;
+	if (typeof text !== 'string') return text;
+	if (text.trim() === '') return undefined;
+	try {
+		return parseJsonKeepingBigIntegers(text);
+	} catch {
+		return text;
+	}
+}
+
+/**
  * The one place the node talks HTTP to the API: signs through the credential, lets the
  * provider's dialect unwrap its envelope, retries only what is safe to retry, and honours the
  * execution's cancel signal.
@@ -94,17 +145,20 @@ export async function createLipSyncApi(ctx: ApiContext, itemIndex: number): Prom
 	const credentials = await ctx.getCredentials(KLING_CREDENTIAL_TYPE, itemIndex);
 	const baseUrl = resolveBaseUrl(credentials);
 	const dialect = dialectFor(credentials);
+	const clock = clockCorrectionFor(ctx);
 	// A webhook call has no cancel signal: it is short and answers one request.
 	const signal = 'getExecutionCancelSignal' in ctx ? ctx.getExecutionCancelSignal() : undefined;
 	const wait = async (ms: number): Promise<void> => {
 		if (!(await sleepUnlessCancelled(ms, signal))) throw cancelledError(ctx, itemIndex);
 	};
 
-	const send: SendRequest = async ({ method, path, body, qs, recover, whenBusy, absentWhen }) => {
+	const send: SendRequest = async ({ method, path, body, qs, recover, adoptDuplicate, onUncertainResend, whenBusy, absentWhen }) => {
 		const options: IHttpRequestOptions = {
 			method,
 			url: `${baseUrl}${path}`,
 			json: true,
+			// The reply as bytes: parsed here so that ids sent as bare 18-digit numbers keep every digit.
+			encoding: 'arraybuffer',
 			returnFullResponse: true,
 			ignoreHttpStatusErrors: true,
 			timeout: REQUEST_TIMEOUT_MS,
@@ -114,22 +168,39 @@ export async function createLipSyncApi(ctx: ApiContext, itemIndex: number): Prom
 		// Whether an earlier attempt of this call may have created the task: only then is a
 		// "external_task_id already exists" refusal this call's own task (else the id was reused).
 		let mayExist = false;
+		let clockCorrectedNow = false;
+		let uncertainResends = 0;
 		for (let attempt = 0; ; ) {
 			let outcome: AttemptOutcome;
 			let failure: Error;
 			let duplicateExternalId = false;
 			try {
+				// The credential signs with the corrected time and drops this header (never sent).
+				options.headers = clock.offsetMs ? { [CLOCK_OFFSET_HEADER]: String(clock.offsetMs) } : {};
 				const response = (await ctx.helpers.httpRequestWithAuthentication.call(ctx, KLING_CREDENTIAL_TYPE, options)) as {
 					statusCode: number;
 					body: unknown;
+					headers?: Record<string, unknown>;
 				};
-				const reply = dialect.unwrap(response.statusCode, response.body);
+				const reply = dialect.unwrap(response.statusCode, parseBody(response.body));
 				if ('data' in reply) return reply.data;
 				if (absentWhen?.(reply.failure)) return undefined;
-				outcome = { method, httpStatus: response.statusCode, code: reply.failure.klingCode };
+				const code = reply.failure.klingCode;
+				outcome = { method, httpStatus: response.statusCode, code };
 				// The id is taken: this call's own task only if an earlier attempt may have created it.
-				duplicateExternalId = reply.failure.klingCode === 1201 && /external_task_id/i.test(reply.failure.message ?? '');
+				duplicateExternalId = code === 1201 && /external_task_id/i.test(reply.failure.message ?? '');
 				failure = providerError(ctx, itemIndex, dialect, reply.failure);
+				if (code === 1003 || code === 1004) {
+					const offsetMs = offsetFromDateHeader(response.headers);
+					if (offsetMs !== undefined && !clockCorrectedNow) {
+						// Refused as not yet valid or expired: sign again on the provider's clock.
+						clock.offsetMs = offsetMs;
+						clock.measured = true;
+						clockCorrectedNow = true;
+						continue;
+					}
+					if (clock.measured) describeClock(failure, clock.offsetMs);
+				}
 			} catch (error) {
 				// n8n's own operation errors (e.g. no credential selected) are not network trouble;
 				// n8n reports a failed connection as a NodeApiError without an HTTP status.
@@ -151,19 +222,30 @@ export async function createLipSyncApi(ctx: ApiContext, itemIndex: number): Prom
 				continue;
 			}
 			const uncertain = mayHaveBeenCarriedOut(outcome);
-			if (recover && (uncertain || (duplicateExternalId && mayExist))) {
-				const found = await recover();
+			if (recover && (uncertain || (duplicateExternalId && (mayExist || adoptDuplicate)))) {
+				const found = await recover(uncertain || mayExist ? 'thisCall' : 'earlierRun');
 				if (found !== undefined) return found;
 			}
 			mayExist ||= uncertain;
 			if (uncertain && !recover) {
-				// Without an id to look it up by, sending it again could pay for the same task twice.
-				markUncertain(failure, dialect.name);
-				throw failure;
+				if (!onUncertainResend) {
+					// Without an id to look it up by, sending it again could pay for the same task twice.
+					markUncertain(failure, dialect.name);
+					throw failure;
+				}
+				if (uncertainResends >= MAX_UNCERTAIN_RESENDS) throw failure;
 			}
-			if (!shouldRetry({ ...outcome, recoverable: recover !== undefined }, attempt)) throw failure;
+			const resendable = recover !== undefined || onUncertainResend !== undefined;
+			if (!shouldRetry({ ...outcome, recoverable: resendable }, attempt)) throw failure;
 			await wait(retryDelayMs(attempt, outcome));
 			attempt++;
+			if (uncertain && onUncertainResend) {
+				uncertainResends++;
+				ctx.logger.warn(
+					`Kling Lip Sync "${ctx.getNode().name}": ${method} ${path} failed after it may have reached ${dialect.name} (${describeOutcome(outcome)}); sending it again may cost one more unit`,
+				);
+				onUncertainResend();
+			}
 		}
 	};
 

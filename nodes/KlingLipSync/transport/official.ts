@@ -1,5 +1,6 @@
 import type { IDataObject } from 'n8n-workflow';
 
+import { adoptionProblem, WorkMismatchError } from '../helpers/adoption';
 import { describeKlingCode } from '../helpers/errorCodes';
 import type {
 	CreateLipSyncInput,
@@ -15,8 +16,27 @@ import type {
 export const asObject = (value: unknown): IDataObject =>
 	value && typeof value === 'object' && !Array.isArray(value) ? (value as IDataObject) : {};
 
-/** Ids stay strings: an 18-digit number that slipped through JSON is already rounded, so say so. */
-export const asId = (value: unknown): string => (value === undefined || value === null ? '' : String(value));
+/**
+ * An id as a string. Replies are parsed keeping big integers as digits (helpers/json.ts); a bare
+ * number that still arrives beyond a double's exact range (or with a fraction) has already lost
+ * digits somewhere, and using it would name another task: that is an error, never a guess.
+ */
+export function asId(value: unknown): string {
+	if (value === undefined || value === null) return '';
+	if (typeof value === 'number' && !Number.isSafeInteger(value)) {
+		throw new UnsafeIdError(value);
+	}
+	return String(value);
+}
+
+export class UnsafeIdError extends Error {
+	constructor(value: number) {
+		super(
+			`An id arrived as the bare JSON number ${value}, which cannot be kept exactly (it has lost digits): the node stopped rather than use a wrong id`,
+		);
+		this.name = 'UnsafeIdError';
+	}
+}
 
 export const asNumber = (value: unknown): number | undefined => {
 	const number = typeof value === 'string' ? Number(value) : value;
@@ -25,7 +45,7 @@ export const asNumber = (value: unknown): number | undefined => {
 
 const STATUSES: readonly TaskStatus[] = ['submitted', 'processing', 'succeed', 'failed'];
 
-/** Kling's task object (GET, list, callbacks) -> the neutral task model. Never throws. */
+/** Kling's task object (GET, list, callbacks) -> the neutral task model. Throws only for an id that lost digits. */
 export function parseOfficialTask(data: unknown): LipSyncTask {
 	const raw = asObject(data);
 	const info = asObject(raw.task_info);
@@ -73,7 +93,7 @@ export function parseOfficialIdentify(data: unknown): IdentifyFaceResult {
 	};
 }
 
-/** Kling's text-to-speech reply -> its audios (each id is an audio_id for Lip Sync). Never throws. */
+/** Kling's text-to-speech reply -> its audios (each id is an audio_id for Lip Sync). Throws only UnsafeIdError, for an id that lost digits. */
 export function parseSpeech(data: unknown): SpeechResult {
 	const raw = asObject(data);
 	const result = asObject(raw.task_result);
@@ -150,20 +170,33 @@ export const klingDialect: ProviderDialect = {
 			supports: { videoId: true, audioId: true, externalTaskId: true, listTasks: true, textToSpeech: true },
 			async identifyFace(input) {
 				const body = input.videoId ? { video_id: input.videoId } : { video_url: input.videoUrl };
-				return parseOfficialIdentify(await send({ method: 'POST', path: '/v1/videos/identify-face', body }));
+				let uncertainResends = 0;
+				// Identify creates no task: after a failure that may have been carried out it is sent
+				// again (at most one more identify billed per resend, said in the output).
+				const data = await send({ method: 'POST', path: '/v1/videos/identify-face', body, onUncertainResend: () => uncertainResends++ });
+				return { ...parseOfficialIdentify(data), uncertainResends };
 			},
 			async createLipSync(input, whenBusy) {
 				const externalId = input.externalTaskId;
-				// The task an earlier attempt may have created: Kling answers 1203 while there is none.
+				// The task with this id: one an attempt of this call may have created, or (a
+				// work-derived id) one an earlier run of the same work paid for, checked before use.
+				let reused = false;
 				const recover = externalId
-					? async () =>
-							await send({
+					? async (origin: 'thisCall' | 'earlierRun') => {
+							const data = await send({
 								method: 'GET',
 								path: `${base}/${encodeURIComponent(externalId)}`,
 								absentWhen: (failure) => failure.klingCode === 1203,
-							})
+							});
+							if (data === undefined || !input.reuse) return data;
+							const problem = adoptionProblem(parseOfficialTask(data), input.reuse);
+							if (problem) throw new WorkMismatchError(externalId, problem);
+							reused = origin === 'earlierRun';
+							return data;
+						}
 					: undefined;
-				return parseOfficialTask(await send({ method: 'POST', path: base, body: officialCreateBody(input), recover, whenBusy }));
+				const data = await send({ method: 'POST', path: base, body: officialCreateBody(input), recover, adoptDuplicate: input.reuse !== undefined, whenBusy });
+				return { ...parseOfficialTask(data), ...(reused ? { reused } : {}) };
 			},
 			async getTask(id) {
 				return parseOfficialTask(await send({ method: 'GET', path: `${base}/${encodeURIComponent(id)}` }));

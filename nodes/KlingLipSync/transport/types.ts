@@ -1,5 +1,7 @@
 import type { IDataObject } from 'n8n-workflow';
 
+import type { AdoptionCheck } from '../helpers/adoption';
+
 /** The provider-neutral task model every action works with; dialects map their responses to it. */
 export type TaskStatus = 'submitted' | 'processing' | 'succeed' | 'failed';
 
@@ -27,6 +29,8 @@ export interface LipSyncTask {
 	parentVideo?: IDataObject;
 	/** The provider's own task object, for users who need a field we do not map. */
 	raw: IDataObject;
+	/** Created by an earlier run of the same work and adopted by this one (nothing paid now). */
+	reused?: boolean;
 }
 
 export interface DetectedFace {
@@ -41,6 +45,8 @@ export interface IdentifyFaceResult {
 	sessionId: string;
 	faces: DetectedFace[];
 	units?: string;
+	/** Times the call was sent again after a failure that may have been carried out (each may bill one more identify). */
+	uncertainResends?: number;
 }
 
 export interface IdentifyFaceInput {
@@ -62,6 +68,11 @@ export interface CreateLipSyncInput {
 	watermark: boolean;
 	externalTaskId?: string;
 	callbackUrl?: string;
+	/**
+	 * Set when the external_task_id is derived from the work: a task that has it already was paid
+	 * for by an earlier run of the same work and is adopted, once what it shows agrees with this.
+	 */
+	reuse?: AdoptionCheck;
 }
 
 /** What a provider can do beyond the common core (identify by URL, create, get by task_id). */
@@ -123,10 +134,19 @@ export type SendRequest = (request: {
 	body?: IDataObject;
 	qs?: IDataObject;
 	/**
-	 * For a create that carries an external_task_id: finds the task an earlier attempt may have
-	 * created (reply lost, gateway error), so it is never submitted twice. Undefined: not found.
+	 * For a create that carries an external_task_id: finds the task with that id, so the work is
+	 * never paid twice. `thisCall`: an attempt of this call may have created it (reply lost,
+	 * gateway error); `earlierRun`: the provider says the id exists and no attempt of this call
+	 * made it. Undefined: there is none. Throws when the task found is not this work's.
 	 */
-	recover?: () => Promise<unknown>;
+	recover?: (origin: 'thisCall' | 'earlierRun') => Promise<unknown>;
+	/** A refusal "external_task_id exists" is answered by `recover('earlierRun')` (a work-derived id). */
+	adoptDuplicate?: boolean;
+	/**
+	 * The request may be sent again after a failure that may have been carried out: it creates no
+	 * task, so that costs at most one more unit. Called before each such resend.
+	 */
+	onUncertainResend?: () => void;
 	whenBusy?: WhenBusy;
 	/** A refusal that means "there is none": the call resolves undefined instead of throwing. */
 	absentWhen?: (failure: ProviderFailure) => boolean;

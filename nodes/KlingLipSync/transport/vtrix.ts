@@ -53,7 +53,7 @@ function errorTextOf(raw: IDataObject): string | undefined {
 	return [code && (meaning ? `${code} (${meaning})` : code), message].filter(Boolean).join(': ');
 }
 
-/** A vtrix job -> the neutral task model. Never throws. */
+/** A vtrix job -> the neutral task model. Throws only UnsafeIdError, for an id that lost digits. */
 export function parseVtrixTask(data: unknown): LipSyncTask {
 	const raw = asObject(data);
 	const taskId = jobIdOf(raw);
@@ -105,7 +105,9 @@ export function vtrixDialect(createPath: string, statusPath: string): ProviderDi
 				supports: { videoId: true, audioId: true, externalTaskId: false, listTasks: false, textToSpeech: false },
 				async identifyFace(input) {
 					const fields = input.videoId ? { video_id: input.videoId } : { video_url: input.videoUrl };
-					const first = asObject(await send({ method: 'POST', path: createPath, body: { model: 'kirin_identify_face', ...fields } }));
+					let uncertainResends = 0;
+					const body = { model: 'kirin_identify_face', ...fields };
+					const first = asObject(await send({ method: 'POST', path: createPath, body, onUncertainResend: () => uncertainResends++ }));
 					const id = jobIdOf(first);
 					const job = await awaitIdentifyJob({
 						provider: 'vtrix',
@@ -116,7 +118,7 @@ export function vtrixDialect(createPath: string, statusPath: string): ProviderDi
 						reasonOf: errorTextOf,
 						wait,
 					});
-					return parseVtrixIdentify(job);
+					return { ...parseVtrixIdentify(job), uncertainResends };
 				},
 				async createLipSync(input) {
 					return parseVtrixTask(await send({ method: 'POST', path: createPath, body: { model: 'kirin_lipsync', ...officialCreateBody(input) } }));

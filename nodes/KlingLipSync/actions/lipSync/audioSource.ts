@@ -2,6 +2,7 @@ import type { IExecuteFunctions, INodeProperties } from 'n8n-workflow';
 import { NodeOperationError } from 'n8n-workflow';
 
 import { inspectAudio } from '../../helpers/audio';
+import { audioFingerprint } from '../../helpers/externalId';
 import { checkAudioLength, checkAudioSize, checkHttpUrl, checkId } from '../../helpers/validation';
 import { downloadBytes } from '../../transport';
 import { failOn } from './params';
@@ -66,6 +67,8 @@ export interface ResolvedAudio {
 	audioId?: string;
 	soundFile?: string;
 	durationMs?: number;
+	/** What the audio is, for the task's work-derived id: its id, or a digest of its bytes. */
+	fingerprint: string;
 }
 
 /** Kling wants raw base64: a data: URL's prefix and any line breaks are removed for the user. */
@@ -100,7 +103,7 @@ export async function resolveAudio(this: IExecuteFunctions, itemIndex: number, k
 		const input = this.getInputData()[itemIndex]?.json ?? {};
 		const known = String(input.audio_id) === id && typeof input.audio_duration_ms === 'number' ? input.audio_duration_ms : undefined;
 		if (known !== undefined) failOn.call(this, itemIndex, checkAudioLength('Audio ID', known));
-		return { audioId: id, durationMs: known };
+		return { audioId: id, durationMs: known, fingerprint: audioFingerprint({ audioId: id }) };
 	}
 	if (kind === 'url') {
 		const raw = this.getNodeParameter('audioUrl', itemIndex) as unknown;
@@ -116,14 +119,14 @@ export async function resolveAudio(this: IExecuteFunctions, itemIndex: number, k
 				description: `${(error as Error).message}. The node measures the audio before creating a task; Kling must be able to download the same URL.`,
 			});
 		}
-		return { soundFile: url, durationMs: check('Audio URL', bytes) };
+		return { soundFile: url, durationMs: check('Audio URL', bytes), fingerprint: audioFingerprint({ bytes }) };
 	}
 	if (kind === 'binary') {
 		const property = this.getNodeParameter('audioBinaryPropertyName', itemIndex) as string;
 		this.helpers.assertBinaryData(itemIndex, property);
 		const bytes = await this.helpers.getBinaryDataBuffer(itemIndex, property);
 		const label = `Audio in binary field "${property}"`;
-		return { soundFile: bytes.toString('base64'), durationMs: check(label, bytes) };
+		return { soundFile: bytes.toString('base64'), durationMs: check(label, bytes), fingerprint: audioFingerprint({ bytes }) };
 	}
 	const raw = this.getNodeParameter('audioBase64', itemIndex) as unknown;
 	if (typeof raw !== 'string' || raw.trim() === '') failOn.call(this, itemIndex, 'Audio (Base64) is required');
@@ -131,5 +134,6 @@ export async function resolveAudio(this: IExecuteFunctions, itemIndex: number, k
 	if (!BASE64.test(text) || text.length % 4 !== 0) {
 		failOn.call(this, itemIndex, 'Audio (Base64) is not valid base64 (only A-Z, a-z, 0-9, +, / and = padding)');
 	}
-	return { soundFile: text, durationMs: check('Audio (Base64)', Buffer.from(text, 'base64')) };
+	const bytes = Buffer.from(text, 'base64');
+	return { soundFile: text, durationMs: check('Audio (Base64)', bytes), fingerprint: audioFingerprint({ bytes }) };
 }

@@ -50,7 +50,8 @@ export function callbackUrlFor(ctx: IExecuteFunctions, batch: Batch): string {
  */
 export async function waitForCallbacks(ctx: IExecuteFunctions, batch: Batch, settings: WaitSettings): Promise<void> {
 	const taskIds = batch.taskIds;
-	if (taskIds.length === 0) return;
+	// Every task is final already (a retry found the tasks it paid for): the items are final too.
+	if (!batch.awaitsCallbacks) return;
 	// The execution's custom data ($execution.customData, shown in the executions list); n8n
 	// keeps at most 255 characters per value.
 	const execution = ctx.getWorkflowDataProxy(0).$execution as { customData?: { set(key: string, value: string): void } };

@@ -1,9 +1,10 @@
 import { randomUUID } from 'node:crypto';
 import type { IExecuteFunctions, INodeProperties } from 'n8n-workflow';
 
-import { deriveExternalTaskId } from '../../helpers/externalId';
+import type { AdoptionCheck } from '../../helpers/adoption';
+import { workTaskId, type LipSyncWork } from '../../helpers/externalId';
 import { checkHttpUrl, checkId, checkVolume } from '../../helpers/validation';
-import type { LipSyncApi } from '../../transport/types';
+import type { CreateLipSyncInput, LipSyncApi } from '../../transport/types';
 import { failOn, requireSupport } from './params';
 
 /** The panel fields of the create options, for the Options collections of Lip Sync and Lip Sync Video. */
@@ -38,6 +39,14 @@ export const createOptionFields = {
 		default: false,
 		description: 'Whether Kling also produces a watermarked variant of the result',
 	},
+	newTaskEveryRun: {
+		displayName: 'New Task Every Run',
+		name: 'newTaskEveryRun',
+		type: 'boolean',
+		default: false,
+		description:
+			'Whether to pay for a new task even when the same work (session, face, audio, timings, volumes, watermark) was lip-synced before. Off: a retry or re-run finds the task already paid for and returns its result (Kling and Kling-compatible proxies).',
+	},
 } satisfies Record<string, INodeProperties>;
 
 /** The Options every create takes (Lip Sync and Lip Sync Video), as the panel stores them. */
@@ -47,18 +56,24 @@ export interface CreateOptionValues {
 	watermark?: boolean;
 	externalTaskId?: string;
 	callbackUrl?: string;
+	newTaskEveryRun?: boolean;
 }
 
 export interface CreateOptions {
 	soundVolume: number;
 	originalAudioVolume: number;
 	watermark: boolean;
-	/** The user's, or one derived from execution, run and item where the provider takes one. */
-	externalTaskId?: string;
+	/** The user's own external_task_id: a task that has it already is never adopted. */
+	ownExternalTaskId?: string;
+	/**
+	 * The id of a task the user named none for: derived from the work (a retry finds the task
+	 * already paid for), new every run, or none where the provider takes no external ids.
+	 */
+	derivedId: 'work' | 'fresh' | 'none';
 	callbackUrl?: string;
 }
 
-/** Checks the create options (before any call) and settles the task's external_task_id. */
+/** Checks the create options (before any call). */
 export function readCreateOptions(this: IExecuteFunctions, itemIndex: number, options: CreateOptionValues, api: LipSyncApi): CreateOptions {
 	const soundVolume = options.soundVolume ?? 1;
 	const originalAudioVolume = options.originalAudioVolume ?? 1;
@@ -70,23 +85,36 @@ export function readCreateOptions(this: IExecuteFunctions, itemIndex: number, op
 		failOn.call(this, itemIndex, checkId('External Task ID', options.externalTaskId, 'yours'));
 		requireSupport.call(this, itemIndex, api, 'externalTaskId');
 	}
-	// Every create carries an external_task_id where the provider takes one, so a lost reply
-	// never leads to a second task (the transport looks the task up by it before resubmitting).
-	const externalTaskId = ownId
-		? (options.externalTaskId as string).trim()
-		: api.supports.externalTaskId
-			? deriveExternalTaskId({
-					executionId: this.getExecutionId() || randomUUID(),
-					nodeId: this.getNode().id ?? '',
-					runIndex: Number(this.getWorkflowDataProxy(itemIndex).$runIndex ?? 0),
-					itemIndex,
-				})
-			: undefined;
 	return {
 		soundVolume,
 		originalAudioVolume,
 		watermark: options.watermark ?? false,
-		externalTaskId,
+		ownExternalTaskId: ownId ? (options.externalTaskId as string).trim() : undefined,
+		derivedId: !api.supports.externalTaskId ? 'none' : options.newTaskEveryRun ? 'fresh' : 'work',
 		callbackUrl: options.callbackUrl || undefined,
 	};
+}
+
+/** The work of one task beyond its create options: what it lip-syncs, with what, where. */
+export type TaskWork = Omit<LipSyncWork, 'soundVolume' | 'originalAudioVolume' | 'watermark'>;
+
+/**
+ * The create fields of one task: its options, its external_task_id, and whether a task that has
+ * that id already is adopted (a work-derived id: the same work, paid for by an earlier run).
+ * Every create carries an id where the provider takes one, so a lost reply never leads to a
+ * second task (the transport looks the task up by it before resubmitting).
+ */
+export function taskCreateFields(
+	create: CreateOptions,
+	work: TaskWork,
+	video?: AdoptionCheck['video'],
+): Pick<CreateLipSyncInput, 'soundVolume' | 'originalAudioVolume' | 'watermark' | 'externalTaskId' | 'callbackUrl' | 'reuse'> {
+	const { soundVolume, originalAudioVolume, watermark, callbackUrl } = create;
+	const fields = { soundVolume, originalAudioVolume, watermark, callbackUrl };
+	if (create.ownExternalTaskId) return { ...fields, externalTaskId: create.ownExternalTaskId };
+	if (create.derivedId === 'none') return fields;
+	const full: LipSyncWork = { ...work, soundVolume, originalAudioVolume, watermark };
+	if (create.derivedId === 'fresh') return { ...fields, externalTaskId: workTaskId(full, randomUUID()) };
+	const externalTaskId = workTaskId(full);
+	return { ...fields, externalTaskId, reuse: { externalTaskId, watermark, video } };
 }

@@ -90,7 +90,16 @@ export async function prepare(this: IExecuteFunctions, itemIndex: number): Promi
 				description: `Use a video where one face is visible and facing the camera for at least 2 s (session_id ${result.sessionId}). Turn off "Fail When No Face Is Found" to continue instead.`,
 			});
 		}
-		const session = { session_id: result.sessionId, face_count: result.faces.length, final_unit_deduction: result.units ?? null };
+		const session = {
+			session_id: result.sessionId,
+			face_count: result.faces.length,
+			final_unit_deduction: result.units ?? null,
+			// The session's video: Lip Sync checks a task it finds by external_task_id against it.
+			video_url: input.videoUrl ?? null,
+			video_id: input.videoId ?? null,
+			// Each resend after a failure that may have reached the API may have billed one more identify.
+			identify_resends: result.uncertainResends ?? 0,
+		};
 		if (output === 'perVideo' || result.faces.length === 0) {
 			return [{ json: { ...session, faces: result.faces.map(faceToJson) } }];
 		}

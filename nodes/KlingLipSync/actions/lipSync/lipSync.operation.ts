@@ -9,7 +9,7 @@ import { maxInFlightOption, readMaxInFlight, readWaitSettings, waitFields, waitF
 import type { ItemRunner } from '../node.type';
 import { audioSourceFields, resolveAudio, type AudioSourceKind } from './audioSource';
 import { failOn, requireSupport } from './params';
-import { createOptionFields, readCreateOptions, type CreateOptionValues } from './createOptions';
+import { createOptionFields, readCreateOptions, taskCreateFields, type CreateOptionValues } from './createOptions';
 import { callbackUrlFor, waitForCallbacks, type WaitMode } from './callback';
 import { waitAndFinish } from './wait';
 
@@ -96,6 +96,7 @@ const properties: INodeProperties[] = [
 				description: 'Kling POSTs the task to this URL whenever its status changes',
 			},
 			createOptionFields.externalTaskId,
+			createOptionFields.newTaskEveryRun,
 			{
 				displayName: 'Face Window End (Ms)',
 				name: 'faceEndMs',
@@ -183,23 +184,37 @@ export async function prepare(this: IExecuteFunctions, itemIndex: number, batch:
 
 	if (waitMode === 'callback') requireSupport.call(this, itemIndex, api, 'externalTaskId');
 	if (audio.audioId) requireSupport.call(this, itemIndex, api, 'audioId');
-	if (waitMode === 'callback' && create.externalTaskId) batch.expectTask(itemIndex, create.externalTaskId);
+	const session = (sessionId as string).trim();
+	const fields = taskCreateFields(create, { subject: `session:${session}`, faceId: normalisedFaceId, audio: audio.fingerprint, ...timing }, sessionVideo(input, session));
+	if (waitMode === 'callback' && fields.externalTaskId) batch.expectTask(itemIndex, fields.externalTaskId);
 
 	return async () => {
-		const input = {
-			sessionId: (sessionId as string).trim(),
+		const request = {
+			sessionId: session,
 			faceId: normalisedFaceId,
 			audioId: audio.audioId,
 			soundFile: audio.soundFile,
 			...timing,
-			...create,
-			callbackUrl: waitMode === 'callback' ? callbackUrlFor(this, batch) : create.callbackUrl,
+			...fields,
+			callbackUrl: waitMode === 'callback' ? callbackUrlFor(this, batch) : fields.callbackUrl,
 		};
-		const task = await api.createLipSync(input, batch.whenBusy(this, itemIndex, wait?.maxWaitMs ?? QUEUE_BUDGET_MS));
+		const task = await api.createLipSync(request, batch.whenBusy(this, itemIndex, wait?.maxWaitMs ?? QUEUE_BUDGET_MS));
 		batch.taskCreated(itemIndex, task);
-		if (waitMode === 'callback') return [{ json: { ...taskToJson(task), wait_mode: 'callback' } }];
+		// A task an earlier run paid for reports to that run's callback URL, not this one's: it is
+		// waited for here (a retry's tasks have mostly finished already).
+		if (waitMode === 'callback' && !task.reused) {
+			batch.awaitCallback();
+			return [{ json: { ...taskToJson(task), wait_mode: 'callback' } }];
+		}
 		return await waitAndFinish(this, api, task, wait, itemIndex, batch);
 	};
+}
+
+/** The session's video, when the input item is the Identify Face output of that session. */
+function sessionVideo(input: IDataObject, sessionId: string): { url?: string; id?: string } | undefined {
+	if (String(input.session_id) !== sessionId) return undefined;
+	const text = (value: unknown) => (typeof value === 'string' && value ? value : undefined);
+	return { url: text(input.video_url), id: text(input.video_id) };
 }
 
 export { readMaxInFlight as maxInFlight };

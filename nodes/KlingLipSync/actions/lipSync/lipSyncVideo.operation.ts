@@ -8,7 +8,7 @@ import { QUEUE_BUDGET_MS, type Batch } from '../batch';
 import { maxInFlightOption, readMaxInFlight, readWaitSettings, waitFields, waitForCompletionField } from '../common.descriptions';
 import type { ItemRunner } from '../node.type';
 import { audioSourceFields, resolveAudio, type AudioSourceKind } from './audioSource';
-import { createOptionFields, readCreateOptions, type CreateOptionValues } from './createOptions';
+import { createOptionFields, readCreateOptions, taskCreateFields, type CreateOptionValues } from './createOptions';
 import { readVideo, videoSourceFields } from './identifyFace.operation';
 import { failOn, requireSupport } from './params';
 import { waitAndFinish } from './wait';
@@ -71,6 +71,7 @@ const properties: INodeProperties[] = [
 				description: "Where on the video the audio starts. Without this option it starts where the face's window starts.",
 			},
 			maxInFlightOption(),
+			createOptionFields.newTaskEveryRun,
 			createOptionFields.originalAudioVolume,
 			createOptionFields.watermark,
 		],
@@ -137,17 +138,13 @@ export async function prepare(this: IExecuteFunctions, itemIndex: number, batch:
 		const fit = fitAudio(face, audioMs, cropStartMs, insertMs);
 		if (typeof fit === 'string') throw stop(fit);
 
+		const timing = { cropStartMs: fit.cropStartMs, cropEndMs: fit.cropEndMs, insertMs: fit.insertMs };
+		// Keyed by the video, not the session: a retry identifies again (a new session) and still
+		// finds the task it paid for.
+		const subject = video.videoId ? `video_id:${video.videoId}` : `video_url:${video.videoUrl ?? ''}`;
+		const fields = taskCreateFields(create, { subject, faceId: face.faceId, audio: audio.fingerprint, ...timing }, { url: video.videoUrl, id: video.videoId });
 		const task = await api.createLipSync(
-			{
-				sessionId: identified.sessionId,
-				faceId: face.faceId,
-				audioId: audio.audioId,
-				soundFile: audio.soundFile,
-				cropStartMs: fit.cropStartMs,
-				cropEndMs: fit.cropEndMs,
-				insertMs: fit.insertMs,
-				...create,
-			},
+			{ sessionId: identified.sessionId, faceId: face.faceId, audioId: audio.audioId, soundFile: audio.soundFile, ...timing, ...fields },
 			batch.whenBusy(this, itemIndex, wait?.maxWaitMs ?? QUEUE_BUDGET_MS),
 		);
 		batch.taskCreated(itemIndex, task);

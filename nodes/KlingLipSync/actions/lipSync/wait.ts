@@ -132,7 +132,9 @@ export async function waitAndFinish(
 	batch: Batch,
 ): Promise<INodeExecutionData[]> {
 	if (!settings) return [{ json: taskToJson(task) }];
-	const finished = await waitForTask(ctx, api, task, settings, itemIndex);
-	batch.taskFinished();
+	// Whether the task was an earlier run's is known at create only: polled copies keep it.
+	const finished = { ...(await waitForTask(ctx, api, task, settings, itemIndex)), reused: task.reused };
+	// A task that was final already (adopted from an earlier run) held no slot of this run.
+	if (!isFinal(task)) batch.taskFinished();
 	return [await finishedTaskItem(ctx, finished, settings, itemIndex)];
 }

@@ -1,0 +1,45 @@
+import type { LipSyncTask } from '../transport/types';
+
+/** What this item asked for, as far as a task object can show it. */
+export interface AdoptionCheck {
+	externalTaskId: string;
+	watermark: boolean;
+	/** The session's video, when the item knows it (Identify Face's output, Lip Sync Video). */
+	video?: { url?: string; id?: string };
+}
+
+/**
+ * Why a task found by external_task_id is not this item's work, or undefined when everything the
+ * task object shows agrees (its id, its watermark setting, the video it lip-syncs). Kling's task
+ * object does not show the session, face or audio: those are in the id itself (a digest of the work).
+ */
+export function adoptionProblem(task: LipSyncTask, expected: AdoptionCheck): string | undefined {
+	if (task.externalTaskId !== undefined && task.externalTaskId !== expected.externalTaskId) {
+		return `its external_task_id is "${task.externalTaskId}", not "${expected.externalTaskId}"`;
+	}
+	const watermark = (task.raw.watermark_info as { enabled?: unknown } | undefined)?.enabled;
+	if (typeof watermark === 'boolean' && watermark !== expected.watermark) {
+		return `it was made with Watermark ${watermark ? 'on' : 'off'}, this item asks for it ${expected.watermark ? 'on' : 'off'}`;
+	}
+	const parent = task.parentVideo ?? {};
+	const parentId = typeof parent.id === 'string' || typeof parent.id === 'number' ? String(parent.id) : undefined;
+	if (expected.video?.id && parentId && parentId !== expected.video.id) {
+		return `it lip-syncs video ${parentId}, this item's session is of video ${expected.video.id}`;
+	}
+	if (expected.video?.url && typeof parent.url === 'string' && parent.url && parent.url !== expected.video.url) {
+		return `it lip-syncs the video at ${parent.url}, this item's session is of ${expected.video.url}`;
+	}
+	return undefined;
+}
+
+/** A task found by a work-derived external_task_id that was made for other work: never adopted. */
+export class WorkMismatchError extends Error {
+	readonly description: string;
+
+	constructor(externalTaskId: string, problem: string) {
+		super(`A task with external_task_id ${externalTaskId} exists at Kling for other work (${problem}); it was not adopted`);
+		this.name = 'WorkMismatchError';
+		this.description =
+			'No task was created for this item. The id is a digest of the work, so this is another n8n, a reused id or a planted one. Turn on "New Task Every Run" to make a task with a fresh id.';
+	}
+}
