@@ -6,10 +6,8 @@
  */
 import assert from 'node:assert/strict';
 
-import { audioFingerprint, workTaskId } from '../../nodes/KlingLipSync/helpers/externalId';
-import { callApi } from '../../test/emulator/client';
 import type { Emulator } from '../../test/emulator/server';
-import { fixture, identify } from '../../test/engine/helpers';
+import { derivedTaskId, identify, plantTask } from '../../test/engine/helpers';
 import { CREDENTIAL_ID } from './examples';
 
 export const RETRY_WORKFLOW_ID = 'klingRetryWorkfl';
@@ -78,20 +76,6 @@ interface RetryContext {
 	until<T>(what: string, probe: () => Promise<T | undefined>, timeoutMs?: number): Promise<T>;
 }
 
-/** The external_task_id the node derives for this workflow's work on a session. */
-const derivedId = (sessionId: string): string =>
-	workTaskId({
-		subject: `session:${sessionId}`,
-		faceId: '0',
-		audio: audioFingerprint({ bytes: fixture('tone-3s.wav') }),
-		cropStartMs: 0,
-		cropEndMs: 3000,
-		insertMs: 0,
-		soundVolume: 1,
-		originalAudioVolume: 1,
-		watermark: false,
-	});
-
 export async function checkNothingPaidTwice(
 	ctx: RetryContext,
 	label: string,
@@ -143,14 +127,7 @@ export async function checkNothingPaidTwice(
 		emu.configure({ taskTimeMs: 2000 });
 		const session = await identified(VIDEO);
 		const other = await identified(`${VIDEO}&planted=1`);
-		const planted = await callApi(emu.baseUrl, 'POST', '/v1/videos/advanced-lip-sync', {
-			body: {
-				session_id: other.session_id,
-				face_choose: [{ face_id: '0', sound_file: `${emu.baseUrl}/media/fixtures/tone-3s.wav`, sound_start_time: 0, sound_end_time: 3000, sound_insert_time: 0 }],
-				external_task_id: derivedId(session.session_id),
-			},
-		});
-		assert.equal(planted.body.code, 0);
+		await plantTask(emu, other.session_id, derivedTaskId(session.session_id));
 		emu.resetStats();
 		const failed = await runWorkflow(session);
 		assert.equal(failed.status, 'error');

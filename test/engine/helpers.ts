@@ -2,6 +2,7 @@ import { readFileSync } from 'node:fs';
 import type { IDataObject } from 'n8n-workflow';
 import path from 'node:path';
 
+import { audioFingerprint, workTaskId } from '../../nodes/KlingLipSync/helpers/externalId';
 import { callApi } from '../emulator/client';
 import { FIXTURES_DIR, type Emulator } from '../emulator/server';
 
@@ -33,4 +34,36 @@ export async function waitUntilIdle(emu: Emulator): Promise<void> {
 	for (const deadline = Date.now() + 5000; emu.runningTasks() > 0 && Date.now() < deadline; ) {
 		await new Promise((resolve) => setTimeout(resolve, 50));
 	}
+}
+
+/**
+ * The external_task_id Lip Sync derives for face 0 of a session with tone-3s.wav, cropped 0-3000 ms,
+ * inserted at 0, default volumes, no watermark: to plant a task under it.
+ */
+export function derivedTaskId(sessionId: string): string {
+	return workTaskId({
+		subject: `session:${sessionId}`,
+		faceId: '0',
+		audio: audioFingerprint({ bytes: fixture('tone-3s.wav') }),
+		cropStartMs: 0,
+		cropEndMs: 3000,
+		insertMs: 0,
+		soundVolume: 1,
+		originalAudioVolume: 1,
+		watermark: false,
+	});
+}
+
+/** A task made at the emulator directly (as another n8n or a stranger would), for face 0 with tone-3s.wav. */
+export async function plantTask(emu: Emulator, sessionId: string, externalTaskId: string, watermark = false): Promise<string> {
+	const reply = await callApi(emu.baseUrl, 'POST', '/v1/videos/advanced-lip-sync', {
+		body: {
+			session_id: sessionId,
+			face_choose: [{ face_id: '0', sound_file: `${emu.baseUrl}/media/fixtures/tone-3s.wav`, sound_start_time: 0, sound_end_time: 3000, sound_insert_time: 0 }],
+			external_task_id: externalTaskId,
+			watermark_info: { enabled: watermark },
+		},
+	});
+	if (reply.body.code !== 0) throw new Error(reply.body.message);
+	return String(reply.body.data.task_id);
 }

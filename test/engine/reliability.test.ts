@@ -1,8 +1,6 @@
 import { startEmulator, type Emulator } from '../emulator/server';
 import { emulatorCredentials, runKlingNode, type RunOptions } from './harness';
-import { audioFingerprint, workTaskId } from '../../nodes/KlingLipSync/helpers/externalId';
-import { callApi } from '../emulator/client';
-import { fixture, identify, lipSyncParameters, VIDEO, waitUntilIdle } from './helpers';
+import { derivedTaskId, identify, plantTask, lipSyncParameters, VIDEO, waitUntilIdle } from './helpers';
 import { logMark, logSince } from './secrets';
 
 /**
@@ -101,37 +99,13 @@ describe('reliability in n8n\'s engine', () => {
 		describe('a task planted under the id this work derives', () => {
 			/** Identify Face's output for a new session, as Lip Sync receives it. */
 			const identified = async (videoUrl: string) => ({ ...(await identify(emu, videoUrl)), face_id: '0', video_url: videoUrl, video_id: null });
-			const plant = async (sessionId: string, externalTaskId: string, watermark: boolean) => {
-				const reply = await callApi(emu.baseUrl, 'POST', '/v1/videos/advanced-lip-sync', {
-					body: {
-						session_id: sessionId,
-						face_choose: [{ face_id: '0', sound_file: `${emu.baseUrl}/media/fixtures/tone-3s.wav`, sound_start_time: 0, sound_end_time: 3000, sound_insert_time: 0 }],
-						external_task_id: externalTaskId,
-						watermark_info: { enabled: watermark },
-					},
-				});
-				expect(reply.body.code).toBe(0);
-			};
-			const derivedId = (sessionId: string) =>
-				workTaskId({
-					subject: `session:${sessionId}`,
-					faceId: '0',
-					audio: audioFingerprint({ bytes: fixture('tone-3s.wav') }),
-					cropStartMs: 0,
-					cropEndMs: 3000,
-					insertMs: 0,
-					soundVolume: 1,
-					originalAudioVolume: 1,
-					watermark: false,
-				});
-
 			it.each([
 				['of another video', `${VIDEO}&take=2`, false, /lip-syncs the video at .*take=2/],
 				['with another watermark setting', VIDEO, true, /made with Watermark on, this item asks for it off/],
 			])('is never adopted when it is %s: a clear error, no success', async (_name, plantedVideo, watermark, problem) => {
 				const item = await identified(VIDEO);
 				const planter = plantedVideo === VIDEO ? item : await identified(plantedVideo);
-				await plant(planter.session_id, derivedId(item.session_id), watermark);
+				await plantTask(emu, planter.session_id, derivedTaskId(item.session_id), watermark);
 				emu.resetStats();
 				const { output, error } = await run({ items: [item], parameters: noDownload({ cropEndMs: 3000 }) });
 				expect(output).toEqual([]);
@@ -143,7 +117,7 @@ describe('reliability in n8n\'s engine', () => {
 
 			it('is adopted when everything it shows matches (the same work, paid before)', async () => {
 				const item = await identified(VIDEO);
-				await plant(item.session_id, derivedId(item.session_id), false);
+				await plantTask(emu, item.session_id, derivedTaskId(item.session_id), false);
 				emu.resetStats();
 				const { output, error } = await run({ items: [item], parameters: noDownload({ cropEndMs: 3000 }) });
 				expect(error).toBeUndefined();
