@@ -121,6 +121,8 @@ export interface EmulatorStats {
 	faults: Record<string, number>;
 	/** Per task: how long after it became final a GET first read it final (ms). */
 	noticeDelaysMs: number[];
+	/** Bytes of /media/large/<bytes>.mp3 sent before the reader stopped (flow-controlled). */
+	largeBytesSent: number;
 }
 
 export interface Emulator {
@@ -178,6 +180,7 @@ const emptyStats = (): EmulatorStats => ({
 	rejected: {},
 	faults: {},
 	noticeDelaysMs: [],
+	largeBytesSent: 0,
 });
 
 function readBody(req: http.IncomingMessage, limit: number): Promise<Buffer> {
@@ -613,6 +616,31 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Emul
 		pump();
 	};
 
+	/**
+	 * A file of any size (an MP3 frame header, then zeros), made as it is read and sent only as
+	 * fast as the reader takes it: what a reader that stops early leaves unread is never sent.
+	 */
+	const sendLarge = (res: http.ServerResponse, size: number): void => {
+		res.writeHead(200, { 'content-type': 'audio/mpeg', 'content-length': String(size) });
+		const chunk = Buffer.alloc(64 * 1024);
+		chunk.set([0xff, 0xfb, 0x90, 0x64]);
+		let sent = 0;
+		const pump = (): void => {
+			while (sent < size && !res.destroyed) {
+				const piece = chunk.subarray(0, Math.min(chunk.length, size - sent));
+				sent += piece.length;
+				stats.largeBytesSent += piece.length;
+				if (!res.write(piece)) {
+					res.once('drain', pump);
+					return;
+				}
+			}
+			if (sent >= size) res.end();
+		};
+		res.on('close', () => res.removeAllListeners('drain'));
+		pump();
+	};
+
 	const serveMedia = (url: URL, res: http.ServerResponse): boolean => {
 		const parts = url.pathname.split('/').filter(Boolean); // media, kind, ...
 		const [, kind, first, second] = parts;
@@ -632,6 +660,10 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Emul
 			if (!audio) return false;
 			res.writeHead(200, { 'content-type': 'audio/wav', 'content-length': String(audio.wav.length) });
 			res.end(audio.wav);
+			return true;
+		}
+		if (kind === 'large' && /^\d+\.mp3$/.test(first ?? '')) {
+			sendLarge(res, Number(first.replace('.mp3', '')));
 			return true;
 		}
 		if (kind === 'videos' && first) {

@@ -114,6 +114,18 @@ describe('bad input never reaches Kling', () => {
 		expect(emu.stats.requests.get ?? 0).toBe(0);
 	});
 
+	it('stops reading an audio URL at 5 MB and says so: a 1 GB file is never read whole', async () => {
+		const { error } = await runKlingNode({
+			credentials: emulatorCredentials(emu.baseUrl),
+			items: [item],
+			parameters: lipSyncParameters(emu, { audioSource: 'url', audioUrl: `${emu.baseUrl}/media/large/1073741824.mp3` }),
+		});
+		expect(error?.message).toMatch(/^Audio URL must be at most 5 MB \(5,242,880 bytes\): the file is larger, so the node stopped reading it/);
+		// Sent = read (5 MB) + what socket buffers held when the reader stopped.
+		expect(emu.stats.largeBytesSent).toBeLessThan(16 * 1024 * 1024);
+		expect(emu.stats.requests.create ?? 0).toBe(0);
+	});
+
 	it('rejects a zero limit in List Tasks', async () => {
 		const { error } = await runKlingNode({ credentials: emulatorCredentials(emu.baseUrl), parameters: { operation: 'listTasks', limit: '={{ 0 }}' } });
 		expect(error?.message).toMatch(/^Limit must be a whole number of at least 1/);

@@ -37,8 +37,10 @@ export class Batch {
 		return [...this.createdTasks.entries()].sort(([a], [b]) => a - b).map(([, taskId]) => taskId);
 	}
 
+	/** Kept in item order (items are prepared side by side): the resumed run outputs them so. */
 	expectTask(itemIndex: number, externalTaskId: string): void {
-		this.expectedTasks.push({ itemIndex, externalTaskId });
+		const at = this.expectedTasks.findIndex((task) => task.itemIndex > itemIndex);
+		this.expectedTasks.splice(at < 0 ? this.expectedTasks.length : at, 0, { itemIndex, externalTaskId });
 	}
 
 	taskCreated(itemIndex: number, task: Pick<LipSyncTask, 'taskId'>): void {

@@ -15,6 +15,9 @@ const OPERATIONS: Record<KlingOperation, OperationModule> = {
 	listTasks: lipSync.listTasks,
 };
 
+/** Items prepared at once: enough that audio URLs download side by side, few enough that memory stays flat. */
+const PREPARE_IN_PARALLEL = 20;
+
 /** Fields an error may carry about a task that exists at Kling: Continue On Fail outputs them. */
 const TASK_FIELDS = ['task_id', 'task_status', 'external_task_id'] as const;
 
@@ -45,15 +48,22 @@ export async function router(this: IExecuteFunctions): Promise<INodeExecutionDat
 	const continueOnFail = this.continueOnFail();
 
 	const batch = new Batch(this.getExecutionCancelSignal());
-	const runners: Array<ItemRunner | INodeExecutionData> = [];
-	for (let itemIndex = 0; itemIndex < items.length; itemIndex++) {
+	// Preparing reads and measures audio (a URL is downloaded): items prepare side by side. A bad
+	// item stops the preparation of those not yet started, and the first bad one stops the run.
+	let stopped = false;
+	const prepared = await runPool(items.length, PREPARE_IN_PARALLEL, async (itemIndex): Promise<ItemRunner | INodeExecutionData | Error | undefined> => {
+		if (stopped) return undefined;
 		try {
-			runners.push(await module.prepare.call(this, itemIndex, batch));
+			return await module.prepare.call(this, itemIndex, batch);
 		} catch (error) {
-			if (!continueOnFail) throw asNodeError(this, error, itemIndex);
-			runners.push(errorItem(error, itemIndex));
+			if (continueOnFail) return errorItem(error, itemIndex);
+			stopped = true;
+			return asNodeError(this, error, itemIndex);
 		}
-	}
+	});
+	const firstBad = prepared.find((entry): entry is Error => entry instanceof Error);
+	if (firstBad) throw firstBad;
+	const runners = prepared as Array<ItemRunner | INodeExecutionData>;
 
 	const results = await runPool(items.length, module.maxInFlight.call(this), async (itemIndex) => {
 		const runner = runners[itemIndex];

@@ -273,13 +273,36 @@ export async function downloadToBinary(
 	return await ctx.helpers.prepareBinaryData(stream, fileName, mimeType);
 }
 
-/** Downloads a small file (the audio to measure) into memory. */
-export async function downloadBytes(ctx: ApiContext, url: string): Promise<Buffer> {
-	const body = (await ctx.helpers.httpRequest({
+/** A download that passed its size limit: it was stopped there, nothing more was read. */
+export class DownloadTooLargeError extends Error {
+	constructor(readonly limitBytes: number) {
+		super(`the file is larger than ${limitBytes} bytes; the download was stopped there`);
+		this.name = 'DownloadTooLargeError';
+	}
+}
+
+type ByteStream = AsyncIterable<Buffer | Uint8Array> & { destroy(error?: Error): void };
+
+/**
+ * Downloads a small file (the audio to measure) into memory, reading at most `limitBytes`: a
+ * larger file (or a link to something endless) is stopped at the limit, so memory stays bounded.
+ */
+export async function downloadBytes(ctx: ApiContext, url: string, limitBytes: number): Promise<Buffer> {
+	const stream = (await ctx.helpers.httpRequest({
 		method: 'GET',
 		url,
-		encoding: 'arraybuffer',
+		encoding: 'stream',
 		timeout: REQUEST_TIMEOUT_MS,
-	})) as ArrayBuffer | Buffer;
-	return Buffer.isBuffer(body) ? body : Buffer.from(body);
+	})) as ByteStream;
+	const chunks: Buffer[] = [];
+	let size = 0;
+	for await (const chunk of stream) {
+		size += chunk.length;
+		if (size > limitBytes) {
+			stream.destroy();
+			throw new DownloadTooLargeError(limitBytes);
+		}
+		chunks.push(Buffer.from(chunk));
+	}
+	return Buffer.concat(chunks, size);
 }

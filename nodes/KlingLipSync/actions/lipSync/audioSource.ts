@@ -4,7 +4,8 @@ import { NodeOperationError } from 'n8n-workflow';
 import { inspectAudio } from '../../helpers/audio';
 import { audioFingerprint } from '../../helpers/externalId';
 import { checkAudioLength, checkAudioSize, checkHttpUrl, checkId } from '../../helpers/validation';
-import { downloadBytes } from '../../transport';
+import { downloadBytes, DownloadTooLargeError } from '../../transport';
+import { KLING_LIMITS } from '../../helpers/constants';
 import { failOn } from './params';
 
 /** The audio parameters, shared by Lip Sync and Lip Sync Video. */
@@ -62,10 +63,14 @@ export const audioSourceFields: INodeProperties[] = [
 export const AUDIO_SOURCES = ['url', 'binary', 'base64', 'audioId'] as const;
 export type AudioSourceKind = (typeof AUDIO_SOURCES)[number];
 
-/** What Lip Sync sends as audio, and the audio's length when the node could measure it. */
+/** The checked audio of an item: what Kling is sent, and its length when the node could measure it. */
 export interface ResolvedAudio {
 	audioId?: string;
-	soundFile?: string;
+	/**
+	 * A URL (sent as it is), or where the bytes are: the input binary field, or the Base64 parameter.
+	 * Bytes are read again when the task is created, so no item holds its audio while it waits its turn.
+	 */
+	sound?: { url: string } | { binaryProperty: string } | { base64Parameter: true };
 	durationMs?: number;
 	/** What the audio is, for the task's work-derived id: its id, or a digest of its bytes. */
 	fingerprint: string;
@@ -111,29 +116,46 @@ export async function resolveAudio(this: IExecuteFunctions, itemIndex: number, k
 		const url = (raw as string).trim();
 		let bytes: Buffer;
 		try {
-			bytes = await downloadBytes(this, url);
+			bytes = await downloadBytes(this, url, KLING_LIMITS.maxAudioBytes);
 		} catch (error) {
+			if (error instanceof DownloadTooLargeError) {
+				failOn.call(this, itemIndex, 'Audio URL must be at most 5 MB (5,242,880 bytes): the file is larger, so the node stopped reading it at that limit');
+			}
 			// The reason goes in the description: n8n rewrites messages that contain network error codes.
 			throw new NodeOperationError(this.getNode(), 'Audio URL could not be downloaded', {
 				itemIndex,
 				description: `${(error as Error).message}. The node measures the audio before creating a task; Kling must be able to download the same URL.`,
 			});
 		}
-		return { soundFile: url, durationMs: check('Audio URL', bytes), fingerprint: audioFingerprint({ bytes }) };
+		return { sound: { url }, durationMs: check('Audio URL', bytes), fingerprint: audioFingerprint({ bytes }) };
 	}
 	if (kind === 'binary') {
 		const property = this.getNodeParameter('audioBinaryPropertyName', itemIndex) as string;
 		this.helpers.assertBinaryData(itemIndex, property);
 		const bytes = await this.helpers.getBinaryDataBuffer(itemIndex, property);
 		const label = `Audio in binary field "${property}"`;
-		return { soundFile: bytes.toString('base64'), durationMs: check(label, bytes), fingerprint: audioFingerprint({ bytes }) };
+		return { sound: { binaryProperty: property }, durationMs: check(label, bytes), fingerprint: audioFingerprint({ bytes }) };
 	}
+	const bytes = Buffer.from(readBase64.call(this, itemIndex), 'base64');
+	return { sound: { base64Parameter: true }, durationMs: check('Audio (Base64)', bytes), fingerprint: audioFingerprint({ bytes }) };
+}
+
+/** The Base64 parameter, checked and without a data: prefix or line breaks. */
+function readBase64(this: IExecuteFunctions, itemIndex: number): string {
 	const raw = this.getNodeParameter('audioBase64', itemIndex) as unknown;
 	if (typeof raw !== 'string' || raw.trim() === '') failOn.call(this, itemIndex, 'Audio (Base64) is required');
 	const text = normaliseBase64(raw as string);
 	if (!BASE64.test(text) || text.length % 4 !== 0) {
 		failOn.call(this, itemIndex, 'Audio (Base64) is not valid base64 (only A-Z, a-z, 0-9, +, / and = padding)');
 	}
-	const bytes = Buffer.from(text, 'base64');
-	return { soundFile: text, durationMs: check('Audio (Base64)', bytes), fingerprint: audioFingerprint({ bytes }) };
+	return text;
+}
+
+/** Kling's sound_file for an item's audio, read when its task is created (undefined for an audio id). */
+export async function soundFileOf(this: IExecuteFunctions, itemIndex: number, audio: ResolvedAudio): Promise<string | undefined> {
+	const sound = audio.sound;
+	if (!sound) return undefined;
+	if ('url' in sound) return sound.url;
+	if ('binaryProperty' in sound) return (await this.helpers.getBinaryDataBuffer(itemIndex, sound.binaryProperty)).toString('base64');
+	return readBase64.call(this, itemIndex);
 }

@@ -7,7 +7,7 @@ import { createLipSyncApi } from '../../transport';
 import { QUEUE_BUDGET_MS, type Batch } from '../batch';
 import { maxInFlightOption, readMaxInFlight, readWaitSettings, waitFields, waitForCompletionField } from '../common.descriptions';
 import type { ItemRunner } from '../node.type';
-import { audioSourceFields, resolveAudio, type AudioSourceKind } from './audioSource';
+import { audioSourceFields, resolveAudio, soundFileOf, type AudioSourceKind } from './audioSource';
 import { failOn, requireSupport } from './params';
 import { createOptionFields, readCreateOptions, taskCreateFields, type CreateOptionValues } from './createOptions';
 import { callbackUrlFor, waitForCallbacks, type WaitMode } from './callback';
@@ -189,16 +189,19 @@ export async function prepare(this: IExecuteFunctions, itemIndex: number, batch:
 	if (waitMode === 'callback' && fields.externalTaskId) batch.expectTask(itemIndex, fields.externalTaskId);
 
 	return async () => {
-		const request = {
-			sessionId: session,
-			faceId: normalisedFaceId,
-			audioId: audio.audioId,
-			soundFile: audio.soundFile,
-			...timing,
-			...fields,
-			callbackUrl: waitMode === 'callback' ? callbackUrlFor(this, batch) : fields.callbackUrl,
-		};
-		const task = await api.createLipSync(request, batch.whenBusy(this, itemIndex, wait?.maxWaitMs ?? QUEUE_BUDGET_MS));
+		// The request is not kept in a variable: its audio (base64) is freed once the task exists.
+		const task = await api.createLipSync(
+			{
+				sessionId: session,
+				faceId: normalisedFaceId,
+				audioId: audio.audioId,
+				soundFile: await soundFileOf.call(this, itemIndex, audio),
+				...timing,
+				...fields,
+				callbackUrl: waitMode === 'callback' ? callbackUrlFor(this, batch) : fields.callbackUrl,
+			},
+			batch.whenBusy(this, itemIndex, wait?.maxWaitMs ?? QUEUE_BUDGET_MS),
+		);
 		batch.taskCreated(itemIndex, task);
 		// A task an earlier run paid for reports to that run's callback URL, not this one's: it is
 		// waited for here (a retry's tasks have mostly finished already).
