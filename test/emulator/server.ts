@@ -68,6 +68,8 @@ export interface EmulatorOptions {
 	tickMs?: number;
 	/** apimodels.app's identify-face is asynchronous: how long a job takes. */
 	apimodelsIdentifyMs?: number;
+	/** API requests the account may make per second (a sliding second); more answer 429 / 1302. */
+	requestsPerSecond?: number;
 	/** Ids (task, session, video) sent as bare JSON numbers, as some clients saw: 18 digits a JS number rounds. */
 	bareNumericIds?: boolean;
 	/** Faults at random on this share of API requests (0-1), drawn from `kinds` (soak tests). */
@@ -161,6 +163,7 @@ const DEFAULTS: Required<Omit<EmulatorOptions, 'webhookSecret' | 'clock' | 'resu
 	tickMs: 20,
 	apimodelsIdentifyMs: 300,
 	bareNumericIds: false,
+	requestsPerSecond: Number.POSITIVE_INFINITY,
 };
 
 const AUDIO_MAX_DAYS_MS = 30 * 24 * 3600 * 1000;
@@ -641,6 +644,17 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Emul
 		pump();
 	};
 
+	/** Start times of the API requests answered in the last second (the account's rate). */
+	let recentRequests: number[] = [];
+	const overRateLimit = (): boolean => {
+		if (!Number.isFinite(config.requestsPerSecond)) return false;
+		const now = Date.now();
+		recentRequests = recentRequests.filter((at) => now - at < 1000);
+		if (recentRequests.length >= config.requestsPerSecond) return true;
+		recentRequests.push(now);
+		return false;
+	};
+
 	const serveMedia = (url: URL, res: http.ServerResponse): boolean => {
 		const parts = url.pathname.split('/').filter(Boolean); // media, kind, ...
 		const [, kind, first, second] = parts;
@@ -931,6 +945,10 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Emul
 			authenticate(req.headers.authorization, config, clock.now());
 		} catch (error) {
 			sendError(res, error as KlingError, requestId);
+			return;
+		}
+		if (overRateLimit()) {
+			sendError(res, new KlingError(1302), requestId);
 			return;
 		}
 		let fault = takeFault(matched.name);

@@ -232,6 +232,25 @@ describe('reliability in n8n\'s engine', () => {
 		});
 	});
 
+	describe('1302: over the account rate limit', () => {
+		it('slows the whole run down: 20 videos against 4 requests/s all complete, each paid once', async () => {
+			const work = await items(20);
+			emu.configure({ requestsPerSecond: 4, taskTimeMs: 1500 });
+			try {
+				const { output, error } = await run({
+					items: work,
+					parameters: noDownload({ waitOptions: { pollIntervalSeconds: 0.5, maxWaitMinutes: 5 }, options: { maxInFlight: 20 } }),
+				});
+				expect(error).toBeUndefined();
+				expect(output.map((item) => item.json.task_status)).toEqual(Array(20).fill('succeed'));
+				expect(emu.stats.billed.create).toBe(20);
+				expect(emu.stats.rejected[1302]).toBeGreaterThan(0);
+			} finally {
+				emu.configure({ requestsPerSecond: Number.POSITIVE_INFINITY });
+			}
+		}, 120_000);
+	});
+
 	describe('cancellation', () => {
 		it('stops within a second and names every created task in n8n\'s log', async () => {
 			emu.configure({ taskTimeMs: 60_000 });

@@ -10,6 +10,7 @@ import { NodeApiError, NodeOperationError } from 'n8n-workflow';
 
 import { APIMODELS_BASE_URL, CLOCK_OFFSET_HEADER, KLING_BASE_URLS, KLING_CREDENTIAL_TYPE } from '../helpers/constants';
 import { parseJsonKeepingBigIntegers } from '../helpers/json';
+import { RequestPacer } from '../helpers/pacer';
 import { MAX_UNCERTAIN_RESENDS, mayHaveBeenCarriedOut, retryDelayMs, shouldRetry, type AttemptOutcome } from '../helpers/retry';
 import { apimodelsDialect } from './apimodels';
 import { klingDialect } from './official';
@@ -99,23 +100,36 @@ function dialectFor(credentials: ICredentialDataDecryptedObject): ProviderDialec
 
 /**
  * How far this host's clock is from the provider's, measured from a reply's Date header when a
- * token was refused as not yet valid or expired (1003/1004). One per node run: every item signs
- * with the same correction once it is known, as AWS's SDKs correct clock skew.
+ * token was refused as not yet valid or expired (1003/1004). Every item signs with the same
+ * correction once it is known, as AWS's SDKs correct clock skew.
  */
 interface ClockCorrection {
 	offsetMs: number;
 	measured: boolean;
 }
-const clockCorrections = new WeakMap<ApiContext, ClockCorrection>();
 
-function clockCorrectionFor(ctx: ApiContext): ClockCorrection {
-	let correction = clockCorrections.get(ctx);
-	if (!correction) {
-		correction = { offsetMs: 0, measured: false };
-		clockCorrections.set(ctx, correction);
-	}
-	return correction;
+/** What all requests of one node run share: the clock correction and the request budget. */
+interface RunConnection {
+	clock: ClockCorrection;
+	pacer: RequestPacer;
 }
+const runConnections = new WeakMap<ApiContext, RunConnection>();
+
+function runConnectionFor(ctx: ApiContext): RunConnection {
+	let connection = runConnections.get(ctx);
+	if (!connection) {
+		connection = { clock: { offsetMs: 0, measured: false }, pacer: new RequestPacer() };
+		runConnections.set(ctx, connection);
+	}
+	return connection;
+}
+
+/** How long one request keeps trying while the API answers 1302: the run slows down meanwhile. */
+const RATE_LIMIT_BUDGET_MS = 10 * 60_000;
+
+/** The API's rate limit: Kling's 1302, or a bare HTTP 429 from a gateway. */
+const isRateLimited = (outcome: AttemptOutcome): boolean =>
+	outcome.code === 1302 || (outcome.code === undefined && outcome.httpStatus === 429);
 
 /** The provider's time minus ours, from a reply's Date header (whole seconds), if it has one. */
 function offsetFromDateHeader(headers: Record<string, unknown> | undefined): number | undefined {
@@ -145,7 +159,7 @@ export async function createLipSyncApi(ctx: ApiContext, itemIndex: number): Prom
 	const credentials = await ctx.getCredentials(KLING_CREDENTIAL_TYPE, itemIndex);
 	const baseUrl = resolveBaseUrl(credentials);
 	const dialect = dialectFor(credentials);
-	const clock = clockCorrectionFor(ctx);
+	const { clock, pacer } = runConnectionFor(ctx);
 	// A webhook call has no cancel signal: it is short and answers one request.
 	const signal = 'getExecutionCancelSignal' in ctx ? ctx.getExecutionCancelSignal() : undefined;
 	const wait = async (ms: number): Promise<void> => {
@@ -170,10 +184,13 @@ export async function createLipSyncApi(ctx: ApiContext, itemIndex: number): Prom
 		let mayExist = false;
 		let clockCorrectedNow = false;
 		let uncertainResends = 0;
+		let rateLimitedSince: number | undefined;
 		for (let attempt = 0; ; ) {
 			let outcome: AttemptOutcome;
 			let failure: Error;
 			let duplicateExternalId = false;
+			const turn = pacer.nextTurn();
+			if (turn.delayMs > 0) await wait(turn.delayMs);
 			try {
 				// The credential signs with the corrected time and drops this header (never sent).
 				options.headers = clock.offsetMs ? { [CLOCK_OFFSET_HEADER]: String(clock.offsetMs) } : {};
@@ -183,7 +200,10 @@ export async function createLipSyncApi(ctx: ApiContext, itemIndex: number): Prom
 					headers?: Record<string, unknown>;
 				};
 				const reply = dialect.unwrap(response.statusCode, parseBody(response.body));
-				if ('data' in reply) return reply.data;
+				if ('data' in reply) {
+					pacer.answered();
+					return reply.data;
+				}
 				if (absentWhen?.(reply.failure)) return undefined;
 				const code = reply.failure.klingCode;
 				outcome = { method, httpStatus: response.statusCode, code };
@@ -216,6 +236,14 @@ export async function createLipSyncApi(ctx: ApiContext, itemIndex: number): Prom
 					},
 				);
 			}
+			if (isRateLimited(outcome)) {
+				// Not a failed attempt: the whole run slows down, and this request waits its turn.
+				pacer.rateLimited(turn.startMs);
+				rateLimitedSince ??= Date.now();
+				if (Date.now() - rateLimitedSince < RATE_LIMIT_BUDGET_MS) continue;
+				throw failure;
+			}
+			if (!outcome.networkError) pacer.answered();
 			if (outcome.code === 1303 && whenBusy) {
 				// Over the account's concurrency: queue until a task frees a slot (not a failed attempt).
 				await whenBusy();
