@@ -3,10 +3,13 @@
  * median of BENCH_RUNS (3) runs: wall time for N = 1, 5, 20 items and wall(N)/wall(1), with 20 in
  * flight and item by item (Max Tasks in Flight 1); polls per task; how late completion was noticed
  * against the poll interval; RSS growth while a 200 MB result streams into the filesystem binary
- * store; the packed tarball's size; the node module's cold load time; polls in Callback mode.
+ * store; the packed tarball's size; the node module's cold load time; polls in Callback mode. Scale
+ * (BENCH_SECTIONS=callback,memory): Callback status reads per task at N = 200 with spread finishes, with and
+ * without an account limit of 5, and the callback URL's length; preparation of 20 items whose audio
+ * URLs take 300 ms against 1; peak RSS for a 1 GB Audio URL and for 200 items with 4 MB binary audio.
  */
 import { execFile, spawn } from 'node:child_process';
-import { mkdtempSync } from 'node:fs';
+import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
@@ -14,7 +17,7 @@ import { promisify } from 'node:util';
 process.env.N8N_USER_FOLDER ??= mkdtempSync(path.join(tmpdir(), 'kling-bench-'));
 
 import { callApi } from '../test/emulator/client';
-import { startEmulator, type Emulator } from '../test/emulator/server';
+import { silentWav, startEmulator, type Emulator } from '../test/emulator/server';
 import { emulatorCredentials, runKlingNode, useFilesystemBinaryData } from '../test/engine/harness';
 import { startResumeServer } from '../test/engine/resume';
 import { recordN8nLog } from '../test/engine/secrets';
@@ -26,6 +29,8 @@ const RUNS = Number(process.env.BENCH_RUNS ?? 3);
 const TASK_MS = Number(process.env.BENCH_TASK_MS ?? 3500);
 const POLL_S = Number(process.env.BENCH_POLL_S ?? 1);
 const BIG_BYTES = 200 * 1024 * 1024;
+/** Which figures: `speed` (batches, downloads, weight), `callback` and `memory` (hundreds of items). */
+const SECTIONS = (process.env.BENCH_SECTIONS ?? 'speed,callback,memory').split(',');
 
 const median = (values: number[]): number => {
 	const sorted = [...values].sort((a, b) => a - b);
@@ -74,31 +79,150 @@ async function batch(emu: Emulator, count: number, inFlight: number): Promise<Ba
 	return { wallMs, pollsPerTask: (emu.stats.requests.get ?? 0) / count, noticeDelayMs: [...emu.stats.noticeDelaysMs] };
 }
 
-/** A 200 MB result streamed into the filesystem store; the emulator runs in its own process. */
-async function bigDownload(): Promise<number> {
-	const child = spawn(process.execPath, ['-r', 'ts-node/register/transpile-only', path.join(ROOT, 'test/emulator/cli.ts'), '--port', '0', '--task-ms', '500', '--result-bytes', String(BIG_BYTES)], {
+/** The emulator in its own process (its memory is not the node's), with the cli's flags. */
+async function emulatorProcess(args: string[]): Promise<{ baseUrl: string; stop: () => void }> {
+	const child = spawn(process.execPath, ['-r', 'ts-node/register/transpile-only', path.join(ROOT, 'test/emulator/cli.ts'), '--port', '0', ...args], {
 		cwd: ROOT,
 		stdio: ['ignore', 'pipe', 'inherit'],
 	});
 	const baseUrl = await new Promise<string>((resolve) => child.stdout!.once('data', (chunk: Buffer) => resolve(chunk.toString().trim())));
+	return { baseUrl, stop: () => child.kill() };
+}
+
+/** Peak RSS growth of this process while `work` runs (sampled every 10 ms, after a GC). */
+async function peakRssGrowth<T>(work: () => Promise<T>): Promise<{ growth: number; result: T }> {
+	if (global.gc) global.gc();
+	const baseline = process.memoryUsage().rss;
+	let peak = baseline;
+	const sampler = setInterval(() => (peak = Math.max(peak, process.memoryUsage().rss)), 10);
+	try {
+		const result = await work();
+		return { growth: peak - baseline, result };
+	} finally {
+		clearInterval(sampler);
+	}
+}
+
+/** A 200 MB result streamed into the filesystem store; the emulator runs in its own process. */
+async function bigDownload(): Promise<number> {
+	const emulator = await emulatorProcess(['--task-ms', '500', '--result-bytes', String(BIG_BYTES)]);
 	try {
 		await useFilesystemBinaryData();
-		const { session_id } = await session(baseUrl);
-		if (global.gc) global.gc();
-		const baseline = process.memoryUsage().rss;
-		let peak = baseline;
-		const sampler = setInterval(() => (peak = Math.max(peak, process.memoryUsage().rss)), 10);
-		const { output, error } = await runKlingNode({
-			credentials: emulatorCredentials(baseUrl),
-			items: [{ session_id, face_id: '0' }],
-			parameters: lipSync({ baseUrl }, 1, { downloadVideo: true, waitOptions: { pollIntervalSeconds: 0.2, maxWaitMinutes: 5 } }),
-		});
-		clearInterval(sampler);
-		const bytes = output[0]?.binary?.data.bytes;
-		if (error || bytes !== BIG_BYTES) throw new Error(`big download failed: ${error?.message ?? `${bytes} bytes`}`);
-		return peak - baseline;
+		const { session_id } = await session(emulator.baseUrl);
+		const { growth, result } = await peakRssGrowth(async () =>
+			await runKlingNode({
+				credentials: emulatorCredentials(emulator.baseUrl),
+				items: [{ session_id, face_id: '0' }],
+				parameters: lipSync(emulator, 1, { downloadVideo: true, waitOptions: { pollIntervalSeconds: 0.2, maxWaitMinutes: 5 } }),
+			}),
+		);
+		const bytes = result.output[0]?.binary?.data.bytes;
+		if (result.error || bytes !== BIG_BYTES) throw new Error(`big download failed: ${result.error?.message ?? `${bytes} bytes`}`);
+		return growth;
 	} finally {
-		child.kill();
+		emulator.stop();
+	}
+}
+
+/** A 1 GB file given as Audio URL: read up to the 5 MB limit, then refused. */
+async function hugeAudioUrl(): Promise<number> {
+	const emulator = await emulatorProcess([]);
+	try {
+		const { session_id } = await session(emulator.baseUrl);
+		const { growth, result } = await peakRssGrowth(async () =>
+			await runKlingNode({
+				credentials: emulatorCredentials(emulator.baseUrl),
+				items: [{ session_id, face_id: '0' }],
+				parameters: lipSync(emulator, 1, { audioUrl: `${emulator.baseUrl}/media/large/1073741824.mp3` }),
+			}),
+		);
+		if (!/at most 5 MB/.test(result.error?.message ?? '')) throw new Error(`1 GB audio URL: ${result.error?.message ?? 'no error'}`);
+		return growth;
+	} finally {
+		emulator.stop();
+	}
+}
+
+/** 200 items with 4 MB of binary audio each (filesystem binary mode, Max Tasks in Flight 5). */
+async function binaryBatch(count: number): Promise<{ growth: number; wallMs: number }> {
+	const emulator = await emulatorProcess(['--task-ms', '300', '--submitted-ms', '50']);
+	try {
+		await useFilesystemBinaryData();
+		const audio = path.join(mkdtempSync(path.join(tmpdir(), 'kling-bench-audio-')), 'voice.wav');
+		writeFileSync(audio, silentWav(45_000, 44_100));
+		const reply = await callApi(emulator.baseUrl, 'POST', '/v1/videos/identify-face', {
+			body: { video_url: 'https://cdn.example.com/bench-long.mp4?durationMs=60000&faces=0-60000' },
+		});
+		const { session_id } = reply.body.data as { session_id: string };
+		const started = Date.now();
+		const { growth, result } = await peakRssGrowth(async () =>
+			await runKlingNode({
+				credentials: emulatorCredentials(emulator.baseUrl),
+				items: Array.from({ length: count }, (_, index) => ({ session_id, face_id: '0', insert_ms: index * 10 })),
+				binary: Array.from({ length: count }, (_, item) => ({ item, property: 'data', fileName: 'voice.wav', path: audio, mimeType: 'audio/wav' })),
+				parameters: lipSync(emulator, 5, { audioSource: 'binary', cropEndMs: 3000, waitOptions: { pollIntervalSeconds: 0.3, maxWaitMinutes: 10 } }),
+			}),
+		);
+		if (result.error || result.output.some((item) => item.json.task_status !== 'succeed')) throw new Error(`binary batch failed: ${result.error?.message}`);
+		return { growth, wallMs: Date.now() - started };
+	} finally {
+		emulator.stop();
+	}
+}
+
+/** Wall time to prepare and submit N items whose audio URLs each take 300 ms to answer. */
+async function preparation(emu: Emulator, count: number): Promise<number> {
+	const { session_id } = await session(emu.baseUrl);
+	emu.configure({ mediaDelayMs: 300 });
+	try {
+		const started = Date.now();
+		const { error } = await runKlingNode({
+			credentials: emulatorCredentials(emu.baseUrl),
+			items: Array.from({ length: count }, (_, index) => ({ session_id, face_id: '0', insert_ms: index })),
+			parameters: lipSync(emu, 20, { waitForCompletion: false }),
+		});
+		if (error) throw new Error(`preparation run failed: ${error.message}`);
+		return Date.now() - started;
+	} finally {
+		emu.configure({ mediaDelayMs: 0 });
+	}
+}
+
+interface CallbackFigures {
+	readsPerTask: number;
+	wallMs: number;
+	callbackUrlLength: number;
+	rejected1303: number;
+}
+
+/** A Callback-mode run of N tasks that finish at spread times, optionally over an account limit. */
+async function callbackScale(count: number, concurrencyLimit: number): Promise<CallbackFigures> {
+	const emu = await startEmulator({ taskTimeMs: 500, taskTimeSpreadMs: 3000, submittedMs: 100, concurrencyLimit, callbackRetryDelaysMs: [200, 400, 800, 1600] });
+	const resume = await startResumeServer();
+	try {
+		const { session_id } = await session(emu.baseUrl);
+		emu.resetStats();
+		const started = Date.now();
+		const waiting = await runKlingNode({
+			credentials: emulatorCredentials(emu.baseUrl),
+			items: Array.from({ length: count }, (_, index) => ({ session_id, face_id: '0', insert_ms: index % 5001 })),
+			parameters: lipSync(emu, 20, { waitMode: 'callback', waitOptions: { maxWaitMinutes: 30 } }),
+			resumeServer: resume,
+		});
+		const done = waiting.resumed ? await waiting.resumed() : waiting;
+		if (done.error || done.output.length !== count || done.output.some((item) => item.json.task_status !== 'succeed')) {
+			throw new Error(`callback batch failed: ${done.error?.message ?? `${done.output.length} items`}`);
+		}
+		const reads = (emu.stats.requests.get ?? 0) + (emu.stats.requests.list ?? 0);
+		return {
+			readsPerTask: reads / count,
+			wallMs: Date.now() - started,
+			callbackUrlLength: Math.max(...emu.callbacks.map((delivery) => delivery.url.length)),
+			rejected1303: emu.stats.rejected[1303] ?? 0,
+		};
+	} finally {
+		await emu.stop();
+		await resume.stop();
 	}
 }
 
@@ -139,6 +263,48 @@ async function main(): Promise<void> {
 	console.log(`bench: task time ${TASK_MS / 1000} s, poll interval ${POLL_S} s, ${RUNS} runs per figure (median)`);
 	const emu = await startEmulator({ taskTimeMs: TASK_MS, submittedMs: 300 });
 	try {
+		if (SECTIONS.includes('speed')) await speed(emu);
+		if (SECTIONS.includes('callback')) await callbackScaleFigures();
+		if (SECTIONS.includes('memory')) await memory(emu);
+	} finally {
+		await emu.stop();
+	}
+}
+
+const line = (label: string, text: string): void => console.log(`  ${label.padEnd(34)} ${text}`);
+
+/** Batches of hundreds in Callback mode: status reads per task and the callback URL. */
+async function callbackScaleFigures(): Promise<void> {
+	for (const [label, limit] of [
+		['Callback mode, N=200, no limit', Number.POSITIVE_INFINITY],
+		['Callback mode, N=200, limit 5', 5],
+	] as const) {
+		const figures = await callbackScale(200, limit);
+		line(
+			label,
+			`status reads ${figures.readsPerTask.toFixed(2)} per task (GETs + list pages), wall ${(figures.wallMs / 1000).toFixed(1)} s, 1303 answers ${figures.rejected1303}, callback URL ${figures.callbackUrlLength} characters (the same for any N: the resume URL alone)`,
+		);
+	}
+}
+
+/** Batches of hundreds: preparation side by side, and memory held per item. */
+async function memory(emu: Emulator): Promise<void> {
+	const one: number[] = [];
+	const twenty: number[] = [];
+	for (let i = 0; i < RUNS; i++) {
+		one.push(await preparation(emu, 1));
+		twenty.push(await preparation(emu, 20));
+	}
+	line('prepare, audio URLs 300 ms each', `N=1 ${(median(one) / 1000).toFixed(2)} s, N=20 ${(median(twenty) / 1000).toFixed(2)} s, ratio ${(median(twenty) / median(one)).toFixed(2)}`);
+	const huge: number[] = [];
+	for (let i = 0; i < RUNS; i++) huge.push(await hugeAudioUrl());
+	line('1 GB Audio URL (refused at 5 MB)', `peak RSS growth ${mb(median(huge))} (runs: ${huge.map(mb).join(', ')})`);
+	const batch200 = await binaryBatch(200);
+	line('200 items x 4 MB binary audio', `peak RSS growth ${mb(batch200.growth)}, wall ${(batch200.wallMs / 1000).toFixed(1)} s (filesystem binary mode, Max Tasks in Flight 5)`);
+}
+
+async function speed(emu: Emulator): Promise<void> {
+	{
 		const rows: Array<[string, string]> = [];
 		for (const [label, inFlight] of [
 			['20 in flight', 20],
@@ -171,8 +337,6 @@ async function main(): Promise<void> {
 		console.log(
 			`  ${'cold load (fresh process)'.padEnd(34)} node module ${median(loads.map((l) => l.nodeMs)).toFixed(1)} ms after n8n-workflow (${median(loads.map((l) => l.workflowMs)).toFixed(0)} ms)`,
 		);
-	} finally {
-		await emu.stop();
 	}
 }
 

@@ -13,6 +13,7 @@ async function main(): Promise<void> {
 		concurrencyLimit: flag('concurrency') ? Number(flag('concurrency')) : undefined,
 		webhookSecret: flag('webhook-secret'),
 		resultBytes: flag('result-bytes') ? Number(flag('result-bytes')) : undefined,
+		submittedMs: flag('submitted-ms') ? Number(flag('submitted-ms')) : undefined,
 	});
 	process.stdout.write(`${emulator.baseUrl}\n`);
 	const stop = (): void => {

@@ -50,6 +50,10 @@ export interface EmulatorOptions {
 	clock?: Clock;
 	/** Time from creation to the final status. */
 	taskTimeMs?: number;
+	/** Each task takes taskTimeMs plus up to this much more, at random: finishes spread out. */
+	taskTimeSpreadMs?: number;
+	/** How long each /media/ file takes to start (a slow audio host). */
+	mediaDelayMs?: number;
 	/** Time a task stays `submitted` before `processing`. */
 	submittedMs?: number;
 	sessionTtlMs?: number;
@@ -151,6 +155,8 @@ const DEFAULTS: Required<Omit<EmulatorOptions, 'webhookSecret' | 'clock' | 'resu
 	apiKeys: ['test-api-key'],
 	accessKeys: { 'test-access-key': 'test-secret-key' },
 	taskTimeMs: 2000,
+	taskTimeSpreadMs: 0,
+	mediaDelayMs: 0,
 	submittedMs: 300,
 	sessionTtlMs: 24 * 3600 * 1000,
 	concurrencyLimit: Number.POSITIVE_INFINITY,
@@ -521,7 +527,7 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Emul
 			callbackUrl: present(callbackUrl) ? (callbackUrl as string) : undefined,
 			units: String(Math.ceil((timing.endMs - timing.startMs) / 5000)),
 			resultMs: session.scene.durationMs,
-			taskTimeMs: config.taskTimeMs,
+			taskTimeMs: config.taskTimeMs + Math.round(Math.random() * config.taskTimeSpreadMs),
 			failMessage: session.scene.failMessage,
 		};
 		tasks.set(task.task_id, task);
@@ -922,6 +928,7 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Emul
 		const requestId = randomUUID();
 		if (url.pathname.startsWith('/media/')) {
 			stats.requests.media = (stats.requests.media ?? 0) + 1;
+			if (config.mediaDelayMs > 0) await new Promise((resolve) => setTimeout(resolve, config.mediaDelayMs));
 			if (!serveMedia(url, res)) send(res, 404, { code: 1203, message: 'Not found', request_id: requestId, data: null });
 			return;
 		}

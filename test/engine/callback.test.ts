@@ -58,9 +58,12 @@ describe('Lip Sync with Wait Mode: Callback', () => {
 		// Non-final callbacks were answered and left it waiting; each final one read the run's tasks.
 		const callbackUrls = new Set(emu.callbacks.map((delivery) => delivery.url));
 		expect(callbackUrls.size).toBe(1);
-		expect([...callbackUrls][0]).toMatch(/\/webhook-waiting\/\d+\?kling_batch=/);
+		// The resume URL itself: short for any batch (the run's tasks are in the waiting execution).
+		expect([...callbackUrls][0]).toMatch(/\/webhook-waiting\/\d+$/);
 		expect(emu.callbacks.filter((delivery) => delivery.status === 'processing').length).toBeGreaterThanOrEqual(3);
-		expect(emu.stats.requests.get).toBeLessThanOrEqual(9);
+		// One list page before the wait, one per final callback: at most 2 reads per task.
+		expect(emu.stats.requests.get ?? 0).toBe(0);
+		expect(emu.stats.requests.list).toBeLessThanOrEqual(4);
 	});
 
 	it('resumes with a failed task as an item that says why, next to the good ones', async () => {
@@ -85,17 +88,32 @@ describe('Lip Sync with Wait Mode: Callback', () => {
 		expect(emu.stats.requests.create ?? 0).toBe(0);
 	});
 
-	it('answers 400 to a callback whose URL names no tasks, and stays waiting', async () => {
+	it('acknowledges a forged final callback for a task not of this run without any read, and stays waiting', async () => {
 		const waiting = await run({ items: await items(1), parameters: callbackParameters({ downloadVideo: false }) });
 		expect(waiting.status).toBe('waiting');
+		const readsBefore = (emu.stats.requests.get ?? 0) + (emu.stats.requests.list ?? 0);
 		const reply = await fetch(`${resume.baseUrl}/webhook-waiting/${waiting.executionId}`, {
 			method: 'POST',
-			body: JSON.stringify({ task_id: '1', task_status: 'succeed' }),
+			body: JSON.stringify({ task_id: '899999999999999999', task_status: 'succeed' }),
 			headers: { 'content-type': 'application/json' },
 		});
-		expect(reply.status).toBe(400);
-		expect(await reply.json()).toEqual({ received: false, reason: 'the callback URL lacks kling_batch' });
+		expect(reply.status).toBe(200);
+		expect(await reply.json()).toEqual({ received: true, ignored: 'not a task of this execution' });
+		expect((emu.stats.requests.get ?? 0) + (emu.stats.requests.list ?? 0)).toBe(readsBefore);
 		const { output } = await waiting.resumed!();
 		expect(output[0].json.task_status).toBe('succeed');
+	});
+
+	it('never waits when every task has ended before the wait: the run ends with the results', async () => {
+		emu.configure({ taskTimeMs: 0, submittedMs: 0 });
+		try {
+			const { status, output, error } = await run({ items: await items(2), parameters: callbackParameters({ downloadVideo: false }) });
+			expect(error).toBeUndefined();
+			expect(status).toBe('success');
+			expect(output.map((item) => item.json.task_status)).toEqual(['succeed', 'succeed']);
+			expect(emu.stats.requests.list).toBe(1);
+		} finally {
+			emu.configure({ submittedMs: 200 });
+		}
 	});
 });

@@ -5,7 +5,7 @@
  * unpublished NodeTestHarness (packages/core/nodes-testing).
  */
 import { Container } from '@n8n/di';
-import { mkdtempSync } from 'node:fs';
+import { createReadStream, mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { BinaryDataService, ErrorReporter, ExecutionLifecycleHooks, WorkflowExecute } from 'n8n-core';
@@ -61,12 +61,15 @@ class ItemsNode implements INodeType {
 			item: number;
 			property: string;
 			fileName: string;
-			base64: string;
+			base64?: string;
+			path?: string;
 			mimeType: string;
 		}>;
 		const output: INodeExecutionData[] = items.map((json) => ({ json }));
 		for (const file of binaries) {
-			const data = await this.helpers.prepareBinaryData(Buffer.from(file.base64, 'base64'), file.fileName, file.mimeType);
+			// A file on disk is streamed into the binary store: large batches never sit in memory here.
+			const source = file.path ? createReadStream(file.path) : Buffer.from(file.base64 ?? '', 'base64');
+			const data = await this.helpers.prepareBinaryData(source, file.fileName, file.mimeType);
 			output[file.item].binary = { ...output[file.item].binary, [file.property]: data };
 		}
 		return [output];
@@ -169,7 +172,9 @@ export interface BinaryInput {
 	item: number;
 	property: string;
 	fileName: string;
-	bytes: Buffer;
+	/** The file's bytes, or `path`: a file on disk, streamed into the binary store. */
+	bytes?: Buffer;
+	path?: string;
 	mimeType: string;
 }
 
@@ -248,7 +253,7 @@ export async function runKlingNode(options: RunOptions): Promise<RunResult> {
 		parameters: {
 			items: JSON.stringify(options.items ?? [{}]),
 			binary: JSON.stringify(
-				(options.binary ?? []).map((b) => ({ ...b, bytes: undefined, base64: b.bytes.toString('base64') })),
+				(options.binary ?? []).map((b) => ({ ...b, bytes: undefined, base64: b.bytes?.toString('base64') })),
 			),
 		},
 	};

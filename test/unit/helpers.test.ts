@@ -11,7 +11,6 @@ import { parseJsonKeepingBigIntegers } from '../../nodes/KlingLipSync/helpers/js
 import { RequestPacer } from '../../nodes/KlingLipSync/helpers/pacer';
 import { chooseFace, fitAudio } from '../../nodes/KlingLipSync/helpers/faceFit';
 import { searchVoices } from '../../nodes/KlingLipSync/helpers/voices';
-import { BATCH_QUERY_PARAM, decodeBatch, encodeBatch, withQueryParam } from '../../nodes/KlingLipSync/helpers/callbackBatch';
 import { REMEMBERED_DELIVERIES, rememberDelivery } from '../../nodes/KlingLipSync/helpers/deliveries';
 import { checkWebhookSignature } from '../../nodes/KlingLipSync/helpers/webhookSignature';
 import { checkHttpUrl, checkId, checkMilliseconds, checkTiming, checkVolume, overlapMs } from '../../nodes/KlingLipSync/helpers/validation';
@@ -390,21 +389,6 @@ describe('webhook signatures and deliveries', () => {
 		for (let i = 0; i < REMEMBERED_DELIVERIES; i++) rememberDelivery(data, `t${i}:succeed`);
 		expect((data.deliveries as string[]).length).toBe(REMEMBERED_DELIVERIES);
 		expect(rememberDelivery(data, 'a:succeed')).toBe(true);
-	});
-
-	it('encodes a run of tasks into a callback URL and reads it back, never throwing on junk', () => {
-		const tasks = [0, 1, 7].map((itemIndex) => ({ itemIndex, externalTaskId: `n8n-1234-abcd-r0-i${itemIndex}` }));
-		const url = withQueryParam('https://n8n.example.com/webhook-waiting/1234?signature=tok', BATCH_QUERY_PARAM, encodeBatch(tasks));
-		const parsed = new URL(url);
-		expect(parsed.searchParams.get('signature')).toBe('tok');
-		expect(decodeBatch(parsed.searchParams.get(BATCH_QUERY_PARAM))).toEqual(tasks);
-		// Derived ids share their prefix: a run of 100 items still fits a callback URL of ~1.5 KB.
-		const hundred = Array.from({ length: 100 }, (_, itemIndex) => ({ itemIndex, externalTaskId: `n8n-98765-a1b2c3d4-r0-i${itemIndex}` }));
-		expect(encodeBatch(hundred).length).toBeLessThan(1500);
-		expect(decodeBatch(encodeBatch(hundred))).toEqual(hundred);
-		for (const junk of [undefined, '', 'x', '%%%', Buffer.from('{"p":1}').toString('base64url'), Buffer.from('{"p":"a","t":[[-1,"b"]]}').toString('base64url')]) {
-			expect(decodeBatch(junk)).toBeUndefined();
-		}
 	});
 });
 

@@ -1,8 +1,8 @@
 import type { IExecuteFunctions } from 'n8n-workflow';
 import { NodeOperationError } from 'n8n-workflow';
 
+import { Slots } from '../helpers/pool';
 import { sleepUnlessCancelled } from '../transport/sleep';
-import type { ExpectedTask } from '../helpers/callbackBatch';
 import type { LipSyncTask, WhenBusy } from '../transport/types';
 
 /** How long an item waits for a free slot when it does not wait for its task (no wait budget). */
@@ -17,14 +17,17 @@ const SLICE_MS = 250;
  * turned away with 1303 resubmits as soon as one frees), and the tasks created so far (so a
  * cancelled run can still say which tasks exist at Kling).
  */
+/**
+ * Creates that carry their audio inline (binary or base64, up to about 7 MB of request each) at
+ * once: the others wait, so the memory a run holds for uploads does not grow with Max Tasks in Flight.
+ */
+const INLINE_UPLOADS_AT_ONCE = 2;
+
 export class Batch {
+	/** Turns for creates that carry their audio inline. */
+	readonly inlineUploads = new Slots(INLINE_UPLOADS_AT_ONCE);
 	private freedSlots = 0;
-	private callbackTasks = 0;
 	private readonly createdTasks = new Map<number, string>();
-	/** Callback mode: the tasks (by external_task_id) the run will wait for, in item order. */
-	readonly expectedTasks: ExpectedTask[] = [];
-	/** Callback mode: the one callback URL every task of the run reports to. */
-	callbackUrl?: string;
 
 	constructor(private readonly signal: AbortSignal | undefined) {}
 
@@ -37,24 +40,8 @@ export class Batch {
 		return [...this.createdTasks.entries()].sort(([a], [b]) => a - b).map(([, taskId]) => taskId);
 	}
 
-	/** Kept in item order (items are prepared side by side): the resumed run outputs them so. */
-	expectTask(itemIndex: number, externalTaskId: string): void {
-		const at = this.expectedTasks.findIndex((task) => task.itemIndex > itemIndex);
-		this.expectedTasks.splice(at < 0 ? this.expectedTasks.length : at, 0, { itemIndex, externalTaskId });
-	}
-
 	taskCreated(itemIndex: number, task: Pick<LipSyncTask, 'taskId'>): void {
 		this.createdTasks.set(itemIndex, task.taskId);
-	}
-
-	/** Callback mode: a task created now reports to this execution's resume URL. */
-	awaitCallback(): void {
-		this.callbackTasks++;
-	}
-
-	/** Callback mode: whether any task reports to this execution (else there is nothing to wait for). */
-	get awaitsCallbacks(): boolean {
-		return this.callbackTasks > 0;
 	}
 
 	/** One of this run's tasks reached a final status: its slot at Kling is free again. */

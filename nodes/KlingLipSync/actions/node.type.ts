@@ -14,8 +14,8 @@ export interface OperationModule {
 	 * which is why what the credential's provider cannot do is checked here too.
 	 */
 	prepare(this: IExecuteFunctions, itemIndex: number, batch: Batch): Promise<ItemRunner>;
-	/** After every item ran without stopping the run: e.g. put the execution to wait for callbacks. */
-	finish?(this: IExecuteFunctions, batch: Batch): Promise<void>;
+	/** After every item ran without stopping the run: e.g. put the execution to wait for callbacks. Returns the output. */
+	finish?(this: IExecuteFunctions, items: INodeExecutionData[]): Promise<INodeExecutionData[]>;
 	/** How many items' work may run at once (default 1 would mean item after item: we never do that). */
 	maxInFlight(this: IExecuteFunctions): number;
 }

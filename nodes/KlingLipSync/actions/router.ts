@@ -81,8 +81,8 @@ export async function router(this: IExecuteFunctions): Promise<INodeExecutionDat
 	if (batch.cancelled) throw cancelledRun(this, batch);
 	const failure = results.find((result) => result.error);
 	if (failure?.error) throw withCreatedTasks(failure.error, batch);
-	await module.finish?.call(this, batch);
-	return [results.flatMap((result) => result.items ?? [])];
+	const output = results.flatMap((result) => result.items ?? []);
+	return [module.finish ? await module.finish.call(this, output) : output];
 }
 
 /** An error that stops the run also names the tasks other items created: they are paid for. */

@@ -15,3 +15,25 @@ export async function runPool<T>(count: number, limit: number, job: (index: numb
 	await Promise.all(workers);
 	return results;
 }
+
+/** At most `limit` holders at once; the others wait their turn, first come first served. */
+export class Slots {
+	private free: number;
+	private readonly waiting: Array<() => void> = [];
+
+	constructor(limit: number) {
+		this.free = Math.max(1, limit);
+	}
+
+	async use<T>(job: () => Promise<T>): Promise<T> {
+		if (this.free > 0) this.free--;
+		else await new Promise<void>((resolve) => this.waiting.push(resolve));
+		try {
+			return await job();
+		} finally {
+			const next = this.waiting.shift();
+			if (next) next();
+			else this.free++;
+		}
+	}
+}

@@ -6,6 +6,8 @@ import { audioFingerprint } from '../../helpers/externalId';
 import { checkAudioLength, checkAudioSize, checkHttpUrl, checkId } from '../../helpers/validation';
 import { downloadBytes, DownloadTooLargeError } from '../../transport';
 import { KLING_LIMITS } from '../../helpers/constants';
+import type { LipSyncTask } from '../../transport/types';
+import type { Batch } from '../batch';
 import { failOn } from './params';
 
 /** The audio parameters, shared by Lip Sync and Lip Sync Video. */
@@ -151,11 +153,24 @@ function readBase64(this: IExecuteFunctions, itemIndex: number): string {
 	return text;
 }
 
-/** Kling's sound_file for an item's audio, read when its task is created (undefined for an audio id). */
-export async function soundFileOf(this: IExecuteFunctions, itemIndex: number, audio: ResolvedAudio): Promise<string | undefined> {
+/**
+ * Runs an item's create with its audio as Kling's sound_file: a URL as it is; audio sent inline
+ * (binary, base64) is read only now, and waits for one of the run's upload turns, so memory holds
+ * a few uploads at a time whatever the batch and Max Tasks in Flight.
+ */
+export async function createWithAudio(
+	this: IExecuteFunctions,
+	itemIndex: number,
+	audio: ResolvedAudio,
+	batch: Batch,
+	create: (soundFile: string | undefined) => Promise<LipSyncTask>,
+): Promise<LipSyncTask> {
 	const sound = audio.sound;
-	if (!sound) return undefined;
-	if ('url' in sound) return sound.url;
-	if ('binaryProperty' in sound) return (await this.helpers.getBinaryDataBuffer(itemIndex, sound.binaryProperty)).toString('base64');
-	return readBase64.call(this, itemIndex);
+	if (!sound || 'url' in sound) return await create(sound?.url);
+	return await batch.inlineUploads.use(async () => {
+		const inline = 'binaryProperty' in sound
+			? (await this.helpers.getBinaryDataBuffer(itemIndex, sound.binaryProperty)).toString('base64')
+			: readBase64.call(this, itemIndex);
+		return await create(inline);
+	});
 }

@@ -8,12 +8,10 @@ import type {
 } from 'n8n-workflow';
 import { NodeOperationError } from 'n8n-workflow';
 
-import { BATCH_QUERY_PARAM, decodeBatch, encodeBatch, withQueryParam } from '../../helpers/callbackBatch';
 import { taskToJson } from '../../helpers/output';
-import { createLipSyncApi } from '../../transport';
+import { createLipSyncApi, type ApiContext } from '../../transport';
 import { parseOfficialTask } from '../../transport/official';
-import { isFinal, type LipSyncTask } from '../../transport/types';
-import type { Batch } from '../batch';
+import { isFinal, type LipSyncApi, type LipSyncTask } from '../../transport/types';
 import { waitSettingsFrom, type WaitSettings } from '../common.descriptions';
 import { finishedTaskItem } from './wait';
 
@@ -34,24 +32,84 @@ export const CALLBACK_WEBHOOKS: IWebhookDescription[] = [
 	{ name: 'default', httpMethod: 'POST', responseMode: 'onReceived', path: '', restartWebhook: true },
 ];
 
-/** This execution's resume URL naming the run's tasks (made once, when the first item runs). */
-export function callbackUrlFor(ctx: IExecuteFunctions, batch: Batch): string {
-	if (!batch.callbackUrl) {
-		const resumeUrl = String(ctx.evaluateExpression('{{ $execution.resumeUrl }}', 0));
-		batch.callbackUrl = withQueryParam(resumeUrl, BATCH_QUERY_PARAM, encodeBatch(batch.expectedTasks));
+/** This execution's resume URL: every task of a Callback-mode run reports to it. */
+export function callbackUrlFor(ctx: IExecuteFunctions): string {
+	return String(ctx.evaluateExpression('{{ $execution.resumeUrl }}', 0));
+}
+
+/** Items of a Callback-mode run's first output whose task was left to report back. */
+export const CALLBACK_MARK = 'wait_mode';
+const awaitsCallback = (item: INodeExecutionData): boolean => item.json[CALLBACK_MARK] === 'callback' && typeof item.json.task_id === 'string';
+
+/** Tasks a list page holds (Kling's largest page), and the pages read before tasks are read one by one. */
+const LIST_PAGE_SIZE = 500;
+const MAX_LIST_PAGES = 4;
+
+/**
+ * The current state of a run's tasks in as few reads as the API allows: list pages, newest first,
+ * until every task was seen (a run of up to 500 tasks: one read), then any task not seen by itself.
+ */
+export async function readRunTasks(api: LipSyncApi, taskIds: string[]): Promise<Map<string, LipSyncTask>> {
+	const found = new Map<string, LipSyncTask>();
+	const wanted = new Set(taskIds);
+	if (api.supports.listTasks) {
+		for (let page = 1; found.size < wanted.size && page <= MAX_LIST_PAGES; page++) {
+			const tasks = await api.listTasks(page, LIST_PAGE_SIZE);
+			for (const task of tasks) if (wanted.has(task.taskId)) found.set(task.taskId, task);
+			if (tasks.length < LIST_PAGE_SIZE) break;
+		}
 	}
-	return batch.callbackUrl;
+	for (const taskId of wanted) if (!found.has(taskId)) found.set(taskId, await api.getTask(taskId));
+	return found;
 }
 
 /**
- * After every task was created: puts the execution to wait until the callbacks resume it or Max
- * Wait passes. On a timeout n8n resumes without running the node (its input passes through), so
- * the task_ids are reported now: in the execution's custom data and in n8n's log.
+ * A Callback-mode run's items once all its tasks are final: each waiting item becomes its task's
+ * final item (a failed task an item that says why, never a lost run); the others stay as they were.
  */
-export async function waitForCallbacks(ctx: IExecuteFunctions, batch: Batch, settings: WaitSettings): Promise<void> {
-	const taskIds = batch.taskIds;
-	// Every task is final already (a retry found the tasks it paid for): the items are final too.
-	if (!batch.awaitsCallbacks) return;
+async function finalRunItems(
+	ctx: ApiContext,
+	items: INodeExecutionData[],
+	tasks: Map<string, LipSyncTask>,
+	settings: WaitSettings,
+): Promise<INodeExecutionData[]> {
+	const final: INodeExecutionData[] = [];
+	for (const [index, item] of items.entries()) {
+		const itemIndex = pairedIndex(item) ?? index;
+		const task = awaitsCallback(item) ? tasks.get(String(item.json.task_id)) : undefined;
+		if (!task) {
+			final.push(item);
+			continue;
+		}
+		let done: INodeExecutionData;
+		try {
+			done = await finishedTaskItem(ctx, task, settings, itemIndex);
+		} catch (error) {
+			done = { json: { ...taskToJson(task), error: (error as Error).message, description: (error as { description?: string }).description ?? null } };
+		}
+		final.push({ ...done, pairedItem: { item: itemIndex } });
+	}
+	return final;
+}
+
+function pairedIndex(item: INodeExecutionData): number | undefined {
+	const paired = Array.isArray(item.pairedItem) ? item.pairedItem[0] : item.pairedItem;
+	return typeof paired === 'object' && paired !== null ? paired.item : typeof paired === 'number' ? paired : undefined;
+}
+
+/**
+ * After every task was created: reads the run's tasks once (a task may have ended before the
+ * wait, its callback turned away), and when all are final returns their final items with no
+ * wait; otherwise puts the execution to wait until the callbacks resume it or Max Wait passes.
+ * On a timeout n8n resumes without running the node (its input passes through), so the task_ids
+ * are reported now: in the execution's custom data and in n8n's log.
+ */
+export async function waitForCallbacks(ctx: IExecuteFunctions, items: INodeExecutionData[], settings: WaitSettings): Promise<INodeExecutionData[]> {
+	const taskIds = items.filter(awaitsCallback).map((item) => String(item.json.task_id));
+	if (taskIds.length === 0) return items;
+	const api = await createLipSyncApi(ctx, 0);
+	const tasks = await readRunTasks(api, taskIds);
+	if ([...tasks.values()].every(isFinal)) return await finalRunItems(ctx, items, tasks, settings);
 	// The execution's custom data ($execution.customData, shown in the executions list); n8n
 	// keeps at most 255 characters per value.
 	const execution = ctx.getWorkflowDataProxy(0).$execution as { customData?: { set(key: string, value: string): void } };
@@ -62,6 +120,7 @@ export async function waitForCallbacks(ctx: IExecuteFunctions, batch: Batch, set
 		{ taskIds },
 	);
 	await ctx.putExecutionToWait(new Date(Date.now() + settings.maxWaitMs));
+	return items;
 }
 
 /** The task a callback body carries (Kling POSTs the task object; some proxies wrap it in `data`). */
@@ -71,55 +130,43 @@ export function taskFromCallback(body: IDataObject): LipSyncTask {
 }
 
 /**
- * A callback to a waiting execution. Non-final statuses, and final ones while other tasks of the
- * run still work, are acknowledged and leave the execution waiting; otherwise every task is read
- * once more from the API (the callback alone is not trusted) and the execution resumes.
+ * The items this node output before the execution went to wait (n8n keeps them in the waiting
+ * execution's run data, which the resume webhook's expressions read): they name the run's tasks,
+ * so the callback URL does not have to, and stays short for any batch.
+ */
+function waitingRunItems(ctx: IWebhookFunctions): INodeExecutionData[] {
+	const name = JSON.stringify(ctx.getNode().name);
+	const items = ctx.evaluateExpression(`{{ $(${name}).all().map((item) => ({ json: item.json, binary: item.binary, pairedItem: item.pairedItem })) }}`, 0);
+	return Array.isArray(items) ? (items as INodeExecutionData[]) : [];
+}
+
+/**
+ * A callback to a waiting execution. Non-final statuses, and final ones for tasks not of this run,
+ * are acknowledged without a read; a final one reads the run's tasks from the API (the callback
+ * alone is not trusted; one list page for a run of up to 500 tasks) and resumes the execution
+ * once all are final.
  */
 export async function resumeOnCallback(this: IWebhookFunctions): Promise<IWebhookResponseData> {
-	const expected = decodeBatch((this.getQueryData() as IDataObject)[BATCH_QUERY_PARAM]);
-	const response = this.getResponseObject();
-	if (!expected) {
-		response.status(400).json({ received: false, reason: `the callback URL lacks ${BATCH_QUERY_PARAM}` });
-		return { noWebhookResponse: true };
-	}
 	const reported = taskFromCallback(this.getBodyData());
 	if (!isFinal(reported)) return { webhookResponse: { received: true, waiting: true } };
+	const items = waitingRunItems(this);
+	const taskIds = items.filter(awaitsCallback).map((item) => String(item.json.task_id));
+	if (!taskIds.includes(reported.taskId)) return { webhookResponse: { received: true, ignored: 'not a task of this execution' } };
 
 	const api = await createLipSyncApi(this, 0);
-	const tasks = await Promise.all(
-		expected.map(async ({ externalTaskId }) => {
-			try {
-				return await api.getTask(externalTaskId);
-			} catch (error) {
-				// The item's create failed before the wait (its error was output then): no task.
-				if ((error as { context?: { klingCode?: number } }).context?.klingCode === 1203) return undefined;
-				throw new NodeOperationError(this.getNode(), error as Error, {
-					description: 'A task of this run could not be read; Kling will call again, or the wait times out.',
-				});
-			}
-		}),
-	);
-	const working = tasks.filter((task) => task && !isFinal(task)).length;
+	let tasks: Map<string, LipSyncTask>;
+	try {
+		tasks = await readRunTasks(api, taskIds);
+	} catch (error) {
+		throw new NodeOperationError(this.getNode(), error as Error, {
+			description: 'The tasks of this run could not be read; Kling will call again, or the wait times out.',
+		});
+	}
+	const working = [...tasks.values()].filter((task) => !isFinal(task)).length;
 	if (working > 0) return { webhookResponse: { received: true, waiting: true, tasksStillWorking: working } };
 
 	// Answer Kling now: downloading the videos may take longer than it waits for a reply.
-	response.status(200).json({ received: true, resumed: true });
+	this.getResponseObject().status(200).json({ received: true, resumed: true });
 	const settings = waitSettingsFrom((name, fallback) => this.getNodeParameter(name, fallback));
-	const items: INodeExecutionData[] = [];
-	for (const [index, { itemIndex, externalTaskId }] of expected.entries()) {
-		const task = tasks[index];
-		let item: INodeExecutionData;
-		if (!task) {
-			item = { json: { external_task_id: externalTaskId, error: 'No task exists for this item: its create failed before the wait' } };
-		} else {
-			try {
-				item = await finishedTaskItem(this, task, settings, itemIndex);
-			} catch (error) {
-				// One execution resumes for all tasks: a failed task is an item, never a lost run.
-				item = { json: { ...taskToJson(task), error: (error as Error).message, description: (error as { description?: string }).description ?? null } };
-			}
-		}
-		items.push({ ...item, pairedItem: { item: itemIndex } });
-	}
-	return { noWebhookResponse: true, workflowData: [items] };
+	return { noWebhookResponse: true, workflowData: [await finalRunItems(this, items, tasks, settings)] };
 }

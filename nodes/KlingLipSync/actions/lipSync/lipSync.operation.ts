@@ -1,4 +1,4 @@
-import type { IDataObject, IExecuteFunctions, INodeProperties } from 'n8n-workflow';
+import type { IDataObject, IExecuteFunctions, INodeExecutionData, INodeProperties } from 'n8n-workflow';
 import { updateDisplayOptions } from 'n8n-workflow';
 
 import { taskToJson } from '../../helpers/output';
@@ -7,10 +7,10 @@ import { createLipSyncApi } from '../../transport';
 import { QUEUE_BUDGET_MS, type Batch } from '../batch';
 import { maxInFlightOption, readMaxInFlight, readWaitSettings, waitFields, waitForCompletionField } from '../common.descriptions';
 import type { ItemRunner } from '../node.type';
-import { audioSourceFields, resolveAudio, soundFileOf, type AudioSourceKind } from './audioSource';
+import { audioSourceFields, createWithAudio, resolveAudio, type AudioSourceKind } from './audioSource';
 import { failOn, requireSupport } from './params';
 import { createOptionFields, readCreateOptions, taskCreateFields, type CreateOptionValues } from './createOptions';
-import { callbackUrlFor, waitForCallbacks, type WaitMode } from './callback';
+import { CALLBACK_MARK, callbackUrlFor, waitForCallbacks, type WaitMode } from './callback';
 import { waitAndFinish } from './wait';
 
 const properties: INodeProperties[] = [
@@ -77,6 +77,7 @@ const properties: INodeProperties[] = [
 			},
 		],
 		default: 'poll',
+		hint: 'Batches larger than your Kling account runs at once: submit with Wait for Completion off and collect results with the Kling Lip Sync Trigger',
 		displayOptions: { show: { waitForCompletion: [true] } },
 	},
 	...waitFields('lipSync'),
@@ -186,29 +187,19 @@ export async function prepare(this: IExecuteFunctions, itemIndex: number, batch:
 	if (audio.audioId) requireSupport.call(this, itemIndex, api, 'audioId');
 	const session = (sessionId as string).trim();
 	const fields = taskCreateFields(create, { subject: `session:${session}`, faceId: normalisedFaceId, audio: audio.fingerprint, ...timing }, sessionVideo(input, session));
-	if (waitMode === 'callback' && fields.externalTaskId) batch.expectTask(itemIndex, fields.externalTaskId);
 
 	return async () => {
-		// The request is not kept in a variable: its audio (base64) is freed once the task exists.
-		const task = await api.createLipSync(
-			{
-				sessionId: session,
-				faceId: normalisedFaceId,
-				audioId: audio.audioId,
-				soundFile: await soundFileOf.call(this, itemIndex, audio),
-				...timing,
-				...fields,
-				callbackUrl: waitMode === 'callback' ? callbackUrlFor(this, batch) : fields.callbackUrl,
-			},
-			batch.whenBusy(this, itemIndex, wait?.maxWaitMs ?? QUEUE_BUDGET_MS),
+		const callbackUrl = waitMode === 'callback' ? callbackUrlFor(this) : fields.callbackUrl;
+		const task = await createWithAudio.call(this, itemIndex, audio, batch, async (soundFile) =>
+			await api.createLipSync(
+				{ sessionId: session, faceId: normalisedFaceId, audioId: audio.audioId, soundFile, ...timing, ...fields, callbackUrl },
+				batch.whenBusy(this, itemIndex, wait?.maxWaitMs ?? QUEUE_BUDGET_MS),
+			),
 		);
 		batch.taskCreated(itemIndex, task);
 		// A task an earlier run paid for reports to that run's callback URL, not this one's: it is
 		// waited for here (a retry's tasks have mostly finished already).
-		if (waitMode === 'callback' && !task.reused) {
-			batch.awaitCallback();
-			return [{ json: { ...taskToJson(task), wait_mode: 'callback' } }];
-		}
+		if (waitMode === 'callback' && !task.reused) return [{ json: { ...taskToJson(task), [CALLBACK_MARK]: 'callback' } }];
 		return await waitAndFinish(this, api, task, wait, itemIndex, batch);
 	};
 }
@@ -227,8 +218,9 @@ function readWaitMode(this: IExecuteFunctions, itemIndex: number): WaitMode {
 	return this.getNodeParameter('waitMode', itemIndex, 'poll') === 'callback' ? 'callback' : 'poll';
 }
 
-/** Callback mode: once every task exists, the execution waits for their callbacks. */
-export async function finish(this: IExecuteFunctions, batch: Batch): Promise<void> {
+/** Callback mode: once every task exists, the execution waits for their callbacks (unless all are final). */
+export async function finish(this: IExecuteFunctions, items: INodeExecutionData[]): Promise<INodeExecutionData[]> {
 	const wait = readWaitSettings.call(this, 0);
-	if (wait && readWaitMode.call(this, 0) === 'callback') await waitForCallbacks(this, batch, wait);
+	if (!wait || readWaitMode.call(this, 0) !== 'callback') return items;
+	return await waitForCallbacks(this, items, wait);
 }

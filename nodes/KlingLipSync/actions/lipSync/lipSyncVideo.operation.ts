@@ -7,7 +7,7 @@ import { createLipSyncApi } from '../../transport';
 import { QUEUE_BUDGET_MS, type Batch } from '../batch';
 import { maxInFlightOption, readMaxInFlight, readWaitSettings, waitFields, waitForCompletionField } from '../common.descriptions';
 import type { ItemRunner } from '../node.type';
-import { audioSourceFields, resolveAudio, soundFileOf, type AudioSourceKind } from './audioSource';
+import { audioSourceFields, createWithAudio, resolveAudio, type AudioSourceKind } from './audioSource';
 import { createOptionFields, readCreateOptions, taskCreateFields, type CreateOptionValues } from './createOptions';
 import { readVideo, videoSourceFields } from './identifyFace.operation';
 import { failOn, requireSupport } from './params';
@@ -143,9 +143,11 @@ export async function prepare(this: IExecuteFunctions, itemIndex: number, batch:
 		// finds the task it paid for.
 		const subject = video.videoId ? `video_id:${video.videoId}` : `video_url:${video.videoUrl ?? ''}`;
 		const fields = taskCreateFields(create, { subject, faceId: face.faceId, audio: audio.fingerprint, ...timing }, { url: video.videoUrl, id: video.videoId });
-		const task = await api.createLipSync(
-			{ sessionId: identified.sessionId, faceId: face.faceId, audioId: audio.audioId, soundFile: await soundFileOf.call(this, itemIndex, audio), ...timing, ...fields },
-			batch.whenBusy(this, itemIndex, wait?.maxWaitMs ?? QUEUE_BUDGET_MS),
+		const task = await createWithAudio.call(this, itemIndex, audio, batch, async (soundFile) =>
+			await api.createLipSync(
+				{ sessionId: identified.sessionId, faceId: face.faceId, audioId: audio.audioId, soundFile, ...timing, ...fields },
+				batch.whenBusy(this, itemIndex, wait?.maxWaitMs ?? QUEUE_BUDGET_MS),
+			),
 		);
 		batch.taskCreated(itemIndex, task);
 		const fitted: IDataObject = {
