@@ -16,6 +16,8 @@ import { promisify } from 'node:util';
 
 process.env.N8N_USER_FOLDER ??= mkdtempSync(path.join(tmpdir(), 'kling-bench-'));
 
+import { BATCH_QUERY_PARAM, encodeBatch, taskKey, withQueryParam } from '../nodes/KlingLipSync/helpers/callbackBatch';
+import { workTaskId } from '../nodes/KlingLipSync/helpers/externalId';
 import { callApi } from '../test/emulator/client';
 import { silentWav, startEmulator, type Emulator } from '../test/emulator/server';
 import { emulatorCredentials, runKlingNode, useFilesystemBinaryData } from '../test/engine/harness';
@@ -282,9 +284,15 @@ async function callbackScaleFigures(): Promise<void> {
 		const figures = await callbackScale(200, limit);
 		line(
 			label,
-			`status reads ${figures.readsPerTask.toFixed(2)} per task (GETs + list pages), wall ${(figures.wallMs / 1000).toFixed(1)} s, 1303 answers ${figures.rejected1303}, callback URL ${figures.callbackUrlLength} characters (the same for any N: the resume URL alone)`,
+			`status reads ${figures.readsPerTask.toFixed(2)} per task (GETs + list pages), wall ${(figures.wallMs / 1000).toFixed(1)} s, 1303 answers ${figures.rejected1303}, callback URL ${figures.callbackUrlLength} characters`,
 		);
 	}
+	// The URL names the run's tasks by a short key of their external ids: its length at N = 1,000.
+	const ids = Array.from({ length: 1000 }, (_, index) => ({
+		itemIndex: index,
+		key: taskKey(workTaskId({ subject: `session:${index}`, faceId: '0', audio: 'sha256:0', cropStartMs: 0, cropEndMs: 3000, insertMs: 0, soundVolume: 1, originalAudioVolume: 1, watermark: false })),
+	}));
+	line('callback URL, N=1000', `${withQueryParam('http://127.0.0.1:5678/webhook-waiting/123', BATCH_QUERY_PARAM, encodeBatch(ids)).length} characters`);
 }
 
 /** Batches of hundreds: preparation side by side, and memory held per item. */

@@ -67,6 +67,37 @@ function webhookWorkflow(id: string, waitMode: 'poll' | 'callback', emu: Emulato
 	};
 }
 
+/**
+ * Webhook (a list of videos) -> Split Out -> Identify Face -> Lip Sync in Callback mode: a batch
+ * larger than the account's concurrency limit.
+ */
+function callbackBatchWorkflow(id: string, emu: Emulator): Record<string, unknown> {
+	const base = webhookWorkflow(id, 'callback', emu) as { nodes: Array<Record<string, unknown>> };
+	const [start, identify, lipSync] = base.nodes;
+	return {
+		...base,
+		name: 'Queue callback batch',
+		nodes: [
+			{ ...start, webhookId: 'kling-queue-batch', parameters: { httpMethod: 'POST', path: 'kling-queue-batch', responseMode: 'onReceived', options: {} } },
+			{
+				id: `${id}-split`,
+				name: 'Each Video',
+				type: 'n8n-nodes-base.splitOut',
+				typeVersion: 1,
+				position: [110, 0],
+				parameters: { fieldToSplitOut: 'body.videos', options: {} },
+			},
+			{ ...identify, parameters: { operation: 'identifyFace', videoUrl: '={{ $json.video_url }}' } },
+			lipSync,
+		],
+		connections: {
+			Start: { main: [[{ node: 'Each Video', type: 'main', index: 0 }]] },
+			'Each Video': { main: [[{ node: 'Identify Face', type: 'main', index: 0 }]] },
+			'Identify Face': { main: [[{ node: 'Lip Sync', type: 'main', index: 0 }]] },
+		},
+	};
+}
+
 async function startRedis(): Promise<{ port: number; process: ChildProcess }> {
 	const port = await freePort();
 	const redis = spawn('redis-server', ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'], { stdio: 'ignore' });
@@ -142,6 +173,7 @@ export async function checkQueueMode(
 		await n8n.importJson('workflow', [
 			webhookWorkflow('klingQueueCallbk', 'callback', emu),
 			webhookWorkflow('klingQueuePollWf', 'poll', emu),
+			callbackBatchWorkflow('klingQueueBatchW', emu),
 			// Its external ids differ from the nightly batch example's, which ran on this emulator already.
 			exampleFor(emu, 'submit', { 'https://your-n8n.example.com/webhook/kling-lipsync-results/kling-lipsync': resultsUrl, "'nightly-'": "'callback-'" }),
 			exampleFor(emu, 'results', { '/home/node/.n8n-files/kling-lipsync/': `${store}/` }),
@@ -149,7 +181,7 @@ export async function checkQueueMode(
 			retryWorkflow(emu),
 		]);
 		await n8n.importJson('credentials', [WEBHOOK_CREDENTIAL]);
-		for (const id of ['klingQueueCallbk', 'klingQueuePollWf', 'klingCallbkResult', SIGNED_TRIGGER_ID, RETRY_WORKFLOW_ID]) {
+		for (const id of ['klingQueueCallbk', 'klingQueuePollWf', 'klingQueueBatchW', 'klingCallbkResult', SIGNED_TRIGGER_ID, RETRY_WORKFLOW_ID]) {
 			const published = await n8n.cli(['publish:workflow', `--id=${id}`]);
 			assert.equal(published.code, 0, `publish:workflow ${id}: ${published.stdout}${published.stderr}`);
 		}
@@ -233,6 +265,37 @@ export async function checkQueueMode(
 				assert.match(n8n.workerLog, new RegExp(`execution ${id}\\b`), `the worker ran execution ${id}`);
 			}
 			assert.ok(!new RegExp(`Worker started execution ${finished.id}\\b`).test(n8n.serverLog), 'main did not run it');
+		});
+
+		await check(`n8n ${version} queue mode: a Callback batch of 6 over a concurrency limit of 2 waits, resumes on the worker, every video made`, async () => {
+			emu.resetStats();
+			emu.configure({ taskTimeMs: 3000, concurrencyLimit: 2 });
+			try {
+				const videos = Array.from({ length: 6 }, (_, take) => ({ video_url: `${VIDEO}&batch=${take}` }));
+				const reply = await fetch(`${n8n.baseUrl}/webhook/kling-queue-batch`, {
+					method: 'POST',
+					headers: { 'content-type': 'application/json' },
+					body: JSON.stringify({ videos }),
+				});
+				assert.equal(reply.status, 200, `starting the batch answered ${reply.status}`);
+				const finished = await until('the batch execution to finish', async () => {
+					const execution = await statusOf('klingQueueBatchW');
+					return execution && ['success', 'error', 'crashed'].includes(execution.status) ? execution : undefined;
+				}, 120_000);
+				assert.equal(finished.status, 'success');
+				const items = await outputOf(finished.id, 'Lip Sync');
+				assert.deepEqual(items.map((item) => item.json.task_status), Array(6).fill('succeed'));
+				assert.ok(items.every((item) => item.binary?.data.mimeType === 'video/mp4'));
+				assert.equal(emu.stats.billed.create, 6);
+				assert.ok(emu.stats.highestConcurrency <= 2, `highest concurrency ${emu.stats.highestConcurrency}`);
+				assert.ok((emu.stats.rejected[1303] ?? 0) > 0, 'the limit was reached');
+				const reads = (emu.stats.requests.get ?? 0) + (emu.stats.requests.list ?? 0);
+				assert.ok(reads <= 12, `status reads ${reads} for 6 tasks`);
+				assert.match(n8n.workerLog, new RegExp(`execution ${finished.id}\\b`), 'the worker ran it');
+				console.log(`    queue: Callback batch of 6 over a limit of 2: ${emu.stats.rejected[1303]} answers 1303, ${reads} status reads`);
+			} finally {
+				emu.configure({ concurrencyLimit: Number.POSITIVE_INFINITY });
+			}
 		});
 
 		await check(`n8n ${version} queue mode: fire-and-forget examples (submit 3; the trigger stores each video)`, async () => {

@@ -58,8 +58,7 @@ describe('Lip Sync with Wait Mode: Callback', () => {
 		// Non-final callbacks were answered and left it waiting; each final one read the run's tasks.
 		const callbackUrls = new Set(emu.callbacks.map((delivery) => delivery.url));
 		expect(callbackUrls.size).toBe(1);
-		// The resume URL itself: short for any batch (the run's tasks are in the waiting execution).
-		expect([...callbackUrls][0]).toMatch(/\/webhook-waiting\/\d+$/);
+		expect([...callbackUrls][0]).toMatch(/\/webhook-waiting\/\d+\?kling_batch=/);
 		expect(emu.callbacks.filter((delivery) => delivery.status === 'processing').length).toBeGreaterThanOrEqual(3);
 		// One list page before the wait, one per final callback: at most 2 reads per task.
 		expect(emu.stats.requests.get ?? 0).toBe(0);
@@ -89,17 +88,37 @@ describe('Lip Sync with Wait Mode: Callback', () => {
 	});
 
 	it('acknowledges a forged final callback for a task not of this run without any read, and stays waiting', async () => {
+		// Long enough that no real final callback reads anything while the forged one is checked.
+		emu.configure({ taskTimeMs: 3000 });
 		const waiting = await run({ items: await items(1), parameters: callbackParameters({ downloadVideo: false }) });
 		expect(waiting.status).toBe('waiting');
 		const readsBefore = (emu.stats.requests.get ?? 0) + (emu.stats.requests.list ?? 0);
-		const reply = await fetch(`${resume.baseUrl}/webhook-waiting/${waiting.executionId}`, {
+		// The run's own callback URL (it names the run's tasks), taken from Kling's first call.
+		const ownCallback = () => emu.callbacks.find((delivery) => delivery.url.includes(`/webhook-waiting/${waiting.executionId}?`));
+		for (const deadline = Date.now() + 5000; !ownCallback() && Date.now() < deadline; ) await new Promise((resolve) => setTimeout(resolve, 20));
+		const callbackUrl = ownCallback()!.url;
+		const reply = await fetch(callbackUrl, {
 			method: 'POST',
-			body: JSON.stringify({ task_id: '899999999999999999', task_status: 'succeed' }),
+			body: JSON.stringify({ task_id: '899999999999999999', task_status: 'succeed', task_info: { external_task_id: 'n8n-forged' } }),
 			headers: { 'content-type': 'application/json' },
 		});
 		expect(reply.status).toBe(200);
 		expect(await reply.json()).toEqual({ received: true, ignored: 'not a task of this execution' });
 		expect((emu.stats.requests.get ?? 0) + (emu.stats.requests.list ?? 0)).toBe(readsBefore);
+		const { output } = await waiting.resumed!();
+		expect(output[0].json.task_status).toBe('succeed');
+	});
+
+	it('answers 400 to a callback whose URL names no tasks, and stays waiting', async () => {
+		const waiting = await run({ items: await items(1), parameters: callbackParameters({ downloadVideo: false }) });
+		expect(waiting.status).toBe('waiting');
+		const reply = await fetch(`${resume.baseUrl}/webhook-waiting/${waiting.executionId}`, {
+			method: 'POST',
+			body: JSON.stringify({ task_id: '1', task_status: 'succeed' }),
+			headers: { 'content-type': 'application/json' },
+		});
+		expect(reply.status).toBe(400);
+		expect(await reply.json()).toEqual({ received: false, reason: 'the callback URL lacks kling_batch' });
 		const { output } = await waiting.resumed!();
 		expect(output[0].json.task_status).toBe('succeed');
 	});

@@ -147,12 +147,19 @@ export async function startResumeServer(): Promise<ResumeServer> {
 		registration.busy = true;
 		try {
 			const { workflow, additionalData, run } = registration;
+			// As n8n's WaitingWebhooks: each request works on the stored execution with the waiting
+			// node's last run taken out of its run data (preserveInputOverride), so a webhook cannot
+			// read what the node output before the wait.
+			const seen = structuredClone(run.data);
+			const runs = seen.resultData.runData[seen.resultData.lastNodeExecuted!];
+			const popped = runs?.pop();
+			if (popped?.inputOverride) runs?.push({ ...popped, data: undefined });
 			const call = await callNodeWebhook(
 				workflow,
 				registration.nodeName,
 				additionalData,
 				{ query: Object.fromEntries(url.searchParams), headers: req.headers as Record<string, string>, rawBody },
-				run.data,
+				seen,
 			);
 			answer(call.status, JSON.parse(call.body || '{}'));
 			const result = call.result;

@@ -9,6 +9,7 @@ import { audioFingerprint, workTaskId } from '../../nodes/KlingLipSync/helpers/e
 import { adoptionProblem } from '../../nodes/KlingLipSync/helpers/adoption';
 import { parseJsonKeepingBigIntegers } from '../../nodes/KlingLipSync/helpers/json';
 import { RequestPacer } from '../../nodes/KlingLipSync/helpers/pacer';
+import { BATCH_QUERY_PARAM, decodeBatch, encodeBatch, taskKey, withQueryParam } from '../../nodes/KlingLipSync/helpers/callbackBatch';
 import { chooseFace, fitAudio } from '../../nodes/KlingLipSync/helpers/faceFit';
 import { searchVoices } from '../../nodes/KlingLipSync/helpers/voices';
 import { REMEMBERED_DELIVERIES, rememberDelivery } from '../../nodes/KlingLipSync/helpers/deliveries';
@@ -389,6 +390,22 @@ describe('webhook signatures and deliveries', () => {
 		for (let i = 0; i < REMEMBERED_DELIVERIES; i++) rememberDelivery(data, `t${i}:succeed`);
 		expect((data.deliveries as string[]).length).toBe(REMEMBERED_DELIVERIES);
 		expect(rememberDelivery(data, 'a:succeed')).toBe(true);
+	});
+
+	it('encodes a run of tasks into a callback URL and reads it back, never throwing on junk', () => {
+		const tasks = [0, 1, 7].map((itemIndex) => ({ itemIndex, key: taskKey(`n8n-${itemIndex}`) }));
+		const url = withQueryParam('https://n8n.example.com/webhook-waiting/1234?signature=tok', BATCH_QUERY_PARAM, encodeBatch(tasks));
+		const parsed = new URL(url);
+		expect(parsed.searchParams.get('signature')).toBe('tok');
+		expect(decodeBatch(parsed.searchParams.get(BATCH_QUERY_PARAM))).toEqual(tasks);
+		// Items 0..N-1 in order: 8 characters a task, no indexes.
+		const hundred = Array.from({ length: 100 }, (_, itemIndex) => ({ itemIndex, key: taskKey(`n8n-${'a'.repeat(28)}${itemIndex}`) }));
+		expect(encodeBatch(hundred)).toHaveLength(800);
+		expect(decodeBatch(encodeBatch(hundred))).toEqual(hundred);
+		expect(taskKey('n8n-x')).toMatch(/^[A-Za-z0-9_-]{8}$/);
+		for (const junk of [undefined, '', 'x', '%%%', 'abcdefg', 'abcdefgh.1,2', 'abcdefgh.zz!', 'abcdefgh.1.2']) {
+			expect(decodeBatch(junk)).toBeUndefined();
+		}
 	});
 });
 

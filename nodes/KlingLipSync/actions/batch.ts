@@ -1,6 +1,7 @@
 import type { IExecuteFunctions } from 'n8n-workflow';
 import { NodeOperationError } from 'n8n-workflow';
 
+import { taskKey, type ExpectedTask } from '../helpers/callbackBatch';
 import { Slots } from '../helpers/pool';
 import { sleepUnlessCancelled } from '../transport/sleep';
 import type { LipSyncTask, WhenBusy } from '../transport/types';
@@ -27,6 +28,10 @@ export class Batch {
 	/** Turns for creates that carry their audio inline. */
 	readonly inlineUploads = new Slots(INLINE_UPLOADS_AT_ONCE);
 	private freedSlots = 0;
+	/** Callback mode: the tasks (by external_task_id) the run will wait for, in item order. */
+	readonly expectedTasks: ExpectedTask[] = [];
+	/** Callback mode: the one callback URL every task of the run reports to. */
+	callbackUrl?: string;
 	private readonly createdTasks = new Map<number, string>();
 
 	constructor(private readonly signal: AbortSignal | undefined) {}
@@ -38,6 +43,12 @@ export class Batch {
 	/** task_ids created by this run, in item order. */
 	get taskIds(): string[] {
 		return [...this.createdTasks.entries()].sort(([a], [b]) => a - b).map(([, taskId]) => taskId);
+	}
+
+	/** Kept in item order (items are prepared side by side): the resumed run outputs them so. */
+	expectTask(itemIndex: number, externalTaskId: string): void {
+		const at = this.expectedTasks.findIndex((task) => task.itemIndex > itemIndex);
+		this.expectedTasks.splice(at < 0 ? this.expectedTasks.length : at, 0, { itemIndex, key: taskKey(externalTaskId) });
 	}
 
 	taskCreated(itemIndex: number, task: Pick<LipSyncTask, 'taskId'>): void {

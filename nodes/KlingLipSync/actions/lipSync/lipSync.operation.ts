@@ -1,7 +1,6 @@
-import type { IDataObject, IExecuteFunctions, INodeExecutionData, INodeProperties } from 'n8n-workflow';
+import type { IDataObject, IExecuteFunctions, INodeProperties } from 'n8n-workflow';
 import { updateDisplayOptions } from 'n8n-workflow';
 
-import { taskToJson } from '../../helpers/output';
 import { checkId, checkTiming, type SceneBounds } from '../../helpers/validation';
 import { createLipSyncApi } from '../../transport';
 import { QUEUE_BUDGET_MS, type Batch } from '../batch';
@@ -10,7 +9,7 @@ import type { ItemRunner } from '../node.type';
 import { audioSourceFields, createWithAudio, resolveAudio, type AudioSourceKind } from './audioSource';
 import { failOn, requireSupport } from './params';
 import { createOptionFields, readCreateOptions, taskCreateFields, type CreateOptionValues } from './createOptions';
-import { CALLBACK_MARK, callbackUrlFor, waitForCallbacks, type WaitMode } from './callback';
+import { callbackUrlFor, finishCallbackRun, leftToCallBack, readCallbackMode, waitModeField } from './callback';
 import { waitAndFinish } from './wait';
 
 const properties: INodeProperties[] = [
@@ -59,27 +58,7 @@ const properties: INodeProperties[] = [
 			"Where on the video the audio starts, in milliseconds. The audio must end within the video and overlap the face's window by at least 2000 ms.",
 	},
 	{ ...waitForCompletionField('lipSync'), default: true },
-	{
-		displayName: 'Wait Mode',
-		name: 'waitMode',
-		type: 'options',
-		options: [
-			{
-				name: 'Poll',
-				value: 'poll',
-				description: 'Ask Kling for the status every Poll Interval; the execution runs (holds a worker) until the tasks end',
-			},
-			{
-				name: 'Callback',
-				value: 'callback',
-				description:
-					'Kling calls this execution back when the tasks end; meanwhile the execution waits without holding a worker and survives an n8n restart (Kling and Kling-compatible proxies; n8n must be reachable from the internet)',
-			},
-		],
-		default: 'poll',
-		hint: 'Batches larger than your Kling account runs at once: submit with Wait for Completion off and collect results with the Kling Lip Sync Trigger',
-		displayOptions: { show: { waitForCompletion: [true] } },
-	},
+	waitModeField,
 	...waitFields('lipSync'),
 	{
 		displayName: 'Options',
@@ -177,19 +156,14 @@ export async function prepare(this: IExecuteFunctions, itemIndex: number, batch:
 	const input = this.getInputData()[itemIndex]?.json ?? {};
 	failOn.call(this, itemIndex, checkTiming(timing, audio.durationMs, sceneBounds(options, input, normalisedFaceId)));
 	const wait = readWaitSettings.call(this, itemIndex);
-	const waitMode = readWaitMode.call(this, itemIndex);
-	if (waitMode === 'callback') {
-		if (readWaitMode.call(this, 0) !== 'callback') failOn.call(this, itemIndex, 'Wait Mode must be the same for every item');
-		if (options.callbackUrl) failOn.call(this, itemIndex, 'Callback URL must be empty in Callback wait mode: the node sets it to this execution');
-	}
-
-	if (waitMode === 'callback') requireSupport.call(this, itemIndex, api, 'externalTaskId');
+	const waitMode = readCallbackMode.call(this, itemIndex, api, options.callbackUrl);
 	if (audio.audioId) requireSupport.call(this, itemIndex, api, 'audioId');
 	const session = (sessionId as string).trim();
 	const fields = taskCreateFields(create, { subject: `session:${session}`, faceId: normalisedFaceId, audio: audio.fingerprint, ...timing }, sessionVideo(input, session));
+	if (waitMode === 'callback' && fields.externalTaskId) batch.expectTask(itemIndex, fields.externalTaskId);
 
 	return async () => {
-		const callbackUrl = waitMode === 'callback' ? callbackUrlFor(this) : fields.callbackUrl;
+		const callbackUrl = waitMode === 'callback' ? callbackUrlFor(this, batch) : fields.callbackUrl;
 		const task = await createWithAudio.call(this, itemIndex, audio, batch, async (soundFile) =>
 			await api.createLipSync(
 				{ sessionId: session, faceId: normalisedFaceId, audioId: audio.audioId, soundFile, ...timing, ...fields, callbackUrl },
@@ -197,9 +171,7 @@ export async function prepare(this: IExecuteFunctions, itemIndex: number, batch:
 			),
 		);
 		batch.taskCreated(itemIndex, task);
-		// A task an earlier run paid for reports to that run's callback URL, not this one's: it is
-		// waited for here (a retry's tasks have mostly finished already).
-		if (waitMode === 'callback' && !task.reused) return [{ json: { ...taskToJson(task), [CALLBACK_MARK]: 'callback' } }];
+		if (waitMode === 'callback' && !task.reused) return [leftToCallBack(task)];
 		return await waitAndFinish(this, api, task, wait, itemIndex, batch);
 	};
 }
@@ -213,14 +185,4 @@ function sessionVideo(input: IDataObject, sessionId: string): { url?: string; id
 
 export { readMaxInFlight as maxInFlight };
 
-function readWaitMode(this: IExecuteFunctions, itemIndex: number): WaitMode {
-	if (!(this.getNodeParameter('waitForCompletion', itemIndex, false) as boolean)) return 'poll';
-	return this.getNodeParameter('waitMode', itemIndex, 'poll') === 'callback' ? 'callback' : 'poll';
-}
-
-/** Callback mode: once every task exists, the execution waits for their callbacks (unless all are final). */
-export async function finish(this: IExecuteFunctions, items: INodeExecutionData[]): Promise<INodeExecutionData[]> {
-	const wait = readWaitSettings.call(this, 0);
-	if (!wait || readWaitMode.call(this, 0) !== 'callback') return items;
-	return await waitForCallbacks(this, items, wait);
-}
+export { finishCallbackRun as finish };
