@@ -1,22 +1,20 @@
 import { createHash } from 'node:crypto';
 
+import type { CreateLipSyncInput } from '../transport/types';
+
 /** Everything that decides what a lip-sync task produces: the same work gives the same id. */
-export interface LipSyncWork {
+export type LipSyncWork = Pick<
+	CreateLipSyncInput,
+	'faceId' | 'cropStartMs' | 'cropEndMs' | 'insertMs' | 'soundVolume' | 'originalAudioVolume' | 'watermark'
+> & {
 	/**
 	 * What is lip-synced: Lip Sync's session_id, or for Lip Sync Video (which identifies anew on
 	 * every run, with a new session) the video itself.
 	 */
 	subject: string;
-	faceId: string;
 	/** `audio_id:<id>`, or `sha256:<hex>` of the audio's bytes (a URL's content, not its text). */
 	audio: string;
-	cropStartMs: number;
-	cropEndMs: number;
-	insertMs: number;
-	soundVolume: number;
-	originalAudioVolume: number;
-	watermark: boolean;
-}
+};
 
 /**
  * The external_task_id of a task the user named none for: a digest of the work itself, so a
