@@ -107,6 +107,8 @@ export const leftToCallBack = (task: LipSyncTask): INodeExecutionData => ({ json
 /** Tasks a list page holds (Kling's largest page), and the pages read at most (5,000 newest tasks). */
 const LIST_PAGE_SIZE = 500;
 const MAX_LIST_PAGES = 10;
+/** How far apart a run's creates may lie (1303 queueing included), for where paging may stop. */
+const RUN_SPREAD_MS = 30 * 60_000;
 
 /**
  * The current state of a run's tasks in as few reads as the API allows: list pages, newest first,
@@ -121,13 +123,19 @@ export async function readRunTasks(
 ): Promise<Map<string, LipSyncTask>> {
 	const found = new Map<string, LipSyncTask>();
 	if (api.supports.listTasks) {
+		let oldestFound = Number.POSITIVE_INFINITY;
 		for (let page = 1; found.size < wanted.size && page <= MAX_LIST_PAGES; page++) {
 			const tasks = await api.listTasks(page, LIST_PAGE_SIZE);
 			for (const task of tasks) {
 				const key = keyOf(task);
-				if (key !== undefined && wanted.has(key)) found.set(key, task);
+				if (key === undefined || !wanted.has(key)) continue;
+				found.set(key, task);
+				oldestFound = Math.min(oldestFound, task.createdAt ?? oldestFound);
 			}
 			if (tasks.length < LIST_PAGE_SIZE) break;
+			// Past the run's creates (a task whose create failed never appears): stop reading pages.
+			const oldestListed = tasks[tasks.length - 1]?.createdAt;
+			if (Number.isFinite(oldestFound) && oldestListed !== undefined && oldestListed < oldestFound - RUN_SPREAD_MS) break;
 		}
 	}
 	if (readOne) {
