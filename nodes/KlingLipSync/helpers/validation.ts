@@ -27,7 +27,12 @@ const typeName = (value: unknown): string => (value === null ? 'null' : Array.is
 
 /** Ids Kling (or a reseller) issued: printable ASCII without spaces (digits, letters, - and _). */
 const ISSUED_ID = /^[\x21-\x7e]+$/;
-const CONTROL_CHARACTERS = /[\u0000-\u001f\u007f]/;
+/** Whether text holds a control character (U+0000-U+001F, U+007F), line breaks included. */
+const hasControlCharacter = (text: string): boolean =>
+	Array.from(text).some((char) => {
+		const code = char.charCodeAt(0);
+		return code < 0x20 || code === 0x7f;
+	});
 
 /**
  * Kling ids are strings; a number is refused because 18-digit ids lose digits as JS numbers.
@@ -46,7 +51,7 @@ export function checkId(label: string, value: unknown, origin: 'issued' | 'yours
 	if (origin === 'issued' && !ISSUED_ID.test(id)) {
 		return `${label} must be an id as Kling gives it: letters, digits and punctuation without spaces (got "${id.slice(0, 40)}")`;
 	}
-	if (CONTROL_CHARACTERS.test(id)) return `${label} must not contain control characters or line breaks`;
+	if (hasControlCharacter(id)) return `${label} must not contain control characters or line breaks`;
 	return undefined;
 }
 
