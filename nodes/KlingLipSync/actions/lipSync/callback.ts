@@ -169,13 +169,18 @@ async function waitForCallbacks(ctx: IExecuteFunctions, items: INodeExecutionDat
 	if (taskIds.length === 0) return items;
 	const api = await createLipSyncApi(ctx, 0);
 	const tasks = await readRunTasks(api, new Set(taskIds), (task) => task.taskId, async (taskId) => await api.findTask(taskId));
-	if (taskIds.every((taskId) => { const task = tasks.get(taskId); return task !== undefined && isFinal(task); })) {
-		return await Promise.all(
-			items.map(async (item, itemIndex) => {
-				const task = awaitsCallback(item) ? tasks.get(String(item.json.task_id)) : undefined;
-				return task ? { ...(await finalItem(ctx, task, settings, itemIndex)), pairedItem: { item: itemIndex } } : item;
-			}),
-		);
+	const allFinal = taskIds.every((taskId) => {
+		const task = tasks.get(taskId);
+		return task !== undefined && isFinal(task);
+	});
+	if (allFinal) {
+		// One video at a time, as a resumed run downloads them.
+		const final: INodeExecutionData[] = [];
+		for (const [itemIndex, item] of items.entries()) {
+			const task = awaitsCallback(item) ? tasks.get(String(item.json.task_id)) : undefined;
+			final.push(task ? { ...(await finalItem(ctx, task, settings, itemIndex)), pairedItem: { item: itemIndex } } : item);
+		}
+		return final;
 	}
 	// The execution's custom data ($execution.customData, shown in the executions list); n8n
 	// keeps at most 255 characters per value.
