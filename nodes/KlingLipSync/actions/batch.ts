@@ -14,16 +14,17 @@ const LONGEST_BUSY_WAIT_MS = 15_000;
 const SLICE_MS = 250;
 
 /**
- * What the items of one node run share: the slots their finished tasks free (an item Kling
- * turned away with 1303 resubmits as soon as one frees), and the tasks created so far (so a
- * cancelled run can still say which tasks exist at Kling).
- */
-/**
  * Creates that carry their audio inline (binary or base64, up to about 7 MB of request each) at
  * once: the others wait, so the memory a run holds for uploads does not grow with Max Tasks in Flight.
  */
 const INLINE_UPLOADS_AT_ONCE = 2;
 
+/**
+ * What the items of one node run share: the slots their finished tasks free (an item Kling
+ * turned away with 1303 resubmits as soon as one frees), the turns for inline uploads, the tasks
+ * a Callback-mode run waits for, and the tasks created so far (so a cancelled run can still say
+ * which tasks exist at Kling).
+ */
 export class Batch {
 	/** Turns for creates that carry their audio inline. */
 	readonly inlineUploads = new Slots(INLINE_UPLOADS_AT_ONCE);

@@ -1,6 +1,6 @@
 import type { IDataObject } from 'n8n-workflow';
 
-import { asId, asNumber, asObject, officialCreateBody } from './official';
+import { asId, asNumber, asObject, officialCreateBody, sendIdentify } from './official';
 import { awaitIdentifyJob, explainHttpStatus } from './reseller';
 import type { DetectedFace, LipSyncTask, ProviderDialect, TaskStatus } from './types';
 
@@ -81,9 +81,8 @@ export const apimodelsDialect: ProviderDialect = {
 			provider: 'apimodels.app',
 			supports: { videoId: false, audioId: false, externalTaskId: false, listTasks: false, textToSpeech: false },
 			async identifyFace(input) {
-				let uncertainResends = 0;
-				const body = { model: 'kling-identify-face', video_url: input.videoUrl };
-				const first = asObject(await send({ method: 'POST', path: PATH, body, onUncertainResend: () => uncertainResends++ }));
+				const sent = await sendIdentify(send, PATH, { model: 'kling-identify-face', video_url: input.videoUrl });
+				const first = asObject(sent.data);
 				const taskId = asId(first.taskId);
 				const job = await awaitIdentifyJob({
 					provider: 'apimodels.app',
@@ -94,7 +93,7 @@ export const apimodelsDialect: ProviderDialect = {
 					reasonOf: (done) => (typeof done.failMsg === 'string' && done.failMsg ? done.failMsg : undefined),
 					wait,
 				});
-				return { ...parseApimodelsFaces(job), uncertainResends };
+				return { ...parseApimodelsFaces(job), uncertainResends: sent.uncertainResends };
 			},
 			async createLipSync(input) {
 				const body = { model: 'kling-advanced-lip-sync', ...officialCreateBody(input) };

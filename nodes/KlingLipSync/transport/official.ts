@@ -9,6 +9,7 @@ import type {
 	LipSyncTask,
 	ProviderDialect,
 	ResultVideo,
+	SendRequest,
 	SpeechResult,
 	TaskStatus,
 } from './types';
@@ -138,6 +139,17 @@ export function officialCreateBody(input: CreateLipSyncInput): IDataObject {
 }
 
 /** Kling's own API, and pass-through resellers that serve it under a path prefix. */
+/**
+ * Sends an Identify Face request (every provider's). It creates no task, so after a failure that
+ * may have been carried out it is sent again; each such resend may bill one more identify, and is
+ * counted for the output.
+ */
+export async function sendIdentify(send: SendRequest, path: string, body: IDataObject): Promise<{ data: unknown; uncertainResends: number }> {
+	let uncertainResends = 0;
+	const data = await send({ method: 'POST', path, body, onUncertainResend: () => uncertainResends++ });
+	return { data, uncertainResends };
+}
+
 export const klingDialect: ProviderDialect = {
 	name: 'Kling',
 	unwrap(httpStatus, body) {
@@ -170,10 +182,7 @@ export const klingDialect: ProviderDialect = {
 			supports: { videoId: true, audioId: true, externalTaskId: true, listTasks: true, textToSpeech: true },
 			async identifyFace(input) {
 				const body = input.videoId ? { video_id: input.videoId } : { video_url: input.videoUrl };
-				let uncertainResends = 0;
-				// Identify creates no task: after a failure that may have been carried out it is sent
-				// again (at most one more identify billed per resend, said in the output).
-				const data = await send({ method: 'POST', path: '/v1/videos/identify-face', body, onUncertainResend: () => uncertainResends++ });
+				const { data, uncertainResends } = await sendIdentify(send, '/v1/videos/identify-face', body);
 				return { ...parseOfficialIdentify(data), uncertainResends };
 			},
 			async createLipSync(input, whenBusy) {

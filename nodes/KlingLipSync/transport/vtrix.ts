@@ -1,6 +1,6 @@
 import type { IDataObject } from 'n8n-workflow';
 
-import { asId, asNumber, asObject, officialCreateBody, parseOfficialIdentify } from './official';
+import { asId, asNumber, asObject, officialCreateBody, parseOfficialIdentify, sendIdentify } from './official';
 import { awaitIdentifyJob, explainHttpStatus } from './reseller';
 import type { IdentifyFaceResult, LipSyncTask, ProviderDialect, TaskStatus } from './types';
 
@@ -105,9 +105,8 @@ export function vtrixDialect(createPath: string, statusPath: string): ProviderDi
 				supports: { videoId: true, audioId: true, externalTaskId: false, listTasks: false, textToSpeech: false },
 				async identifyFace(input) {
 					const fields = input.videoId ? { video_id: input.videoId } : { video_url: input.videoUrl };
-					let uncertainResends = 0;
-					const body = { model: 'kirin_identify_face', ...fields };
-					const first = asObject(await send({ method: 'POST', path: createPath, body, onUncertainResend: () => uncertainResends++ }));
+					const sent = await sendIdentify(send, createPath, { model: 'kirin_identify_face', ...fields });
+					const first = asObject(sent.data);
 					const id = jobIdOf(first);
 					const job = await awaitIdentifyJob({
 						provider: 'vtrix',
@@ -118,7 +117,7 @@ export function vtrixDialect(createPath: string, statusPath: string): ProviderDi
 						reasonOf: errorTextOf,
 						wait,
 					});
-					return { ...parseVtrixIdentify(job), uncertainResends };
+					return { ...parseVtrixIdentify(job), uncertainResends: sent.uncertainResends };
 				},
 				async createLipSync(input) {
 					return parseVtrixTask(await send({ method: 'POST', path: createPath, body: { model: 'kirin_lipsync', ...officialCreateBody(input) } }));

@@ -2,10 +2,10 @@ import type { IExecuteFunctions, INodeProperties } from 'n8n-workflow';
 import { NodeOperationError } from 'n8n-workflow';
 
 import { inspectAudio } from '../../helpers/audio';
+import { KLING_LIMITS } from '../../helpers/constants';
 import { audioFingerprint } from '../../helpers/externalId';
 import { checkAudioLength, checkAudioSize, checkHttpUrl, checkId } from '../../helpers/validation';
 import { downloadBytes, DownloadTooLargeError } from '../../transport';
-import { KLING_LIMITS } from '../../helpers/constants';
 import type { LipSyncTask } from '../../transport/types';
 import type { Batch } from '../batch';
 import { failOn } from './params';

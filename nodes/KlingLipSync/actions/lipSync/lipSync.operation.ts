@@ -183,6 +183,4 @@ function sessionVideo(input: IDataObject, sessionId: string): { url?: string; id
 	return { url: text(input.video_url), id: text(input.video_id) };
 }
 
-export { readMaxInFlight as maxInFlight };
-
-export { finishCallbackRun as finish };
+export { readMaxInFlight as maxInFlight, finishCallbackRun as finish };
