@@ -9,7 +9,7 @@ import type {
 import { NodeConnectionTypes } from 'n8n-workflow';
 
 import * as lipSync from './actions/lipSync';
-import { CALLBACK_WEBHOOKS, resumeOnCallback } from './actions/lipSync/callback';
+import { CALLBACK_WEBHOOKS, resumeOnCallback } from './actions/pipeline/callback';
 import { textToSpeech } from './actions/lipSync';
 import { router } from './actions/router';
 

@@ -1,8 +1,7 @@
 import type { IDataObject, IWebhookDescription } from 'n8n-workflow';
 
-import { taskFromCallback } from '../KlingLipSync/actions/lipSync/callback';
 import { parseApimodelsTask } from '../KlingLipSync/transport/apimodels';
-import { asObject } from '../KlingLipSync/transport/official';
+import { asObject, taskFromCallback } from '../KlingLipSync/transport/official';
 import type { LipSyncTask } from '../KlingLipSync/transport/types';
 
 /**

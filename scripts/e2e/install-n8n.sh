@@ -90,12 +90,27 @@ check_install() {
 		const db = new s.Database(process.argv[1], s.OPEN_READONLY);
 		db.get('SELECT COUNT(*) AS n FROM migrations', (e, row) => { console.log(e ? 0 : row.n); db.close(); });" \
 		"$scratch/.n8n/database.sqlite" 2>/dev/null || echo 0)
-	rm -rf "$scratch"
 	if [ "${migrations:-0}" -lt 1 ]; then
 		log "check: the throwaway database holds no migrations"
+		rm -rf "$scratch"
 		return 1
 	fi
-	log "check passed: n8n $n8n_version answers, native bindings load, a new database ran $migrations migrations"
+	# A workflow runs: `n8n execute` starts what the e2e suite and the demo use (community packages,
+	# n8n's service container). An install with two copies of a shared package migrates, yet fails here.
+	cat >"$scratch/check-workflow.json" <<'JSON'
+{ "id": "kInstallCheck001", "name": "install check", "active": false, "settings": {}, "connections": {},
+  "nodes": [{ "id": "0f0e0d0c-0000-4000-8000-000000000001", "name": "Start", "type": "n8n-nodes-base.manualTrigger",
+    "typeVersion": 1, "position": [0, 0], "parameters": {} }] }
+JSON
+	if ! env $(n8n_env "$scratch") timeout 120 "$node" "$n8n" import:workflow --input="$scratch/check-workflow.json" >"$dir/check.log" 2>&1 ||
+		! env $(n8n_env "$scratch") N8N_LOG_LEVEL=info timeout 120 "$node" "$n8n" execute --id=kInstallCheck001 --rawOutput >"$dir/check.log" 2>&1 ||
+		! grep -q '"status": "success"' "$dir/check.log"; then
+		log "check: a one-node workflow does not run: $(grep -m 1 -iE 'error' "$dir/check.log" | cut -c1-300)"
+		rm -rf "$scratch"
+		return 1
+	fi
+	rm -rf "$scratch"
+	log "check passed: n8n $n8n_version answers, native bindings load, a new database ran $migrations migrations, a workflow runs"
 	return 0
 }
 
@@ -114,7 +129,11 @@ fi
 final="$target"
 target="$final.partial"
 log "installing n8n $version on Node $node_major into $final (a first install takes about 5 minutes)"
-rm -rf "$target" "$final" && mkdir -p "$target"
+if [ -e "$final" ] || [ -e "$target" ]; then
+	log "removing the old install first (about 1 GB of files: a minute or two on a slow disk)"
+	rm -rf "$target" "$final"
+fi
+mkdir -p "$target"
 # n8n-nodes-base wants xlsx from a CDN that is unreachable: the registry's 0.18.5 is the same code.
 overrides='"xlsx": "0.18.5"'
 case "$version" in
@@ -139,8 +158,11 @@ export PATH="$nodedir/bin:$PATH"
 export npm_config_nodedir="$nodedir"
 export SCARF_ANALYTICS=false
 export N8N_SKIP_DOWNLOAD_BROWSER=true
+# Every attempt starts from nothing: npm resuming over a stalled attempt's partial node_modules
+# was seen to leave shared packages nested in several copies (n8n then cannot start a workflow).
 (cd "$target" && run_step "npm install of n8n $version" "$target/install.log" \
-	npm install --ignore-scripts=false --before="$before" "${npm_flags[@]}")
+	bash -c 'rm -rf node_modules package-lock.json && exec npm install "$@"' install \
+	--ignore-scripts=false --before="$before" "${npm_flags[@]}")
 check_install "$target" "$nodedir" || { log "the new install cannot run n8n (see above)"; exit 1; }
 echo "$nodedir" >"$target/.nodedir"
 touch "$target/.installed"

@@ -91,11 +91,6 @@ export function maxInFlightOption(): INodeProperties {
 	};
 }
 
-/** The Max Tasks in Flight option of an operation whose Options collection holds it. */
-export function readMaxInFlight(this: IExecuteFunctions): number {
-	return (this.getNodeParameter('options.maxInFlight', 0, 5) as number) || 5;
-}
-
 export interface WaitSettings {
 	pollIntervalMs: number;
 	maxWaitMs: number;

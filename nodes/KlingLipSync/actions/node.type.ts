@@ -1,21 +1,51 @@
-import type { IExecuteFunctions, INodeExecutionData } from 'n8n-workflow';
+import type { IDataObject, IExecuteFunctions, INodeExecutionData } from 'n8n-workflow';
 
-import type { Batch } from './batch';
+import type { CreateLipSyncInput, LipSyncApi } from '../transport/types';
+import type { WaitSettings } from './common.descriptions';
+import type { ResolvedAudio } from './lipSync/audioSource';
 
 export type KlingOperation = 'identifyFace' | 'lipSync' | 'lipSyncVideo' | 'textToSpeech' | 'getTask' | 'listTasks';
 
-/** One item's work, ready to run: everything checkable was checked when it was made. */
-export type ItemRunner = (batch: Batch) => Promise<INodeExecutionData[]>;
+export type WaitMode = 'poll' | 'callback';
 
-export interface OperationModule {
-	/**
-	 * Reads and checks one item's parameters without any billed call, and returns its work.
-	 * Throwing here stops the whole run before any item's work starts (unless Continue On Fail),
-	 * which is why what the credential's provider cannot do is checked here too.
-	 */
-	prepare(this: IExecuteFunctions, itemIndex: number, batch: Batch): Promise<ItemRunner>;
-	/** After every item ran without stopping the run: e.g. put the execution to wait for callbacks. Returns the output. */
-	finish?(this: IExecuteFunctions, items: INodeExecutionData[]): Promise<INodeExecutionData[]>;
-	/** How many items' work may run at once (default 1 would mean item after item: we never do that). */
-	maxInFlight(this: IExecuteFunctions): number;
+/** What a node run reads once, for all its items. */
+export interface RunSettings {
+	operation: KlingOperation;
+	/** One connection for the whole run: its request rate and clock correction are shared. */
+	api: LipSyncApi;
+	continueOnFail: boolean;
+	/** How many items' work runs at once. */
+	maxInFlight: number;
+	/** Wait for Completion: how to wait; undefined when the run does not wait. */
+	wait?: WaitSettings;
+	waitMode: WaitMode;
+}
+
+/**
+ * An operation that answers item by item (no task to wait for across items): its `plan` reads and
+ * checks one item's parameters with no billed call; `execute` does the item's work.
+ */
+export interface ItemOperation<Plan> {
+	plan(this: IExecuteFunctions, itemIndex: number, run: RunSettings): Promise<Plan>;
+	execute(this: IExecuteFunctions, plan: Plan, run: RunSettings): Promise<INodeExecutionData[]>;
+}
+
+/** One lip-sync task to create: plain data, every check done. */
+export interface TaskRequest {
+	itemIndex: number;
+	/** The create, without its sound file (read at create) and its callback URL (the run's, in Callback mode). */
+	create: Omit<CreateLipSyncInput, 'soundFile'>;
+	/** Where the audio is: sent as a URL, or read from the item when the task is created. */
+	audio: ResolvedAudio;
+	/** What the operation adds to the item's output (Lip Sync Video: the face and the fit). */
+	details?: IDataObject;
+}
+
+/**
+ * An operation that creates lip-sync tasks. `plan` reads and checks one item with no billed call;
+ * `request` turns a plan into the task to create (Lip Sync Video identifies the face here).
+ */
+export interface TaskOperation<Plan> {
+	plan(this: IExecuteFunctions, itemIndex: number, run: RunSettings): Promise<Plan>;
+	request(this: IExecuteFunctions, plan: Plan, run: RunSettings): Promise<TaskRequest>;
 }

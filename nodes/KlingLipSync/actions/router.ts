@@ -1,114 +1,115 @@
-import type { IDataObject, IExecuteFunctions, INodeExecutionData } from 'n8n-workflow';
-import { NodeOperationError } from 'n8n-workflow';
+import type { IExecuteFunctions, INodeExecutionData } from 'n8n-workflow';
 
 import { runPool } from '../helpers/pool';
-import { Batch } from './batch';
 import * as lipSync from './lipSync';
-import type { ItemRunner, KlingOperation, OperationModule } from './node.type';
-
-const OPERATIONS: Record<KlingOperation, OperationModule> = {
-	identifyFace: lipSync.identifyFace,
-	lipSync: lipSync.lipSync,
-	lipSyncVideo: lipSync.lipSyncVideo,
-	textToSpeech: lipSync.textToSpeech,
-	getTask: lipSync.getTask,
-	listTasks: lipSync.listTasks,
-};
-
-/** Items prepared at once: enough that audio URLs download side by side, few enough that memory stays flat. */
-const PREPARE_IN_PARALLEL = 20;
-
-/** Fields an error may carry about a task that exists at Kling: Continue On Fail outputs them. */
-const TASK_FIELDS = ['task_id', 'task_status', 'external_task_id'] as const;
-
-function errorItem(error: unknown, itemIndex: number): INodeExecutionData {
-	const json: IDataObject = { error: error instanceof Error ? error.message : String(error) };
-	const context = (error as { context?: IDataObject }).context ?? {};
-	for (const field of TASK_FIELDS) if (context[field] !== undefined) json[field] = context[field];
-	const description = (error as { description?: unknown }).description;
-	if (typeof description === 'string' && description) json.description = description;
-	return { json, pairedItem: { item: itemIndex } };
-}
-
-function asNodeError(ctx: IExecuteFunctions, error: unknown, itemIndex: number): Error {
-	if (error instanceof NodeOperationError || (error as { name?: string }).name === 'NodeApiError') return error as Error;
-	return new NodeOperationError(ctx.getNode(), error as Error, { itemIndex });
-}
+import type { ItemOperation, RunSettings, TaskOperation, TaskRequest } from './node.type';
+import { callbackUrlFor, waitForCallbacks } from './pipeline/callback';
+import { TaskExecutor, type ItemResult } from './pipeline/executor';
+import { asNodeError, errorItem, isOutputItem, taskOutput } from './pipeline/output';
+import { readRunSettings } from './pipeline/settings';
 
 /**
- * Runs the chosen operation for every item. First every item is prepared (parameters read and
- * checked, nothing billed), so bad input stops the run before any task exists; then all items
- * run together, at most Max Tasks in Flight at once, and come out in input order, paired.
+ * A node run is a pipeline of plain data: the run's settings are read once; every item is planned
+ * (parameters read and checked, audio measured, nothing billed), so bad input stops the run before
+ * any billed call; then the items' work runs together, at most Max Tasks in Flight at once; and
+ * each result is mapped to its output item, in input order, paired.
  */
 export async function router(this: IExecuteFunctions): Promise<INodeExecutionData[][]> {
-	const items = this.getInputData();
-	const operation = this.getNodeParameter('operation', 0) as KlingOperation;
-	const module = OPERATIONS[operation];
-	if (!module) throw new NodeOperationError(this.getNode(), `The operation "${String(operation)}" is not supported`);
-	const continueOnFail = this.continueOnFail();
-
-	const batch = new Batch(this.getExecutionCancelSignal());
-	// Preparing reads and measures audio (a URL is downloaded): items prepare side by side. A bad
-	// item stops the preparation of those not yet started, and the first bad one stops the run.
-	let stopped = false;
-	const prepared = await runPool(items.length, PREPARE_IN_PARALLEL, async (itemIndex): Promise<ItemRunner | INodeExecutionData | Error | undefined> => {
-		if (stopped) return undefined;
-		try {
-			return await module.prepare.call(this, itemIndex, batch);
-		} catch (error) {
-			if (continueOnFail) return errorItem(error, itemIndex);
-			stopped = true;
-			return asNodeError(this, error, itemIndex);
-		}
-	});
-	const firstBad = prepared.find((entry): entry is Error => entry instanceof Error);
-	if (firstBad) throw firstBad;
-	const runners = prepared as Array<ItemRunner | INodeExecutionData>;
-
-	const results = await runPool(items.length, module.maxInFlight.call(this), async (itemIndex) => {
-		const runner = runners[itemIndex];
-		if (typeof runner !== 'function') return { items: [runner] };
-		if (batch.cancelled) return { items: [] };
-		try {
-			const output = await runner(batch);
-			return { items: output.map((item) => ({ ...item, pairedItem: { item: itemIndex } })) };
-		} catch (error) {
-			if (continueOnFail) return { items: [errorItem(error, itemIndex)] };
-			return { error: asNodeError(this, error, itemIndex) };
-		}
-	});
-
-	if (batch.cancelled) throw cancelledRun(this, batch);
-	const failure = results.find((result) => result.error);
-	if (failure?.error) throw withCreatedTasks(failure.error, batch);
-	const output = results.flatMap((result) => result.items ?? []);
-	return [module.finish ? await module.finish.call(this, output) : output];
+	const run = await readRunSettings(this);
+	switch (run.operation) {
+		case 'lipSync':
+			return [await runTasks(this, run, lipSync.lipSync)];
+		case 'lipSyncVideo':
+			return [await runTasks(this, run, lipSync.lipSyncVideo)];
+		case 'identifyFace':
+			return [await runItems(this, run, lipSync.identifyFace)];
+		case 'textToSpeech':
+			return [await runItems(this, run, lipSync.textToSpeech)];
+		case 'getTask':
+			return [await runItems(this, run, lipSync.getTask)];
+		case 'listTasks':
+			return [await runItems(this, run, lipSync.listTasks)];
+	}
 }
 
-/** An error that stops the run also names the tasks other items created: they are paid for. */
-function withCreatedTasks(error: Error, batch: Batch): Error {
-	const own = (error as { context?: IDataObject }).context?.task_id;
-	const others = batch.taskIds.filter((taskId) => taskId !== own);
-	if (others.length === 0) return error;
-	const described = error as Error & { description?: string | null };
-	const note = `Other items created these tasks at Kling, which keep running: task_id ${others.join(', ')}.`;
-	described.description = described.description ? `${described.description} ${note}` : note;
-	return error;
+/** Items planned at once: enough that audio URLs download side by side, few enough that memory stays flat. */
+const PLAN_IN_PARALLEL = 20;
+
+/**
+ * Plans every item, side by side. A bad item stops the planning of those not yet started and the
+ * run (its error names the item); with Continue On Fail it becomes its error item instead.
+ */
+async function planAll<Plan>(
+	ctx: IExecuteFunctions,
+	run: RunSettings,
+	plan: (this: IExecuteFunctions, itemIndex: number, run: RunSettings) => Promise<Plan>,
+): Promise<Array<Plan | INodeExecutionData>> {
+	let stopped = false;
+	const planned = await runPool(ctx.getInputData().length, PLAN_IN_PARALLEL, async (itemIndex): Promise<Plan | INodeExecutionData | Error | undefined> => {
+		if (stopped) return undefined;
+		try {
+			return await plan.call(ctx, itemIndex, run);
+		} catch (error) {
+			if (run.continueOnFail) return errorItem(error, itemIndex);
+			stopped = true;
+			return asNodeError(ctx, error, itemIndex);
+		}
+	});
+	const firstBad = planned.find((entry): entry is Error => entry instanceof Error);
+	if (firstBad) throw firstBad;
+	return planned as Array<Plan | INodeExecutionData>;
+}
+
+/** The output of a run's item results, or the first error that stops it. */
+function collect(results: ItemResult[], stop: (error: Error) => Error = (error) => error): INodeExecutionData[] {
+	const failure = results.find((result) => result.error);
+	if (failure?.error) throw stop(failure.error);
+	return results.flatMap((result) => result.items);
+}
+
+/** Operations that answer item by item: plan all, then execute together. */
+async function runItems<Plan>(ctx: IExecuteFunctions, run: RunSettings, operation: ItemOperation<Plan>): Promise<INodeExecutionData[]> {
+	const plans = await planAll(ctx, run, operation.plan);
+	const results = await runPool(plans.length, run.maxInFlight, async (itemIndex): Promise<ItemResult> => {
+		const planned = plans[itemIndex];
+		if (isOutputItem(planned)) return { items: [planned] };
+		try {
+			const items = await operation.execute.call(ctx, planned, run);
+			return { items: items.map((item) => ({ ...item, pairedItem: { item: itemIndex } })) };
+		} catch (error) {
+			if (run.continueOnFail) return { items: [errorItem(error, itemIndex)] };
+			return { items: [], error: asNodeError(ctx, error, itemIndex) };
+		}
+	});
+	return collect(results);
 }
 
 /**
- * A stopped run still says which paid tasks exist at Kling: in n8n's log (the execution's data
- * may be kept as it was at the stop) and in the error, for an engine that records it.
+ * Operations that create lip-sync tasks: plan all; turn each plan into its task request (Lip Sync
+ * Video identifies the face here) before any task exists, so the Callback URL can name every task
+ * of the run; then the executor creates and waits; the output mapper makes the items. In Callback
+ * mode the execution then waits for the tasks' callbacks.
  */
-function cancelledRun(ctx: IExecuteFunctions, batch: Batch): NodeOperationError {
-	const taskIds = batch.taskIds;
-	const created = taskIds.length
-		? `${taskIds.length} task(s) created at Kling keep running: task_id ${taskIds.join(', ')}`
-		: 'no task was created at Kling';
-	ctx.logger.warn(`Kling Lip Sync "${ctx.getNode().name}" was cancelled; ${created}`, { taskIds });
-	const error = new NodeOperationError(ctx.getNode(), `The execution was cancelled; ${created}`, {
-		description: taskIds.length ? 'Fetch their results later with Get Task.' : undefined,
+async function runTasks<Plan>(ctx: IExecuteFunctions, run: RunSettings, operation: TaskOperation<Plan>): Promise<INodeExecutionData[]> {
+	const plans = await planAll(ctx, run, operation.plan);
+	const requested = await runPool(plans.length, run.maxInFlight, async (index): Promise<TaskRequest | INodeExecutionData | Error> => {
+		const planned = plans[index];
+		if (isOutputItem(planned)) return planned;
+		try {
+			return await operation.request.call(ctx, planned, run);
+		} catch (error) {
+			if (run.continueOnFail) return errorItem(error, index);
+			return asNodeError(ctx, error, index);
+		}
 	});
-	error.context.task_ids = taskIds;
-	return error;
+	const firstBad = requested.find((entry): entry is Error => entry instanceof Error);
+	if (firstBad) throw firstBad;
+	const requests = requested as Array<TaskRequest | INodeExecutionData>;
+
+	const executor = new TaskExecutor(ctx, run);
+	const callbackUrl = run.waitMode === 'callback' ? callbackUrlFor(ctx, requests) : undefined;
+	const results = await executor.runAll(requests, callbackUrl, async (outcome) => await taskOutput(ctx, outcome, run.wait));
+	if (executor.cancelled) throw executor.cancelledError();
+	const output = collect(results, (error) => executor.withCreatedTasks(error));
+	return run.waitMode === 'callback' ? await waitForCallbacks(ctx, run, output) : output;
 }

@@ -108,22 +108,6 @@ interface ClockCorrection {
 	measured: boolean;
 }
 
-/** What all requests of one node run share: the clock correction and the request budget. */
-interface RunConnection {
-	clock: ClockCorrection;
-	pacer: RequestPacer;
-}
-const runConnections = new WeakMap<ApiContext, RunConnection>();
-
-function runConnectionFor(ctx: ApiContext): RunConnection {
-	let connection = runConnections.get(ctx);
-	if (!connection) {
-		connection = { clock: { offsetMs: 0, measured: false }, pacer: new RequestPacer() };
-		runConnections.set(ctx, connection);
-	}
-	return connection;
-}
-
 /** How long one request keeps trying while the API answers 1302: the run slows down meanwhile. */
 const RATE_LIMIT_BUDGET_MS = 10 * 60_000;
 
@@ -159,7 +143,9 @@ export async function createLipSyncApi(ctx: ApiContext, itemIndex: number): Prom
 	const credentials = await ctx.getCredentials(KLING_CREDENTIAL_TYPE, itemIndex);
 	const baseUrl = resolveBaseUrl(credentials);
 	const dialect = dialectFor(credentials);
-	const { clock, pacer } = runConnectionFor(ctx);
+	// What every request through this API shares: a node run makes one, so all its items share them.
+	const clock: ClockCorrection = { offsetMs: 0, measured: false };
+	const pacer = new RequestPacer();
 	// A webhook call has no cancel signal: it is short and answers one request.
 	const signal = 'getExecutionCancelSignal' in ctx ? ctx.getExecutionCancelSignal() : undefined;
 	const wait = async (ms: number): Promise<void> => {

@@ -76,6 +76,13 @@ export function parseOfficialTask(data: unknown): LipSyncTask {
 	};
 }
 
+/** The task a callback body carries (Kling POSTs the task object; some proxies wrap it in `data`). */
+export function taskFromCallback(body: IDataObject): LipSyncTask {
+	const wrapped = body.data && typeof body.data === 'object' && !Array.isArray(body.data) && 'task_id' in body.data;
+	return parseOfficialTask(wrapped ? body.data : body);
+}
+
+
 export function parseOfficialIdentify(data: unknown): IdentifyFaceResult {
 	const raw = asObject(data);
 	const faces: DetectedFace[] = (Array.isArray(raw.face_data) ? raw.face_data : []).map((entry) => {

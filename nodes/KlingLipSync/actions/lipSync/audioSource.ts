@@ -6,8 +6,6 @@ import { KLING_LIMITS } from '../../helpers/constants';
 import { audioFingerprint } from '../../helpers/externalId';
 import { checkAudioLength, checkAudioSize, checkHttpUrl, checkId } from '../../helpers/validation';
 import { downloadBytes, DownloadTooLargeError } from '../../transport';
-import type { LipSyncTask } from '../../transport/types';
-import type { Batch } from '../batch';
 import { failOn } from './params';
 
 /** The audio parameters, shared by Lip Sync and Lip Sync Video. */
@@ -153,24 +151,12 @@ function readBase64(this: IExecuteFunctions, itemIndex: number): string {
 	return text;
 }
 
-/**
- * Runs an item's create with its audio as Kling's sound_file: a URL as it is; audio sent inline
- * (binary, base64) is read only now, and waits for one of the run's upload turns, so memory holds
- * a few uploads at a time whatever the batch and Max Tasks in Flight.
- */
-export async function createWithAudio(
-	this: IExecuteFunctions,
+/** Inline audio (binary field or Base64 parameter) as Kling's sound_file, read when its task is created. */
+export async function readAudioInline(
+	ctx: IExecuteFunctions,
 	itemIndex: number,
-	audio: ResolvedAudio,
-	batch: Batch,
-	create: (soundFile: string | undefined) => Promise<LipSyncTask>,
-): Promise<LipSyncTask> {
-	const sound = audio.sound;
-	if (!sound || 'url' in sound) return await create(sound?.url);
-	return await batch.inlineUploads.use(async () => {
-		const inline = 'binaryProperty' in sound
-			? (await this.helpers.getBinaryDataBuffer(itemIndex, sound.binaryProperty)).toString('base64')
-			: readBase64.call(this, itemIndex);
-		return await create(inline);
-	});
+	sound: { binaryProperty: string } | { base64Parameter: true },
+): Promise<string> {
+	if ('binaryProperty' in sound) return (await ctx.helpers.getBinaryDataBuffer(itemIndex, sound.binaryProperty)).toString('base64');
+	return readBase64.call(ctx, itemIndex);
 }

@@ -1,12 +1,12 @@
-import type { IExecuteFunctions, INodeProperties } from 'n8n-workflow';
+import type { IExecuteFunctions, INodeExecutionData, INodeProperties } from 'n8n-workflow';
 import { updateDisplayOptions } from 'n8n-workflow';
 
 import { checkId } from '../../helpers/validation';
-import { createLipSyncApi } from '../../transport';
-import { maxInFlightOption, readMaxInFlight, readWaitSettings, waitFields, waitForCompletionField } from '../common.descriptions';
-import type { ItemRunner } from '../node.type';
+import { maxInFlightOption, waitFields, waitForCompletionField } from '../common.descriptions';
+import type { RunSettings } from '../node.type';
+import { taskOutput } from '../pipeline/output';
+import { waitForTask } from '../pipeline/poll';
 import { failOn, requireSupport } from './params';
-import { waitAndFinish } from './wait';
 
 const properties: INodeProperties[] = [
 	{
@@ -49,18 +49,23 @@ const properties: INodeProperties[] = [
 
 export const description = updateDisplayOptions({ show: { operation: ['getTask'] } }, properties);
 
-export async function prepare(this: IExecuteFunctions, itemIndex: number): Promise<ItemRunner> {
+export interface GetTaskPlan {
+	itemIndex: number;
+	id: string;
+}
+
+export async function plan(this: IExecuteFunctions, itemIndex: number, run: RunSettings): Promise<GetTaskPlan> {
 	const idType = this.getNodeParameter('taskIdType', itemIndex) as 'taskId' | 'externalTaskId';
 	const id = this.getNodeParameter(idType, itemIndex) as unknown;
 	failOn.call(this, itemIndex, idType === 'taskId' ? checkId('Task ID', id) : checkId('External Task ID', id, 'yours'));
-	const wait = readWaitSettings.call(this, itemIndex);
-	const api = await createLipSyncApi(this, itemIndex);
-	if (idType === 'externalTaskId') requireSupport.call(this, itemIndex, api, 'externalTaskId');
-
-	return async (batch) => {
-		const task = await api.getTask((id as string).trim());
-		return await waitAndFinish(this, api, task, wait, itemIndex, batch);
-	};
+	if (idType === 'externalTaskId') requireSupport.call(this, itemIndex, run.api, 'externalTaskId');
+	return { itemIndex, id: (id as string).trim() };
 }
 
-export { readMaxInFlight as maxInFlight };
+/** The task as it is, or (Wait for Completion) once it is final, mapped as a created task is. */
+export async function execute(this: IExecuteFunctions, planned: GetTaskPlan, run: RunSettings): Promise<INodeExecutionData[]> {
+	const { itemIndex } = planned;
+	const found = await run.api.getTask(planned.id);
+	const task = run.wait ? await waitForTask(this, run.api, found, run.wait, itemIndex) : found;
+	return [await taskOutput(this, { itemIndex, task }, run.wait)];
+}

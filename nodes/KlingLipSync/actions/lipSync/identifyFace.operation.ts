@@ -1,11 +1,10 @@
-import type { IExecuteFunctions, INodeProperties } from 'n8n-workflow';
+import type { IExecuteFunctions, INodeExecutionData, INodeProperties } from 'n8n-workflow';
 import { NodeOperationError, updateDisplayOptions } from 'n8n-workflow';
 
 import { faceToJson } from '../../helpers/output';
 import { checkHttpUrl, checkId } from '../../helpers/validation';
-import { createLipSyncApi, type LipSyncApi } from '../../transport';
-import type { IdentifyFaceInput } from '../../transport/types';
-import type { ItemRunner } from '../node.type';
+import type { IdentifyFaceInput, LipSyncApi } from '../../transport/types';
+import type { RunSettings } from '../node.type';
 import { failOn, requireSupport } from './params';
 
 /** The video parameters, shared by Identify Face and Lip Sync Video. */
@@ -75,38 +74,43 @@ export function readVideo(this: IExecuteFunctions, itemIndex: number, api: LipSy
 	return source === 'url' ? { videoUrl: (value as string).trim() } : { videoId: (value as string).trim() };
 }
 
-export async function prepare(this: IExecuteFunctions, itemIndex: number): Promise<ItemRunner> {
-	const api = await createLipSyncApi(this, itemIndex);
-	const input = readVideo.call(this, itemIndex, api);
-	const output = this.getNodeParameter('output', itemIndex) as 'perFace' | 'perVideo';
-	const failWhenNoFace = this.getNodeParameter('failWhenNoFace', itemIndex) as boolean;
+export interface IdentifyFacePlan {
+	itemIndex: number;
+	video: IdentifyFaceInput;
+	output: 'perFace' | 'perVideo';
+	failWhenNoFace: boolean;
+}
 
-
-	return async () => {
-		const result = await api.identifyFace(input);
-		if (result.faces.length === 0 && failWhenNoFace) {
-			throw new NodeOperationError(this.getNode(), 'Kling found no face to lip-sync in the video', {
-				itemIndex,
-				description: `Use a video where one face is visible and facing the camera for at least 2 s (session_id ${result.sessionId}). Turn off "Fail When No Face Is Found" to continue instead.`,
-			});
-		}
-		const session = {
-			session_id: result.sessionId,
-			face_count: result.faces.length,
-			final_unit_deduction: result.units ?? null,
-			// The session's video: Lip Sync checks a task it finds by external_task_id against it.
-			video_url: input.videoUrl ?? null,
-			video_id: input.videoId ?? null,
-			// Each resend after a failure that may have reached the API may have billed one more identify.
-			identify_resends: result.uncertainResends ?? 0,
-		};
-		if (output === 'perVideo' || result.faces.length === 0) {
-			return [{ json: { ...session, faces: result.faces.map(faceToJson) } }];
-		}
-		return result.faces.map((face, index) => ({ json: { ...session, face_index: index, ...faceToJson(face) } }));
+export async function plan(this: IExecuteFunctions, itemIndex: number, run: RunSettings): Promise<IdentifyFacePlan> {
+	return {
+		itemIndex,
+		video: readVideo.call(this, itemIndex, run.api),
+		output: this.getNodeParameter('output', itemIndex) as 'perFace' | 'perVideo',
+		failWhenNoFace: this.getNodeParameter('failWhenNoFace', itemIndex) as boolean,
 	};
 }
 
-export function maxInFlight(): number {
-	return 5;
+export async function execute(this: IExecuteFunctions, planned: IdentifyFacePlan, run: RunSettings): Promise<INodeExecutionData[]> {
+	const { itemIndex, video } = planned;
+	const result = await run.api.identifyFace(video);
+	if (result.faces.length === 0 && planned.failWhenNoFace) {
+		throw new NodeOperationError(this.getNode(), 'Kling found no face to lip-sync in the video', {
+			itemIndex,
+			description: `Use a video where one face is visible and facing the camera for at least 2 s (session_id ${result.sessionId}). Turn off "Fail When No Face Is Found" to continue instead.`,
+		});
+	}
+	const session = {
+		session_id: result.sessionId,
+		face_count: result.faces.length,
+		final_unit_deduction: result.units ?? null,
+		// The session's video: Lip Sync checks a task it finds by external_task_id against it.
+		video_url: video.videoUrl ?? null,
+		video_id: video.videoId ?? null,
+		// Each resend after a failure that may have reached the API may have billed one more identify.
+		identify_resends: result.uncertainResends ?? 0,
+	};
+	if (planned.output === 'perVideo' || result.faces.length === 0) {
+		return [{ json: { ...session, faces: result.faces.map(faceToJson) } }];
+	}
+	return result.faces.map((face, index) => ({ json: { ...session, face_index: index, ...faceToJson(face) } }));
 }

@@ -2,15 +2,12 @@ import type { IDataObject, IExecuteFunctions, INodeProperties } from 'n8n-workfl
 import { updateDisplayOptions } from 'n8n-workflow';
 
 import { checkId, checkTiming, type SceneBounds } from '../../helpers/validation';
-import { createLipSyncApi } from '../../transport';
-import { QUEUE_BUDGET_MS, type Batch } from '../batch';
-import { maxInFlightOption, readMaxInFlight, readWaitSettings, waitFields, waitForCompletionField } from '../common.descriptions';
-import type { ItemRunner } from '../node.type';
-import { audioSourceFields, createWithAudio, resolveAudio, type AudioSourceKind } from './audioSource';
-import { failOn, requireSupport } from './params';
+import { maxInFlightOption, waitFields, waitForCompletionField } from '../common.descriptions';
+import type { RunSettings, TaskRequest } from '../node.type';
+import { checkOwnCallbackUrl, waitModeField } from '../pipeline/callback';
+import { audioSourceFields, resolveAudio, type AudioSourceKind } from './audioSource';
 import { createOptionFields, readCreateOptions, taskCreateFields, type CreateOptionValues } from './createOptions';
-import { callbackUrlFor, finishCallbackRun, leftToCallBack, readCallbackMode, waitModeField } from './callback';
-import { waitAndFinish } from './wait';
+import { failOn, requireSupport } from './params';
 
 const properties: INodeProperties[] = [
 	{
@@ -132,14 +129,15 @@ function sceneBounds(options: LipSyncOptions, input: IDataObject, faceId: string
 	};
 }
 
-export async function prepare(this: IExecuteFunctions, itemIndex: number, batch: Batch): Promise<ItemRunner> {
+/** Reads and checks one item (the audio is measured; nothing billed): the task to create, as plain data. */
+export async function plan(this: IExecuteFunctions, itemIndex: number, run: RunSettings): Promise<TaskRequest> {
 	const sessionId = this.getNodeParameter('sessionId', itemIndex) as unknown;
 	failOn.call(this, itemIndex, checkId('Session ID', sessionId));
 	const faceId = this.getNodeParameter('faceId', itemIndex) as unknown;
 	failOn.call(this, itemIndex, checkId('Face ID', faceId));
 	const options = this.getNodeParameter('options', itemIndex, {}) as LipSyncOptions;
-	const api = await createLipSyncApi(this, itemIndex);
-	const create = readCreateOptions.call(this, itemIndex, options, api);
+	const create = readCreateOptions.call(this, itemIndex, options, run.api);
+	checkOwnCallbackUrl.call(this, itemIndex, run, options.callbackUrl);
 
 	const cropStartMs = this.getNodeParameter('cropStartMs', itemIndex) as number;
 	const requestedEnd = this.getNodeParameter('cropEndMs', itemIndex) as number;
@@ -155,25 +153,15 @@ export async function prepare(this: IExecuteFunctions, itemIndex: number, batch:
 	const normalisedFaceId = (faceId as string).trim();
 	const input = this.getInputData()[itemIndex]?.json ?? {};
 	failOn.call(this, itemIndex, checkTiming(timing, audio.durationMs, sceneBounds(options, input, normalisedFaceId)));
-	const wait = readWaitSettings.call(this, itemIndex);
-	const waitMode = readCallbackMode.call(this, itemIndex, api, options.callbackUrl);
-	if (audio.audioId) requireSupport.call(this, itemIndex, api, 'audioId');
+	if (audio.audioId) requireSupport.call(this, itemIndex, run.api, 'audioId');
 	const session = (sessionId as string).trim();
 	const fields = taskCreateFields(create, { subject: `session:${session}`, faceId: normalisedFaceId, audio: audio.fingerprint, ...timing }, sessionVideo(input, session));
-	if (waitMode === 'callback' && fields.externalTaskId) batch.expectTask(itemIndex, fields.externalTaskId);
+	return { itemIndex, create: { sessionId: session, faceId: normalisedFaceId, audioId: audio.audioId, ...timing, ...fields }, audio };
+}
 
-	return async () => {
-		const callbackUrl = waitMode === 'callback' ? callbackUrlFor(this, batch) : fields.callbackUrl;
-		const task = await createWithAudio.call(this, itemIndex, audio, batch, async (soundFile) =>
-			await api.createLipSync(
-				{ sessionId: session, faceId: normalisedFaceId, audioId: audio.audioId, soundFile, ...timing, ...fields, callbackUrl },
-				batch.whenBusy(this, itemIndex, wait?.maxWaitMs ?? QUEUE_BUDGET_MS),
-			),
-		);
-		batch.taskCreated(itemIndex, task);
-		if (waitMode === 'callback' && !task.reused) return [leftToCallBack(task)];
-		return await waitAndFinish(this, api, task, wait, itemIndex, batch);
-	};
+/** A Lip Sync plan is its task already: every field comes from the item. */
+export async function request(this: IExecuteFunctions, planned: TaskRequest): Promise<TaskRequest> {
+	return planned;
 }
 
 /** The session's video, when the input item is the Identify Face output of that session. */
@@ -183,4 +171,3 @@ function sessionVideo(input: IDataObject, sessionId: string): { url?: string; id
 	return { url: text(input.video_url), id: text(input.video_id) };
 }
 
-export { readMaxInFlight as maxInFlight, finishCallbackRun as finish };

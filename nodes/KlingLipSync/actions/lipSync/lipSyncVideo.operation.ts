@@ -3,15 +3,14 @@ import { NodeOperationError, updateDisplayOptions } from 'n8n-workflow';
 
 import { checkAudioAfterCropStart, chooseFace, fitAudio, type FaceChoice } from '../../helpers/faceFit';
 import { checkMilliseconds } from '../../helpers/validation';
-import { createLipSyncApi } from '../../transport';
-import { QUEUE_BUDGET_MS, type Batch } from '../batch';
-import { maxInFlightOption, readMaxInFlight, readWaitSettings, waitFields, waitForCompletionField } from '../common.descriptions';
-import type { ItemRunner } from '../node.type';
-import { audioSourceFields, createWithAudio, resolveAudio, type AudioSourceKind } from './audioSource';
-import { createOptionFields, readCreateOptions, taskCreateFields, type CreateOptionValues } from './createOptions';
+import type { IdentifyFaceInput } from '../../transport/types';
+import { maxInFlightOption, waitFields, waitForCompletionField } from '../common.descriptions';
+import type { RunSettings, TaskRequest } from '../node.type';
+import { waitModeField } from '../pipeline/callback';
+import { audioSourceFields, resolveAudio, type AudioSourceKind, type ResolvedAudio } from './audioSource';
+import { createOptionFields, readCreateOptions, taskCreateFields, type CreateOptions, type CreateOptionValues } from './createOptions';
 import { readVideo, videoSourceFields } from './identifyFace.operation';
 import { failOn, requireSupport } from './params';
-import { waitAndFinish } from './wait';
 
 const properties: INodeProperties[] = [
 	...videoSourceFields,
@@ -44,6 +43,7 @@ const properties: INodeProperties[] = [
 		displayOptions: { show: { faceChoice: ['faceId'] } },
 	},
 	{ ...waitForCompletionField('lipSyncVideo'), default: true },
+	waitModeField,
 	...waitFields('lipSyncVideo'),
 	{
 		displayName: 'Options',
@@ -100,15 +100,23 @@ function readFaceChoice(this: IExecuteFunctions, itemIndex: number): FaceChoice 
 	return { by: 'mostOverlap' };
 }
 
-/**
- * The whole job in one action: identify the faces, choose one, fit the audio into its window
- * (trimming the end when the audio is longer, and saying so), create the task and wait for it.
- */
-export async function prepare(this: IExecuteFunctions, itemIndex: number, batch: Batch): Promise<ItemRunner> {
-	const api = await createLipSyncApi(this, itemIndex);
-	const video = readVideo.call(this, itemIndex, api);
+/** One Lip Sync Video item, checked (the audio measured; nothing billed): what to identify and how to fit. */
+export interface LipSyncVideoPlan {
+	itemIndex: number;
+	video: IdentifyFaceInput;
+	audio: ResolvedAudio;
+	audioMs: number;
+	choice: FaceChoice;
+	cropStartMs: number;
+	/** Without it, the audio starts where the chosen face's window starts. */
+	insertMs?: number;
+	create: CreateOptions;
+}
+
+export async function plan(this: IExecuteFunctions, itemIndex: number, run: RunSettings): Promise<LipSyncVideoPlan> {
+	const video = readVideo.call(this, itemIndex, run.api);
 	const audio = await resolveAudio.call(this, itemIndex, this.getNodeParameter('audioSource', itemIndex) as AudioSourceKind);
-	if (audio.audioId) requireSupport.call(this, itemIndex, api, 'audioId');
+	if (audio.audioId) requireSupport.call(this, itemIndex, run.api, 'audioId');
 	if (audio.durationMs === undefined) {
 		failOn.call(this, itemIndex, "Lip Sync Video needs the audio's length: with a Kling Audio ID, feed it from Text to Speech (audio_duration_ms) or use Lip Sync");
 	}
@@ -117,59 +125,59 @@ export async function prepare(this: IExecuteFunctions, itemIndex: number, batch:
 	const options = this.getNodeParameter('options', itemIndex, {}) as LipSyncVideoOptions;
 	const cropStartMs = options.cropStartMs ?? 0;
 	failOn.call(this, itemIndex, checkMilliseconds('Crop Start (ms)', cropStartMs));
-	// Without the option, the audio starts where the chosen face's window starts.
 	const insertMs = options.insertMs;
 	if (insertMs !== undefined) failOn.call(this, itemIndex, checkMilliseconds('Insert At (ms)', insertMs));
 	failOn.call(this, itemIndex, checkAudioAfterCropStart(audioMs, cropStartMs));
-	const create = readCreateOptions.call(this, itemIndex, options, api);
-	const wait = readWaitSettings.call(this, itemIndex);
-
-	return async () => {
-		const identified = await api.identifyFace(video);
-		const steps: IDataObject = { session_id: identified.sessionId, face_count: identified.faces.length, identify_units: identified.units ?? null };
-		const stop = (message: string): NodeOperationError => {
-			const error = new NodeOperationError(this.getNode(), message, { itemIndex, description: `session_id ${identified.sessionId}. No lip-sync task was created.` });
-			error.context.session_id = identified.sessionId;
-			return error;
-		};
-		const chosen = chooseFace(identified.faces, audioMs - cropStartMs, choice, insertMs);
-		if (typeof chosen === 'string') throw stop(chosen);
-		const face = identified.faces[chosen];
-		const fit = fitAudio(face, audioMs, cropStartMs, insertMs);
-		if (typeof fit === 'string') throw stop(fit);
-
-		const timing = { cropStartMs: fit.cropStartMs, cropEndMs: fit.cropEndMs, insertMs: fit.insertMs };
-		// Keyed by the video, not the session: a retry identifies again (a new session) and still
-		// finds the task it paid for.
-		const subject = video.videoId ? `video_id:${video.videoId}` : `video_url:${video.videoUrl ?? ''}`;
-		const fields = taskCreateFields(create, { subject, faceId: face.faceId, audio: audio.fingerprint, ...timing }, { url: video.videoUrl, id: video.videoId });
-		const task = await createWithAudio.call(this, itemIndex, audio, batch, async (soundFile) =>
-			await api.createLipSync(
-				{ sessionId: identified.sessionId, faceId: face.faceId, audioId: audio.audioId, soundFile, ...timing, ...fields },
-				batch.whenBusy(this, itemIndex, wait?.maxWaitMs ?? QUEUE_BUDGET_MS),
-			),
-		);
-		batch.taskCreated(itemIndex, task);
-		const fitted: IDataObject = {
-			...steps,
-			face_id: face.faceId,
-			face_index: chosen,
-			face_start_time: face.startMs ?? null,
-			face_end_time: face.endMs ?? null,
-			audio_id: audio.audioId ?? null,
-			audio_duration_ms: audioMs,
-			crop_start_time: fit.cropStartMs,
-			crop_end_time: fit.cropEndMs,
-			insert_time: fit.insertMs,
-			trimmed: fit.trimmedMs > 0,
-			trimmed_ms: fit.trimmedMs,
-			...(fit.trimmedMs > 0
-				? { note: `The audio is ${fit.trimmedMs} ms longer than face ${face.faceId}'s window from ${fit.insertMs} ms: its end was cut` }
-				: {}),
-		};
-		const items = await waitAndFinish(this, api, task, wait, itemIndex, batch);
-		return items.map((item) => ({ ...item, json: { ...fitted, ...item.json } }));
-	};
+	const create = readCreateOptions.call(this, itemIndex, options, run.api);
+	return { itemIndex, video, audio, audioMs, choice, cropStartMs, insertMs, create };
 }
 
-export { readMaxInFlight as maxInFlight };
+/**
+ * Identifies the faces (one billed identify), chooses one and fits the audio into its window
+ * (trimming the end when the audio is longer, and saying so): the task to create.
+ */
+export async function request(this: IExecuteFunctions, planned: LipSyncVideoPlan, run: RunSettings): Promise<TaskRequest> {
+	const { itemIndex, video, audio, audioMs, choice, cropStartMs, insertMs } = planned;
+	const identified = await run.api.identifyFace(video);
+	const stop = (message: string): NodeOperationError => {
+		const error = new NodeOperationError(this.getNode(), message, { itemIndex, description: `session_id ${identified.sessionId}. No lip-sync task was created.` });
+		error.context.session_id = identified.sessionId;
+		return error;
+	};
+	const chosen = chooseFace(identified.faces, audioMs - cropStartMs, choice, insertMs);
+	if (typeof chosen === 'string') throw stop(chosen);
+	const face = identified.faces[chosen];
+	const fit = fitAudio(face, audioMs, cropStartMs, insertMs);
+	if (typeof fit === 'string') throw stop(fit);
+
+	const timing = { cropStartMs: fit.cropStartMs, cropEndMs: fit.cropEndMs, insertMs: fit.insertMs };
+	// Keyed by the video, not the session: a retry identifies again (a new session) and still
+	// finds the task it paid for.
+	const subject = video.videoId ? `video_id:${video.videoId}` : `video_url:${video.videoUrl ?? ''}`;
+	const fields = taskCreateFields(planned.create, { subject, faceId: face.faceId, audio: audio.fingerprint, ...timing }, { url: video.videoUrl, id: video.videoId });
+	const details: IDataObject = {
+		session_id: identified.sessionId,
+		face_count: identified.faces.length,
+		identify_units: identified.units ?? null,
+		face_id: face.faceId,
+		face_index: chosen,
+		face_start_time: face.startMs ?? null,
+		face_end_time: face.endMs ?? null,
+		audio_id: audio.audioId ?? null,
+		audio_duration_ms: audioMs,
+		crop_start_time: fit.cropStartMs,
+		crop_end_time: fit.cropEndMs,
+		insert_time: fit.insertMs,
+		trimmed: fit.trimmedMs > 0,
+		trimmed_ms: fit.trimmedMs,
+		...(fit.trimmedMs > 0
+			? { note: `The audio is ${fit.trimmedMs} ms longer than face ${face.faceId}'s window from ${fit.insertMs} ms: its end was cut` }
+			: {}),
+	};
+	return {
+		itemIndex,
+		create: { sessionId: identified.sessionId, faceId: face.faceId, audioId: audio.audioId, ...timing, ...fields },
+		audio,
+		details,
+	};
+}

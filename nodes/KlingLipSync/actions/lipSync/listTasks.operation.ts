@@ -1,10 +1,9 @@
-import type { IExecuteFunctions, INodeProperties } from 'n8n-workflow';
+import type { IExecuteFunctions, INodeExecutionData, INodeProperties } from 'n8n-workflow';
 import { updateDisplayOptions } from 'n8n-workflow';
 
 import { KLING_LIMITS } from '../../helpers/constants';
 import { taskToJson } from '../../helpers/output';
-import { createLipSyncApi } from '../../transport';
-import type { ItemRunner } from '../node.type';
+import type { RunSettings } from '../node.type';
 import { failOn, requireSupport } from './params';
 
 const properties: INodeProperties[] = [
@@ -34,28 +33,29 @@ const properties: INodeProperties[] = [
 
 export const description = updateDisplayOptions({ show: { operation: ['listTasks'] } }, properties);
 
-/** Pages through pageNum/pageSize (newest first) until enough tasks, or a short page, or page 1000. */
-export async function prepare(this: IExecuteFunctions, itemIndex: number): Promise<ItemRunner> {
+export interface ListTasksPlan {
+	/** Infinity: Return All. */
+	limit: number;
+}
+
+export async function plan(this: IExecuteFunctions, itemIndex: number, run: RunSettings): Promise<ListTasksPlan> {
 	const returnAll = this.getNodeParameter('returnAll', itemIndex) as boolean;
 	const limit = returnAll ? Number.POSITIVE_INFINITY : (this.getNodeParameter('limit', itemIndex) as number);
 	if (!returnAll && (typeof limit !== 'number' || !Number.isInteger(limit) || limit < 1)) {
 		failOn.call(this, itemIndex, `Limit must be a whole number of at least 1 (got ${String(limit)})`);
 	}
-	const api = await createLipSyncApi(this, itemIndex);
-	requireSupport.call(this, itemIndex, api, 'listTasks');
-
-	return async () => {
-		const pageSize = Math.min(KLING_LIMITS.listPageSizeMax, limit);
-		const tasks = [];
-		for (let pageNum = 1; pageNum <= KLING_LIMITS.listPageNumMax && tasks.length < limit; pageNum++) {
-			const page = await api.listTasks(pageNum, pageSize);
-			tasks.push(...page);
-			if (page.length < pageSize) break;
-		}
-		return tasks.slice(0, limit).map((task) => ({ json: taskToJson(task) }));
-	};
+	requireSupport.call(this, itemIndex, run.api, 'listTasks');
+	return { limit };
 }
 
-export function maxInFlight(): number {
-	return 2;
+/** Pages through pageNum/pageSize (newest first) until enough tasks, or a short page, or page 1000. */
+export async function execute(this: IExecuteFunctions, { limit }: ListTasksPlan, run: RunSettings): Promise<INodeExecutionData[]> {
+	const pageSize = Math.min(KLING_LIMITS.listPageSizeMax, limit);
+	const tasks = [];
+	for (let pageNum = 1; pageNum <= KLING_LIMITS.listPageNumMax && tasks.length < limit; pageNum++) {
+		const page = await run.api.listTasks(pageNum, pageSize);
+		tasks.push(...page);
+		if (page.length < pageSize) break;
+	}
+	return tasks.slice(0, limit).map((task) => ({ json: taskToJson(task) }));
 }

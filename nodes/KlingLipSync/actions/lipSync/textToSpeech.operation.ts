@@ -1,11 +1,11 @@
-import type { IExecuteFunctions, ILoadOptionsFunctions, INodeListSearchResult, INodeProperties } from 'n8n-workflow';
+import type { IExecuteFunctions, ILoadOptionsFunctions, INodeExecutionData, INodeListSearchResult, INodeProperties } from 'n8n-workflow';
 import { NodeOperationError, updateDisplayOptions } from 'n8n-workflow';
 
 import { KLING_LIMITS } from '../../helpers/constants';
 import { searchVoices } from '../../helpers/voices';
 import { checkId } from '../../helpers/validation';
-import { createLipSyncApi } from '../../transport';
-import type { ItemRunner } from '../node.type';
+import type { TextToSpeechInput } from '../../transport/types';
+import type { RunSettings } from '../node.type';
 import { failOn, requireSupport } from './params';
 
 const properties: INodeProperties[] = [
@@ -63,7 +63,12 @@ export async function listVoices(this: ILoadOptionsFunctions, filter?: string): 
 	};
 }
 
-export async function prepare(this: IExecuteFunctions, itemIndex: number): Promise<ItemRunner> {
+export interface TextToSpeechPlan {
+	itemIndex: number;
+	input: TextToSpeechInput;
+}
+
+export async function plan(this: IExecuteFunctions, itemIndex: number, run: RunSettings): Promise<TextToSpeechPlan> {
 	const text = this.getNodeParameter('text', itemIndex) as unknown;
 	if (typeof text !== 'string' || text.trim() === '') failOn.call(this, itemIndex, 'Text is required');
 	const length = [...(text as string)].length;
@@ -74,36 +79,34 @@ export async function prepare(this: IExecuteFunctions, itemIndex: number): Promi
 	if (language !== 'en' && language !== 'zh') failOn.call(this, itemIndex, `Language must be en or zh (got "${String(language).slice(0, 20)}")`);
 	const speed = this.getNodeParameter('speed', itemIndex) as unknown;
 	if (typeof speed !== 'number' || !(speed >= 0.8 && speed <= 2)) failOn.call(this, itemIndex, `Speed must be from 0.8 to 2.0 (got ${String(speed)})`);
-	const api = await createLipSyncApi(this, itemIndex);
-	requireSupport.call(this, itemIndex, api, 'textToSpeech');
-
-	return async () => {
-		const input = { text: (text as string).trim(), voiceId: (voiceId as string).trim(), language: language as 'en' | 'zh', speed: speed as number };
-		const speech = await api.textToSpeech(input);
-		const audio = speech.audios[0];
-		if (speech.status === 'failed' || !audio?.id) {
-			throw new NodeOperationError(this.getNode(), `Kling text to speech ${speech.status === 'failed' ? 'failed' : 'returned no audio'}: ${speech.statusMessage ?? 'no reason given'}`, {
-				itemIndex,
-				description: `task_id ${speech.taskId}. Check the voice and language.`,
-			});
-		}
-		return [
-			{
-				json: {
-					audio_id: audio.id,
-					audio_url: audio.url,
-					audio_duration_ms: audio.durationMs ?? null,
-					audio_duration: audio.durationMs === undefined ? null : audio.durationMs / 1000,
-					task_id: speech.taskId,
-					voice_id: input.voiceId,
-					voice_language: input.language,
-					voice_speed: input.speed,
-				},
-			},
-		];
+	requireSupport.call(this, itemIndex, run.api, 'textToSpeech');
+	return {
+		itemIndex,
+		input: { text: (text as string).trim(), voiceId: (voiceId as string).trim(), language: language as 'en' | 'zh', speed: speed as number },
 	};
 }
 
-export function maxInFlight(): number {
-	return 5;
+export async function execute(this: IExecuteFunctions, { itemIndex, input }: TextToSpeechPlan, run: RunSettings): Promise<INodeExecutionData[]> {
+	const speech = await run.api.textToSpeech(input);
+	const audio = speech.audios[0];
+	if (speech.status === 'failed' || !audio?.id) {
+		throw new NodeOperationError(this.getNode(), `Kling text to speech ${speech.status === 'failed' ? 'failed' : 'returned no audio'}: ${speech.statusMessage ?? 'no reason given'}`, {
+			itemIndex,
+			description: `task_id ${speech.taskId}. Check the voice and language.`,
+		});
+	}
+	return [
+		{
+			json: {
+				audio_id: audio.id,
+				audio_url: audio.url,
+				audio_duration_ms: audio.durationMs ?? null,
+				audio_duration: audio.durationMs === undefined ? null : audio.durationMs / 1000,
+				task_id: speech.taskId,
+				voice_id: input.voiceId,
+				voice_language: input.language,
+				voice_speed: input.speed,
+			},
+		},
+	];
 }

@@ -12,20 +12,18 @@ import { NodeOperationError } from 'n8n-workflow';
 import { BATCH_QUERY_PARAM, decodeBatch, encodeBatch, taskKey, withQueryParam } from '../../helpers/callbackBatch';
 import { taskToJson } from '../../helpers/output';
 import { createLipSyncApi, type ApiContext } from '../../transport';
-import { parseOfficialTask } from '../../transport/official';
+import { taskFromCallback } from '../../transport/official';
 import { isFinal, type LipSyncApi, type LipSyncTask } from '../../transport/types';
-import type { Batch } from '../batch';
-import { readWaitSettings, waitSettingsFrom, type WaitSettings } from '../common.descriptions';
-import { failOn, requireSupport } from './params';
-import { finishedTaskItem } from './wait';
+import { waitSettingsFrom, type WaitSettings } from '../common.descriptions';
+import { failOn } from '../lipSync/params';
+import type { RunSettings, TaskRequest } from '../node.type';
+import { awaitsCallback, callbackDetails, errorItem, isOutputItem, taskOutput, type TaskOutcome } from './output';
 
 /**
  * Callback wait mode: every task reports to this execution's resume URL, the execution waits
  * holding no worker (n8n stores it, also across restarts), and the first callback that finds
  * every task of the run final resumes it with all of them.
  */
-
-export type WaitMode = 'poll' | 'callback';
 
 /** The Wait Mode parameter (Lip Sync and Lip Sync Video). */
 export const waitModeField: INodeProperties = {
@@ -50,29 +48,11 @@ export const waitModeField: INodeProperties = {
 	displayOptions: { show: { waitForCompletion: [true] } },
 };
 
-function readWaitMode(this: IExecuteFunctions, itemIndex: number): WaitMode {
-	if (!(this.getNodeParameter('waitForCompletion', itemIndex, false) as boolean)) return 'poll';
-	return this.getNodeParameter('waitMode', itemIndex, 'poll') === 'callback' ? 'callback' : 'poll';
-}
-
-/**
- * An item's wait mode, checked before any call: Callback mode is the same for every item (the
- * execution waits once), sets the callback URL itself, and needs a provider that calls back.
- */
-export function readCallbackMode(this: IExecuteFunctions, itemIndex: number, api: LipSyncApi, ownCallbackUrl: string | undefined): WaitMode {
-	const mode = readWaitMode.call(this, itemIndex);
-	if (mode !== 'callback') return mode;
-	if (readWaitMode.call(this, 0) !== 'callback') failOn.call(this, itemIndex, 'Wait Mode must be the same for every item');
-	if (ownCallbackUrl) failOn.call(this, itemIndex, 'Callback URL must be empty in Callback wait mode: the node sets it to this execution');
-	requireSupport.call(this, itemIndex, api, 'externalTaskId');
-	return mode;
-}
-
-/** Callback mode: once every task exists, the execution waits for their callbacks (unless all are final). */
-export async function finishCallbackRun(this: IExecuteFunctions, items: INodeExecutionData[]): Promise<INodeExecutionData[]> {
-	const wait = readWaitSettings.call(this, 0);
-	if (!wait || readWaitMode.call(this, 0) !== 'callback') return items;
-	return await waitForCallbacks(this, items, wait);
+/** An item's own Callback URL option: in Callback mode the node sets the callback URL itself. */
+export function checkOwnCallbackUrl(this: IExecuteFunctions, itemIndex: number, run: RunSettings, ownCallbackUrl: string | undefined): void {
+	if (run.waitMode === 'callback' && ownCallbackUrl) {
+		failOn.call(this, itemIndex, 'Callback URL must be empty in Callback wait mode: the node sets it to this execution');
+	}
 }
 
 /**
@@ -85,24 +65,19 @@ export const CALLBACK_WEBHOOKS: IWebhookDescription[] = [
 ];
 
 /**
- * This execution's resume URL naming the run's tasks by external_task_id (made once, when the
- * first item runs). n8n hands the resume webhook neither the node's output nor any state of the
- * run, so the URL itself says which tasks the run waits for.
+ * This execution's resume URL naming the run's tasks by external_task_id, in item order. n8n hands
+ * the resume webhook neither the node's output nor any state of the run, so the URL itself says
+ * which tasks the run waits for.
  */
-export function callbackUrlFor(ctx: IExecuteFunctions, batch: Batch): string {
-	if (!batch.callbackUrl) {
-		const resumeUrl = String(ctx.evaluateExpression('{{ $execution.resumeUrl }}', 0));
-		batch.callbackUrl = withQueryParam(resumeUrl, BATCH_QUERY_PARAM, encodeBatch(batch.expectedTasks));
-	}
-	return batch.callbackUrl;
+export function callbackUrlFor(ctx: IExecuteFunctions, requests: Array<TaskRequest | INodeExecutionData>): string {
+	const expected = requests.flatMap((request) =>
+		!isOutputItem(request) && request.create.externalTaskId
+			? [{ itemIndex: request.itemIndex, key: taskKey(request.create.externalTaskId) }]
+			: [],
+	);
+	const resumeUrl = String(ctx.evaluateExpression('{{ $execution.resumeUrl }}', 0));
+	return withQueryParam(resumeUrl, BATCH_QUERY_PARAM, encodeBatch(expected));
 }
-
-/** Marks an item of a Callback-mode run's first output whose task was left to report back. */
-const CALLBACK_MARK = 'wait_mode';
-const awaitsCallback = (item: INodeExecutionData): boolean => item.json[CALLBACK_MARK] === 'callback' && typeof item.json.task_id === 'string';
-
-/** A created task's item while it reports back (a reused task, which reports to an earlier run, is polled instead). */
-export const leftToCallBack = (task: LipSyncTask): INodeExecutionData => ({ json: { ...taskToJson(task), [CALLBACK_MARK]: 'callback' } });
 
 /** Tasks a list page holds (Kling's largest page), and the pages read at most (5,000 newest tasks). */
 const LIST_PAGE_SIZE = 500;
@@ -149,11 +124,12 @@ export async function readRunTasks(
 }
 
 /** A final task as a resumed item: its result, or (failed) an item that says why, never a lost run. */
-async function finalItem(ctx: ApiContext, task: LipSyncTask, settings: WaitSettings, itemIndex: number): Promise<INodeExecutionData> {
+async function finalItem(ctx: ApiContext, outcome: TaskOutcome, wait: WaitSettings): Promise<INodeExecutionData> {
 	try {
-		return await finishedTaskItem(ctx, task, settings, itemIndex);
+		return await taskOutput(ctx, outcome, wait);
 	} catch (error) {
-		return { json: { ...taskToJson(task), error: (error as Error).message, description: (error as { description?: string }).description ?? null } };
+		const { json } = errorItem(error, outcome.itemIndex);
+		return { json: { ...outcome.details, ...taskToJson(outcome.task), ...json }, pairedItem: { item: outcome.itemIndex } };
 	}
 }
 
@@ -164,10 +140,11 @@ async function finalItem(ctx: ApiContext, task: LipSyncTask, settings: WaitSetti
  * On a timeout n8n resumes without running the node (its input passes through), so the task_ids
  * are reported now: in the execution's custom data and in n8n's log.
  */
-async function waitForCallbacks(ctx: IExecuteFunctions, items: INodeExecutionData[], settings: WaitSettings): Promise<INodeExecutionData[]> {
+export async function waitForCallbacks(ctx: IExecuteFunctions, run: RunSettings, items: INodeExecutionData[]): Promise<INodeExecutionData[]> {
+	const wait = run.wait;
 	const taskIds = items.filter(awaitsCallback).map((item) => String(item.json.task_id));
-	if (taskIds.length === 0) return items;
-	const api = await createLipSyncApi(ctx, 0);
+	if (!wait || taskIds.length === 0) return items;
+	const api = run.api;
 	const tasks = await readRunTasks(api, new Set(taskIds), (task) => task.taskId, async (taskId) => await api.findTask(taskId));
 	const allFinal = taskIds.every((taskId) => {
 		const task = tasks.get(taskId);
@@ -176,9 +153,10 @@ async function waitForCallbacks(ctx: IExecuteFunctions, items: INodeExecutionDat
 	if (allFinal) {
 		// One video at a time, as a resumed run downloads them.
 		const final: INodeExecutionData[] = [];
-		for (const [itemIndex, item] of items.entries()) {
+		for (const item of items) {
 			const task = awaitsCallback(item) ? tasks.get(String(item.json.task_id)) : undefined;
-			final.push(task ? { ...(await finalItem(ctx, task, settings, itemIndex)), pairedItem: { item: itemIndex } } : item);
+			const itemIndex = pairedIndex(item);
+			final.push(task && itemIndex !== undefined ? await finalItem(ctx, { itemIndex, task, details: callbackDetails(item) }, wait) : item);
 		}
 		return final;
 	}
@@ -191,14 +169,15 @@ async function waitForCallbacks(ctx: IExecuteFunctions, items: INodeExecutionDat
 		`Kling Lip Sync "${ctx.getNode().name}" waits for callbacks of ${taskIds.length} task(s): task_id ${taskIds.join(', ')}`,
 		{ taskIds },
 	);
-	await ctx.putExecutionToWait(new Date(Date.now() + settings.maxWaitMs));
+	await ctx.putExecutionToWait(new Date(Date.now() + wait.maxWaitMs));
 	return items;
 }
 
-/** The task a callback body carries (Kling POSTs the task object; some proxies wrap it in `data`). */
-export function taskFromCallback(body: IDataObject): LipSyncTask {
-	const wrapped = body.data && typeof body.data === 'object' && !Array.isArray(body.data) && 'task_id' in body.data;
-	return parseOfficialTask(wrapped ? body.data : body);
+/** The input item an output item is paired with. */
+function pairedIndex(item: INodeExecutionData): number | undefined {
+	const paired = item.pairedItem;
+	if (typeof paired === 'number') return paired;
+	return paired && !Array.isArray(paired) ? paired.item : undefined;
 }
 
 /**
@@ -236,14 +215,18 @@ export async function resumeOnCallback(this: IWebhookFunctions): Promise<IWebhoo
 
 	// Answer Kling now: downloading the videos may take longer than it waits for a reply.
 	response.status(200).json({ received: true, resumed: true });
-	const settings = waitSettingsFrom((name, fallback) => this.getNodeParameter(name, fallback));
+	const wait = waitSettingsFrom((name, fallback) => this.getNodeParameter(name, fallback));
 	const items: INodeExecutionData[] = [];
 	for (const { itemIndex, key } of expected) {
 		const task = tasks.get(key);
-		const item = task
-			? await finalItem(this, task, settings, itemIndex)
-			: { json: { error: 'No task was found for this item among your newest 5,000 tasks: its create failed before the wait' } };
-		items.push({ ...item, pairedItem: { item: itemIndex } });
+		items.push(
+			task
+				? await finalItem(this, { itemIndex, task }, wait)
+				: {
+						json: { error: 'No task was found for this item among your newest 5,000 tasks: its create failed before the wait' },
+						pairedItem: { item: itemIndex },
+					},
+		);
 	}
 	return { noWebhookResponse: true, workflowData: [items] };
 }

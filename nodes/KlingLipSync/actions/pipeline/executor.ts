@@ -1,0 +1,180 @@
+import type { IExecuteFunctions, INodeExecutionData } from 'n8n-workflow';
+import { NodeOperationError } from 'n8n-workflow';
+
+import { runPool, Slots } from '../../helpers/pool';
+import { sleepUnlessCancelled } from '../../transport/sleep';
+import { isFinal, type LipSyncTask, type WhenBusy } from '../../transport/types';
+import { readAudioInline } from '../lipSync/audioSource';
+import type { RunSettings, TaskRequest } from '../node.type';
+import { asNodeError, errorItem, isOutputItem, type TaskOutcome } from './output';
+import { waitForTask } from './poll';
+
+/** How long an item waits for a free slot when it does not wait for its task (no wait budget). */
+const QUEUE_BUDGET_MS = 30 * 60_000;
+/** Slots held by other workflows free up unseen: look again after this long at most. */
+const FIRST_BUSY_WAIT_MS = 2000;
+const LONGEST_BUSY_WAIT_MS = 15_000;
+const SLICE_MS = 250;
+
+/**
+ * Creates that carry their audio inline (binary or base64, up to about 7 MB of request each) at
+ * once: the others wait, so the memory a run holds for uploads does not grow with Max Tasks in Flight.
+ */
+const INLINE_UPLOADS_AT_ONCE = 2;
+
+/** One item's end: its output items, or the error that stops the run. */
+export interface ItemResult {
+	items: INodeExecutionData[];
+	error?: Error;
+}
+
+/**
+ * Runs a run's task requests: it owns the slots (Max Tasks in Flight, and the account's
+ * concurrency: an item Kling turns away with 1303 resubmits as soon as a task of this run
+ * finishes), the turns for inline uploads, the cancellation, and the registry of created tasks
+ * (so a stopped or failed run still says which paid tasks exist). The request rate is the run's
+ * connection's (one budget for every create and poll).
+ */
+export class TaskExecutor {
+	private readonly uploads = new Slots(INLINE_UPLOADS_AT_ONCE);
+	private readonly created = new Map<number, string>();
+	private freedSlots = 0;
+	private readonly signal: AbortSignal | undefined;
+
+	constructor(
+		private readonly ctx: IExecuteFunctions,
+		private readonly run: RunSettings,
+	) {
+		this.signal = ctx.getExecutionCancelSignal();
+	}
+
+	get cancelled(): boolean {
+		return this.signal?.aborted === true;
+	}
+
+	/** task_ids created by this run, in item order. */
+	get taskIds(): string[] {
+		return [...this.created.entries()].sort(([a], [b]) => a - b).map(([, taskId]) => taskId);
+	}
+
+	/**
+	 * Every request, at most Max Tasks in Flight at once: created, waited for (Poll mode) or left
+	 * to call back (Callback mode), then mapped to its output by `toOutput`, in input order.
+	 * Entries that are output items already (Continue On Fail errors) pass through.
+	 */
+	async runAll(
+		requests: Array<TaskRequest | INodeExecutionData>,
+		callbackUrl: string | undefined,
+		toOutput: (outcome: TaskOutcome) => Promise<INodeExecutionData>,
+	): Promise<ItemResult[]> {
+		return await runPool(requests.length, this.run.maxInFlight, async (index) => {
+			const request = requests[index];
+			if (isOutputItem(request)) return { items: [request] };
+			if (this.cancelled) return { items: [] };
+			try {
+				return { items: [await toOutput(await this.execute(request, callbackUrl))] };
+			} catch (error) {
+				if (this.run.continueOnFail) return { items: [errorItem(error, request.itemIndex)] };
+				return { items: [], error: asNodeError(this.ctx, error, request.itemIndex) };
+			}
+		});
+	}
+
+	private async execute(request: TaskRequest, callbackUrl: string | undefined): Promise<TaskOutcome> {
+		const { itemIndex, details } = request;
+		const task = await this.create(request, callbackUrl);
+		// A task an earlier run paid for reports to that run: it is polled instead.
+		if (callbackUrl && !task.reused) return { itemIndex, task, details, awaitsCallback: true };
+		const wait = this.run.wait;
+		if (!wait) return { itemIndex, task, details };
+		const finished = await waitForTask(this.ctx, this.run.api, task, wait, itemIndex);
+		// A task that was final already (adopted from an earlier run) held no slot of this run.
+		if (!isFinal(task)) this.freedSlots++;
+		return { itemIndex, task: finished, details };
+	}
+
+	/**
+	 * Creates the task with its audio as Kling's sound_file: a URL as it is; audio sent inline
+	 * (binary, base64) is read only now, during one of the run's upload turns, so memory holds a
+	 * few uploads at a time whatever the batch and Max Tasks in Flight.
+	 */
+	private async create(request: TaskRequest, callbackUrl: string | undefined): Promise<LipSyncTask> {
+		const { itemIndex, audio } = request;
+		const whenBusy = this.whenBusy(itemIndex, this.run.wait?.maxWaitMs ?? QUEUE_BUDGET_MS);
+		const send = async (soundFile: string | undefined): Promise<LipSyncTask> =>
+			await this.run.api.createLipSync({ ...request.create, soundFile, ...(callbackUrl ? { callbackUrl } : {}) }, whenBusy);
+		const sound = audio.sound;
+		const task =
+			!sound || 'url' in sound
+				? await send(sound?.url)
+				: await this.uploads.use(async () => await send(await readAudioInline(this.ctx, itemIndex, sound)));
+		this.created.set(itemIndex, task.taskId);
+		return task;
+	}
+
+	/**
+	 * The queue for one item while Kling answers 1303: each call waits until a task of this run
+	 * finishes (then resubmits at once), or a growing while for slots other workflows hold.
+	 */
+	private whenBusy(itemIndex: number, budgetMs: number): WhenBusy {
+		const deadline = Date.now() + budgetMs;
+		let round = 0;
+		return async () => {
+			const longest = Math.min(LONGEST_BUSY_WAIT_MS, FIRST_BUSY_WAIT_MS * 2 ** round++);
+			const until = Math.min(deadline, Date.now() + longest);
+			for (;;) {
+				if (this.freedSlots > 0) {
+					this.freedSlots--;
+					return;
+				}
+				const left = until - Date.now();
+				if (left <= 0) break;
+				if (!(await sleepUnlessCancelled(Math.min(SLICE_MS, left), this.signal))) {
+					throw new NodeOperationError(this.ctx.getNode(), 'The execution was cancelled before this item got a free slot at Kling', {
+						itemIndex,
+						description: 'No task was created for this item.',
+					});
+				}
+			}
+			if (Date.now() >= deadline) {
+				throw new NodeOperationError(
+					this.ctx.getNode(),
+					`Kling stayed at your account's concurrency limit (error 1303) for ${(budgetMs / 60_000).toFixed(1)} min`,
+					{
+						itemIndex,
+						description:
+							'No task was created for this item. Other tasks held every slot of your resource pack; run it again later, lower Max Tasks in Flight, or raise Max Wait.',
+					},
+				);
+			}
+		};
+	}
+
+	/** An error that stops the run also names the tasks other items created: they are paid for. */
+	withCreatedTasks(error: Error): Error {
+		const own = (error as { context?: { task_id?: unknown } }).context?.task_id;
+		const others = this.taskIds.filter((taskId) => taskId !== own);
+		if (others.length === 0) return error;
+		const described = error as Error & { description?: string | null };
+		const note = `Other items created these tasks at Kling, which keep running: task_id ${others.join(', ')}.`;
+		described.description = described.description ? `${described.description} ${note}` : note;
+		return error;
+	}
+
+	/**
+	 * A stopped run still says which paid tasks exist at Kling: in n8n's log (the execution's data
+	 * may be kept as it was at the stop) and in the error, for an engine that records it.
+	 */
+	cancelledError(): NodeOperationError {
+		const taskIds = this.taskIds;
+		const created = taskIds.length
+			? `${taskIds.length} task(s) created at Kling keep running: task_id ${taskIds.join(', ')}`
+			: 'no task was created at Kling';
+		this.ctx.logger.warn(`Kling Lip Sync "${this.ctx.getNode().name}" was cancelled; ${created}`, { taskIds });
+		const error = new NodeOperationError(this.ctx.getNode(), `The execution was cancelled; ${created}`, {
+			description: taskIds.length ? 'Fetch their results later with Get Task.' : undefined,
+		});
+		error.context.task_ids = taskIds;
+		return error;
+	}
+}

@@ -1,0 +1,123 @@
+import type { IDataObject, IExecuteFunctions, INodeExecutionData } from 'n8n-workflow';
+import { NodeApiError, NodeOperationError } from 'n8n-workflow';
+
+import { taskToJson, videoFileName } from '../../helpers/output';
+import { downloadToBinary, type ApiContext } from '../../transport';
+import { isFinal, type LipSyncTask } from '../../transport/types';
+import type { WaitSettings } from '../common.descriptions';
+
+/**
+ * The one output mapper: what a task becomes as an output item, in a run and in the webhook call
+ * that resumes a Callback-mode run, and what an item's error becomes with Continue On Fail.
+ */
+
+/** A created task as the run has it when the item's work ends. */
+export interface TaskOutcome {
+	itemIndex: number;
+	task: LipSyncTask;
+	/** What the operation adds to the output (Lip Sync Video: the face and the fit). */
+	details?: IDataObject;
+	/** Left to report back to a Callback-mode run's resume URL. */
+	awaitsCallback?: boolean;
+}
+
+/**
+ * An error about a task that exists at Kling: it always carries the task_id (in the message, so
+ * nobody loses a paid task, and in `context`, so Continue On Fail can output it).
+ */
+export function taskError(
+	ctx: ApiContext,
+	itemIndex: number,
+	task: Pick<LipSyncTask, 'taskId' | 'status' | 'externalTaskId'>,
+	message: string,
+	description: string,
+): NodeOperationError {
+	const error = new NodeOperationError(ctx.getNode(), `${message} (task_id ${task.taskId})`, { itemIndex, description });
+	error.context.task_id = task.taskId;
+	error.context.task_status = task.status;
+	if (task.externalTaskId) error.context.external_task_id = task.externalTaskId;
+	return error;
+}
+
+/** Marks an item of a Callback-mode run's first output whose task was left to report back. */
+const CALLBACK_MARK = 'wait_mode';
+
+/** Whether an output item is a task left to report back to the run's resume URL. */
+export const awaitsCallback = (item: INodeExecutionData): boolean =>
+	item.json[CALLBACK_MARK] === 'callback' && typeof item.json.task_id === 'string';
+
+/** What the operation added to an item left to call back (its task fields are read again on resume). */
+export function callbackDetails(item: INodeExecutionData): IDataObject {
+	const details: IDataObject = { ...item.json };
+	delete details[CALLBACK_MARK];
+	return details;
+}
+
+/**
+ * A task as the item's output: not waited for, it is the task as created; left to call back, it
+ * is marked so; final, a failure is an error (with its task_id) and a success optionally brings
+ * its video as binary data.
+ */
+export async function taskOutput(ctx: ApiContext, outcome: TaskOutcome, wait: WaitSettings | undefined): Promise<INodeExecutionData> {
+	const { task, itemIndex, details } = outcome;
+	const json = { ...details, ...taskToJson(task) };
+	if (outcome.awaitsCallback) return { json: { ...json, [CALLBACK_MARK]: 'callback' }, pairedItem: { item: itemIndex } };
+	if (!wait || !isFinal(task)) return { json, pairedItem: { item: itemIndex } };
+	if (task.status === 'failed') {
+		throw taskError(
+			ctx,
+			itemIndex,
+			task,
+			`Kling task failed: ${task.statusMessage ?? 'no reason given'}`,
+			'Kling could not lip-sync this video. The reason above comes from Kling; check the video, audio and face choice.',
+		);
+	}
+	const item: INodeExecutionData = { json, pairedItem: { item: itemIndex } };
+	if (!wait.download) return item;
+	const video = task.videos[0];
+	const url = wait.watermarked ? video?.watermarkUrl : video?.url;
+	if (!url) {
+		throw taskError(
+			ctx,
+			itemIndex,
+			task,
+			wait.watermarked ? 'The task has no watermarked video' : 'The task has no video',
+			wait.watermarked
+				? 'Turn on Watermark in Lip Sync options to get a watermarked variant, or turn off Download Watermarked Video.'
+				: 'Kling reported success without a video URL.',
+		);
+	}
+	try {
+		item.binary = { [wait.binaryPropertyName]: await downloadToBinary(ctx, url, videoFileName(task.taskId, wait.watermarked), 'video/mp4') };
+	} catch (error) {
+		throw taskError(ctx, itemIndex, task, 'The video could not be downloaded', (error as Error).message);
+	}
+	return item;
+}
+
+/** An entry of a run that is an output item already (an error item under Continue On Fail), not a plan. */
+export const isOutputItem = (entry: unknown): entry is INodeExecutionData =>
+	typeof entry === 'object' && entry !== null && 'json' in entry && 'pairedItem' in entry;
+
+/** Fields an error may carry about a task that exists at Kling: Continue On Fail outputs them. */
+const TASK_FIELDS = ['task_id', 'task_status', 'external_task_id'] as const;
+
+/** An item's error as its output item (Continue On Fail): the message, the why, and any task it made. */
+export function errorItem(error: unknown, itemIndex: number): INodeExecutionData {
+	const json: IDataObject = { error: error instanceof Error ? error.message : String(error) };
+	const context = (error as { context?: IDataObject }).context ?? {};
+	for (const field of TASK_FIELDS) if (context[field] !== undefined) json[field] = context[field];
+	const description = (error as { description?: unknown }).description;
+	if (typeof description === 'string' && description) json.description = description;
+	return { json, pairedItem: { item: itemIndex } };
+}
+
+/** An item's error as n8n shows it: node errors as they are, anything else wrapped with its item. */
+export function asNodeError(ctx: IExecuteFunctions, error: unknown, itemIndex: number): Error {
+	if (error instanceof NodeOperationError || error instanceof NodeApiError) {
+		// The run shares one API connection: its errors learn their item here.
+		error.context.itemIndex = itemIndex;
+		return error;
+	}
+	return new NodeOperationError(ctx.getNode(), error as Error, { itemIndex });
+}

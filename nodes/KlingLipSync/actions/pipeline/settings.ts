@@ -1,0 +1,48 @@
+import type { IExecuteFunctions } from 'n8n-workflow';
+import { NodeOperationError } from 'n8n-workflow';
+
+import { createLipSyncApi } from '../../transport';
+import { readWaitSettings } from '../common.descriptions';
+import { requireSupport } from '../lipSync/params';
+import type { KlingOperation, RunSettings, WaitMode } from '../node.type';
+
+const OPERATIONS: readonly KlingOperation[] = ['identifyFace', 'lipSync', 'lipSyncVideo', 'textToSpeech', 'getTask', 'listTasks'];
+
+/** Items at once where the operation has no Max Tasks in Flight option: list pages are large, so fewer. */
+const DEFAULT_IN_FLIGHT: Record<KlingOperation, number> = {
+	identifyFace: 5,
+	lipSync: 5,
+	lipSyncVideo: 5,
+	textToSpeech: 5,
+	getTask: 5,
+	listTasks: 2,
+};
+
+/** Operations whose wait can be a Callback-mode wait: they create the tasks they wait for. */
+const CALLBACK_OPERATIONS: readonly KlingOperation[] = ['lipSync', 'lipSyncVideo'];
+
+/**
+ * The run's settings, read once from the node's parameters (the first item's values where an
+ * expression could differ per item: the run waits once, at one pace, through one connection).
+ */
+export async function readRunSettings(ctx: IExecuteFunctions): Promise<RunSettings> {
+	const operation = ctx.getNodeParameter('operation', 0) as KlingOperation;
+	if (!OPERATIONS.includes(operation)) {
+		throw new NodeOperationError(ctx.getNode(), `The operation "${String(operation)}" is not supported`);
+	}
+	const api = await createLipSyncApi(ctx, 0);
+	const wait = readWaitSettings.call(ctx, 0);
+	const waitMode: WaitMode =
+		wait && CALLBACK_OPERATIONS.includes(operation) && ctx.getNodeParameter('waitMode', 0, 'poll') === 'callback' ? 'callback' : 'poll';
+	// Tasks report back by external_task_id: the resume URL names them so.
+	if (waitMode === 'callback') requireSupport.call(ctx, 0, api, 'externalTaskId');
+	const chosen = ctx.getNodeParameter('options.maxInFlight', 0, 0) as number;
+	return {
+		operation,
+		api,
+		continueOnFail: ctx.continueOnFail(),
+		maxInFlight: chosen >= 1 ? chosen : DEFAULT_IN_FLIGHT[operation],
+		wait,
+		waitMode,
+	};
+}
