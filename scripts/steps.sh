@@ -10,16 +10,21 @@ log() { echo "[${step_prefix:-setup}] $*" >&2; }
 transient='ETARGET|ECONNRESET|ETIMEDOUT|EAI_AGAIN|ESOCKETTIMEDOUT|socket hang up|network|Temporary failure|Could not connect|Connection timed out|Failed to fetch'
 
 # run_step <what> <log file> <command...>: runs the command with the limits above, printing
-# progress (elapsed time, attempt, what the log says last) at least every 15 s.
+# progress (elapsed time, attempt, what the log says last) at least every 15 s. A quiet log is
+# not a stall while files change under $step_watch (when set): npm writes nothing while it
+# unpacks a large tree or builds a native module.
 run_step() {
 	local what="$1" steplog="$2"
 	shift 2
-	local attempt pid rc started size last_size idle_since next_report stalled
+	local attempt pid rc started size last_size idle_since next_report next_probe stalled
+	local mark="$steplog.activity"
 	for attempt in $(seq 1 "$tries"); do
 		: >"$steplog"
+		touch "$mark"
 		started=$SECONDS
 		idle_since=$SECONDS
 		next_report=$((SECONDS + 15))
+		next_probe=$((SECONDS + 30))
 		last_size=0
 		stalled=""
 		timeout --kill-after=15 "$step_limit" "$@" >"$steplog" 2>&1 &
@@ -30,6 +35,12 @@ run_step() {
 			if [ "$size" != "$last_size" ]; then
 				last_size=$size
 				idle_since=$SECONDS
+			fi
+			# Only once the log has been quiet a while, and then every 15 s: one walk that stops at the first change.
+			if [ -n "${step_watch:-}" ] && ((SECONDS - idle_since >= 30 && SECONDS >= next_probe)); then
+				next_probe=$((SECONDS + 15))
+				[ -n "$(find "$step_watch" -newer "$mark" -print -quit 2>/dev/null)" ] && idle_since=$SECONDS
+				touch "$mark"
 			fi
 			if [ -z "$stalled" ] && ((SECONDS - idle_since >= idle_limit)); then
 				stalled="no output for ${idle_limit} s"
@@ -42,7 +53,7 @@ run_step() {
 		done
 		rc=0
 		wait "$pid" || rc=$?
-		[ "$rc" -eq 0 ] && return 0
+		[ "$rc" -eq 0 ] && rm -f "$mark" && return 0
 		[ "$rc" -eq 124 ] && [ -z "$stalled" ] && stalled="still running after ${step_limit} s"
 		if [ -n "$stalled" ]; then
 			log "$what stalled ($stalled); it was at: $(tail -n 1 "$steplog" | cut -c1-300)"

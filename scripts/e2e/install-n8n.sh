@@ -160,7 +160,7 @@ export SCARF_ANALYTICS=false
 export N8N_SKIP_DOWNLOAD_BROWSER=true
 # Every attempt starts from nothing: npm resuming over a stalled attempt's partial node_modules
 # was seen to leave shared packages nested in several copies (n8n then cannot start a workflow).
-(cd "$target" && run_step "npm install of n8n $version" "$target/install.log" \
+(cd "$target" && step_watch="$target/node_modules" run_step "npm install of n8n $version" "$target/install.log" \
 	bash -c 'rm -rf node_modules package-lock.json && exec npm install "$@"' install \
 	--ignore-scripts=false --before="$before" "${npm_flags[@]}")
 check_install "$target" "$nodedir" || { log "the new install cannot run n8n (see above)"; exit 1; }

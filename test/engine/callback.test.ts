@@ -1,4 +1,4 @@
-import { startEmulator, type Emulator } from '../emulator/server';
+import { silentWav, startEmulator, type Emulator } from '../emulator/server';
 import { emulatorCredentials, runKlingNode, type RunOptions } from './harness';
 import { identify, lipSyncParameters, VIDEO } from './helpers';
 import { startResumeServer, type ResumeServer } from './resume';
@@ -121,6 +121,32 @@ describe('Lip Sync with Wait Mode: Callback', () => {
 		expect(await reply.json()).toEqual({ received: false, reason: 'the callback URL lacks kling_batch' });
 		const { output } = await waiting.resumed!();
 		expect(output[0].json.task_status).toBe('succeed');
+	});
+
+	it('Lip Sync Video waits the same way: identified and fitted first, every task named in the one callback URL', async () => {
+		const video = (faces: string) => `https://cdn.example.com/talk.mp4?durationMs=8000&faces=${faces}`;
+		const parameters = {
+			operation: 'lipSyncVideo',
+			videoUrl: '={{ $json.video }}',
+			audioSource: 'base64',
+			audioBase64: silentWav(3000, 8000).toString('base64'),
+			waitMode: 'callback',
+			downloadVideo: false,
+			waitOptions: { maxWaitMinutes: 5 },
+		};
+		const waiting = await run({ items: [{ video: video('0-5000') }, { video: video('1000-8000') }], parameters });
+		expect(waiting.error).toBeUndefined();
+		expect(waiting.status).toBe('waiting');
+		expect(emu.stats.billed).toEqual(expect.objectContaining({ identify: 2, create: 2 }));
+		expect(emu.stats.requests.get ?? 0).toBe(0);
+		const { output, status } = await waiting.resumed!();
+		expect(status).toBe('success');
+		expect(output.map((item) => item.json.task_status)).toEqual(['succeed', 'succeed']);
+		expect(output.map((item) => item.pairedItem)).toEqual([{ item: 0 }, { item: 1 }]);
+		const ownUrls = emu.callbacks.map((delivery) => delivery.url).filter((url) => url.includes(`/webhook-waiting/${waiting.executionId}?`));
+		expect(ownUrls.length).toBeGreaterThanOrEqual(2);
+		expect(new Set(ownUrls).size).toBe(1);
+		expect(emu.stats.requests.get ?? 0).toBe(0);
 	});
 
 	it('never waits when every task has ended before the wait: the run ends with the results', async () => {

@@ -1,5 +1,6 @@
 import type { IDataObject, IExecuteFunctions, INodeExecutionData } from 'n8n-workflow';
 
+import type { Slots } from '../helpers/pool';
 import type { CreateLipSyncInput, LipSyncApi } from '../transport/types';
 import type { WaitSettings } from './common.descriptions';
 import type { ResolvedAudio } from './lipSync/audioSource';
@@ -19,6 +20,8 @@ export interface RunSettings {
 	/** Wait for Completion: how to wait; undefined when the run does not wait. */
 	wait?: WaitSettings;
 	waitMode: WaitMode;
+	/** Turns for reading audio n8n holds (binary, base64) while items are planned: a few at a time. */
+	audioReads: Slots;
 }
 
 /**

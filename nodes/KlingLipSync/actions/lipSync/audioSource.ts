@@ -5,6 +5,7 @@ import { inspectAudio } from '../../helpers/audio';
 import { KLING_LIMITS } from '../../helpers/constants';
 import { audioFingerprint } from '../../helpers/externalId';
 import { checkAudioLength, checkAudioSize, checkHttpUrl, checkId } from '../../helpers/validation';
+import type { Slots } from '../../helpers/pool';
 import { downloadBytes, DownloadTooLargeError } from '../../transport';
 import { failOn } from './params';
 
@@ -87,7 +88,7 @@ const BASE64 = /^[A-Za-z0-9+/]+={0,2}$/;
  * Reads the chosen audio, checks format (by content), size and length against Kling's rules, and
  * returns what to send. URLs are sent as URLs (Kling downloads them) but measured here first.
  */
-export async function resolveAudio(this: IExecuteFunctions, itemIndex: number, kind: AudioSourceKind): Promise<ResolvedAudio> {
+export async function resolveAudio(this: IExecuteFunctions, itemIndex: number, kind: AudioSourceKind, localReads: Slots): Promise<ResolvedAudio> {
 	const check = (label: string, bytes: Buffer): number => {
 		failOn.call(this, itemIndex, checkAudioSize(label, bytes.length));
 		const info = inspectAudio(bytes);
@@ -129,15 +130,20 @@ export async function resolveAudio(this: IExecuteFunctions, itemIndex: number, k
 		}
 		return { sound: { url }, durationMs: check('Audio URL', bytes), fingerprint: audioFingerprint({ bytes }) };
 	}
+	// Bytes n8n holds already gain nothing from reading side by side: a few at a time, so memory stays flat.
 	if (kind === 'binary') {
 		const property = this.getNodeParameter('audioBinaryPropertyName', itemIndex) as string;
 		this.helpers.assertBinaryData(itemIndex, property);
-		const bytes = await this.helpers.getBinaryDataBuffer(itemIndex, property);
 		const label = `Audio in binary field "${property}"`;
-		return { sound: { binaryProperty: property }, durationMs: check(label, bytes), fingerprint: audioFingerprint({ bytes }) };
+		return await localReads.use(async () => {
+			const bytes = await this.helpers.getBinaryDataBuffer(itemIndex, property);
+			return { sound: { binaryProperty: property }, durationMs: check(label, bytes), fingerprint: audioFingerprint({ bytes }) };
+		});
 	}
-	const bytes = Buffer.from(readBase64.call(this, itemIndex), 'base64');
-	return { sound: { base64Parameter: true }, durationMs: check('Audio (Base64)', bytes), fingerprint: audioFingerprint({ bytes }) };
+	return await localReads.use(async () => {
+		const bytes = Buffer.from(readBase64.call(this, itemIndex), 'base64');
+		return { sound: { base64Parameter: true }, durationMs: check('Audio (Base64)', bytes), fingerprint: audioFingerprint({ bytes }) };
+	});
 }
 
 /** The Base64 parameter, checked and without a data: prefix or line breaks. */

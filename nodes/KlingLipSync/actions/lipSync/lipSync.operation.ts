@@ -143,7 +143,7 @@ export async function plan(this: IExecuteFunctions, itemIndex: number, run: RunS
 	const requestedEnd = this.getNodeParameter('cropEndMs', itemIndex) as number;
 	const insertMs = this.getNodeParameter('insertMs', itemIndex) as number;
 	const audioKind = this.getNodeParameter('audioSource', itemIndex) as AudioSourceKind;
-	const audio = await resolveAudio.call(this, itemIndex, audioKind);
+	const audio = await resolveAudio.call(this, itemIndex, audioKind, run.audioReads);
 	const cropEndOmitted = requestedEnd === 0 || requestedEnd === undefined || requestedEnd === null;
 	if (cropEndOmitted && audio.durationMs === undefined) {
 		failOn.call(this, itemIndex, 'Crop End (ms) is required with a Kling Audio ID: the node cannot measure audio it does not have');

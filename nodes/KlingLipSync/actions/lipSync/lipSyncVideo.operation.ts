@@ -115,7 +115,7 @@ export interface LipSyncVideoPlan {
 
 export async function plan(this: IExecuteFunctions, itemIndex: number, run: RunSettings): Promise<LipSyncVideoPlan> {
 	const video = readVideo.call(this, itemIndex, run.api);
-	const audio = await resolveAudio.call(this, itemIndex, this.getNodeParameter('audioSource', itemIndex) as AudioSourceKind);
+	const audio = await resolveAudio.call(this, itemIndex, this.getNodeParameter('audioSource', itemIndex) as AudioSourceKind, run.audioReads);
 	if (audio.audioId) requireSupport.call(this, itemIndex, run.api, 'audioId');
 	if (audio.durationMs === undefined) {
 		failOn.call(this, itemIndex, "Lip Sync Video needs the audio's length: with a Kling Audio ID, feed it from Text to Speech (audio_duration_ms) or use Lip Sync");

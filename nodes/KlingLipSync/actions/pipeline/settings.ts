@@ -1,6 +1,7 @@
 import type { IExecuteFunctions } from 'n8n-workflow';
 import { NodeOperationError } from 'n8n-workflow';
 
+import { Slots } from '../../helpers/pool';
 import { createLipSyncApi } from '../../transport';
 import { readWaitSettings } from '../common.descriptions';
 import { requireSupport } from '../lipSync/params';
@@ -17,6 +18,9 @@ const DEFAULT_IN_FLIGHT: Record<KlingOperation, number> = {
 	getTask: 5,
 	listTasks: 2,
 };
+
+/** Audio n8n holds (binary, base64) read at once while planning: reading it side by side gains nothing. */
+const LOCAL_AUDIO_READS_AT_ONCE = 2;
 
 /** Operations whose wait can be a Callback-mode wait: they create the tasks they wait for. */
 const CALLBACK_OPERATIONS: readonly KlingOperation[] = ['lipSync', 'lipSyncVideo'];
@@ -44,5 +48,6 @@ export async function readRunSettings(ctx: IExecuteFunctions): Promise<RunSettin
 		maxInFlight: chosen >= 1 ? chosen : DEFAULT_IN_FLIGHT[operation],
 		wait,
 		waitMode,
+		audioReads: new Slots(LOCAL_AUDIO_READS_AT_ONCE),
 	};
 }
