@@ -16,7 +16,7 @@ transient='ETARGET|ECONNRESET|ETIMEDOUT|EAI_AGAIN|ESOCKETTIMEDOUT|socket hang up
 run_step() {
 	local what="$1" steplog="$2"
 	shift 2
-	local attempt pid rc started size last_size idle_since next_report next_probe stalled
+	local attempt pid rc started size last_size idle_since next_report next_probe stalled quiet_but_busy
 	local mark="$steplog.activity"
 	for attempt in $(seq 1 "$tries"); do
 		: >"$steplog"
@@ -27,6 +27,7 @@ run_step() {
 		next_probe=$((SECONDS + 30))
 		last_size=0
 		stalled=""
+		quiet_but_busy=""
 		timeout --kill-after=15 "$step_limit" "$@" >"$steplog" 2>&1 &
 		pid=$!
 		while kill -0 "$pid" 2>/dev/null; do
@@ -35,11 +36,15 @@ run_step() {
 			if [ "$size" != "$last_size" ]; then
 				last_size=$size
 				idle_since=$SECONDS
+				quiet_but_busy=""
 			fi
 			# Only once the log has been quiet a while, and then every 15 s: one walk that stops at the first change.
 			if [ -n "${step_watch:-}" ] && ((SECONDS - idle_since >= 30 && SECONDS >= next_probe)); then
 				next_probe=$((SECONDS + 15))
-				[ -n "$(find "$step_watch" -newer "$mark" -print -quit 2>/dev/null)" ] && idle_since=$SECONDS
+				if [ -n "$(find "$step_watch" -newer "$mark" -print -quit 2>/dev/null)" ]; then
+					idle_since=$SECONDS
+					quiet_but_busy=1
+				fi
 				touch "$mark"
 			fi
 			if [ -z "$stalled" ] && ((SECONDS - idle_since >= idle_limit)); then
@@ -47,7 +52,11 @@ run_step() {
 				kill -TERM "$pid" 2>/dev/null || true
 			fi
 			if ((SECONDS >= next_report)); then
-				log "$what: $((SECONDS - started)) s (attempt $attempt of $tries); $(step_progress "$steplog")"
+				if [ -n "$quiet_but_busy" ]; then
+					log "$what: $((SECONDS - started)) s (attempt $attempt of $tries); the log is quiet while files under $step_watch change (unpacking or building)"
+				else
+					log "$what: $((SECONDS - started)) s (attempt $attempt of $tries); $(step_progress "$steplog")"
+				fi
 				next_report=$((SECONDS + 15))
 			fi
 		done

@@ -118,7 +118,10 @@ nodedir="$(node_dir)"
 # One install at a time per target, built in a scratch folder and renamed when complete, so an
 # interrupted run never leaves a half-installed n8n behind (or collides with another run).
 exec 9>"$target.lock"
-flock 9
+if ! flock -n 9; then
+	log "another install of n8n $version is running (its lock: $target.lock): waiting for it to finish"
+	flock 9
+fi
 if [ -f "$target/.installed" ]; then
 	if check_install "$target" "$nodedir"; then
 		echo "$target"
