@@ -102,10 +102,16 @@ check_install() {
   "nodes": [{ "id": "0f0e0d0c-0000-4000-8000-000000000001", "name": "Start", "type": "n8n-nodes-base.manualTrigger",
     "typeVersion": 1, "position": [0, 0], "parameters": {} }] }
 JSON
-	if ! env $(n8n_env "$scratch") timeout 120 "$node" "$n8n" import:workflow --input="$scratch/check-workflow.json" >"$dir/check.log" 2>&1 ||
-		! env $(n8n_env "$scratch") N8N_LOG_LEVEL=info timeout 120 "$node" "$n8n" execute --id=kInstallCheck001 --rawOutput >"$dir/check.log" 2>&1 ||
-		! grep -q '"status": "success"' "$dir/check.log"; then
-		log "check: a one-node workflow does not run: $(grep -m 1 -iE 'error' "$dir/check.log" | cut -c1-300)"
+	# What counts is the run's JSON: `n8n execute` exits 0 when misused, and was seen to crash on
+	# its way out (SIGSEGV on Node 24) after a successful run.
+	if ! env $(n8n_env "$scratch") timeout 120 "$node" "$n8n" import:workflow --input="$scratch/check-workflow.json" >"$dir/check.log" 2>&1; then
+		log "check: a one-node workflow cannot be imported: $(tail -n 3 "$dir/check.log" | tr '\n' ' ' | cut -c1-300)"
+		rm -rf "$scratch"
+		return 1
+	fi
+	env $(n8n_env "$scratch") N8N_LOG_LEVEL=info timeout 120 "$node" "$n8n" execute --id=kInstallCheck001 --rawOutput >"$dir/check.log" 2>&1 || true
+	if ! grep -q '"status": "success"' "$dir/check.log"; then
+		log "check: a one-node workflow does not run: $( (grep -m 1 -iE 'error' "$dir/check.log" || tail -n 1 "$dir/check.log") | cut -c1-300)"
 		rm -rf "$scratch"
 		return 1
 	fi

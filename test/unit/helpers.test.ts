@@ -19,7 +19,8 @@ import { checkWebhookSignature } from '../../nodes/KlingLipSync/helpers/webhookS
 import { checkHttpUrl, checkId, checkMilliseconds, checkTiming, checkVolume, overlapMs } from '../../nodes/KlingLipSync/helpers/validation';
 import { normaliseBase64 } from '../../nodes/KlingLipSync/actions/lipSync/audioSource';
 import { officialCreateBody, parseOfficialIdentify, parseOfficialTask } from '../../nodes/KlingLipSync/transport/official';
-import { resolveBaseUrl } from '../../nodes/KlingLipSync/transport';
+import { jsonBytes, resolveBaseUrl } from '../../nodes/KlingLipSync/transport';
+import { InlineBytes } from '../../nodes/KlingLipSync/transport/types';
 import { apimodelsDialect, parseApimodelsFaces, parseApimodelsTask } from '../../nodes/KlingLipSync/transport/apimodels';
 import { parseVtrixIdentify, parseVtrixTask, vtrixDialect } from '../../nodes/KlingLipSync/transport/vtrix';
 import { authenticate } from '../emulator/auth';
@@ -504,5 +505,21 @@ describe('Lip Sync Video: face choice and fitting', () => {
 		expect(searchVoices('british').map((voice) => voice.id)).toEqual(['uk_boy1', 'uk_man2', 'uk_oldman3']);
 		expect(searchVoices('ZH').every((voice) => voice.language === 'zh')).toBe(true);
 		expect(searchVoices('no such voice')).toEqual([]);
+	});
+});
+
+describe('request bodies as JSON bytes (inline audio)', () => {
+	it('writes inline bytes as the same base64 JSON.stringify would, at every slice boundary', () => {
+		for (const size of [0, 1, 2, 3, 49_151, 49_152, 49_153, 200_000]) {
+			const bytes = Buffer.from(Array.from({ length: size }, (_, index) => (index * 7 + size) % 256));
+			const body = { session_id: '800000001000007932', face_choose: [{ face_id: '0', sound_file: new InlineBytes(bytes) }], note: 'é "q"' };
+			const written = jsonBytes(body);
+			expect(written.toString('utf8')).toBe(JSON.stringify({ ...body, face_choose: [{ face_id: '0', sound_file: bytes.toString('base64') }] }));
+		}
+	});
+
+	it('leaves a body without inline bytes as plain JSON, and a look-alike text as text', () => {
+		const body = { text: '\u0001inline:0', list: [1, 2], nested: { a: null } };
+		expect(JSON.parse(jsonBytes(body).toString('utf8'))).toEqual(body);
 	});
 });

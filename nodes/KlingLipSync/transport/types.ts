@@ -54,12 +54,20 @@ export interface IdentifyFaceInput {
 	videoId?: string;
 }
 
+/**
+ * Bytes a request body carries as a base64 string (an audio file sent inline): the transport
+ * encodes them straight into the request's bytes, so no multi-megabyte string is ever made.
+ */
+export class InlineBytes {
+	constructor(readonly bytes: Buffer) {}
+}
+
 export interface CreateLipSyncInput {
 	sessionId: string;
 	faceId: string;
-	/** Exactly one of these two. */
+	/** Exactly one of these two. `soundFile`: a URL, base64 text, or bytes sent as base64. */
 	audioId?: string;
-	soundFile?: string;
+	soundFile?: string | InlineBytes;
 	cropStartMs: number;
 	cropEndMs: number;
 	insertMs: number;

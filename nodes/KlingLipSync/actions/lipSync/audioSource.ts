@@ -7,6 +7,7 @@ import { audioFingerprint } from '../../helpers/externalId';
 import { checkAudioLength, checkAudioSize, checkHttpUrl, checkId } from '../../helpers/validation';
 import type { Slots } from '../../helpers/pool';
 import { downloadBytes, DownloadTooLargeError } from '../../transport';
+import { InlineBytes } from '../../transport/types';
 import { failOn } from './params';
 
 /** The audio parameters, shared by Lip Sync and Lip Sync Video. */
@@ -162,7 +163,7 @@ export async function readAudioInline(
 	ctx: IExecuteFunctions,
 	itemIndex: number,
 	sound: { binaryProperty: string } | { base64Parameter: true },
-): Promise<string> {
-	if ('binaryProperty' in sound) return (await ctx.helpers.getBinaryDataBuffer(itemIndex, sound.binaryProperty)).toString('base64');
+): Promise<string | InlineBytes> {
+	if ('binaryProperty' in sound) return new InlineBytes(await ctx.helpers.getBinaryDataBuffer(itemIndex, sound.binaryProperty));
 	return readBase64.call(ctx, itemIndex);
 }

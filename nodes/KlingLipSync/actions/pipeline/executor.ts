@@ -3,7 +3,7 @@ import { NodeOperationError } from 'n8n-workflow';
 
 import { runPool, Slots } from '../../helpers/pool';
 import { sleepUnlessCancelled } from '../../transport/sleep';
-import { isFinal, type LipSyncTask, type WhenBusy } from '../../transport/types';
+import { isFinal, type InlineBytes, type LipSyncTask, type WhenBusy } from '../../transport/types';
 import { readAudioInline } from '../lipSync/audioSource';
 import type { RunSettings, TaskRequest } from '../node.type';
 import { asNodeError, errorItem, isOutputItem, type TaskOutcome } from './output';
@@ -101,7 +101,7 @@ export class TaskExecutor {
 	private async create(request: TaskRequest, callbackUrl: string | undefined): Promise<LipSyncTask> {
 		const { itemIndex, audio } = request;
 		const whenBusy = this.whenBusy(itemIndex, this.run.wait?.maxWaitMs ?? QUEUE_BUDGET_MS);
-		const send = async (soundFile: string | undefined): Promise<LipSyncTask> =>
+		const send = async (soundFile: string | InlineBytes | undefined): Promise<LipSyncTask> =>
 			await this.run.api.createLipSync({ ...request.create, soundFile, ...(callbackUrl ? { callbackUrl } : {}) }, whenBusy);
 		const sound = audio.sound;
 		const task =
