@@ -21,7 +21,7 @@ export class KlingWebhookApi implements ICredentialType {
 			typeOptions: { password: true },
 			default: '',
 			required: true,
-			placeholder: 'whsec_...',
+			placeholder: 'e.g. whsec_...',
 			description: "The signing secret from Kling's console (it starts with whsec_). Callbacks without a valid signature are refused with 401.",
 		},
 	];

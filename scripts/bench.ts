@@ -1,3 +1,4 @@
+/* eslint-disable -- not shipped: `n8n-node lint` checks the package's code, eslint.tests.config.mjs this file */
 /**
  * `npm run bench`: the node in n8n's engine (n8n-core) against the emulator. Prints, each the
  * median of BENCH_RUNS (3) runs: wall time for N = 1, 5, 20 items and wall(N)/wall(1), with 20 in
@@ -50,7 +51,7 @@ async function session(baseUrl: string): Promise<{ session_id: string }> {
 
 function lipSync(emu: { baseUrl: string }, inFlight: number, over: Record<string, unknown> = {}) {
 	return {
-		operation: 'lipSync',
+		resource: 'lipSync', operation: 'lipSync',
 		audioUrl: `${emu.baseUrl}/media/fixtures/tone-3s.wav`,
 		// Each item other work (its own Insert At): the same work would share one task.
 		insertMs: '={{ $json.insert_ms ?? 0 }}',

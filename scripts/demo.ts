@@ -1,3 +1,4 @@
+/* eslint-disable -- not shipped: `n8n-node lint` checks the package's code, eslint.tests.config.mjs this file */
 /**
  * `npm run demo`: the Kling emulator (or real Kling, with KLING_ACCESS_KEY + KLING_SECRET_KEY or
  * KLING_API_KEY set) and a real n8n with this package installed, the credential and the example

@@ -1,3 +1,4 @@
+/* eslint-disable -- not shipped: `n8n-node lint` checks the package's code, eslint.tests.config.mjs this file */
 /**
  * Soak: 100 Lip Sync tasks through the node in n8n's engine against the emulator with a
  * concurrency limit of 5 and faults of every kind on 30% of API requests. Prints the figures;
@@ -50,7 +51,7 @@ async function main(): Promise<void> {
 			// Each item other work (its own Insert At), so each is its own task.
 			items: Array.from({ length: TASKS }, (_, index) => ({ ...session, face_id: '0', insert_ms: index % 5001 })),
 			parameters: {
-				operation: 'lipSync',
+				resource: 'lipSync', operation: 'lipSync',
 				insertMs: '={{ $json.insert_ms }}',
 				audioSource: 'url',
 				audioUrl: `${emu.baseUrl}/media/fixtures/tone-3s.wav`,

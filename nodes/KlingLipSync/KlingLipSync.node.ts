@@ -8,10 +8,11 @@ import type {
 } from 'n8n-workflow';
 import { NodeConnectionTypes } from 'n8n-workflow';
 
-import * as lipSync from './actions/lipSync';
+import { textToSpeech } from './actions/audio';
+import { searchTasks } from './actions/lipSync/getTask.operation';
 import { CALLBACK_WEBHOOKS, resumeOnCallback } from './actions/pipeline/callback';
-import { textToSpeech } from './actions/lipSync';
 import { router } from './actions/router';
+import { properties } from './actions/versionDescription';
 
 export class KlingLipSync implements INodeType {
 	description: INodeTypeDescription = {
@@ -29,11 +30,11 @@ export class KlingLipSync implements INodeType {
 		outputs: [NodeConnectionTypes.Main],
 		credentials: [{ name: 'klingApi', required: true }],
 		webhooks: CALLBACK_WEBHOOKS,
-		properties: lipSync.description,
+		properties,
 	};
 
 	methods = {
-		listSearch: { searchVoices: textToSpeech.listVoices },
+		listSearch: { searchTasks, searchVoices: textToSpeech.listVoices },
 	};
 
 	async execute(this: IExecuteFunctions): Promise<INodeExecutionData[][]> {

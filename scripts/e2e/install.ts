@@ -1,3 +1,4 @@
+/* eslint-disable -- not shipped: `n8n-node lint` checks the package's code, eslint.tests.config.mjs this file */
 /**
  * `npm run n8n:install`: installs every n8n the e2e suite and the demo run, or checks the cached
  * installs (install-n8n.sh rebuilds one that cannot run n8n). Both versions install at once.

@@ -1,3 +1,4 @@
+/* eslint-disable -- not shipped: `n8n-node lint` checks the package's code, eslint.tests.config.mjs this file */
 /**
  * A real n8n for end-to-end tests and the demo: installed once into a cache folder
  * (install-n8n.sh), with our packed tarball loaded the way n8n's community-node installer does.

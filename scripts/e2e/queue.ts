@@ -1,3 +1,4 @@
+/* eslint-disable -- not shipped: `n8n-node lint` checks the package's code, eslint.tests.config.mjs this file */
 /**
  * n8n in queue mode (Redis + main + one worker with a single slot): a Callback-mode Lip Sync
  * execution waits without holding the worker's slot (a Poll-mode execution runs and finishes on
@@ -41,7 +42,7 @@ function webhookWorkflow(id: string, waitMode: 'poll' | 'callback', emu: Emulato
 				typeVersion: 1,
 				position: [220, 0],
 				credentials: kling,
-				parameters: { operation: 'identifyFace', videoUrl: '={{ $json.body.video_url }}' },
+				parameters: { resource: 'face', operation: 'identifyFace', videoUrl: '={{ $json.body.video_url }}' },
 			},
 			{
 				id: `${id}-lipsync`,
@@ -51,7 +52,7 @@ function webhookWorkflow(id: string, waitMode: 'poll' | 'callback', emu: Emulato
 				position: [440, 0],
 				credentials: kling,
 				parameters: {
-					operation: 'lipSync',
+					resource: 'lipSync', operation: 'lipSync',
 					audioUrl: `${emu.baseUrl}/media/fixtures/tone-3s.wav`,
 					waitMode,
 					waitOptions: { pollIntervalSeconds: 0.5, maxWaitMinutes: 5 },
@@ -87,7 +88,7 @@ function callbackBatchWorkflow(id: string, emu: Emulator): Record<string, unknow
 				position: [110, 0],
 				parameters: { fieldToSplitOut: 'body.videos', options: {} },
 			},
-			{ ...identify, parameters: { operation: 'identifyFace', videoUrl: '={{ $json.video_url }}' } },
+			{ ...identify, parameters: { resource: 'face', operation: 'identifyFace', videoUrl: '={{ $json.video_url }}' } },
 			lipSync,
 		],
 		connections: {
@@ -196,8 +197,7 @@ export async function checkQueueMode(
 		/** A node's last run in an execution (a resumed node runs twice): its output items, or its error. */
 		const runOf = async (executionId: string, node: string): Promise<{ items: OutputItem[]; error?: { message: string } }> => {
 			const full = (await rest(`/executions/${executionId}`)) as { data: string };
-			// eslint-disable-next-line @typescript-eslint/no-require-imports
-			const flatted = require(path.join(n8n.installFolder, 'node_modules', 'flatted')) as { parse(text: string): unknown };
+						const flatted = require(path.join(n8n.installFolder, 'node_modules', 'flatted')) as { parse(text: string): unknown };
 			const data = flatted.parse(full.data) as {
 				resultData: { runData: Record<string, Array<{ data?: { main: OutputItem[][] }; error?: { message: string } }>> };
 			};

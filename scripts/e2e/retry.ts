@@ -1,3 +1,4 @@
+/* eslint-disable -- not shipped: `n8n-node lint` checks the package's code, eslint.tests.config.mjs this file */
 /**
  * Nothing paid twice, in real n8n: a Lip Sync run that reached Max Wait, retried with n8n's own
  * Retry (POST /rest/executions/:id/retry) after its task finished, returns that task and creates
@@ -48,7 +49,7 @@ export function retryWorkflow(emu: Emulator): Record<string, unknown> {
 				position: [440, 0],
 				credentials: { klingApi: { id: CREDENTIAL_ID, name: 'Kling API' } },
 				parameters: {
-					operation: 'lipSync',
+					resource: 'lipSync', operation: 'lipSync',
 					audioUrl: `${emu.baseUrl}/media/fixtures/tone-3s.wav`,
 					cropEndMs: 3000,
 					downloadVideo: false,

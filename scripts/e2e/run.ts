@@ -1,3 +1,4 @@
+/* eslint-disable -- not shipped: `n8n-node lint` checks the package's code, eslint.tests.config.mjs this file */
 /**
  * End-to-end: the packed package inside real n8n (2.41.1 on Node 24, 2.8.4 on Node 20), against
  * the Kling emulator; every example workflow is imported and executed with `n8n execute`, and the

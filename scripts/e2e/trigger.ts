@@ -1,3 +1,4 @@
+/* eslint-disable -- not shipped: `n8n-node lint` checks the package's code, eslint.tests.config.mjs this file */
 /**
  * The Kling Lip Sync Trigger against forged callbacks, in real n8n: an unsigned callback is only a
  * hint (the task is read from the API), and nothing is fetched from a URL the API did not give.

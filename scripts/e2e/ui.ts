@@ -1,3 +1,4 @@
+/* eslint-disable -- not shipped: `n8n-node lint` checks the package's code, eslint.tests.config.mjs this file */
 /**
  * The editor in headless Chromium (Debian's chromium + playwright-core): sign in, find the node
  * and its actions, open its panel, test the credential, execute the example from the UI.
@@ -120,12 +121,12 @@ export async function checkEditor(n8n: N8nUser, emu: Emulator): Promise<void> {
 		await page.waitForTimeout(500);
 		await shot(page, version, '5-search');
 		await page.locator('[data-test-id="node-creator"]').getByText('Kling Lip Sync', { exact: true }).first().click();
-		for (const action of ['Identify faces in a video', 'Lip sync a face to new audio', 'Lip sync a video to new audio in one step', 'Turn text into speech', 'Get a lip sync task', 'List lip sync tasks']) {
+		for (const action of ['Identify faces in video', 'Lip sync face to new audio', 'Lip sync video to new audio in one step', 'Convert text to speech', 'Get lip sync task', 'List lip sync tasks']) {
 			await page.getByText(action, { exact: true }).first().waitFor({ timeout: 15_000 });
 		}
 		await shot(page, version, '6-actions');
-		await page.getByText('Get a lip sync task', { exact: true }).first().click();
-		for (const field of ['Find Task By', 'Task ID', 'Wait for Completion']) {
+		await page.getByText('Get lip sync task', { exact: true }).first().click();
+		for (const field of ['Resource', 'Operation', 'Find Task By', 'Task ID', 'Wait for Completion']) {
 			await page.getByText(field, { exact: true }).first().waitFor({ timeout: 15_000 });
 		}
 		await shot(page, version, '7-get-task-panel');

@@ -1,3 +1,4 @@
+/* eslint-disable -- not shipped: `n8n-node lint` checks the package's code, eslint.tests.config.mjs this file */
 /* Starts the Kling emulator from the command line: `npm run emulator -- --port 0 [--task-ms 3000]`. */
 import { startEmulator } from './server';
 

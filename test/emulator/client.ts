@@ -1,3 +1,4 @@
+/* eslint-disable -- not shipped: `n8n-node lint` checks the package's code, eslint.tests.config.mjs this file */
 /** A minimal HTTP client for talking to the emulator in tests (Node's own fetch). */
 export interface ApiReply {
 	status: number;

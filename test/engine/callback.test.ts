@@ -1,3 +1,4 @@
+/* eslint-disable -- not shipped: `n8n-node lint` checks the package's code, eslint.tests.config.mjs this file */
 import { silentWav, startEmulator, type Emulator } from '../emulator/server';
 import { emulatorCredentials, runKlingNode, type RunOptions } from './harness';
 import { identify, lipSyncParameters, VIDEO } from './helpers';

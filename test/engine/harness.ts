@@ -1,3 +1,4 @@
+/* eslint-disable -- not shipped: `n8n-node lint` checks the package's code, eslint.tests.config.mjs this file */
 /**
  * Runs workflows through n8n's real engine (n8n-core's WorkflowExecute) in-process: real
  * expressions, parameter resolution, pairedItem, continueOnFail, credentials' `authenticate`,
@@ -8,7 +9,7 @@ import { Container } from '@n8n/di';
 import { createReadStream, mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { BinaryDataService, ErrorReporter, ExecutionLifecycleHooks, WorkflowExecute } from 'n8n-core';
+import { BinaryDataService, ErrorReporter, ExecutionLifecycleHooks, LoadOptionsContext, WorkflowExecute } from 'n8n-core';
 import type { BinaryDataConfig } from 'n8n-core';
 import type {
 	ICredentialDataDecryptedObject,
@@ -19,6 +20,7 @@ import type {
 	IHttpRequestOptions,
 	INode,
 	INodeExecutionData,
+	INodeListSearchResult,
 	INodeType,
 	INodeTypes,
 	IRun,
@@ -37,6 +39,21 @@ let executionCount = Date.now();
 
 export const NODE_TYPE = 'n8n-nodes-kling-lipsync.klingLipSync';
 export const ITEMS_NODE_TYPE = 'test.items';
+
+/** The resource each operation belongs to: tests name the operation, the node's panel needs both. */
+const RESOURCE_OF: Record<string, string> = {
+	identifyFace: 'face',
+	textToSpeech: 'audio',
+	lipSync: 'lipSync',
+	lipSyncVideo: 'lipSync',
+	getTask: 'lipSync',
+	listTasks: 'lipSync',
+};
+
+function withResource(parameters: IDataObject): IDataObject {
+	const operation = typeof parameters.operation === 'string' ? parameters.operation : 'lipSync';
+	return parameters.resource === undefined ? { resource: RESOURCE_OF[operation] ?? 'lipSync', ...parameters } : parameters;
+}
 
 /** The test's start node: emits the items (and binary files) given in its parameters. */
 class ItemsNode implements INodeType {
@@ -77,10 +94,8 @@ class ItemsNode implements INodeType {
 }
 
 // By file name: plain Node (ts-node in scripts/) would resolve "KlingLipSync.node" to the codex .json.
-// eslint-disable-next-line @typescript-eslint/no-require-imports
 const { KlingLipSync } = require(path.join(__dirname, '..', '..', 'nodes', 'KlingLipSync', 'KlingLipSync.node.ts')) as typeof import('../../nodes/KlingLipSync/KlingLipSync.node');
 
-// eslint-disable-next-line @typescript-eslint/no-require-imports
 const { KlingLipSyncTrigger } = require(path.join(__dirname, '..', '..', 'nodes', 'KlingLipSyncTrigger', 'KlingLipSyncTrigger.node.ts')) as typeof import('../../nodes/KlingLipSyncTrigger/KlingLipSyncTrigger.node');
 
 export const TRIGGER_NODE_TYPE = 'n8n-nodes-kling-lipsync.klingLipSyncTrigger';
@@ -263,7 +278,7 @@ export async function runKlingNode(options: RunOptions): Promise<RunResult> {
 		type: NODE_TYPE,
 		typeVersion: 1,
 		position: [200, 0],
-		parameters: options.parameters as INode['parameters'],
+		parameters: withResource(options.parameters) as INode['parameters'],
 		credentials: { klingApi: { id: '1', name: 'Kling account' } },
 		...(options.continueOnFail ? { onError: 'continueRegularOutput' as const } : {}),
 	};
@@ -369,4 +384,30 @@ export function triggerWorkflow(parameters: IDataObject, credentials: Record<str
 			return call;
 		},
 	};
+}
+
+/**
+ * Runs one of the Kling node's list searches (a From List mode in the editor) in n8n's own
+ * load-options context, with the given credential.
+ */
+export async function searchList(
+	method: 'searchTasks' | 'searchVoices',
+	credentials: ICredentialDataDecryptedObject,
+	filter?: string,
+	paginationToken?: string,
+): Promise<INodeListSearchResult> {
+	const node: INode = {
+		id: 'kling',
+		name: 'Kling',
+		type: NODE_TYPE,
+		typeVersion: 1,
+		position: [0, 0],
+		parameters: { resource: 'lipSync', operation: 'getTask' },
+		credentials: { klingApi: { id: '1', name: 'Kling account' } },
+	};
+	const workflow = new Workflow({ id: 'search', name: 'search', nodes: [node], connections: {}, active: false, nodeTypes, settings: { executionOrder: 'v1' } });
+	const hooks = new ExecutionLifecycleHooks('manual', 'search', workflow as never);
+	const context = new LoadOptionsContext(workflow, node, engineAdditionalData({ klingApi: credentials }, hooks), 'parameters.taskId');
+	const search = new KlingLipSync().methods.listSearch[method];
+	return await search.call(context, filter, paginationToken);
 }

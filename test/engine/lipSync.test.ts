@@ -1,6 +1,6 @@
 import { callApi } from '../emulator/client';
 import { startEmulator, type Emulator } from '../emulator/server';
-import { emulatorCredentials, runKlingNode, useFilesystemBinaryData, type RunOptions } from './harness';
+import { emulatorCredentials, runKlingNode, searchList, useFilesystemBinaryData, type RunOptions } from './harness';
 import { FAST_WAIT, VIDEO, fixture, identify, lipSyncParameters, waitUntilIdle } from './helpers';
 
 describe('Kling Lip Sync in n8n\'s engine', () => {
@@ -241,6 +241,23 @@ describe('Kling Lip Sync in n8n\'s engine', () => {
 			const all = await run({ parameters: { operation: 'listTasks', returnAll: true } });
 			expect(all.output.length).toBeGreaterThanOrEqual(3);
 			expect(all.output.every((item) => typeof item.json.task_id === 'string')).toBe(true);
+		});
+
+		it("offers Task ID's From List: your tasks newest first, searchable, and a resource locator value that Get Task takes", async () => {
+			const session = await identify(emu);
+			const created = await run({
+				items: [{ ...session, face_id: '0' }],
+				parameters: lipSyncParameters(emu, { waitForCompletion: false, options: { externalTaskId: 'find-me-in-the-list' } }),
+			});
+			const taskId = created.output[0].json.task_id as string;
+			const first = await searchList('searchTasks', emulatorCredentials(emu.baseUrl));
+			expect(first.results[0]).toEqual({ name: expect.stringMatching(new RegExp(`^${taskId} \\((submitted|processing|succeed), \\d{4}-\\d\\d-\\d\\d \\d\\d:\\d\\d UTC\\)$`)), value: taskId });
+			const found = await searchList('searchTasks', emulatorCredentials(emu.baseUrl), 'find-me-in');
+			expect(found.results.map((result) => result.value)).toEqual([taskId]);
+			expect((await searchList('searchTasks', emulatorCredentials(emu.baseUrl), 'no such task')).results).toEqual([]);
+			const fromList = await run({ parameters: { operation: 'getTask', taskId: { __rl: true, mode: 'list', value: taskId } } });
+			expect(fromList.output[0].json.task_id).toBe(taskId);
+			await expect(searchList('searchTasks', emulatorCredentials(emu.baseUrl, 'apimodels'))).rejects.toThrow(/apimodels\.app does not support listing tasks: choose By ID/);
 		});
 	});
 

@@ -1,3 +1,4 @@
+/* eslint-disable -- not shipped: `n8n-node lint` checks the package's code, eslint.tests.config.mjs this file */
 import { startEmulator, type Emulator } from '../emulator/server';
 import { emulatorCredentials, runKlingNode, type RunOptions } from './harness';
 import { derivedTaskId, identify, plantTask, lipSyncParameters, VIDEO, waitUntilIdle } from './helpers';

@@ -1,3 +1,4 @@
+/* eslint-disable -- not shipped: `n8n-node lint` checks the package's code, eslint.tests.config.mjs this file */
 /**
  * n8n's waiting-webhook endpoint in small (packages/cli WaitingWebhooks + WebhookHelpers): a POST
  * to /webhook-waiting/<execution id> runs the waiting node's `webhook()` in n8n-core's real

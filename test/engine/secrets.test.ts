@@ -1,3 +1,4 @@
+/* eslint-disable -- not shipped: `n8n-node lint` checks the package's code, eslint.tests.config.mjs this file */
 import { NodeApiError } from 'n8n-workflow';
 
 import { startEmulator, type Emulator } from '../emulator/server';

@@ -1,3 +1,4 @@
+/* eslint-disable -- not shipped: `n8n-node lint` checks the package's code, eslint.tests.config.mjs this file */
 import type { IDataObject } from 'n8n-workflow';
 import { KlingApi } from '../../credentials/KlingApi.credentials';
 import { describeKlingCode } from '../../nodes/KlingLipSync/helpers/errorCodes';
@@ -203,7 +204,7 @@ describe('retry policy', () => {
 
 describe('official dialect parsing', () => {
 	it('maps a succeeded task and keeps ids as strings', () => {
-		expect(() => parseOfficialTask({ task_id: 812345678901234567 })).toThrow(
+		expect(() => parseOfficialTask({ task_id: Number('812345678901234567') })).toThrow(
 			'An id arrived as the bare JSON number 812345678901234600, which cannot be kept exactly',
 		);
 		const task = parseOfficialTask({

@@ -1,7 +1,9 @@
 import type { IExecuteFunctions, INodeExecutionData } from 'n8n-workflow';
 
 import { runPool } from '../helpers/pool';
-import * as lipSync from './lipSync';
+import { textToSpeech } from './audio';
+import { identifyFace } from './face';
+import { getTask, lipSync, lipSyncVideo, listTasks } from './lipSync';
 import type { ItemOperation, RunSettings, TaskOperation, TaskRequest } from './node.type';
 import { callbackUrlFor, waitForCallbacks } from './pipeline/callback';
 import { TaskExecutor, type ItemResult } from './pipeline/executor';
@@ -18,17 +20,17 @@ export async function router(this: IExecuteFunctions): Promise<INodeExecutionDat
 	const run = await readRunSettings(this);
 	switch (run.operation) {
 		case 'lipSync':
-			return [await runTasks(this, run, lipSync.lipSync)];
+			return [await runTasks(this, run, lipSync)];
 		case 'lipSyncVideo':
-			return [await runTasks(this, run, lipSync.lipSyncVideo)];
+			return [await runTasks(this, run, lipSyncVideo)];
 		case 'identifyFace':
-			return [await runItems(this, run, lipSync.identifyFace)];
+			return [await runItems(this, run, identifyFace)];
 		case 'textToSpeech':
-			return [await runItems(this, run, lipSync.textToSpeech)];
+			return [await runItems(this, run, textToSpeech)];
 		case 'getTask':
-			return [await runItems(this, run, lipSync.getTask)];
+			return [await runItems(this, run, getTask)];
 		case 'listTasks':
-			return [await runItems(this, run, lipSync.listTasks)];
+			return [await runItems(this, run, listTasks)];
 	}
 }
 

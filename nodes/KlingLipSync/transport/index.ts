@@ -5,6 +5,7 @@ import type {
 	IDataObject,
 	IExecuteFunctions,
 	IHttpRequestOptions,
+	ILoadOptionsFunctions,
 	IWebhookFunctions,
 	JsonObject,
 } from 'n8n-workflow';
@@ -22,8 +23,10 @@ import { InlineBytes, type LipSyncApi, type ProviderDialect, type ProviderFailur
 
 export type { LipSyncApi } from './types';
 
-/** Where the node talks to the API from: an execution, or a webhook call that resumes one. */
-export type ApiContext = IExecuteFunctions | IWebhookFunctions;
+/** Where results are made: an execution, or a webhook call that resumes one. */
+export type RunContext = IExecuteFunctions | IWebhookFunctions;
+/** Where the node talks to the API from: a run, or the editor's lists. */
+export type ApiContext = RunContext | ILoadOptionsFunctions;
 
 const REQUEST_TIMEOUT_MS = 120_000;
 
@@ -305,14 +308,14 @@ export async function createLipSyncApi(ctx: ApiContext, itemIndex: number): Prom
 	return dialect.api(send, wait);
 }
 
-type BinarySource = Parameters<ApiContext['helpers']['prepareBinaryData']>[0];
+type BinarySource = Parameters<RunContext['helpers']['prepareBinaryData']>[0];
 
 /**
  * Downloads a result file (a public CDN link: no credential) as a stream straight into n8n's
  * binary data store, so a large video is never held whole in memory (in filesystem/S3 mode).
  */
 export async function downloadToBinary(
-	ctx: ApiContext,
+	ctx: RunContext,
 	url: string,
 	fileName: string,
 	mimeType: string,

@@ -8,7 +8,7 @@ import { checkAudioLength, checkAudioSize, checkHttpUrl, checkId } from '../../h
 import type { Slots } from '../../helpers/pool';
 import { downloadBytes, DownloadTooLargeError } from '../../transport';
 import { InlineBytes } from '../../transport/types';
-import { failOn } from './params';
+import { failOn } from '../params';
 
 /** The audio parameters, shared by Lip Sync and Lip Sync Video. */
 export const audioSourceFields: INodeProperties[] = [
@@ -31,7 +31,7 @@ export const audioSourceFields: INodeProperties[] = [
 		type: 'string',
 		default: '',
 		required: true,
-		placeholder: 'https://example.com/dub.mp3',
+		placeholder: 'e.g. https://example.com/dub.mp3',
 		displayOptions: { show: { audioSource: ['url'] } },
 	},
 	{
@@ -57,6 +57,7 @@ export const audioSourceFields: INodeProperties[] = [
 		name: 'audioId',
 		type: 'string',
 		default: '',
+		placeholder: 'e.g. 860000000000000002',
 		required: true,
 		displayOptions: { show: { audioSource: ['audioId'] } },
 	},

@@ -5,7 +5,7 @@ import type { AdoptionCheck } from '../../helpers/adoption';
 import { workTaskId, type LipSyncWork } from '../../helpers/externalId';
 import { checkHttpUrl, checkId, checkVolume } from '../../helpers/validation';
 import type { CreateLipSyncInput, LipSyncApi } from '../../transport/types';
-import { failOn, requireSupport } from './params';
+import { failOn, requireSupport } from '../params';
 
 /** The panel fields of the create options, for the Options collections of Lip Sync and Lip Sync Video. */
 export const createOptionFields = {
@@ -22,6 +22,7 @@ export const createOptionFields = {
 		name: 'externalTaskId',
 		type: 'string',
 		default: '',
+		placeholder: 'e.g. dub-episode-12-fr',
 		description: 'Your own unique ID for the task; Get Task can find the task by it (Kling and Kling-compatible proxies only)',
 	},
 	originalAudioVolume: {

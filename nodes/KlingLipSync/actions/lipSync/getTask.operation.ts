@@ -1,12 +1,14 @@
-import type { IExecuteFunctions, INodeExecutionData, INodeProperties } from 'n8n-workflow';
-import { updateDisplayOptions } from 'n8n-workflow';
+import type { IExecuteFunctions, ILoadOptionsFunctions, INodeExecutionData, INodeListSearchResult, INodeProperties } from 'n8n-workflow';
+import { NodeOperationError, updateDisplayOptions } from 'n8n-workflow';
 
+import { KLING_LIMITS } from '../../helpers/constants';
 import { checkId } from '../../helpers/validation';
+import { createLipSyncApi } from '../../transport';
 import { maxInFlightOption, waitFields, waitForCompletionField } from '../common.descriptions';
 import type { RunSettings } from '../node.type';
 import { taskOutput } from '../pipeline/output';
 import { waitForTask } from '../pipeline/poll';
-import { failOn, requireSupport } from './params';
+import { failOn, requireSupport } from '../params';
 
 const properties: INodeProperties[] = [
 	{
@@ -22,16 +24,26 @@ const properties: INodeProperties[] = [
 	{
 		displayName: 'Task ID',
 		name: 'taskId',
-		type: 'string',
-		default: '={{ $json.task_id }}',
+		type: 'resourceLocator',
+		default: { mode: 'id', value: '={{ $json.task_id }}' },
 		required: true,
 		displayOptions: { show: { taskIdType: ['taskId'] } },
+		modes: [
+			{
+				displayName: 'From List',
+				name: 'list',
+				type: 'list',
+				typeOptions: { searchListMethod: 'searchTasks', searchable: true },
+			},
+			{ displayName: 'By ID', name: 'id', type: 'string', placeholder: 'e.g. 800000001000007932' },
+		],
 	},
 	{
 		displayName: 'External Task ID',
 		name: 'externalTaskId',
 		type: 'string',
 		default: '={{ $json.external_task_id }}',
+		placeholder: 'e.g. dub-episode-12-fr',
 		required: true,
 		displayOptions: { show: { taskIdType: ['externalTaskId'] } },
 	},
@@ -56,7 +68,7 @@ export interface GetTaskPlan {
 
 export async function plan(this: IExecuteFunctions, itemIndex: number, run: RunSettings): Promise<GetTaskPlan> {
 	const idType = this.getNodeParameter('taskIdType', itemIndex) as 'taskId' | 'externalTaskId';
-	const id = this.getNodeParameter(idType, itemIndex) as unknown;
+	const id = this.getNodeParameter(idType, itemIndex, '', { extractValue: true }) as unknown;
 	failOn.call(this, itemIndex, idType === 'taskId' ? checkId('Task ID', id) : checkId('External Task ID', id, 'yours'));
 	if (idType === 'externalTaskId') requireSupport.call(this, itemIndex, run.api, 'externalTaskId');
 	return { itemIndex, id: (id as string).trim() };
@@ -68,4 +80,28 @@ export async function execute(this: IExecuteFunctions, planned: GetTaskPlan, run
 	const found = await run.api.getTask(planned.id);
 	const task = run.wait ? await waitForTask(this, run.api, found, run.wait, itemIndex) : found;
 	return [await taskOutput(this, { itemIndex, task }, run.wait)];
+}
+
+/** Tasks shown per page of the Task ID list. */
+const SEARCH_PAGE_SIZE = 50;
+
+/** Task ID's From List mode: your tasks, newest first, each with its status and when it was made. */
+export async function searchTasks(this: ILoadOptionsFunctions, filter?: string, paginationToken?: string): Promise<INodeListSearchResult> {
+	const api = await createLipSyncApi(this, 0);
+	if (!api.supports.listTasks) {
+		throw new NodeOperationError(this.getNode(), `${api.provider} does not support listing tasks: choose By ID and enter the task ID`);
+	}
+	const page = Number(paginationToken) || 1;
+	const tasks = await api.listTasks(page, SEARCH_PAGE_SIZE);
+	const wanted = filter?.trim().toLowerCase();
+	const shown = wanted
+		? tasks.filter((task) => task.taskId.toLowerCase().includes(wanted) || (task.externalTaskId ?? '').toLowerCase().includes(wanted))
+		: tasks;
+	return {
+		results: shown.map((task) => ({
+			name: `${task.taskId} (${task.status}${task.createdAt ? `, ${new Date(task.createdAt).toISOString().slice(0, 16).replace('T', ' ')} UTC` : ''})`,
+			value: task.taskId,
+		})),
+		paginationToken: tasks.length === SEARCH_PAGE_SIZE && page < KLING_LIMITS.listPageNumMax ? String(page + 1) : undefined,
+	};
 }

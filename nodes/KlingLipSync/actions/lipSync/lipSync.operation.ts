@@ -7,7 +7,7 @@ import type { RunSettings, TaskRequest } from '../node.type';
 import { checkOwnCallbackUrl, waitModeField } from '../pipeline/callback';
 import { audioSourceFields, resolveAudio, type AudioSourceKind } from './audioSource';
 import { createOptionFields, readCreateOptions, taskCreateFields, type CreateOptionValues } from './createOptions';
-import { failOn, requireSupport } from './params';
+import { failOn, requireSupport } from '../params';
 
 const properties: INodeProperties[] = [
 	{
@@ -70,6 +70,7 @@ const properties: INodeProperties[] = [
 				name: 'callbackUrl',
 				type: 'string',
 				default: '',
+				placeholder: 'e.g. https://your-n8n.example.com/webhook/kling-lipsync',
 				description: 'Kling POSTs the task to this URL whenever its status changes',
 			},
 			createOptionFields.externalTaskId,

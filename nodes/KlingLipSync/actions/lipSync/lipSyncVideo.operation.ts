@@ -9,8 +9,8 @@ import type { RunSettings, TaskRequest } from '../node.type';
 import { waitModeField } from '../pipeline/callback';
 import { audioSourceFields, resolveAudio, type AudioSourceKind, type ResolvedAudio } from './audioSource';
 import { createOptionFields, readCreateOptions, taskCreateFields, type CreateOptions, type CreateOptionValues } from './createOptions';
-import { readVideo, videoSourceFields } from './identifyFace.operation';
-import { failOn, requireSupport } from './params';
+import { readVideo, videoSourceFields } from '../face/identifyFace.operation';
+import { failOn, requireSupport } from '../params';
 
 const properties: INodeProperties[] = [
 	...videoSourceFields,
@@ -39,6 +39,7 @@ const properties: INodeProperties[] = [
 		name: 'chosenFaceId',
 		type: 'string',
 		default: '',
+		placeholder: 'e.g. 0',
 		required: true,
 		displayOptions: { show: { faceChoice: ['faceId'] } },
 	},

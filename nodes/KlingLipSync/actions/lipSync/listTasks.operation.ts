@@ -4,7 +4,7 @@ import { updateDisplayOptions } from 'n8n-workflow';
 import { KLING_LIMITS } from '../../helpers/constants';
 import { taskToJson } from '../../helpers/output';
 import type { RunSettings } from '../node.type';
-import { failOn, requireSupport } from './params';
+import { failOn, requireSupport } from '../params';
 
 const properties: INodeProperties[] = [
 	{

@@ -11,11 +11,11 @@ import { NodeOperationError } from 'n8n-workflow';
 
 import { BATCH_QUERY_PARAM, decodeBatch, encodeBatch, taskKey, withQueryParam } from '../../helpers/callbackBatch';
 import { taskToJson } from '../../helpers/output';
-import { createLipSyncApi, type ApiContext } from '../../transport';
+import { createLipSyncApi, type RunContext } from '../../transport';
 import { taskFromCallback } from '../../transport/official';
 import { isFinal, type LipSyncApi, type LipSyncTask } from '../../transport/types';
 import { waitSettingsFrom, type WaitSettings } from '../common.descriptions';
-import { failOn } from '../lipSync/params';
+import { failOn } from '../params';
 import type { RunSettings, TaskRequest } from '../node.type';
 import { awaitsCallback, callbackDetails, errorItem, isOutputItem, taskOutput, type TaskOutcome } from './output';
 
@@ -124,7 +124,7 @@ export async function readRunTasks(
 }
 
 /** A final task as a resumed item: its result, or (failed) an item that says why, never a lost run. */
-async function finalItem(ctx: ApiContext, outcome: TaskOutcome, wait: WaitSettings): Promise<INodeExecutionData> {
+async function finalItem(ctx: RunContext, outcome: TaskOutcome, wait: WaitSettings): Promise<INodeExecutionData> {
 	try {
 		return await taskOutput(ctx, outcome, wait);
 	} catch (error) {

@@ -2,7 +2,7 @@ import type { IDataObject, IExecuteFunctions, INodeExecutionData } from 'n8n-wor
 import { NodeApiError, NodeOperationError } from 'n8n-workflow';
 
 import { taskToJson, videoFileName } from '../../helpers/output';
-import { downloadToBinary, type ApiContext } from '../../transport';
+import { downloadToBinary, type RunContext } from '../../transport';
 import { isFinal, type LipSyncTask } from '../../transport/types';
 import type { WaitSettings } from '../common.descriptions';
 
@@ -26,7 +26,7 @@ export interface TaskOutcome {
  * nobody loses a paid task, and in `context`, so Continue On Fail can output it).
  */
 export function taskError(
-	ctx: ApiContext,
+	ctx: RunContext,
 	itemIndex: number,
 	task: Pick<LipSyncTask, 'taskId' | 'status' | 'externalTaskId'>,
 	message: string,
@@ -58,7 +58,7 @@ export function callbackDetails(item: INodeExecutionData): IDataObject {
  * is marked so; final, a failure is an error (with its task_id) and a success optionally brings
  * its video as binary data.
  */
-export async function taskOutput(ctx: ApiContext, outcome: TaskOutcome, wait: WaitSettings | undefined): Promise<INodeExecutionData> {
+export async function taskOutput(ctx: RunContext, outcome: TaskOutcome, wait: WaitSettings | undefined): Promise<INodeExecutionData> {
 	const { task, itemIndex, details } = outcome;
 	const json = { ...details, ...taskToJson(task) };
 	if (outcome.awaitsCallback) return { json: { ...json, [CALLBACK_MARK]: 'callback' }, pairedItem: { item: itemIndex } };

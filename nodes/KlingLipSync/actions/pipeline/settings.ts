@@ -4,7 +4,7 @@ import { NodeOperationError } from 'n8n-workflow';
 import { Slots } from '../../helpers/pool';
 import { createLipSyncApi } from '../../transport';
 import { readWaitSettings } from '../common.descriptions';
-import { requireSupport } from '../lipSync/params';
+import { requireSupport } from '../params';
 import type { KlingOperation, RunSettings, WaitMode } from '../node.type';
 
 const OPERATIONS: readonly KlingOperation[] = ['identifyFace', 'lipSync', 'lipSyncVideo', 'textToSpeech', 'getTask', 'listTasks'];

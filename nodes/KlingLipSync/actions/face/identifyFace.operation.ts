@@ -5,7 +5,7 @@ import { faceToJson } from '../../helpers/output';
 import { checkHttpUrl, checkId } from '../../helpers/validation';
 import type { IdentifyFaceInput, LipSyncApi } from '../../transport/types';
 import type { RunSettings } from '../node.type';
-import { failOn, requireSupport } from './params';
+import { failOn, requireSupport } from '../params';
 
 /** The video parameters, shared by Identify Face and Lip Sync Video. */
 export const videoSourceFields: INodeProperties[] = [
@@ -25,7 +25,7 @@ export const videoSourceFields: INodeProperties[] = [
 		type: 'string',
 		default: '',
 		required: true,
-		placeholder: 'https://example.com/talking-head.mp4',
+		placeholder: 'e.g. https://example.com/talking-head.mp4',
 		displayOptions: { show: { videoSource: ['url'] } },
 	},
 	{
@@ -33,6 +33,7 @@ export const videoSourceFields: INodeProperties[] = [
 		name: 'videoId',
 		type: 'string',
 		default: '',
+		placeholder: 'e.g. 860000000000000001',
 		required: true,
 		displayOptions: { show: { videoSource: ['videoId'] } },
 	},

@@ -6,7 +6,7 @@ import { searchVoices } from '../../helpers/voices';
 import { checkId } from '../../helpers/validation';
 import type { TextToSpeechInput } from '../../transport/types';
 import type { RunSettings } from '../node.type';
-import { failOn, requireSupport } from './params';
+import { failOn, requireSupport } from '../params';
 
 const properties: INodeProperties[] = [
 	{
