@@ -257,6 +257,19 @@ function engineAdditionalData(
 	} as unknown as IWorkflowExecuteAdditionalData;
 }
 
+/** The Kling Lip Sync node as a workflow holds it, with the test's credential. */
+function klingNodeWith(parameters: IDataObject): INode {
+	return {
+		id: 'kling',
+		name: 'Kling',
+		type: NODE_TYPE,
+		typeVersion: 1,
+		position: [200, 0],
+		parameters: withResource(parameters) as INode['parameters'],
+		credentials: { klingApi: { id: '1', name: 'Kling account' } },
+	};
+}
+
 /** Builds Items -> Kling Lip Sync and runs it in n8n's engine. */
 export async function runKlingNode(options: RunOptions): Promise<RunResult> {
 	const itemsNode: INode = {
@@ -273,13 +286,7 @@ export async function runKlingNode(options: RunOptions): Promise<RunResult> {
 		},
 	};
 	const klingNode: INode = {
-		id: 'kling',
-		name: 'Kling',
-		type: NODE_TYPE,
-		typeVersion: 1,
-		position: [200, 0],
-		parameters: withResource(options.parameters) as INode['parameters'],
-		credentials: { klingApi: { id: '1', name: 'Kling account' } },
+		...klingNodeWith(options.parameters),
 		...(options.continueOnFail ? { onError: 'continueRegularOutput' as const } : {}),
 	};
 	const workflow = new Workflow({
@@ -396,15 +403,7 @@ export async function searchList(
 	filter?: string,
 	paginationToken?: string,
 ): Promise<INodeListSearchResult> {
-	const node: INode = {
-		id: 'kling',
-		name: 'Kling',
-		type: NODE_TYPE,
-		typeVersion: 1,
-		position: [0, 0],
-		parameters: { resource: 'lipSync', operation: 'getTask' },
-		credentials: { klingApi: { id: '1', name: 'Kling account' } },
-	};
+	const node = klingNodeWith({ operation: 'getTask' });
 	const workflow = new Workflow({ id: 'search', name: 'search', nodes: [node], connections: {}, active: false, nodeTypes, settings: { executionOrder: 'v1' } });
 	const hooks = new ExecutionLifecycleHooks('manual', 'search', workflow as never);
 	const context = new LoadOptionsContext(workflow, node, engineAdditionalData({ klingApi: credentials }, hooks), 'parameters.taskId');
