@@ -1,14 +1,14 @@
 import type { IExecuteFunctions, INodeExecutionData } from 'n8n-workflow';
 
-import { runPool } from '../helpers/pool';
 import { textToSpeech } from './audio';
 import { identifyFace } from './face';
 import { getTask, lipSync, lipSyncVideo, listTasks } from './lipSync';
-import type { ItemOperation, RunSettings, TaskOperation, TaskRequest } from './node.type';
+import type { ItemOperation, RunSettings, TaskOperation } from './node.type';
 import { callbackUrlFor, waitForCallbacks } from './pipeline/callback';
-import { TaskExecutor, type ItemResult } from './pipeline/executor';
-import { asNodeError, errorItem, isOutputItem, taskOutput } from './pipeline/output';
+import { TaskExecutor } from './pipeline/executor';
+import { taskOutput } from './pipeline/output';
 import { readRunSettings } from './pipeline/settings';
+import { runStage } from './pipeline/stage';
 
 /**
  * A node run is a pipeline of plain data: the run's settings are read once; every item is planned
@@ -38,52 +38,28 @@ export async function router(this: IExecuteFunctions): Promise<INodeExecutionDat
 const PLAN_IN_PARALLEL = 20;
 
 /**
- * Plans every item, side by side. A bad item stops the planning of those not yet started and the
- * run (its error names the item); with Continue On Fail it becomes its error item instead.
+ * Plans every item, side by side (nothing billed). A bad item stops the planning of those not yet
+ * started and the run (its error names the item); with Continue On Fail it becomes its error item.
  */
 async function planAll<Plan>(
 	ctx: IExecuteFunctions,
 	run: RunSettings,
 	plan: (this: IExecuteFunctions, itemIndex: number, run: RunSettings) => Promise<Plan>,
 ): Promise<Array<Plan | INodeExecutionData>> {
-	let stopped = false;
-	const planned = await runPool(ctx.getInputData().length, PLAN_IN_PARALLEL, async (itemIndex): Promise<Plan | INodeExecutionData | Error | undefined> => {
-		if (stopped) return undefined;
-		try {
-			return await plan.call(ctx, itemIndex, run);
-		} catch (error) {
-			if (run.continueOnFail) return errorItem(error, itemIndex);
-			stopped = true;
-			return asNodeError(ctx, error, itemIndex);
-		}
-	});
-	const firstBad = planned.find((entry): entry is Error => entry instanceof Error);
-	if (firstBad) throw firstBad;
-	return planned as Array<Plan | INodeExecutionData>;
-}
-
-/** The output of a run's item results, or the first error that stops it. */
-function collect(results: ItemResult[], stop: (error: Error) => Error = (error) => error): INodeExecutionData[] {
-	const failure = results.find((result) => result.error);
-	if (failure?.error) throw stop(failure.error);
-	return results.flatMap((result) => result.items);
+	const indexes = ctx.getInputData().map((_item, itemIndex) => itemIndex);
+	const planned = await runStage(ctx, run, indexes, PLAN_IN_PARALLEL, async (itemIndex) => await plan.call(ctx, itemIndex, run), true);
+	if (planned.error) throw planned.error;
+	return planned.entries;
 }
 
 /** Operations that answer item by item: plan all, then execute together. */
 async function runItems<Plan>(ctx: IExecuteFunctions, run: RunSettings, operation: ItemOperation<Plan>): Promise<INodeExecutionData[]> {
 	const plans = await planAll(ctx, run, operation.plan);
-	const results = await runPool(plans.length, run.maxInFlight, async (itemIndex): Promise<ItemResult> => {
-		const planned = plans[itemIndex];
-		if (isOutputItem(planned)) return { items: [planned] };
-		try {
-			const items = await operation.execute.call(ctx, planned, run);
-			return { items: items.map((item) => ({ ...item, pairedItem: { item: itemIndex } })) };
-		} catch (error) {
-			if (run.continueOnFail) return { items: [errorItem(error, itemIndex)] };
-			return { items: [], error: asNodeError(ctx, error, itemIndex) };
-		}
-	});
-	return collect(results);
+	const executed = await runStage(ctx, run, plans, run.maxInFlight, async (planned, itemIndex) =>
+		(await operation.execute.call(ctx, planned, run)).map((item) => ({ ...item, pairedItem: { item: itemIndex } })),
+	false);
+	if (executed.error) throw executed.error;
+	return executed.entries.flat();
 }
 
 /**
@@ -94,24 +70,14 @@ async function runItems<Plan>(ctx: IExecuteFunctions, run: RunSettings, operatio
  */
 async function runTasks<Plan>(ctx: IExecuteFunctions, run: RunSettings, operation: TaskOperation<Plan>): Promise<INodeExecutionData[]> {
 	const plans = await planAll(ctx, run, operation.plan);
-	const requested = await runPool(plans.length, run.maxInFlight, async (index): Promise<TaskRequest | INodeExecutionData | Error> => {
-		const planned = plans[index];
-		if (isOutputItem(planned)) return planned;
-		try {
-			return await operation.request.call(ctx, planned, run);
-		} catch (error) {
-			if (run.continueOnFail) return errorItem(error, index);
-			return asNodeError(ctx, error, index);
-		}
-	});
-	const firstBad = requested.find((entry): entry is Error => entry instanceof Error);
-	if (firstBad) throw firstBad;
-	const requests = requested as Array<TaskRequest | INodeExecutionData>;
+	const requested = await runStage(ctx, run, plans, run.maxInFlight, async (planned) => await operation.request.call(ctx, planned, run), true);
+	if (requested.error) throw requested.error;
 
 	const executor = new TaskExecutor(ctx, run);
-	const callbackUrl = run.waitMode === 'callback' ? callbackUrlFor(ctx, requests) : undefined;
-	const results = await executor.runAll(requests, callbackUrl, async (outcome) => await taskOutput(ctx, outcome, run.wait));
+	const callbackUrl = run.waitMode === 'callback' ? callbackUrlFor(ctx, requested.entries) : undefined;
+	const executed = await executor.runAll(requested.entries, callbackUrl, async (outcome) => await taskOutput(ctx, outcome, run.wait));
 	if (executor.cancelled) throw executor.cancelledError();
-	const output = collect(results, (error) => executor.withCreatedTasks(error));
+	if (executed.error) throw executor.withCreatedTasks(executed.error);
+	const output = executed.entries.filter((entry): entry is INodeExecutionData => entry !== undefined);
 	return run.waitMode === 'callback' ? await waitForCallbacks(ctx, run, output) : output;
 }

@@ -1,13 +1,14 @@
 import type { IExecuteFunctions, INodeExecutionData } from 'n8n-workflow';
 import { NodeOperationError } from 'n8n-workflow';
 
-import { runPool, Slots } from '../../helpers/pool';
+import { Slots } from '../../helpers/pool';
 import { sleepUnlessCancelled } from '../../transport/sleep';
 import { isFinal, type InlineBytes, type LipSyncTask, type WhenBusy } from '../../transport/types';
 import { readAudioInline } from '../lipSync/audioSource';
 import type { RunSettings, TaskRequest } from '../node.type';
-import { asNodeError, errorItem, isOutputItem, type TaskOutcome } from './output';
+import type { TaskOutcome } from './output';
 import { waitForTask } from './poll';
+import { runStage, type StageResult } from './stage';
 
 /** How long an item waits for a free slot when it does not wait for its task (no wait budget). */
 const QUEUE_BUDGET_MS = 30 * 60_000;
@@ -21,12 +22,6 @@ const SLICE_MS = 250;
  * once: the others wait, so the memory a run holds for uploads does not grow with Max Tasks in Flight.
  */
 const INLINE_UPLOADS_AT_ONCE = 2;
-
-/** One item's end: its output items, or the error that stops the run. */
-export interface ItemResult {
-	items: INodeExecutionData[];
-	error?: Error;
-}
 
 /**
  * Runs a run's task requests: it owns the slots (Max Tasks in Flight, and the account's
@@ -66,18 +61,11 @@ export class TaskExecutor {
 		requests: Array<TaskRequest | INodeExecutionData>,
 		callbackUrl: string | undefined,
 		toOutput: (outcome: TaskOutcome) => Promise<INodeExecutionData>,
-	): Promise<ItemResult[]> {
-		return await runPool(requests.length, this.run.maxInFlight, async (index) => {
-			const request = requests[index];
-			if (isOutputItem(request)) return { items: [request] };
-			if (this.cancelled) return { items: [] };
-			try {
-				return { items: [await toOutput(await this.execute(request, callbackUrl))] };
-			} catch (error) {
-				if (this.run.continueOnFail) return { items: [errorItem(error, request.itemIndex)] };
-				return { items: [], error: asNodeError(this.ctx, error, request.itemIndex) };
-			}
-		});
+	): Promise<StageResult<INodeExecutionData | undefined>> {
+		// Every item runs to its end, also after another failed: a task it created is reported.
+		return await runStage(this.ctx, this.run, requests, this.run.maxInFlight, async (request) =>
+			this.cancelled ? undefined : await toOutput(await this.execute(request, callbackUrl)),
+		false);
 	}
 
 	private async execute(request: TaskRequest, callbackUrl: string | undefined): Promise<TaskOutcome> {
