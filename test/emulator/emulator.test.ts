@@ -219,6 +219,20 @@ describe('Kling emulator', () => {
 			}
 		});
 
+		it("identifies a finished task's video by its id, with the faces of the video it was made from; not before it is done", async () => {
+			const original = await identify();
+			const { data } = (await post('/v1/videos/advanced-lip-sync', { session_id: original.session_id, face_choose: [choice()] })).body;
+			const resultId = `${data.task_id}1`;
+			expectInvalid(await post('/v1/videos/identify-face', { video_id: resultId }), /video_id does not exist/);
+			clock.advance(10_000);
+			const [video] = (await get(`/v1/videos/advanced-lip-sync/${data.task_id}`)).body.data.task_result.videos;
+			expect(video.id).toBe(resultId);
+			const again = (await post('/v1/videos/identify-face', { video_id: video.id })).body.data;
+			expect(again.session_id).not.toBe(original.session_id);
+			const windows = (faces: Array<Record<string, unknown>>) => faces.map((face) => [face.start_time, face.end_time]);
+			expect(windows(again.face_data)).toEqual(windows(original.face_data));
+		});
+
 		it('omits watermark_url when the watermark was not asked for', async () => {
 			const { data } = (await create()).body;
 			clock.advance(10000);

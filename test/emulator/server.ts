@@ -386,7 +386,10 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Emul
 		if (hasId === hasUrl) throw invalidParameter('Exactly one of video_id and video_url must be provided');
 		if (hasId) {
 			const id = requireString(body, 'video_id');
-			const scene = config.videos[id];
+			// A video Kling made: a registered one, or a lip-sync result (its id is the task's id + "1"),
+			// which shows the faces of the video it was made from.
+			const resultOf = id.endsWith('1') ? tasks.get(id.slice(0, -1)) : undefined;
+			const scene = config.videos[id] ?? (resultOf?.status === 'succeed' ? resultOf.session.scene : undefined);
 			if (!scene) throw invalidParameter('video_id does not exist or is older than 30 days');
 			checkVideoScene(scene, 'video_id');
 			return { scene, video: { id, url: '' } };
