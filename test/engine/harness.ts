@@ -40,21 +40,6 @@ let executionCount = Date.now();
 export const NODE_TYPE = 'n8n-nodes-kling-lipsync.klingLipSync';
 export const ITEMS_NODE_TYPE = 'test.items';
 
-/** The resource each operation belongs to: tests name the operation, the node's panel needs both. */
-const RESOURCE_OF: Record<string, string> = {
-	identifyFace: 'face',
-	textToSpeech: 'audio',
-	lipSync: 'lipSync',
-	lipSyncVideo: 'lipSync',
-	getTask: 'lipSync',
-	listTasks: 'lipSync',
-};
-
-function withResource(parameters: IDataObject): IDataObject {
-	const operation = typeof parameters.operation === 'string' ? parameters.operation : 'lipSync';
-	return parameters.resource === undefined ? { resource: RESOURCE_OF[operation] ?? 'lipSync', ...parameters } : parameters;
-}
-
 /** The test's start node: emits the items (and binary files) given in its parameters. */
 class ItemsNode implements INodeType {
 	description = {
@@ -95,6 +80,20 @@ class ItemsNode implements INodeType {
 
 // By file name: plain Node (ts-node in scripts/) would resolve "KlingLipSync.node" to the codex .json.
 const { KlingLipSync } = require(path.join(__dirname, '..', '..', 'nodes', 'KlingLipSync', 'KlingLipSync.node.ts')) as typeof import('../../nodes/KlingLipSync/KlingLipSync.node');
+
+/** The resource each operation belongs to, read from the node's panel (each resource's Operation list). */
+const RESOURCE_OF: Record<string, string> = Object.fromEntries(
+	new KlingLipSync().description.properties
+		.filter((property) => property.name === 'operation')
+		.flatMap((property) =>
+			(property.options ?? []).map((option) => ['value' in option ? String(option.value) : '', String(property.displayOptions?.show?.resource?.[0])]),
+		),
+);
+
+function withResource(parameters: IDataObject): IDataObject {
+	const operation = typeof parameters.operation === 'string' ? parameters.operation : 'lipSync';
+	return parameters.resource === undefined ? { resource: RESOURCE_OF[operation] ?? 'lipSync', ...parameters } : parameters;
+}
 
 const { KlingLipSyncTrigger } = require(path.join(__dirname, '..', '..', 'nodes', 'KlingLipSyncTrigger', 'KlingLipSyncTrigger.node.ts')) as typeof import('../../nodes/KlingLipSyncTrigger/KlingLipSyncTrigger.node');
 

@@ -7,9 +7,10 @@ import { readWaitSettings } from '../common.descriptions';
 import { requireSupport } from '../params';
 import type { KlingOperation, RunSettings, WaitMode } from '../node.type';
 
-const OPERATIONS: readonly KlingOperation[] = ['identifyFace', 'lipSync', 'lipSyncVideo', 'textToSpeech', 'getTask', 'listTasks'];
-
-/** Items at once where the operation has no Max Tasks in Flight option: list pages are large, so fewer. */
+/**
+ * Every operation, with the items it runs at once where it has no Max Tasks in Flight option (list
+ * pages are large, so fewer).
+ */
 const DEFAULT_IN_FLIGHT: Record<KlingOperation, number> = {
 	identifyFace: 5,
 	lipSync: 5,
@@ -31,7 +32,7 @@ const CALLBACK_OPERATIONS: readonly KlingOperation[] = ['lipSync', 'lipSyncVideo
  */
 export async function readRunSettings(ctx: IExecuteFunctions): Promise<RunSettings> {
 	const operation = ctx.getNodeParameter('operation', 0) as KlingOperation;
-	if (!OPERATIONS.includes(operation)) {
+	if (!Object.hasOwn(DEFAULT_IN_FLIGHT, operation)) {
 		throw new NodeOperationError(ctx.getNode(), `The operation "${String(operation)}" is not supported`);
 	}
 	const api = await createLipSyncApi(ctx, 0);
