@@ -22,7 +22,7 @@ export class KlingLipSync implements INodeType {
 		group: ['transform'],
 		version: 1,
 		subtitle:
-			'={{ { identifyFace: "Identify Face", lipSync: "Lip Sync", lipSyncVideo: "Lip Sync Video", textToSpeech: "Text to Speech", getTask: "Get Task", listTasks: "List Tasks" }[$parameter["operation"]] }}',
+			'={{ { identifyFace: "Identify Face", lipSync: "Lip Sync", lipSyncVideo: "Lip Sync Video", dubDialogue: "Dub Dialogue", textToSpeech: "Text to Speech", getTask: "Get Task", listTasks: "List Tasks" }[$parameter["operation"]] }}',
 		description: 'Lip-sync a video to new audio with Kling AI: identify faces, sync, and get the video',
 		defaults: { name: 'Kling Lip Sync' },
 		usableAsTool: true,

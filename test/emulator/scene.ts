@@ -9,11 +9,34 @@ export interface Scene {
 	faces: Array<{ startMs: number; endMs: number }>;
 	/** Tasks made from this video end in `failed` with this message. */
 	failMessage?: string;
+	/**
+	 * Which video of a chain this is: 1 for the original, 2 for the result of a lip-sync of it, and
+	 * so on (identify-face on a result's video id sees the same scene, one step on).
+	 */
+	step: number;
+	/** With `failMessage`: only tasks made on this step's video fail (a dialogue failing at its 2nd speaker). */
+	failAtStep?: number;
+	/** Faces (by index) no longer found in result videos (a face re-encoding made unrecognisable). */
+	lostFaces: number[];
 }
+
+/** What identify-face sees in the video a lip-sync of `scene` made. */
+export const resultScene = (scene: Scene): Scene => ({
+	...scene,
+	step: scene.step + 1,
+	faces: scene.faces.filter((_face, index) => !scene.lostFaces.includes(index)),
+	lostFaces: [],
+});
+
+/** Whether tasks made on this video fail, and why. */
+export const failureOf = (scene: Scene): string | undefined =>
+	scene.failAtStep === undefined || scene.failAtStep === scene.step ? scene.failMessage : undefined;
 
 /**
  * The documented URL convention that lets a test describe any scene:
- * `.../clip.mp4?durationMs=8000&faces=0-5200,3000-8000&width=1280&height=720&sizeMb=5&fail=reason`.
+ * `.../clip.mp4?durationMs=8000&faces=0-5200,3000-8000&width=1280&height=720&sizeMb=5&fail=reason`,
+ * plus `failAtStep=2` (only the 2nd lip-sync of a chain fails) and `lostFaces=1` (face 1 is not
+ * found again in a result video).
  * `faces=` (empty) is a video in which no face is found. Defaults: 8 s, one face over all of it.
  */
 export function sceneFromQuery(query: URLSearchParams): Scene {
@@ -43,5 +66,8 @@ export function sceneFromQuery(query: URLSearchParams): Scene {
 		sizeMb: num('sizeMb', 5),
 		faces,
 		failMessage: query.get('fail') ?? undefined,
+		step: 1,
+		failAtStep: query.get('failAtStep') === null ? undefined : num('failAtStep', 1),
+		lostFaces: (query.get('lostFaces') ?? '').split(',').filter((s) => s.trim() !== '').map(Number),
 	};
 }

@@ -21,7 +21,7 @@ import {
 	requireInteger,
 	requireString,
 } from './rules';
-import { sceneFromQuery, type Scene } from './scene';
+import { failureOf, resultScene, sceneFromQuery, type Scene } from './scene';
 import { signWebhook } from './webhook';
 
 export const FIXTURES_DIR = path.join(__dirname, '..', 'fixtures');
@@ -164,8 +164,8 @@ const DEFAULTS: Required<Omit<EmulatorOptions, 'webhookSecret' | 'clock' | 'resu
 	noFace: 'empty',
 	callbackRetryDelaysMs: [100, 300, 900],
 	videos: {
-		'kling-video-8s': { durationMs: 8000, width: 1280, height: 720, sizeMb: 3, faces: [{ startMs: 0, endMs: 8000 }] },
-		'kling-video-90s': { durationMs: 90000, width: 1280, height: 720, sizeMb: 30, faces: [{ startMs: 0, endMs: 90000 }] },
+		'kling-video-8s': { durationMs: 8000, width: 1280, height: 720, sizeMb: 3, faces: [{ startMs: 0, endMs: 8000 }], step: 1, lostFaces: [] },
+		'kling-video-90s': { durationMs: 90000, width: 1280, height: 720, sizeMb: 30, faces: [{ startMs: 0, endMs: 90000 }], step: 1, lostFaces: [] },
 	},
 	tickMs: 20,
 	apimodelsIdentifyMs: 300,
@@ -389,7 +389,7 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Emul
 			// A video Kling made: a registered one, or a lip-sync result (its id is the task's id + "1"),
 			// which shows the faces of the video it was made from.
 			const resultOf = id.endsWith('1') ? tasks.get(id.slice(0, -1)) : undefined;
-			const scene = config.videos[id] ?? (resultOf?.status === 'succeed' ? resultOf.session.scene : undefined);
+			const scene = config.videos[id] ?? (resultOf?.status === 'succeed' ? resultScene(resultOf.session.scene) : undefined);
 			if (!scene) throw invalidParameter('video_id does not exist or is older than 30 days');
 			checkVideoScene(scene, 'video_id');
 			return { scene, video: { id, url: '' } };
@@ -532,7 +532,7 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Emul
 			units: String(Math.ceil((timing.endMs - timing.startMs) / 5000)),
 			resultMs: session.scene.durationMs,
 			taskTimeMs: config.taskTimeMs + Math.round(Math.random() * config.taskTimeSpreadMs),
-			failMessage: session.scene.failMessage,
+			failMessage: failureOf(session.scene),
 		};
 		tasks.set(task.task_id, task);
 		if (task.external_task_id) tasksByExternalId.set(task.external_task_id, task);
@@ -684,6 +684,13 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Emul
 			if (!audio) return false;
 			res.writeHead(200, { 'content-type': 'audio/wav', 'content-length': String(audio.wav.length) });
 			res.end(audio.wav);
+			return true;
+		}
+		if (kind === 'silence' && /^\d+\.wav$/.test(first ?? '')) {
+			// A voice track of any length (a dub with silence where others speak): at most 60 s.
+			const wav = silentWav(Math.min(60_000, Number(first.replace('.wav', ''))));
+			res.writeHead(200, { 'content-type': 'audio/wav', 'content-length': String(wav.length) });
+			res.end(wav);
 			return true;
 		}
 		if (kind === 'large' && /^\d+\.mp3$/.test(first ?? '')) {

@@ -21,9 +21,13 @@ export function waitForCompletionField(operation: KlingOperation): INodeProperti
 	};
 }
 
-/** Download and polling settings, shown only while waiting. */
-export function waitFields(operation: KlingOperation): INodeProperties[] {
-	const whileWaiting = showFor([operation], { waitForCompletion: [true] });
+/**
+ * Download and polling settings, shown only while waiting (`always`: an operation that always
+ * waits, with no Wait for Completion switch).
+ */
+export function waitFields(operation: KlingOperation, { always = false } = {}): INodeProperties[] {
+	const waiting: Record<string, unknown[]> = always ? {} : { waitForCompletion: [true] };
+	const whileWaiting = showFor([operation], waiting);
 	return [
 		{
 			displayName: 'Download Video',
@@ -39,7 +43,7 @@ export function waitFields(operation: KlingOperation): INodeProperties[] {
 			type: 'string',
 			default: 'data',
 			hint: 'The name of the binary field the video is written to',
-			displayOptions: showFor([operation], { waitForCompletion: [true], downloadVideo: [true] }),
+			displayOptions: showFor([operation], { ...waiting, downloadVideo: [true] }),
 		},
 		{
 			displayName: 'Wait Options',
@@ -99,8 +103,9 @@ export interface WaitSettings {
 	watermarked: boolean;
 }
 
-export function readWaitSettings(this: IExecuteFunctions, itemIndex: number): WaitSettings | undefined {
-	if (!(this.getNodeParameter('waitForCompletion', itemIndex, false) as boolean)) return undefined;
+/** The wait settings, or undefined when the run does not wait (`always`: it has no switch, it waits). */
+export function readWaitSettings(this: IExecuteFunctions, itemIndex: number, always = false): WaitSettings | undefined {
+	if (!always && !(this.getNodeParameter('waitForCompletion', itemIndex, false) as boolean)) return undefined;
 	return waitSettingsFrom((name, fallback) => this.getNodeParameter(name, itemIndex, fallback));
 }
 

@@ -5,7 +5,7 @@ import type { CreateLipSyncInput, LipSyncApi } from '../transport/types';
 import type { WaitSettings } from './common.descriptions';
 import type { ResolvedAudio } from './lipSync/audioSource';
 
-export type KlingOperation = 'identifyFace' | 'lipSync' | 'lipSyncVideo' | 'textToSpeech' | 'getTask' | 'listTasks';
+export type KlingOperation = 'identifyFace' | 'lipSync' | 'lipSyncVideo' | 'dubDialogue' | 'textToSpeech' | 'getTask' | 'listTasks';
 
 export type WaitMode = 'poll' | 'callback';
 

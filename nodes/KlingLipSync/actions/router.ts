@@ -2,7 +2,7 @@ import type { IExecuteFunctions, INodeExecutionData } from 'n8n-workflow';
 
 import { textToSpeech } from './audio';
 import { identifyFace } from './face';
-import { getTask, lipSync, lipSyncVideo, listTasks } from './lipSync';
+import { dubDialogue, getTask, lipSync, lipSyncVideo, listTasks } from './lipSync';
 import type { ItemOperation, RunSettings, TaskOperation } from './node.type';
 import { callbackUrlFor, waitForCallbacks } from './pipeline/callback';
 import { TaskExecutor } from './pipeline/executor';
@@ -23,6 +23,8 @@ export async function router(this: IExecuteFunctions): Promise<INodeExecutionDat
 			return [await runTasks(this, run, lipSync)];
 		case 'lipSyncVideo':
 			return [await runTasks(this, run, lipSyncVideo)];
+		case 'dubDialogue':
+			return [await runDialogues(this, run)];
 		case 'identifyFace':
 			return [await runItems(this, run, identifyFace)];
 		case 'textToSpeech':
@@ -80,4 +82,21 @@ async function runTasks<Plan>(ctx: IExecuteFunctions, run: RunSettings, operatio
 	if (executed.error) throw executor.withCreatedTasks(executed.error);
 	const output = executed.entries.filter((entry): entry is INodeExecutionData => entry !== undefined);
 	return run.waitMode === 'callback' ? await waitForCallbacks(ctx, run, output) : output;
+}
+
+/**
+ * Dub Dialogue: plan all; identify every dialogue's video and place its speakers (a dialogue that
+ * cannot be dubbed stops the run before any task); then the dialogues run their steps, at most
+ * Max Tasks in Flight dialogues at once, each step through the executor.
+ */
+async function runDialogues(ctx: IExecuteFunctions, run: RunSettings): Promise<INodeExecutionData[]> {
+	const plans = await planAll(ctx, run, dubDialogue.plan);
+	const cast = await runStage(ctx, run, plans, run.maxInFlight, async (planned) => await dubDialogue.castDialogue.call(ctx, planned, run), true);
+	if (cast.error) throw cast.error;
+
+	const executor = new TaskExecutor(ctx, run);
+	const executed = await runStage(ctx, run, cast.entries, run.maxInFlight, async (dialogue) => (executor.cancelled ? undefined : await dubDialogue.execute.call(ctx, dialogue, run, executor)), false);
+	if (executor.cancelled) throw executor.cancelledError();
+	if (executed.error) throw executor.withCreatedTasks(executed.error);
+	return executed.entries.filter((entry): entry is INodeExecutionData => entry !== undefined);
 }

@@ -84,3 +84,125 @@ export function fitAudio(face: FaceWindow, audioMs: number, cropStartMs: number,
 	}
 	return { cropStartMs, cropEndMs: cropStartMs + length, insertMs: insert, trimmedMs: usable - length };
 }
+
+/**
+ * Dialogue dubbing's choices, as pure functions: which face each speaker is, where each speaker's
+ * audio goes, and finding that face again in the session of a video an earlier step made.
+ */
+
+/** How a speaker names their face in the first Identify Face of the video. */
+export type SpeakerFace = { by: 'index'; index: number } | { by: 'faceId'; faceId: string } | { by: 'visibleAt'; atMs: number };
+
+/** Where a speaker's audio lies on the video. */
+export type SpeakerPlacement =
+	/** As long as the video (silence where others speak): the part inside the face's window is used. */
+	| { kind: 'fullLength' }
+	/** A clip that starts at Insert At on the video, from its Crop Start on. */
+	| { kind: 'clip'; insertMs: number; cropStartMs: number };
+
+export interface AudioTiming {
+	cropStartMs: number;
+	cropEndMs: number;
+	insertMs: number;
+}
+
+/** The index of the face a speaker names, or why there is none. */
+export function findSpeakerFace(faces: FaceWindow[], face: SpeakerFace): number | string {
+	if (face.by !== 'visibleAt') return chooseFace(faces, 0, face);
+	const visible = faces.flatMap((candidate, index) =>
+		candidate.startMs !== undefined && candidate.endMs !== undefined && candidate.startMs <= face.atMs && face.atMs < candidate.endMs ? [index] : [],
+	);
+	if (visible.length === 1) return visible[0];
+	const windows = faces.map((f) => `${f.faceId}: ${f.startMs ?? '?'}-${f.endMs ?? '?'} ms`).join('; ');
+	if (visible.length === 0) return `no face Kling found is visible at ${face.atMs} ms (${windows || 'no faces'})`;
+	return `${visible.length} faces are visible at ${face.atMs} ms (${windows}): choose the face by index or face ID`;
+}
+
+/**
+ * Where a speaker's audio goes inside their face's window. A full-length track is cut to the
+ * window (it runs alongside the whole video); a clip must lie inside the window, so audio past the
+ * face (or the video) is an error, never a silent cut.
+ */
+export function placeSpeakerAudio(face: FaceWindow, audioMs: number, placement: SpeakerPlacement): AudioTiming | string {
+	const window = `face ${face.faceId}'s window (${face.startMs ?? 0}-${face.endMs ?? '?'} ms)`;
+	if (placement.kind === 'fullLength') {
+		const start = face.startMs ?? 0;
+		const end = Math.min(face.endMs ?? audioMs, audioMs);
+		if (end - start < KLING_LIMITS.minOverlapMs) {
+			return `the track (${audioMs} ms) holds ${Math.max(0, end - start)} ms inside ${window}; at least 2000 ms are needed. A full-length track runs alongside the whole video`;
+		}
+		return { cropStartMs: start, cropEndMs: end, insertMs: start };
+	}
+	const fit = fitAudio(face, audioMs, placement.cropStartMs, placement.insertMs);
+	if (typeof fit === 'string') return fit;
+	if (fit.trimmedMs > 0) {
+		return `the audio runs ${fit.trimmedMs} ms past the end of ${window}, where the face (or the video) ends: shorten it, or move Insert At earlier`;
+	}
+	return { cropStartMs: fit.cropStartMs, cropEndMs: fit.cropEndMs, insertMs: fit.insertMs };
+}
+
+/**
+ * The face in a new session (of a video an earlier step made) that is the speaker's face: the one
+ * whose window overlaps the first session's window most, at least half of it. Re-encoding keeps
+ * faces where they were, so a face found elsewhere is another person.
+ */
+export function matchFace(faces: FaceWindow[], planned: Required<FaceWindow>): number | string {
+	let best = -1;
+	let bestOverlap = 0;
+	faces.forEach((face, index) => {
+		if (face.startMs === undefined || face.endMs === undefined) return;
+		const overlap = overlapMs(face.startMs, face.endMs, planned.startMs, planned.endMs);
+		if (overlap > bestOverlap) [best, bestOverlap] = [index, overlap];
+	});
+	const length = planned.endMs - planned.startMs;
+	if (best < 0 || bestOverlap * 2 < length) {
+		const windows = faces.map((f) => `${f.faceId}: ${f.startMs ?? '?'}-${f.endMs ?? '?'} ms`).join('; ');
+		return `the face of ${planned.startMs}-${planned.endMs} ms is not in the new video's faces (${windows || 'none'})`;
+	}
+	return best;
+}
+
+/**
+ * The planned timing inside the window a face has in a new session: re-encoding may move a
+ * window's edges by a frame or two, so the audio keeps its place and loses only what falls outside.
+ */
+export function timingInWindow(timing: AudioTiming, face: FaceWindow): AudioTiming | string {
+	if (face.startMs === undefined || face.endMs === undefined) return timing;
+	const start = Math.max(timing.insertMs, face.startMs);
+	const end = Math.min(timing.insertMs + (timing.cropEndMs - timing.cropStartMs), face.endMs);
+	if (end - start < KLING_LIMITS.minOverlapMs) {
+		return `face ${face.faceId}'s window in the new video (${face.startMs}-${face.endMs} ms) leaves ${Math.max(0, end - start)} ms of the audio; at least 2000 ms are needed`;
+	}
+	const cropStartMs = timing.cropStartMs + (start - timing.insertMs);
+	return { cropStartMs, cropEndMs: cropStartMs + (end - start), insertMs: start };
+}
+
+/** A speaker as the first session sees them: their face (its window) and where their audio goes. */
+export interface CastSpeaker {
+	faceIndex: number;
+	face: FaceWindow;
+	timing: AudioTiming;
+}
+
+/**
+ * Every speaker's face and timing in the first session, or the first reason it cannot be done
+ * (a face not found, two speakers on one face, audio that does not fit): all before any task.
+ */
+export function castSpeakers(
+	faces: FaceWindow[],
+	speakers: Array<{ face: SpeakerFace; audioMs: number; placement: SpeakerPlacement }>,
+): CastSpeaker[] | string {
+	const cast: CastSpeaker[] = [];
+	for (const [position, speaker] of speakers.entries()) {
+		const name = `Speaker ${position + 1}`;
+		const faceIndex = findSpeakerFace(faces, speaker.face);
+		if (typeof faceIndex === 'string') return `${name}: ${faceIndex}`;
+		const other = cast.findIndex((earlier) => earlier.faceIndex === faceIndex);
+		if (other >= 0) return `${name} and Speaker ${other + 1} both name face ${faces[faceIndex].faceId}: each speaker needs a face of their own`;
+		const face = faces[faceIndex];
+		const timing = placeSpeakerAudio(face, speaker.audioMs, speaker.placement);
+		if (typeof timing === 'string') return `${name}: ${timing}`;
+		cast.push({ faceIndex, face, timing });
+	}
+	return cast;
+}

@@ -8,7 +8,7 @@ import { checkAudioLength, checkAudioSize, checkHttpUrl, checkId } from '../../h
 import type { Slots } from '../../helpers/pool';
 import { downloadBytes, DownloadTooLargeError } from '../../transport';
 import { InlineBytes } from '../../transport/types';
-import { failOn } from '../params';
+import { failOn as failOnItem } from '../params';
 
 /** The audio parameters, shared by Lip Sync and Lip Sync Video. */
 export const audioSourceFields: INodeProperties[] = [
@@ -73,7 +73,7 @@ export interface ResolvedAudio {
 	 * A URL (sent as it is), or where the bytes are: the input binary field, or the Base64 parameter.
 	 * Bytes are read again when the task is created, so no item holds its audio while it waits its turn.
 	 */
-	sound?: { url: string } | { binaryProperty: string } | { base64Parameter: true };
+	sound?: { url: string } | { binaryProperty: string } | { base64Parameter: string };
 	durationMs?: number;
 	/** What the audio is, for the task's work-derived id: its id, or a digest of its bytes. */
 	fingerprint: string;
@@ -89,43 +89,53 @@ const BASE64 = /^[A-Za-z0-9+/]+={0,2}$/;
 /**
  * Reads the chosen audio, checks format (by content), size and length against Kling's rules, and
  * returns what to send. URLs are sent as URLs (Kling downloads them) but measured here first.
+ * `at` is where the audio parameters are: the node's own, or one entry of a list
+ * (`speakers.speaker[1].`); `label` starts the messages when that is not plain from the field names.
  */
-export async function resolveAudio(this: IExecuteFunctions, itemIndex: number, kind: AudioSourceKind, localReads: Slots): Promise<ResolvedAudio> {
-	const check = (label: string, bytes: Buffer): number => {
-		failOn.call(this, itemIndex, checkAudioSize(label, bytes.length));
+export async function resolveAudio(
+	this: IExecuteFunctions,
+	itemIndex: number,
+	localReads: Slots,
+	at = '',
+	label = '',
+): Promise<ResolvedAudio> {
+	const kind = this.getNodeParameter(`${at}audioSource`, itemIndex, 'url') as AudioSourceKind;
+	const failOn = (violation: string | undefined): void => failOnItem.call(this, itemIndex, violation && `${label}${violation}`);
+	const check = (what: string, bytes: Buffer): number => {
+		failOn(checkAudioSize(what, bytes.length));
 		const info = inspectAudio(bytes);
-		if ('error' in info) failOn.call(this, itemIndex, `${label} ${info.error}`);
+		if ('error' in info) failOn(`${what} ${info.error}`);
 		const durationMs = (info as { durationMs: number }).durationMs;
-		failOn.call(this, itemIndex, checkAudioLength(label, durationMs));
+		failOn(checkAudioLength(what, durationMs));
 		return durationMs;
 	};
 
 	if (!AUDIO_SOURCES.includes(kind)) {
-		failOn.call(this, itemIndex, `Audio Source must be one of url, binary, base64 or audioId (got "${String(kind).slice(0, 40)}")`);
+		failOn(`Audio Source must be one of url, binary, base64 or audioId (got "${String(kind).slice(0, 40)}")`);
 	}
 	if (kind === 'audioId') {
-		const audioId = this.getNodeParameter('audioId', itemIndex) as unknown;
-		failOn.call(this, itemIndex, checkId('Audio ID', audioId));
+		const audioId = this.getNodeParameter(`${at}audioId`, itemIndex, '') as unknown;
+		failOn(checkId('Audio ID', audioId));
 		const id = (audioId as string).trim();
 		// Text to Speech outputs the audio's length next to its id: use it, as if measured.
 		const input = this.getInputData()[itemIndex]?.json ?? {};
 		const known = String(input.audio_id) === id && typeof input.audio_duration_ms === 'number' ? input.audio_duration_ms : undefined;
-		if (known !== undefined) failOn.call(this, itemIndex, checkAudioLength('Audio ID', known));
+		if (known !== undefined) failOn(checkAudioLength('Audio ID', known));
 		return { audioId: id, durationMs: known, fingerprint: audioFingerprint({ audioId: id }) };
 	}
 	if (kind === 'url') {
-		const raw = this.getNodeParameter('audioUrl', itemIndex) as unknown;
-		failOn.call(this, itemIndex, checkHttpUrl('Audio URL', raw));
+		const raw = this.getNodeParameter(`${at}audioUrl`, itemIndex, '') as unknown;
+		failOn(checkHttpUrl('Audio URL', raw));
 		const url = (raw as string).trim();
 		let bytes: Buffer;
 		try {
 			bytes = await downloadBytes(this, url, KLING_LIMITS.maxAudioBytes);
 		} catch (error) {
 			if (error instanceof DownloadTooLargeError) {
-				failOn.call(this, itemIndex, 'Audio URL must be at most 5 MB (5,242,880 bytes): the file is larger, so the node stopped reading it at that limit');
+				failOn('Audio URL must be at most 5 MB (5,242,880 bytes): the file is larger, so the node stopped reading it at that limit');
 			}
 			// The reason goes in the description: n8n rewrites messages that contain network error codes.
-			throw new NodeOperationError(this.getNode(), 'Audio URL could not be downloaded', {
+			throw new NodeOperationError(this.getNode(), `${label}Audio URL could not be downloaded`, {
 				itemIndex,
 				description: `${(error as Error).message}. The node measures the audio before creating a task; Kling must be able to download the same URL.`,
 			});
@@ -134,27 +144,27 @@ export async function resolveAudio(this: IExecuteFunctions, itemIndex: number, k
 	}
 	// Bytes n8n holds already gain nothing from reading side by side: a few at a time, so memory stays flat.
 	if (kind === 'binary') {
-		const property = this.getNodeParameter('audioBinaryPropertyName', itemIndex) as string;
+		const property = this.getNodeParameter(`${at}audioBinaryPropertyName`, itemIndex, 'data') as string;
 		this.helpers.assertBinaryData(itemIndex, property);
-		const label = `Audio in binary field "${property}"`;
 		return await localReads.use(async () => {
 			const bytes = await this.helpers.getBinaryDataBuffer(itemIndex, property);
-			return { sound: { binaryProperty: property }, durationMs: check(label, bytes), fingerprint: audioFingerprint({ bytes }) };
+			return { sound: { binaryProperty: property }, durationMs: check(`Audio in binary field "${property}"`, bytes), fingerprint: audioFingerprint({ bytes }) };
 		});
 	}
 	return await localReads.use(async () => {
-		const bytes = Buffer.from(readBase64.call(this, itemIndex), 'base64');
-		return { sound: { base64Parameter: true }, durationMs: check('Audio (Base64)', bytes), fingerprint: audioFingerprint({ bytes }) };
+		const parameter = `${at}audioBase64`;
+		const bytes = Buffer.from(readBase64.call(this, itemIndex, parameter, label), 'base64');
+		return { sound: { base64Parameter: parameter }, durationMs: check('Audio (Base64)', bytes), fingerprint: audioFingerprint({ bytes }) };
 	});
 }
 
-/** The Base64 parameter, checked and without a data: prefix or line breaks. */
-function readBase64(this: IExecuteFunctions, itemIndex: number): string {
-	const raw = this.getNodeParameter('audioBase64', itemIndex) as unknown;
-	if (typeof raw !== 'string' || raw.trim() === '') failOn.call(this, itemIndex, 'Audio (Base64) is required');
+/** A Base64 parameter, checked and without a data: prefix or line breaks. */
+function readBase64(this: IExecuteFunctions, itemIndex: number, parameter: string, label = ''): string {
+	const raw = this.getNodeParameter(parameter, itemIndex, '') as unknown;
+	if (typeof raw !== 'string' || raw.trim() === '') failOnItem.call(this, itemIndex, `${label}Audio (Base64) is required`);
 	const text = normaliseBase64(raw as string);
 	if (!BASE64.test(text) || text.length % 4 !== 0) {
-		failOn.call(this, itemIndex, 'Audio (Base64) is not valid base64 (only A-Z, a-z, 0-9, +, / and = padding)');
+		failOnItem.call(this, itemIndex, `${label}Audio (Base64) is not valid base64 (only A-Z, a-z, 0-9, +, / and = padding)`);
 	}
 	return text;
 }
@@ -163,8 +173,8 @@ function readBase64(this: IExecuteFunctions, itemIndex: number): string {
 export async function readAudioInline(
 	ctx: IExecuteFunctions,
 	itemIndex: number,
-	sound: { binaryProperty: string } | { base64Parameter: true },
+	sound: { binaryProperty: string } | { base64Parameter: string },
 ): Promise<string | InlineBytes> {
 	if ('binaryProperty' in sound) return new InlineBytes(await ctx.helpers.getBinaryDataBuffer(itemIndex, sound.binaryProperty));
-	return readBase64.call(ctx, itemIndex);
+	return readBase64.call(ctx, itemIndex, sound.base64Parameter);
 }

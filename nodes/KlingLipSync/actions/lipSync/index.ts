@@ -1,11 +1,12 @@
 import type { INodeProperties } from 'n8n-workflow';
 
+import * as dubDialogue from './dubDialogue.operation';
 import * as getTask from './getTask.operation';
 import * as lipSync from './lipSync.operation';
 import * as lipSyncVideo from './lipSyncVideo.operation';
 import * as listTasks from './listTasks.operation';
 
-export { getTask, lipSync, lipSyncVideo, listTasks };
+export { dubDialogue, getTask, lipSync, lipSyncVideo, listTasks };
 
 /** Lip Sync: the tasks that make a face speak new audio, and reading them back. */
 export const description: INodeProperties[] = [
@@ -16,6 +17,12 @@ export const description: INodeProperties[] = [
 		noDataExpression: true,
 		displayOptions: { show: { resource: ['lipSync'] } },
 		options: [
+			{
+				name: 'Dub Dialogue',
+				value: 'dubDialogue',
+				action: 'Dub a dialogue with several speakers',
+				description: 'Video + one audio track per speaker -> one video where every speaker is lip-synced, one speaker after another',
+			},
 			{
 				name: 'Get Task',
 				value: 'getTask',
@@ -45,6 +52,7 @@ export const description: INodeProperties[] = [
 	},
 	...lipSync.description,
 	...lipSyncVideo.description,
+	...dubDialogue.description,
 	...getTask.description,
 	...listTasks.description,
 ];

@@ -5,7 +5,7 @@ import { checkId, checkTiming, type SceneBounds } from '../../helpers/validation
 import { maxInFlightOption, waitFields, waitForCompletionField } from '../common.descriptions';
 import type { RunSettings, TaskRequest } from '../node.type';
 import { checkOwnCallbackUrl, waitModeField } from '../pipeline/callback';
-import { audioSourceFields, resolveAudio, type AudioSourceKind } from './audioSource';
+import { audioSourceFields, resolveAudio } from './audioSource';
 import { createOptionFields, readCreateOptions, taskCreateFields, type CreateOptionValues } from './createOptions';
 import { failOn, requireSupport } from '../params';
 
@@ -143,8 +143,7 @@ export async function plan(this: IExecuteFunctions, itemIndex: number, run: RunS
 	const cropStartMs = this.getNodeParameter('cropStartMs', itemIndex) as number;
 	const requestedEnd = this.getNodeParameter('cropEndMs', itemIndex) as number;
 	const insertMs = this.getNodeParameter('insertMs', itemIndex) as number;
-	const audioKind = this.getNodeParameter('audioSource', itemIndex) as AudioSourceKind;
-	const audio = await resolveAudio.call(this, itemIndex, audioKind, run.audioReads);
+	const audio = await resolveAudio.call(this, itemIndex, run.audioReads);
 	const cropEndOmitted = requestedEnd === 0 || requestedEnd === undefined || requestedEnd === null;
 	if (cropEndOmitted && audio.durationMs === undefined) {
 		failOn.call(this, itemIndex, 'Crop End (ms) is required with a Kling Audio ID: the node cannot measure audio it does not have');

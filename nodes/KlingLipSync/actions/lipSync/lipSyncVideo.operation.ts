@@ -7,7 +7,7 @@ import type { IdentifyFaceInput } from '../../transport/types';
 import { maxInFlightOption, waitFields, waitForCompletionField } from '../common.descriptions';
 import type { RunSettings, TaskRequest } from '../node.type';
 import { waitModeField } from '../pipeline/callback';
-import { audioSourceFields, resolveAudio, type AudioSourceKind, type ResolvedAudio } from './audioSource';
+import { audioSourceFields, resolveAudio, type ResolvedAudio } from './audioSource';
 import { createOptionFields, readCreateOptions, taskCreateFields, type CreateOptions, type CreateOptionValues } from './createOptions';
 import { readVideo, videoSourceFields } from '../face/identifyFace.operation';
 import { failOn, requireSupport } from '../params';
@@ -116,7 +116,7 @@ export interface LipSyncVideoPlan {
 
 export async function plan(this: IExecuteFunctions, itemIndex: number, run: RunSettings): Promise<LipSyncVideoPlan> {
 	const video = readVideo.call(this, itemIndex, run.api);
-	const audio = await resolveAudio.call(this, itemIndex, this.getNodeParameter('audioSource', itemIndex) as AudioSourceKind, run.audioReads);
+	const audio = await resolveAudio.call(this, itemIndex, run.audioReads);
 	if (audio.audioId) requireSupport.call(this, itemIndex, run.api, 'audioId');
 	if (audio.durationMs === undefined) {
 		failOn.call(this, itemIndex, "Lip Sync Video needs the audio's length: with a Kling Audio ID, feed it from Text to Speech (audio_duration_ms) or use Lip Sync");

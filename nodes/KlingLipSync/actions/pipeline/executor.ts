@@ -32,7 +32,8 @@ const INLINE_UPLOADS_AT_ONCE = 2;
  */
 export class TaskExecutor {
 	private readonly uploads = new Slots(INLINE_UPLOADS_AT_ONCE);
-	private readonly created = new Map<number, string>();
+	/** Per item, the tasks it created, in order (a dialogue makes one per speaker). */
+	private readonly created = new Map<number, string[]>();
 	private freedSlots = 0;
 	private readonly signal: AbortSignal | undefined;
 
@@ -49,7 +50,7 @@ export class TaskExecutor {
 
 	/** task_ids created by this run, in item order. */
 	get taskIds(): string[] {
-		return [...this.created.entries()].sort(([a], [b]) => a - b).map(([, taskId]) => taskId);
+		return [...this.created.entries()].sort(([a], [b]) => a - b).flatMap(([, taskIds]) => taskIds);
 	}
 
 	/**
@@ -68,7 +69,11 @@ export class TaskExecutor {
 		false);
 	}
 
-	private async execute(request: TaskRequest, callbackUrl: string | undefined): Promise<TaskOutcome> {
+	/**
+	 * One request: created, then waited for (Poll mode: the outcome holds the final task), left to
+	 * call back (Callback mode), or returned as created (no wait).
+	 */
+	async execute(request: TaskRequest, callbackUrl: string | undefined): Promise<TaskOutcome> {
 		const { itemIndex, details } = request;
 		const task = await this.create(request, callbackUrl);
 		// A task an earlier run paid for reports to that run: it is polled instead.
@@ -96,7 +101,7 @@ export class TaskExecutor {
 			!sound || 'url' in sound
 				? await send(sound?.url)
 				: await this.uploads.use(async () => await send(await readAudioInline(this.ctx, itemIndex, sound)));
-		this.created.set(itemIndex, task.taskId);
+		this.created.set(itemIndex, [...(this.created.get(itemIndex) ?? []), task.taskId]);
 		return task;
 	}
 
@@ -140,8 +145,9 @@ export class TaskExecutor {
 
 	/** An error that stops the run also names the tasks other items created: they are paid for. */
 	withCreatedTasks(error: Error): Error {
-		const own = (error as { context?: { task_id?: unknown } }).context?.task_id;
-		const others = this.taskIds.filter((taskId) => taskId !== own);
+		const context = (error as { context?: { task_id?: unknown; task_ids?: unknown } }).context;
+		const own = new Set([context?.task_id, ...(Array.isArray(context?.task_ids) ? context.task_ids : [])]);
+		const others = this.taskIds.filter((taskId) => !own.has(taskId));
 		if (others.length === 0) return error;
 		const described = error as Error & { description?: string | null };
 		const note = `Other items created these tasks at Kling, which keep running: task_id ${others.join(', ')}.`;

@@ -100,7 +100,7 @@ export const isOutputItem = (entry: unknown): entry is INodeExecutionData =>
 	typeof entry === 'object' && entry !== null && 'json' in entry && 'pairedItem' in entry;
 
 /** Fields an error may carry about a task that exists at Kling: Continue On Fail outputs them. */
-const TASK_FIELDS = ['task_id', 'task_status', 'external_task_id'] as const;
+const TASK_FIELDS = ['task_id', 'task_status', 'external_task_id', 'task_ids', 'last_good_video_id'] as const;
 
 /** An item's error as its output item (Continue On Fail): the message, the why, and any task it made. */
 export function errorItem(error: unknown, itemIndex: number): INodeExecutionData {

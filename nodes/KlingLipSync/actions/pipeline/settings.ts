@@ -15,6 +15,7 @@ const DEFAULT_IN_FLIGHT: Record<KlingOperation, number> = {
 	identifyFace: 5,
 	lipSync: 5,
 	lipSyncVideo: 5,
+	dubDialogue: 5,
 	textToSpeech: 5,
 	getTask: 5,
 	listTasks: 2,
@@ -24,7 +25,10 @@ const DEFAULT_IN_FLIGHT: Record<KlingOperation, number> = {
 const LOCAL_AUDIO_READS_AT_ONCE = 2;
 
 /** Operations whose wait can be a Callback-mode wait: they create the tasks they wait for. */
-const CALLBACK_OPERATIONS: readonly KlingOperation[] = ['lipSync', 'lipSyncVideo'];
+const CALLBACK_OPERATIONS: readonly KlingOperation[] = ['lipSync', 'lipSyncVideo', 'dubDialogue'];
+
+/** Operations that always wait (a dialogue's next step needs the last one's video). */
+const ALWAYS_WAITS: readonly KlingOperation[] = ['dubDialogue'];
 
 /**
  * The run's settings, read once from the node's parameters (the first item's values where an
@@ -36,7 +40,7 @@ export async function readRunSettings(ctx: IExecuteFunctions): Promise<RunSettin
 		throw new NodeOperationError(ctx.getNode(), `The operation "${String(operation)}" is not supported`);
 	}
 	const api = await createLipSyncApi(ctx, 0);
-	const wait = readWaitSettings.call(ctx, 0);
+	const wait = readWaitSettings.call(ctx, 0, ALWAYS_WAITS.includes(operation));
 	const waitMode: WaitMode =
 		wait && CALLBACK_OPERATIONS.includes(operation) && ctx.getNodeParameter('waitMode', 0, 'poll') === 'callback' ? 'callback' : 'poll';
 	// Tasks report back by external_task_id: the resume URL names them so.

@@ -1,0 +1,176 @@
+/* eslint-disable -- not shipped: `n8n-node lint` checks the package's code, eslint.tests.config.mjs this file */
+import type { IDataObject } from 'n8n-workflow';
+
+import { silentWav, startEmulator, type Emulator } from '../emulator/server';
+import { emulatorCredentials, runKlingNode, type RunOptions } from './harness';
+import { FAST_WAIT } from './helpers';
+import { logMark, logSince } from './secrets';
+
+/** Dub Dialogue: several speakers of one video lip-synced by a chain of tasks, in n8n's engine. */
+describe('Dub Dialogue', () => {
+	let emu: Emulator;
+	const run = async (options: Omit<RunOptions, 'credentials'> & { credentials?: RunOptions['credentials'] }) =>
+		runKlingNode({ credentials: emulatorCredentials(emu.baseUrl), ...options });
+	/** A 9 s interview: speaker A on screen 0-4.5 s, B 4.5-9 s (and `extra` windows). */
+	const video = (extra = '', query = '') => `https://cdn.example.com/interview.mp4?durationMs=9000&faces=0-4500,4500-9000${extra}${query}`;
+	const track = (ms: number) => `${emu.baseUrl}/media/silence/${ms}.wav`;
+	const speaker = (over: IDataObject): IDataObject => ({ faceBy: 'visibleAt', audioSource: 'url', placement: 'fullLength', ...over });
+	const dub = (videoUrl: string, speakers: IDataObject[], over: IDataObject = {}): IDataObject => ({
+		operation: 'dubDialogue',
+		videoSource: 'url',
+		videoUrl,
+		speakers: { speaker: speakers },
+		downloadVideo: false,
+		waitOptions: FAST_WAIT,
+		...over,
+	});
+	const twoSpeakers = () => [speaker({ visibleAtMs: 1000, audioUrl: track(9000) }), speaker({ visibleAtMs: 6000, audioUrl: track(9000) })];
+
+	beforeAll(async () => {
+		emu = await startEmulator({ taskTimeMs: 300, submittedMs: 50 });
+	});
+	afterAll(async () => emu.stop());
+	beforeEach(() => {
+		emu.resetStats();
+		emu.configure({ taskTimeMs: 300 });
+	});
+
+	it('dubs two speakers with full-length tracks: each step lip-syncs the video the step before made', async () => {
+		const { output, error } = await run({ parameters: { ...dub(video(), twoSpeakers()), downloadVideo: true } });
+		expect(error).toBeUndefined();
+		const json = output[0].json;
+		const steps = json.speakers as IDataObject[];
+		expect(steps).toHaveLength(2);
+		expect(steps[0]).toEqual(expect.objectContaining({ speaker: 1, face_id: '0', crop_start_time: 0, crop_end_time: 4500, insert_time: 0, task_status: 'succeed' }));
+		expect(steps[1]).toEqual(expect.objectContaining({ speaker: 2, face_id: '1', crop_start_time: 4500, crop_end_time: 9000, insert_time: 4500, task_status: 'succeed' }));
+		// The second task lip-syncs the first one's result video, and the output is the last video.
+		expect((emu.task(String(steps[1].task_id))?.task_info as IDataObject).parent_video).toEqual(expect.objectContaining({ id: steps[0].video_id }));
+		expect(json.task_id).toBe(steps[1].task_id);
+		expect(json.task_ids).toEqual([steps[0].task_id, steps[1].task_id]);
+		expect(json).toEqual(expect.objectContaining({ lip_sync_tasks: 2, identify_calls: 2, reused_tasks: 0 }));
+		expect(output[0].binary?.data.mimeType).toBe('video/mp4');
+		expect(output[0].pairedItem).toEqual({ item: 0 });
+		expect(emu.stats.billed).toEqual(expect.objectContaining({ identify: 2, create: 2 }));
+	});
+
+	it('dubs three speakers chosen by index, face id and time, with clips and binary audio', async () => {
+		const { output, error } = await run({
+			items: [{}],
+			binary: [{ item: 0, property: 'carol', fileName: 'carol.wav', bytes: silentWav(2500), mimeType: 'audio/wav' }],
+			parameters: dub(video(',9000-12000', '').replace('durationMs=9000', 'durationMs=12000'), [
+				speaker({ faceBy: 'index', faceIndex: 1, placement: 'clip', insertMs: 5000, audioUrl: track(3000) }),
+				speaker({ faceBy: 'faceId', faceId: '0', audioUrl: track(12000) }),
+				speaker({ visibleAtMs: 10_000, audioSource: 'binary', audioBinaryPropertyName: 'carol', placement: 'clip', insertMs: 9200 }),
+			]),
+		});
+		expect(error).toBeUndefined();
+		const steps = output[0].json.speakers as IDataObject[];
+		expect(steps.map((step) => [step.face_id, step.insert_time, step.crop_start_time, step.crop_end_time])).toEqual([
+			['1', 5000, 0, 3000],
+			['0', 0, 0, 4500],
+			['2', 9200, 0, 2500],
+		]);
+		expect(emu.stats.billed).toEqual(expect.objectContaining({ identify: 3, create: 3 }));
+	});
+
+	it('stops before any task when speakers cannot be placed: the same face twice, no face at a time, audio past the face', async () => {
+		const cases: Array<[IDataObject[], RegExp]> = [
+			[[speaker({ visibleAtMs: 1000, audioUrl: track(9000) }), speaker({ visibleAtMs: 2000, audioUrl: track(9000) })], /Speaker 2 and Speaker 1 both name face 0/],
+			[[speaker({ visibleAtMs: 9500, audioUrl: track(9000) })], /Speaker 1: no face Kling found is visible at 9500 ms/],
+			[[speaker({ placement: 'clip', insertMs: 2000, audioUrl: track(3000) })], /Speaker 1: the audio runs 500 ms past the end of face 0's window \(0-4500 ms\)/],
+			[[speaker({ visibleAtMs: 6000, audioUrl: track(5500) })], /Speaker 1: the track \(5500 ms\) holds 1000 ms inside face 1's window/],
+		];
+		for (const [speakers, message] of cases) {
+			const { error } = await run({ parameters: dub(video(), speakers) });
+			expect(error?.message).toMatch(message);
+			expect(error?.description).toMatch(/No lip-sync task was created/);
+		}
+		expect(emu.stats.billed.create).toBe(0);
+	});
+
+	it('refuses bad speakers before any call: none, one face index twice, a bad time', async () => {
+		const cases: Array<[IDataObject[], RegExp]> = [
+			[[], /Speakers: add at least one speaker/],
+			[[speaker({ faceBy: 'index', faceIndex: 0, audioUrl: track(9000) }), speaker({ faceBy: 'index', faceIndex: 0, audioUrl: track(9000) })], /Speaker 2 and Speaker 1 both name the face with index 0/],
+			[[speaker({ visibleAtMs: -5, audioUrl: track(9000) })], /Speaker 1: Visible At \(ms\) must not be negative/],
+			[[speaker({ visibleAtMs: 0, audioUrl: `${emu.baseUrl}/media/silence/1000.wav` })], /Speaker 1: Audio URL must be 2-60 seconds long/],
+		];
+		for (const [speakers, message] of cases) {
+			const { error } = await run({ parameters: dub(video(), speakers) });
+			expect(error?.message).toMatch(message);
+		}
+		expect(emu.stats.billed).toEqual(expect.objectContaining({ identify: 0, create: 0 }));
+	});
+
+	it('a face not found again in the new video stops the chain with the tasks made and the last good video', async () => {
+		const { error } = await run({ parameters: dub(video('', '&lostFaces=1'), twoSpeakers()) });
+		expect(error?.message).toMatch(/Speaker 2: the face of 4500-9000 ms is not in the new video's faces \(0: 0-4500 ms\)/);
+		const taskIds = error?.context?.task_ids as string[];
+		expect(taskIds).toHaveLength(1);
+		expect(error?.context?.last_good_video_id).toBe(`${taskIds[0]}1`);
+		expect(error?.description).toMatch(new RegExp(`task_id ${taskIds[0]}.*video_id ${taskIds[0]}1`));
+		expect(emu.stats.billed).toEqual(expect.objectContaining({ identify: 2, create: 1 }));
+	});
+
+	it('a failure at step 2 carries every task; with Continue On Fail it is the item; a retry pays only for what failed', async () => {
+		const failing = video('', '&fail=face%20too%20small&failAtStep=2');
+		const { output, error } = await run({ items: [{}, {}], parameters: dub(failing, twoSpeakers()), continueOnFail: true });
+		expect(error).toBeUndefined();
+		for (const item of output) {
+			expect(item.json.error).toMatch(/Speaker 2's lip-sync failed at Kling: face too small \(task_id \d+\)/);
+			expect(item.json.task_ids).toHaveLength(2);
+			expect(item.json.last_good_video_id).toBe(`${(item.json.task_ids as string[])[0]}1`);
+		}
+		expect(output.map((item) => item.pairedItem)).toEqual([{ item: 0 }, { item: 1 }]);
+		// Two items of the same work are one task per step (the second finds the first's).
+		expect(emu.stats.billed.create).toBe(2);
+
+		emu.resetStats();
+		const again = await run({ parameters: dub(failing, twoSpeakers()) });
+		expect(again.error?.message).toMatch(/Speaker 2's lip-sync failed/);
+		expect(again.error?.context?.task_ids).toEqual(output[0].json.task_ids);
+		expect(emu.stats.billed.create).toBe(0);
+	});
+
+	it('a retry of a finished dialogue pays for nothing and returns the same video', async () => {
+		const first = await run({ parameters: dub(video(), twoSpeakers()) });
+		emu.resetStats();
+		const second = await run({ parameters: dub(video(), twoSpeakers()) });
+		expect(second.error).toBeUndefined();
+		expect(second.output[0].json.task_ids).toEqual(first.output[0].json.task_ids);
+		expect(second.output[0].json.reused_tasks).toBe(2);
+		expect(emu.stats.billed).toEqual(expect.objectContaining({ identify: 2, create: 0 }));
+	});
+
+	it('runs many dialogues together under Max Tasks in Flight, one task per dialogue at a time', async () => {
+		emu.configure({ taskTimeMs: 400 });
+		const items = Array.from({ length: 6 }, (_, index) => ({ url: video('', `&n=${index}`) }));
+		const started = Date.now();
+		const { output, error } = await run({
+			items,
+			parameters: { ...dub('={{ $json.url }}', twoSpeakers()), options: { maxInFlight: 3 } },
+		});
+		expect(error).toBeUndefined();
+		expect(output.map((item) => item.json.task_status)).toEqual(Array(6).fill('succeed'));
+		expect(emu.stats.highestConcurrency).toBe(3);
+		expect(emu.stats.billed.create).toBe(12);
+		// Two rounds of three dialogues, two steps each: about 4 task times, not 12.
+		expect(Date.now() - started).toBeLessThan(12 * 400);
+	});
+
+	it('a cancel mid-chain names every task made in n8n\'s log', async () => {
+		const mark = logMark();
+		const running = run({ parameters: dub(video('', '&n=cancel'), twoSpeakers(), { waitOptions: { pollIntervalSeconds: 0.2, maxWaitMinutes: 5 } }), cancelAfterMs: 2000 });
+		// The first step runs at its usual pace; the second would take a minute.
+		for (const deadline = Date.now() + 2000; emu.stats.billed.create < 1 && Date.now() < deadline; ) await new Promise((resolve) => setTimeout(resolve, 10));
+		emu.configure({ taskTimeMs: 60_000 });
+		const result = await running;
+		expect(result.status).toBe('canceled');
+		expect(emu.stats.billed.create).toBe(2);
+		for (const deadline = Date.now() + 1000; !logSince(mark).some((line) => /was cancelled/.test(line.message)) && Date.now() < deadline; ) {
+			await new Promise((resolve) => setTimeout(resolve, 25));
+		}
+		const line = logSince(mark).find((entry) => /was cancelled/.test(entry.message));
+		expect((line?.meta as { taskIds: string[] }).taskIds).toHaveLength(2);
+	});
+});
