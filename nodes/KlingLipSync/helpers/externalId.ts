@@ -14,7 +14,16 @@ export type LipSyncWork = Pick<
 	subject: string;
 	/** `audio_id:<id>`, or `sha256:<hex>` of the audio's bytes (a URL's content, not its text). */
 	audio: string;
+	/** A step of a dialogue: the dialogue's key and the step (1 = the first speaker). */
+	chain?: ChainStep;
 };
+
+export interface ChainStep {
+	key: string;
+	step: number;
+	/** The dialogue's last step: its video is the dialogue's result. */
+	last: boolean;
+}
 
 /**
  * The external_task_id of a task the user named none for: a digest of the work itself, so a
@@ -35,8 +44,34 @@ export function workTaskId(work: LipSyncWork, nonce = ''): string {
 		work.originalAudioVolume,
 		work.watermark,
 		nonce,
+		...(work.chain ? [work.chain.key, work.chain.step, work.chain.last] : []),
 	];
-	return `n8n-${createHash('sha256').update(JSON.stringify(fields)).digest('hex').slice(0, 32)}`;
+	const digest = createHash('sha256').update(JSON.stringify(fields)).digest('hex');
+	// A dialogue's steps name their dialogue and step: a Callback-mode run finds a chain's tasks in a list.
+	if (!work.chain) return `n8n-${digest.slice(0, 32)}`;
+	const { key, step, last } = work.chain;
+	return `n8n-${last ? 'e' : 'd'}${key}${step}-${digest.slice(0, 24)}`;
+}
+
+const DIALOGUE_KEY_LENGTH = 8;
+/** `n8n-d<key><step>-<digest>`, or `n8n-e...` for a dialogue's last step ("ends"). */
+const CHAIN_ID = new RegExp(`^n8n-([de])([A-Za-z0-9_-]{${DIALOGUE_KEY_LENGTH}})([1-9][0-9]?)-[0-9a-f]{24}$`);
+
+/**
+ * A dialogue's key: 48 bits of a digest of all its work (video, every speaker's face, audio and
+ * timing, the options), in 8 URL-safe characters. `nonce` makes it new on purpose.
+ */
+export function dialogueKey(work: unknown, nonce = ''): string {
+	return createHash('sha256')
+		.update(JSON.stringify(['dialogue/1', work, nonce]))
+		.digest('base64url')
+		.slice(0, DIALOGUE_KEY_LENGTH);
+}
+
+/** The dialogue and step an external_task_id names, when it is a dialogue step's. */
+export function chainStepOf(externalTaskId: string | undefined): ChainStep | undefined {
+	const match = CHAIN_ID.exec(externalTaskId ?? '');
+	return match ? { key: match[2], step: Number(match[3]), last: match[1] === 'e' } : undefined;
 }
 
 /** The audio's part of the work: its id, or a digest of its bytes. */

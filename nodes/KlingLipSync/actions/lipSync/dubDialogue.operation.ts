@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import type { IDataObject, IExecuteFunctions, INodeExecutionData, INodeProperties } from 'n8n-workflow';
 import { NodeApiError, NodeOperationError, updateDisplayOptions } from 'n8n-workflow';
 
@@ -11,9 +12,11 @@ import {
 	type SpeakerFace,
 	type SpeakerPlacement,
 } from '../../helpers/faceFit';
+import { dialogueKey } from '../../helpers/externalId';
 import { checkMilliseconds } from '../../helpers/validation';
-import type { IdentifyFaceInput, IdentifyFaceResult, LipSyncTask } from '../../transport/types';
-import { maxInFlightOption, waitFields } from '../common.descriptions';
+import type { RunContext } from '../../transport';
+import { isFinal, type IdentifyFaceInput, type IdentifyFaceResult, type LipSyncApi, type LipSyncTask } from '../../transport/types';
+import { maxInFlightOption, waitFields, type WaitSettings } from '../common.descriptions';
 import type { RunSettings, TaskRequest } from '../node.type';
 import { waitModeField } from '../pipeline/callback';
 import type { TaskExecutor } from '../pipeline/executor';
@@ -144,6 +147,9 @@ export interface DialoguePlan {
 	create: CreateOptions;
 }
 
+/** Speakers a dialogue may have: each step re-encodes the video, so quality drops with every one. */
+const MAX_SPEAKERS = 10;
+
 const speakerPath = (position: number): string => `speakers.speaker[${position}].`;
 
 function readSpeakerFace(this: IExecuteFunctions, itemIndex: number, at: string, name: string): SpeakerFace {
@@ -194,6 +200,7 @@ export async function plan(this: IExecuteFunctions, itemIndex: number, run: RunS
 	const video = readVideo.call(this, itemIndex, run.api);
 	const count = (this.getNodeParameter('speakers.speaker', itemIndex, []) as unknown[]).length;
 	failOn.call(this, itemIndex, count > 0 ? undefined : 'Speakers: add at least one speaker (a face and its audio)');
+	failOn.call(this, itemIndex, count <= MAX_SPEAKERS ? undefined : `Speakers: at most ${MAX_SPEAKERS} (got ${count}); each one re-encodes the video once more`);
 	// Every step after the first identifies the video the step before made, by its Kling video id.
 	if (count > 1) requireSupport.call(this, itemIndex, run.api, 'videoId');
 	const speakers: SpeakerPlan[] = [];
@@ -214,8 +221,19 @@ export async function plan(this: IExecuteFunctions, itemIndex: number, run: RunS
 	return { itemIndex, video, speakers, create: readCreateOptions.call(this, itemIndex, options, run.api) };
 }
 
+/**
+ * What a dialogue's later steps need, and all a Callback-mode webhook has of it: each speaker's
+ * audio, face window and timing from the first session, the create options, the dialogue's key.
+ */
+export interface ChainDialogue {
+	plan: { itemIndex: number; speakers: Array<{ audio: ResolvedAudio }>; create: CreateOptions };
+	cast: Array<Pick<CastSpeaker, 'face' | 'timing'>>;
+	/** Names the dialogue in its steps' external_task_ids: a digest of all its work. */
+	key: string;
+}
+
 /** A dialogue after its first Identify Face: every speaker's face and timing known, nothing created. */
-export interface CastDialogue {
+export interface CastDialogue extends ChainDialogue {
 	plan: DialoguePlan;
 	first: IdentifyFaceResult;
 	cast: CastSpeaker[];
@@ -237,7 +255,13 @@ export async function castDialogue(this: IExecuteFunctions, planned: DialoguePla
 		error.context.session_id = first.sessionId;
 		throw error;
 	}
-	return { plan: planned, first, cast };
+	const { soundVolume, originalAudioVolume, watermark, derivedId } = planned.create;
+	const work = {
+		video: subjectOf(planned.video),
+		speakers: cast.map(({ face, timing }, position) => [face.faceId, face.startMs, face.endMs, timing, planned.speakers[position].audio.fingerprint]),
+		options: [soundVolume, originalAudioVolume, watermark],
+	};
+	return { plan: planned, first, cast, key: dialogueKey(work, derivedId === 'fresh' ? randomUUID() : '') };
 }
 
 /** The video a step lip-syncs: the item's own for the first, then the one the step before made. */
@@ -250,16 +274,18 @@ const subjectOf = (video: IdentifyFaceInput): string =>
  * step already paid for (each later step's video is the result of the one before).
  */
 export function stepRequest(
-	planned: DialoguePlan,
+	dialogue: ChainDialogue,
 	position: number,
 	session: { sessionId: string; faceId: string },
 	video: IdentifyFaceInput,
 	timing: AudioTiming,
 ): TaskRequest {
+	const { plan: planned, key } = dialogue;
 	const { audio } = planned.speakers[position];
+	const chain = { key, step: position + 1, last: position + 1 === planned.speakers.length };
 	const fields = taskCreateFields(
 		planned.create,
-		{ subject: subjectOf(video), faceId: session.faceId, audio: audio.fingerprint, ...timing },
+		{ subject: subjectOf(video), faceId: session.faceId, audio: audio.fingerprint, chain, ...timing },
 		{ url: video.videoUrl, id: video.videoId },
 	);
 	return {
@@ -272,7 +298,7 @@ export function stepRequest(
 /** The first step's request, straight from the first session. */
 export function firstRequest(dialogue: CastDialogue): TaskRequest {
 	const [speaker] = dialogue.cast;
-	return stepRequest(dialogue.plan, 0, { sessionId: dialogue.first.sessionId, faceId: speaker.face.faceId }, dialogue.plan.video, speaker.timing);
+	return stepRequest(dialogue, 0, { sessionId: dialogue.first.sessionId, faceId: speaker.face.faceId }, dialogue.plan.video, speaker.timing);
 }
 
 /** The video a succeeded step made, which the next step lip-syncs. */
@@ -285,27 +311,40 @@ export function resultVideoId(task: LipSyncTask): string | undefined {
  * there by its window, keep the audio's timing inside it. Returns the request, or why not.
  */
 export async function nextRequest(
-	run: Pick<RunSettings, 'api'>,
-	dialogue: Pick<CastDialogue, 'plan' | 'cast'>,
+	api: LipSyncApi,
+	dialogue: ChainDialogue,
 	position: number,
 	videoId: string,
 ): Promise<TaskRequest | string> {
 	const { face, timing } = dialogue.cast[position];
 	const video = { videoId };
-	const identified = await run.api.identifyFace(video);
+	const identified = await api.identifyFace(video);
 	const window = { faceId: face.faceId, startMs: face.startMs ?? 0, endMs: face.endMs ?? Number.MAX_SAFE_INTEGER };
 	const found = matchFace(identified.faces, window);
 	if (typeof found === 'string') return `Speaker ${position + 1}: ${found} (session_id ${identified.sessionId})`;
 	const matched = identified.faces[found];
 	const kept = timingInWindow(timing, matched);
 	if (typeof kept === 'string') return `Speaker ${position + 1}: ${kept} (session_id ${identified.sessionId})`;
-	return stepRequest(dialogue.plan, position, { sessionId: identified.sessionId, faceId: matched.faceId }, video, kept);
+	return stepRequest(dialogue, position, { sessionId: identified.sessionId, faceId: matched.faceId }, video, kept);
 }
 
-/** What a dialogue's steps made so far: every task (paid) and the last video in which all went well. */
-export interface ChainProgress {
+/** A dialogue's chain as far as it went: every step's task (paid for), in step order. */
+export interface ChainRun {
+	dialogue: ChainDialogue;
 	tasks: LipSyncTask[];
-	lastGoodVideoId?: string;
+	/** Each step as the output lists it (what the run knows of it). */
+	steps: IDataObject[];
+	/** The first step's request, made from the first session (a chain known from its tasks has none). */
+	start?: TaskRequest;
+}
+
+export const startChain = (dialogue: CastDialogue): ChainRun => ({ dialogue, tasks: [], steps: [], start: firstRequest(dialogue) });
+
+/** The video of the last step that succeeded: the dialogue's work up to there. */
+export function lastGoodVideoId(chain: Pick<ChainRun, 'tasks'>): string | undefined {
+	const good = chain.tasks.filter((task) => task.status === 'succeed');
+	const last = good[good.length - 1];
+	return last && resultVideoId(last);
 }
 
 /**
@@ -313,46 +352,51 @@ export interface ChainProgress {
  * video id (the item's work up to there), in the message's description and in `context`, so
  * Continue On Fail outputs them.
  */
-export function chainError(ctx: IExecuteFunctions, itemIndex: number, error: unknown, progress: ChainProgress): Error {
+export function chainError(ctx: RunContext, itemIndex: number, error: unknown, chain: Pick<ChainRun, 'tasks'>): Error {
 	const stopped =
 		error instanceof NodeOperationError || error instanceof NodeApiError
 			? error
 			: new NodeOperationError(ctx.getNode(), error as Error, { itemIndex });
-	const taskIds = progress.tasks.map((task) => task.taskId);
+	const taskIds = chain.tasks.map((task) => task.taskId);
+	const lastGood = lastGoodVideoId(chain);
 	stopped.context.task_ids = taskIds;
-	stopped.context.last_good_video_id = progress.lastGoodVideoId ?? null;
+	stopped.context.last_good_video_id = lastGood ?? null;
 	const note = taskIds.length
 		? `Tasks made for this dialogue (paid): task_id ${taskIds.join(', ')}. ${
-				progress.lastGoodVideoId
-					? `The last good video (speakers 1-${progress.tasks.filter((task) => task.status === 'succeed').length} dubbed) has video_id ${progress.lastGoodVideoId}.`
+				lastGood
+					? `The last good video (speakers 1-${chain.tasks.filter((task) => task.status === 'succeed').length} dubbed) has video_id ${lastGood}.`
 					: 'No step succeeded.'
 			} Running the item again finds these tasks and goes on from there.`
 		: 'No lip-sync task was made for this dialogue.';
 	const described = stopped as Error & { description?: string | null };
-	described.description = described.description ? `${described.description} ${note}` : note;
+	if (!described.description?.includes(note)) described.description = described.description ? `${described.description} ${note}` : note;
 	return stopped;
 }
 
 /** A step whose task failed at Kling: the chain stops there. */
-function stepFailed(ctx: IExecuteFunctions, itemIndex: number, position: number, task: LipSyncTask): Error {
+export function stepFailed(ctx: RunContext, itemIndex: number, step: number, task: LipSyncTask): NodeOperationError {
 	return taskError(
 		ctx,
 		itemIndex,
 		task,
-		`Speaker ${position + 1}'s lip-sync failed at Kling: ${task.statusMessage ?? 'no reason given'}`,
-		'Kling could not lip-sync this step. The reason above comes from Kling; check this speaker\'s audio and face.',
+		`Speaker ${step}'s lip-sync failed at Kling: ${task.statusMessage ?? 'no reason given'}`,
+		"Kling could not lip-sync this step. The reason above comes from Kling; check this speaker's audio and face.",
 	);
 }
 
-/** Each step of a dialogue as its output lists it. */
-function stepJson(position: number, request: TaskRequest, task: LipSyncTask): IDataObject {
+/** One step as the output lists it: with its request where the run made it. */
+export function stepJson(step: number, task: LipSyncTask, request?: TaskRequest): IDataObject {
 	return {
-		speaker: position + 1,
-		session_id: request.create.sessionId,
-		face_id: request.create.faceId,
-		crop_start_time: request.create.cropStartMs,
-		crop_end_time: request.create.cropEndMs,
-		insert_time: request.create.insertMs,
+		speaker: step,
+		...(request
+			? {
+					session_id: request.create.sessionId,
+					face_id: request.create.faceId,
+					crop_start_time: request.create.cropStartMs,
+					crop_end_time: request.create.cropEndMs,
+					insert_time: request.create.insertMs,
+				}
+			: {}),
 		task_id: task.taskId,
 		external_task_id: task.externalTaskId ?? null,
 		task_status: task.status,
@@ -361,9 +405,73 @@ function stepJson(position: number, request: TaskRequest, task: LipSyncTask): ID
 	};
 }
 
+/** Creates one step's task: in Poll mode it returns it final, in Callback mode as created. */
+export type CreateStep = (request: TaskRequest) => Promise<LipSyncTask>;
+
+/**
+ * Takes a dialogue's chain as far as it goes now: the first step when none was made; then while
+ * the last step is final, the next (identify the video it made, find the face, create). Ends
+ * "running" at a step still at work (Callback mode leaves it to call back), "done" when the last
+ * step succeeded; a failed step or a step that cannot be made throws, naming every task made
+ * and the last good video.
+ */
+export async function advanceChain(
+	ctx: RunContext,
+	api: LipSyncApi,
+	chain: ChainRun,
+	createStep: CreateStep,
+	cancelled: () => boolean = () => false,
+): Promise<'running' | 'done' | 'cancelled'> {
+	const { dialogue } = chain;
+	const { itemIndex } = dialogue.plan;
+	const count = dialogue.plan.speakers.length;
+	const made = async (request: TaskRequest): Promise<LipSyncTask> => {
+		const task = await createStep(request);
+		chain.tasks.push(task);
+		chain.steps.push(stepJson(chain.tasks.length, task, request));
+		return task;
+	};
+	try {
+		const started = chain.tasks[chain.tasks.length - 1];
+		if (!started && !chain.start) throw new NodeOperationError(ctx.getNode(), 'The dialogue has no step to go on from', { itemIndex });
+		let task = started ?? (await made(chain.start as TaskRequest));
+		for (;;) {
+			if (!isFinal(task)) return 'running';
+			const step = chain.tasks.length;
+			if (task.status === 'failed') throw stepFailed(ctx, itemIndex, step, task);
+			const videoId = resultVideoId(task);
+			if (!videoId) throw taskError(ctx, itemIndex, task, `Speaker ${step}'s task succeeded without a video id`, 'The next speaker cannot be lip-synced without it.');
+			if (step === count) return 'done';
+			if (cancelled()) return 'cancelled';
+			const next = await nextRequest(api, dialogue, step, videoId);
+			if (typeof next === 'string') throw new NodeOperationError(ctx.getNode(), next, { itemIndex });
+			task = await made(next);
+		}
+	} catch (error) {
+		throw chainError(ctx, itemIndex, error, chain);
+	}
+}
+
 /** What a dialogue costs: one task and one identify per speaker (a reused step costs its identify only). */
 export function dialogueCost(speakers: number): IDataObject {
 	return { lip_sync_tasks: speakers, identify_calls: speakers };
+}
+
+/** A finished dialogue as its output item: the last step's video, with every step listed. */
+export async function chainOutput(ctx: RunContext, chain: ChainRun, wait: WaitSettings | undefined): Promise<INodeExecutionData> {
+	const { itemIndex, speakers } = chain.dialogue.plan;
+	const task = chain.tasks[chain.tasks.length - 1];
+	const details = {
+		speakers: chain.steps,
+		task_ids: chain.tasks.map((made) => made.taskId),
+		...dialogueCost(speakers.length),
+		reused_tasks: chain.tasks.filter((made) => made.reused).length,
+	};
+	try {
+		return await taskOutput(ctx, { itemIndex, task, details }, wait);
+	} catch (error) {
+		throw chainError(ctx, itemIndex, error, chain);
+	}
 }
 
 /**
@@ -376,35 +484,8 @@ export async function execute(
 	run: RunSettings,
 	executor: TaskExecutor,
 ): Promise<INodeExecutionData | undefined> {
-	const { plan: planned } = dialogue;
-	const { itemIndex } = planned;
-	const progress: ChainProgress = { tasks: [] };
-	const steps: IDataObject[] = [];
-	try {
-		let request = firstRequest(dialogue);
-		for (let position = 0; ; position++) {
-			const { task } = await executor.execute(request, undefined);
-			progress.tasks.push(task);
-			steps.push(stepJson(position, request, task));
-			if (task.status === 'failed') throw stepFailed(this, itemIndex, position, task);
-			const videoId = resultVideoId(task);
-			if (!videoId) throw taskError(this, itemIndex, task, `Speaker ${position + 1}'s task succeeded without a video id`, 'The next speaker cannot be lip-synced without it.');
-			progress.lastGoodVideoId = videoId;
-			if (position + 1 === planned.speakers.length) {
-				const details = {
-					speakers: steps,
-					task_ids: progress.tasks.map((made) => made.taskId),
-					...dialogueCost(planned.speakers.length),
-					reused_tasks: progress.tasks.filter((made) => made.reused).length,
-				};
-				return await taskOutput(this, { itemIndex, task, details }, run.wait);
-			}
-			if (executor.cancelled) return undefined;
-			const next = await nextRequest(run, dialogue, position + 1, videoId);
-			if (typeof next === 'string') throw new NodeOperationError(this.getNode(), next, { itemIndex });
-			request = next;
-		}
-	} catch (error) {
-		throw chainError(this, itemIndex, error, progress);
-	}
+	const chain = startChain(dialogue);
+	const createStep: CreateStep = async (request) => (await executor.execute(request, undefined)).task;
+	const ended = await advanceChain(this, run.api, chain, createStep, () => executor.cancelled);
+	return ended === 'done' ? await chainOutput(this, chain, run.wait) : undefined;
 }
