@@ -11,6 +11,7 @@ import { NodeConnectionTypes } from 'n8n-workflow';
 import { textToSpeech } from './actions/audio';
 import { searchTasks } from './actions/lipSync/getTask.operation';
 import { CALLBACK_WEBHOOKS, resumeOnCallback } from './actions/pipeline/callback';
+import { isDialogueCallback, resumeDialogueOnCallback } from './actions/pipeline/dialogueCallback';
 import { router } from './actions/router';
 import { properties } from './actions/versionDescription';
 
@@ -42,6 +43,6 @@ export class KlingLipSync implements INodeType {
 	}
 
 	async webhook(this: IWebhookFunctions): Promise<IWebhookResponseData> {
-		return await resumeOnCallback.call(this);
+		return isDialogueCallback(this) ? await resumeDialogueOnCallback.call(this) : await resumeOnCallback.call(this);
 	}
 }

@@ -4,6 +4,7 @@ import type { IDataObject } from 'n8n-workflow';
 import { silentWav, startEmulator, type Emulator } from '../emulator/server';
 import { emulatorCredentials, runKlingNode, type RunOptions } from './harness';
 import { FAST_WAIT } from './helpers';
+import { startResumeServer, type ResumeServer } from './resume';
 import { logMark, logSince } from './secrets';
 
 /** Dub Dialogue: several speakers of one video lip-synced by a chain of tasks, in n8n's engine. */
@@ -172,5 +173,128 @@ describe('Dub Dialogue', () => {
 		}
 		const line = logSince(mark).find((entry) => /was cancelled/.test(entry.message));
 		expect((line?.meta as { taskIds: string[] }).taskIds).toHaveLength(2);
+	});
+
+	describe('with Wait Mode: Callback', () => {
+		let resume: ResumeServer;
+		const callbackRun = async (options: Omit<RunOptions, 'credentials' | 'resumeServer'>) =>
+			runKlingNode({ credentials: emulatorCredentials(emu.baseUrl), resumeServer: resume, ...options });
+		const inCallbackMode = (videoUrl: string, speakers: IDataObject[], over: IDataObject = {}) =>
+			dub(videoUrl, speakers, { waitMode: 'callback', waitOptions: { maxWaitMinutes: 5 }, ...over });
+
+		beforeAll(async () => {
+			resume = await startResumeServer();
+			emu.configure({ callbackRetryDelaysMs: [200, 400, 800, 1600] });
+		});
+		afterAll(async () => resume.stop());
+
+		it('waits without a worker between steps: the webhook makes each next step, and resumes once with every dialogue', async () => {
+			const items = [{ url: video('', '&n=cb1') }, { url: video('', '&n=cb2') }];
+			const waiting = await callbackRun({ items, parameters: { ...inCallbackMode('={{ $json.url }}', twoSpeakers()), downloadVideo: true } });
+			expect(waiting.error).toBeUndefined();
+			expect(waiting.status).toBe('waiting');
+			// Only the first steps exist when the execution goes to wait; it waits up to Max Wait per step.
+			expect(emu.stats.billed.create).toBe(2);
+			expect(waiting.run.waitTill?.getTime()).toBeGreaterThan(Date.now() + 9 * 60_000);
+
+			const { output, error, status } = await waiting.resumed!();
+			expect(error).toBeUndefined();
+			expect(status).toBe('success');
+			expect(output.map((item) => item.json.task_status)).toEqual(['succeed', 'succeed']);
+			expect(output.map((item) => item.pairedItem)).toEqual([{ item: 0 }, { item: 1 }]);
+			for (const item of output) {
+				const steps = item.json.speakers as IDataObject[];
+				expect(steps.map((step) => step.speaker)).toEqual([1, 2]);
+				expect(item.json.task_ids).toEqual(steps.map((step) => step.task_id));
+				expect((emu.task(String(steps[1].task_id))?.task_info as IDataObject).parent_video).toEqual(expect.objectContaining({ id: steps[0].video_id }));
+				expect(item.binary?.data.mimeType).toBe('video/mp4');
+			}
+			expect(emu.stats.billed).toEqual(expect.objectContaining({ identify: 4, create: 4 }));
+			// No polling: the tasks were read once each on callback, and the list once per ended dialogue.
+			expect(emu.stats.requests.get ?? 0).toBeLessThanOrEqual(4);
+			const urls = new Set(emu.callbacks.map((delivery) => delivery.url));
+			expect(urls.size).toBe(2);
+			for (const url of urls) expect(url).toMatch(/kling_batch=.*kling_dialogue=.*kling_sig=/);
+		});
+
+		it('a failure at step 2 resumes with an item that names every task and the last good video', async () => {
+			const failing = video('', '&n=cb3&fail=face%20too%20small&failAtStep=2');
+			const waiting = await callbackRun({ parameters: inCallbackMode(failing, twoSpeakers()) });
+			expect(waiting.status).toBe('waiting');
+			const { output } = await waiting.resumed!();
+			expect(output[0].json).toEqual(
+				expect.objectContaining({
+					error: expect.stringMatching(/Speaker 2's lip-sync failed at Kling: face too small/),
+					task_ids: [expect.any(String), expect.any(String)],
+					last_good_video_id: expect.stringMatching(/^\d+1$/),
+				}),
+			);
+		});
+
+		it('a face lost in the new video resumes the run with the tasks made and the last good video', async () => {
+			emu.configure({ taskTimeMs: 300 });
+			const items = [{ url: video('', '&n=cb4&lostFaces=1') }];
+			const waiting = await callbackRun({ items, parameters: inCallbackMode('={{ $json.url }}', twoSpeakers()) });
+			expect(waiting.status).toBe('waiting');
+			const { output } = await waiting.resumed!();
+			expect(output[0].json).toEqual(
+				expect.objectContaining({
+					error: expect.stringMatching(/Speaker 2: the face of 4500-9000 ms is not in the new video's faces/),
+					task_ids: [expect.any(String)],
+					last_good_video_id: expect.stringMatching(/^\d+1$/),
+				}),
+			);
+			expect(emu.stats.billed.create).toBe(1);
+		});
+
+		it('a callback URL that is forged or edited makes nothing: 401, no task', async () => {
+			emu.configure({ taskTimeMs: 60_000 });
+			const waiting = await callbackRun({ parameters: inCallbackMode(video('', '&n=cb5'), twoSpeakers()) });
+			expect(waiting.status).toBe('waiting');
+			const [task] = Object.values(waiting.run.data.resultData.runData).flat().flatMap((entry) => entry.data?.main?.[0] ?? []).filter((item) => item.json.wait_mode === 'callback');
+			// The URL Kling calls back for this task (its "processing" callback comes at once).
+			for (const deadline = Date.now() + 2000; !emu.callbacks.some((delivery) => delivery.taskId === task.json.task_id) && Date.now() < deadline; ) {
+				await new Promise((resolve) => setTimeout(resolve, 25));
+			}
+			const url = new URL(emu.callbacks.find((delivery) => delivery.taskId === task.json.task_id)!.url);
+			const created = emu.stats.billed.create;
+			const forge = async (edit: (url: URL) => void) => {
+				const forged = new URL(url);
+				edit(forged);
+				const body = { task_id: task.json.task_id, task_status: 'succeed', task_info: { external_task_id: task.json.external_task_id }, task_result: { videos: [{ id: 'x', url: 'https://evil.example/x.mp4' }] } };
+				return await fetch(forged, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
+			};
+			const edited = await forge((forged) => forged.searchParams.set('kling_dialogue', Buffer.from('{"key":"x"}').toString('base64url')));
+			expect(edited.status).toBe(401);
+			const unsigned = await forge((forged) => forged.searchParams.delete('kling_sig'));
+			expect(unsigned.status).toBe(401);
+			// A signed URL with a forged "succeed": the API says the task still runs, so nothing moves.
+			const claimed = await forge(() => undefined);
+			expect(claimed.status).toBe(200);
+			expect(emu.stats.billed.create).toBe(created);
+			expect(emu.stats.billed.identify).toBe(1);
+		});
+
+		it('refuses, before any call, audio after the first speaker that the webhook could not read', async () => {
+			const { error } = await callbackRun({
+				items: [{}],
+				binary: [{ item: 0, property: 'bob', fileName: 'bob.wav', bytes: silentWav(9000), mimeType: 'audio/wav' }],
+				parameters: inCallbackMode(video(), [speaker({ visibleAtMs: 1000, audioUrl: track(9000) }), speaker({ visibleAtMs: 6000, audioSource: 'binary', audioBinaryPropertyName: 'bob' })]),
+			});
+			expect(error?.message).toMatch(/Speaker 2: in Callback wait mode the audio of every speaker after the first must be a URL or a Kling Audio ID/);
+			expect(emu.stats.billed).toEqual(expect.objectContaining({ identify: 0, create: 0 }));
+		});
+
+		it('a retried run whose dialogue was finished earlier takes over every step and does not wait', async () => {
+			const parameters = inCallbackMode(video('', '&n=cb6'), twoSpeakers());
+			const first = await callbackRun({ parameters });
+			const done = await first.resumed!();
+			emu.resetStats();
+			const again = await callbackRun({ parameters });
+			expect(again.status).toBe('success');
+			expect(again.output[0].json.task_ids).toEqual(done.output[0].json.task_ids);
+			expect(again.output[0].json.reused_tasks).toBe(2);
+			expect(emu.stats.billed.create).toBe(0);
+		});
 	});
 });

@@ -5,6 +5,7 @@ import { identifyFace } from './face';
 import { dubDialogue, getTask, lipSync, lipSyncVideo, listTasks } from './lipSync';
 import type { ItemOperation, RunSettings, TaskOperation } from './node.type';
 import { callbackUrlFor, waitForCallbacks } from './pipeline/callback';
+import { startDialogues } from './pipeline/dialogueCallback';
 import { TaskExecutor } from './pipeline/executor';
 import { taskOutput } from './pipeline/output';
 import { readRunSettings } from './pipeline/settings';
@@ -87,7 +88,8 @@ async function runTasks<Plan>(ctx: IExecuteFunctions, run: RunSettings, operatio
 /**
  * Dub Dialogue: plan all; identify every dialogue's video and place its speakers (a dialogue that
  * cannot be dubbed stops the run before any task); then the dialogues run their steps, at most
- * Max Tasks in Flight dialogues at once, each step through the executor.
+ * Max Tasks in Flight dialogues at once, each step through the executor (in Callback mode the
+ * execution waits between steps, and the webhook makes the next ones).
  */
 async function runDialogues(ctx: IExecuteFunctions, run: RunSettings): Promise<INodeExecutionData[]> {
 	const plans = await planAll(ctx, run, dubDialogue.plan);
@@ -95,6 +97,7 @@ async function runDialogues(ctx: IExecuteFunctions, run: RunSettings): Promise<I
 	if (cast.error) throw cast.error;
 
 	const executor = new TaskExecutor(ctx, run);
+	if (run.waitMode === 'callback') return await startDialogues(ctx, run, cast.entries, executor);
 	const executed = await runStage(ctx, run, cast.entries, run.maxInFlight, async (dialogue) => (executor.cancelled ? undefined : await dubDialogue.execute.call(ctx, dialogue, run, executor)), false);
 	if (executor.cancelled) throw executor.cancelledError();
 	if (executed.error) throw executor.withCreatedTasks(executed.error);

@@ -1,4 +1,4 @@
-import { randomUUID } from 'node:crypto';
+import { createHash, randomUUID } from 'node:crypto';
 import type {
 	IBinaryData,
 	ICredentialDataDecryptedObject,
@@ -172,6 +172,16 @@ export function jsonBytes(body: IDataObject): Buffer {
 		offset += out.write('"', offset, 'latin1');
 	});
 	return out;
+}
+
+/**
+ * A key only holders of the credential can make (a digest of all its fields): signs what the node
+ * leaves in a URL for its own webhook to act on, so nobody else can forge it.
+ */
+export async function credentialKey(ctx: RunContext): Promise<Buffer> {
+	const credentials = await ctx.getCredentials(KLING_CREDENTIAL_TYPE, 0);
+	const fields = Object.entries(credentials).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
+	return createHash('sha256').update(JSON.stringify(['n8n-nodes-kling-lipsync/url-key/1', fields])).digest();
 }
 
 /**

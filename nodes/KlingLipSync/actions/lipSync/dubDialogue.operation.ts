@@ -203,6 +203,8 @@ export async function plan(this: IExecuteFunctions, itemIndex: number, run: RunS
 	failOn.call(this, itemIndex, count <= MAX_SPEAKERS ? undefined : `Speakers: at most ${MAX_SPEAKERS} (got ${count}); each one re-encodes the video once more`);
 	// Every step after the first identifies the video the step before made, by its Kling video id.
 	if (count > 1) requireSupport.call(this, itemIndex, run.api, 'videoId');
+	// A Callback-mode run finds its dialogues' steps in the account's task list.
+	if (run.waitMode === 'callback') requireSupport.call(this, itemIndex, run.api, 'listTasks');
 	const speakers: SpeakerPlan[] = [];
 	for (let position = 0; position < count; position++) {
 		const at = speakerPath(position);
@@ -210,6 +212,13 @@ export async function plan(this: IExecuteFunctions, itemIndex: number, run: RunS
 		const face = readSpeakerFace.call(this, itemIndex, at, name);
 		const audio = await resolveAudio.call(this, itemIndex, run.audioReads, at, `${name}: `);
 		if (audio.audioId) requireSupport.call(this, itemIndex, run.api, 'audioId');
+		if (run.waitMode === 'callback' && position > 0 && audio.sound && !('url' in audio.sound)) {
+			failOn.call(
+				this,
+				itemIndex,
+				`${name}: in Callback wait mode the audio of every speaker after the first must be a URL or a Kling Audio ID: their steps are made by the webhook that receives Kling's callback, and n8n gives it no access to the item's files. Use Wait Mode Poll, or give the audio as a URL`,
+			);
+		}
 		if (audio.durationMs === undefined) {
 			failOn.call(this, itemIndex, `${name}: Dub Dialogue needs the audio's length: with a Kling Audio ID, feed it from Text to Speech (audio_duration_ms), or give the audio as a URL or file`);
 		}
@@ -336,9 +345,11 @@ export interface ChainRun {
 	steps: IDataObject[];
 	/** The first step's request, made from the first session (a chain known from its tasks has none). */
 	start?: TaskRequest;
+	/** Steps made before the first of `tasks` (a webhook goes on from the step that called back). */
+	stepsBefore: number;
 }
 
-export const startChain = (dialogue: CastDialogue): ChainRun => ({ dialogue, tasks: [], steps: [], start: firstRequest(dialogue) });
+export const startChain = (dialogue: CastDialogue): ChainRun => ({ dialogue, tasks: [], steps: [], start: firstRequest(dialogue), stepsBefore: 0 });
 
 /** The video of the last step that succeeded: the dialogue's work up to there. */
 export function lastGoodVideoId(chain: Pick<ChainRun, 'tasks'>): string | undefined {
@@ -346,6 +357,8 @@ export function lastGoodVideoId(chain: Pick<ChainRun, 'tasks'>): string | undefi
 	const last = good[good.length - 1];
 	return last && resultVideoId(last);
 }
+
+const descriptionsBeforeNote = new WeakMap<Error, string | undefined>();
 
 /**
  * An error that stops a dialogue: it names every task made so far (paid for) and the last good
@@ -359,6 +372,10 @@ export function chainError(ctx: RunContext, itemIndex: number, error: unknown, c
 			: new NodeOperationError(ctx.getNode(), error as Error, { itemIndex });
 	const taskIds = chain.tasks.map((task) => task.taskId);
 	const lastGood = lastGoodVideoId(chain);
+	const described = stopped as Error & { description?: string | null };
+	// Told again with more of the chain known (a webhook's), the note is replaced, not repeated.
+	if (!descriptionsBeforeNote.has(stopped)) descriptionsBeforeNote.set(stopped, described.description ?? undefined);
+	const before = descriptionsBeforeNote.get(stopped);
 	stopped.context.task_ids = taskIds;
 	stopped.context.last_good_video_id = lastGood ?? null;
 	const note = taskIds.length
@@ -368,8 +385,7 @@ export function chainError(ctx: RunContext, itemIndex: number, error: unknown, c
 					: 'No step succeeded.'
 			} Running the item again finds these tasks and goes on from there.`
 		: 'No lip-sync task was made for this dialogue.';
-	const described = stopped as Error & { description?: string | null };
-	if (!described.description?.includes(note)) described.description = described.description ? `${described.description} ${note}` : note;
+	described.description = before ? `${before} ${note}` : note;
 	return stopped;
 }
 
@@ -428,7 +444,7 @@ export async function advanceChain(
 	const made = async (request: TaskRequest): Promise<LipSyncTask> => {
 		const task = await createStep(request);
 		chain.tasks.push(task);
-		chain.steps.push(stepJson(chain.tasks.length, task, request));
+		chain.steps.push(stepJson(chain.stepsBefore + chain.tasks.length, task, request));
 		return task;
 	};
 	try {
@@ -437,7 +453,7 @@ export async function advanceChain(
 		let task = started ?? (await made(chain.start as TaskRequest));
 		for (;;) {
 			if (!isFinal(task)) return 'running';
-			const step = chain.tasks.length;
+			const step = chain.stepsBefore + chain.tasks.length;
 			if (task.status === 'failed') throw stepFailed(ctx, itemIndex, step, task);
 			const videoId = resultVideoId(task);
 			if (!videoId) throw taskError(ctx, itemIndex, task, `Speaker ${step}'s task succeeded without a video id`, 'The next speaker cannot be lip-synced without it.');
@@ -458,13 +474,17 @@ export function dialogueCost(speakers: number): IDataObject {
 }
 
 /** A finished dialogue as its output item: the last step's video, with every step listed. */
-export async function chainOutput(ctx: RunContext, chain: ChainRun, wait: WaitSettings | undefined): Promise<INodeExecutionData> {
-	const { itemIndex, speakers } = chain.dialogue.plan;
+export async function chainOutput(
+	ctx: RunContext,
+	itemIndex: number,
+	chain: Pick<ChainRun, 'tasks' | 'steps'>,
+	wait: WaitSettings | undefined,
+): Promise<INodeExecutionData> {
 	const task = chain.tasks[chain.tasks.length - 1];
 	const details = {
 		speakers: chain.steps,
 		task_ids: chain.tasks.map((made) => made.taskId),
-		...dialogueCost(speakers.length),
+		...dialogueCost(chain.tasks.length),
 		reused_tasks: chain.tasks.filter((made) => made.reused).length,
 	};
 	try {
@@ -487,5 +507,5 @@ export async function execute(
 	const chain = startChain(dialogue);
 	const createStep: CreateStep = async (request) => (await executor.execute(request, undefined)).task;
 	const ended = await advanceChain(this, run.api, chain, createStep, () => executor.cancelled);
-	return ended === 'done' ? await chainOutput(this, chain, run.wait) : undefined;
+	return ended === 'done' ? await chainOutput(this, dialogue.plan.itemIndex, chain, run.wait) : undefined;
 }

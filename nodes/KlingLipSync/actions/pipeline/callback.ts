@@ -86,9 +86,29 @@ const MAX_LIST_PAGES = 10;
 const RUN_SPREAD_MS = 30 * 60_000;
 
 /**
- * The current state of a run's tasks in as few reads as the API allows: list pages, newest first,
- * until every task was seen (a run of up to 500 tasks: one read). `keyOf` says which of the wanted
- * keys a listed task is. A task not among the newest pages is read by itself where `readOne` can.
+ * Reads the account's task list, newest first, a page at a time, showing each task to `visit`,
+ * until `complete` says the run's tasks were all seen, a page is the last, or the pages pass the
+ * run's creates (a run of up to 500 tasks: one read).
+ */
+export async function scanTaskList(api: LipSyncApi, visit: (task: LipSyncTask) => boolean, complete: () => boolean): Promise<void> {
+	if (!api.supports.listTasks) return;
+	let oldestFound = Number.POSITIVE_INFINITY;
+	for (let page = 1; !complete() && page <= MAX_LIST_PAGES; page++) {
+		const tasks = await api.listTasks(page, LIST_PAGE_SIZE);
+		for (const task of tasks) {
+			if (visit(task)) oldestFound = Math.min(oldestFound, task.createdAt ?? oldestFound);
+		}
+		if (tasks.length < LIST_PAGE_SIZE) break;
+		// Past the run's creates (a task whose create failed never appears): stop reading pages.
+		const oldestListed = tasks[tasks.length - 1]?.createdAt;
+		if (Number.isFinite(oldestFound) && oldestListed !== undefined && oldestListed < oldestFound - RUN_SPREAD_MS) break;
+	}
+}
+
+/**
+ * The current state of a run's tasks in as few reads as the API allows: list pages until every
+ * task was seen. `keyOf` says which of the wanted keys a listed task is. A task not among the
+ * newest pages is read by itself where `readOne` can.
  */
 export async function readRunTasks(
 	api: LipSyncApi,
@@ -97,22 +117,16 @@ export async function readRunTasks(
 	readOne?: (key: string) => Promise<LipSyncTask | undefined>,
 ): Promise<Map<string, LipSyncTask>> {
 	const found = new Map<string, LipSyncTask>();
-	if (api.supports.listTasks) {
-		let oldestFound = Number.POSITIVE_INFINITY;
-		for (let page = 1; found.size < wanted.size && page <= MAX_LIST_PAGES; page++) {
-			const tasks = await api.listTasks(page, LIST_PAGE_SIZE);
-			for (const task of tasks) {
-				const key = keyOf(task);
-				if (key === undefined || !wanted.has(key)) continue;
-				found.set(key, task);
-				oldestFound = Math.min(oldestFound, task.createdAt ?? oldestFound);
-			}
-			if (tasks.length < LIST_PAGE_SIZE) break;
-			// Past the run's creates (a task whose create failed never appears): stop reading pages.
-			const oldestListed = tasks[tasks.length - 1]?.createdAt;
-			if (Number.isFinite(oldestFound) && oldestListed !== undefined && oldestListed < oldestFound - RUN_SPREAD_MS) break;
-		}
-	}
+	await scanTaskList(
+		api,
+		(task) => {
+			const key = keyOf(task);
+			if (key === undefined || !wanted.has(key)) return false;
+			found.set(key, task);
+			return true;
+		},
+		() => found.size >= wanted.size,
+	);
 	if (readOne) {
 		for (const key of wanted) {
 			if (found.has(key)) continue;
@@ -137,8 +151,6 @@ async function finalItem(ctx: RunContext, outcome: TaskOutcome, wait: WaitSettin
  * After every task was created: reads the run's tasks once (a task may have ended before the
  * wait, its callback turned away), and when all are final returns their final items with no
  * wait; otherwise puts the execution to wait until the callbacks resume it or Max Wait passes.
- * On a timeout n8n resumes without running the node (its input passes through), so the task_ids
- * are reported now: in the execution's custom data and in n8n's log.
  */
 export async function waitForCallbacks(ctx: IExecuteFunctions, run: RunSettings, items: INodeExecutionData[]): Promise<INodeExecutionData[]> {
 	const wait = run.wait;
@@ -160,6 +172,16 @@ export async function waitForCallbacks(ctx: IExecuteFunctions, run: RunSettings,
 		}
 		return final;
 	}
+	await putToWait(ctx, taskIds, wait.maxWaitMs);
+	return items;
+}
+
+/**
+ * Puts the execution to wait for callbacks until `maxWaitMs` from now. On a timeout n8n resumes
+ * without running the node (its input passes through), so the task_ids are reported now: in the
+ * execution's custom data and in n8n's log.
+ */
+export async function putToWait(ctx: IExecuteFunctions, taskIds: string[], maxWaitMs: number): Promise<void> {
 	// The execution's custom data ($execution.customData, shown in the executions list); n8n
 	// keeps at most 255 characters per value.
 	const execution = ctx.getWorkflowDataProxy(0).$execution as { customData?: { set(key: string, value: string): void } };
@@ -169,8 +191,7 @@ export async function waitForCallbacks(ctx: IExecuteFunctions, run: RunSettings,
 		`Kling Lip Sync "${ctx.getNode().name}" waits for callbacks of ${taskIds.length} task(s): task_id ${taskIds.join(', ')}`,
 		{ taskIds },
 	);
-	await ctx.putExecutionToWait(new Date(Date.now() + wait.maxWaitMs));
-	return items;
+	await ctx.putExecutionToWait(new Date(Date.now() + maxWaitMs));
 }
 
 /** The input item an output item is paired with. */

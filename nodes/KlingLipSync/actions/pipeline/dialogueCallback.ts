@@ -1,0 +1,353 @@
+import type { IDataObject, IExecuteFunctions, INodeExecutionData, IWebhookFunctions, IWebhookResponseData } from 'n8n-workflow';
+import { NodeOperationError } from 'n8n-workflow';
+
+import { BATCH_QUERY_PARAM, decodeBatch, encodeBatch, withQueryParam, type ExpectedTask } from '../../helpers/callbackBatch';
+import { DIALOGUE_QUERY_PARAM, SIGNATURE_QUERY_PARAM, decodeDialogue, encodeDialogue, type DialogueWire } from '../../helpers/dialogueWire';
+import { chainStepOf } from '../../helpers/externalId';
+import { taskToJson } from '../../helpers/output';
+import { createLipSyncApi, credentialKey, type RunContext } from '../../transport';
+import { taskFromCallback } from '../../transport/official';
+import { sleepUnlessCancelled } from '../../transport/sleep';
+import { isFinal, type LipSyncApi, type LipSyncTask, type WhenBusy } from '../../transport/types';
+import { waitSettingsFrom, type WaitSettings } from '../common.descriptions';
+import {
+	advanceChain,
+	chainError,
+	chainOutput,
+	lastGoodVideoId,
+	startChain,
+	stepFailed,
+	stepJson,
+	type CastDialogue,
+	type ChainDialogue,
+	type ChainRun,
+	type CreateStep,
+} from '../lipSync/dubDialogue.operation';
+import type { RunSettings } from '../node.type';
+import { putToWait, scanTaskList } from './callback';
+import type { TaskExecutor } from './executor';
+import { errorItem, isOutputItem } from './output';
+import { runStage } from './stage';
+
+/**
+ * Callback wait mode for Dub Dialogue: the execution waits without a worker between steps. Each
+ * step's task calls back to the execution's resume URL; the webhook reads the task from the API,
+ * makes the dialogue's next step (identify the video it made, find the face, create) and keeps
+ * waiting; once every dialogue of the run has ended, it resumes the execution with all of them.
+ * The URL carries what the next steps need (signed; see dialogueWire) and names the run's
+ * dialogues; their steps are found in the account's task list by their external_task_ids.
+ */
+
+/** A dialogue of the run and how far its chain has gone. */
+interface DialogueInFlight {
+	chain: ChainRun;
+	callbackUrl: string;
+	ended: 'running' | 'done' | 'cancelled';
+}
+
+const isInFlight = (entry: unknown): entry is DialogueInFlight => typeof entry === 'object' && entry !== null && 'chain' in entry;
+
+/** A dialogue in the form its callback URL carries it: the first speaker's audio is never needed there. */
+function wireOf(dialogue: CastDialogue, resumeUrl: string): DialogueWire {
+	const { plan, cast, key } = dialogue;
+	return {
+		key,
+		itemIndex: plan.itemIndex,
+		resumeUrl,
+		soundVolume: plan.create.soundVolume,
+		originalAudioVolume: plan.create.originalAudioVolume,
+		watermark: plan.create.watermark,
+		fresh: plan.create.derivedId === 'fresh',
+		speakers: cast.map(({ face, timing }, position) => {
+			const { audio } = plan.speakers[position];
+			const later = position > 0;
+			return {
+				window: [face.startMs ?? 0, face.endMs ?? Number.MAX_SAFE_INTEGER],
+				faceId: face.faceId,
+				timing,
+				audio: !later ? undefined : audio.audioId ? { audioId: audio.audioId } : audio.sound && 'url' in audio.sound ? { url: audio.sound.url } : undefined,
+				fingerprint: later ? audio.fingerprint : '',
+				durationMs: audio.durationMs ?? 0,
+			};
+		}),
+	};
+}
+
+/** A dialogue as the webhook knows it from the URL: enough to make its later steps. */
+function dialogueOf(wire: DialogueWire): ChainDialogue {
+	return {
+		key: wire.key,
+		plan: {
+			itemIndex: wire.itemIndex,
+			speakers: wire.speakers.map((speaker) => ({
+				audio: {
+					...(speaker.audio && 'audioId' in speaker.audio ? { audioId: speaker.audio.audioId } : {}),
+					...(speaker.audio && 'url' in speaker.audio ? { sound: { url: speaker.audio.url } } : {}),
+					durationMs: speaker.durationMs,
+					fingerprint: speaker.fingerprint,
+				},
+			})),
+			create: {
+				soundVolume: wire.soundVolume,
+				originalAudioVolume: wire.originalAudioVolume,
+				watermark: wire.watermark,
+				derivedId: wire.fresh ? 'fresh' : 'work',
+			},
+		},
+		cast: wire.speakers.map((speaker) => ({
+			face: { faceId: speaker.faceId, startMs: speaker.window[0], endMs: speaker.window[1] },
+			timing: speaker.timing,
+		})),
+	};
+}
+
+/** The callback URL of a dialogue's tasks: the resume URL, the run's dialogues, this one's plan, the signature. */
+function dialogueCallbackUrl(resumeUrl: string, batch: string, dialogue: string, signature: string): string {
+	return withQueryParam(withQueryParam(withQueryParam(resumeUrl, BATCH_QUERY_PARAM, batch), DIALOGUE_QUERY_PARAM, dialogue), SIGNATURE_QUERY_PARAM, signature);
+}
+
+/** The current task of each running dialogue, in one list read where the run fits a page. */
+async function readCurrentTasks(api: LipSyncApi, running: DialogueInFlight[]): Promise<Map<string, LipSyncTask>> {
+	const wanted = new Set(running.map(({ chain }) => chain.tasks[chain.tasks.length - 1].taskId));
+	const found = new Map<string, LipSyncTask>();
+	await scanTaskList(
+		api,
+		(task) => wanted.has(task.taskId) && Boolean(found.set(task.taskId, task)),
+		() => found.size >= wanted.size,
+	);
+	for (const taskId of wanted) {
+		if (found.has(taskId)) continue;
+		const task = await api.findTask(taskId);
+		if (task) found.set(taskId, task);
+	}
+	return found;
+}
+
+/**
+ * Callback mode, in the execution: every dialogue's first step is created with its callback URL
+ * (a step an earlier run paid for is taken over and the chain goes on at once). Before waiting,
+ * the run's current tasks are read: a step that ended meanwhile (its callback came too early)
+ * leads to the next here. Dialogues that all ended are output at once; otherwise the execution
+ * waits for the callbacks.
+ */
+export async function startDialogues(
+	ctx: IExecuteFunctions,
+	run: RunSettings,
+	entries: Array<CastDialogue | INodeExecutionData>,
+	executor: TaskExecutor,
+): Promise<INodeExecutionData[]> {
+	const dialogues = entries.filter((entry): entry is CastDialogue => !isOutputItem(entry));
+	const batch = encodeBatch(dialogues.map((dialogue) => ({ itemIndex: dialogue.plan.itemIndex, key: dialogue.key })));
+	const resumeUrl = String(ctx.evaluateExpression('{{ $execution.resumeUrl }}', 0));
+	const signingKey = await credentialKey(ctx);
+	const createIn =
+		(callbackUrl: string): CreateStep =>
+		async (request) =>
+			(await executor.execute(request, callbackUrl)).task;
+	const advance = async (inFlight: DialogueInFlight): Promise<DialogueInFlight> => ({
+		...inFlight,
+		ended: await advanceChain(ctx, run.api, inFlight.chain, createIn(inFlight.callbackUrl), () => executor.cancelled),
+	});
+
+	let stage = await runStage(ctx, run, entries, run.maxInFlight, async (dialogue: CastDialogue) => {
+		const { dialogue: encoded, signature } = encodeDialogue(wireOf(dialogue, resumeUrl), batch, signingKey);
+		return await advance({ chain: startChain(dialogue), callbackUrl: dialogueCallbackUrl(resumeUrl, batch, encoded, signature), ended: 'running' });
+	}, false);
+	for (;;) {
+		if (executor.cancelled) throw executor.cancelledError();
+		if (stage.error) throw executor.withCreatedTasks(stage.error);
+		const running = stage.entries.filter((entry): entry is DialogueInFlight => isInFlight(entry) && entry.ended === 'running');
+		if (running.length === 0) break;
+		const current = await readCurrentTasks(run.api, running);
+		const ended = (inFlight: DialogueInFlight): LipSyncTask | undefined => {
+			const { tasks } = inFlight.chain;
+			const task = current.get(tasks[tasks.length - 1].taskId);
+			return task && isFinal(task) ? task : undefined;
+		};
+		if (!running.some(ended)) break;
+		stage = await runStage(ctx, run, stage.entries, run.maxInFlight, async (inFlight: DialogueInFlight) => {
+			const task = inFlight.ended === 'running' ? ended(inFlight) : undefined;
+			if (!task) return inFlight;
+			const { tasks, steps } = inFlight.chain;
+			tasks[tasks.length - 1] = task;
+			steps[steps.length - 1] = { ...steps[steps.length - 1], ...stepJson(inFlight.chain.stepsBefore + tasks.length, task) };
+			return await advance(inFlight);
+		}, false);
+	}
+
+	const waiting = stage.entries.filter((entry): entry is DialogueInFlight => isInFlight(entry) && entry.ended === 'running');
+	if (waiting.length === 0) {
+		const output = await runStage(ctx, run, stage.entries, run.maxInFlight, async (inFlight: DialogueInFlight) =>
+			await chainOutput(ctx, inFlight.chain.dialogue.plan.itemIndex, inFlight.chain, run.wait), false);
+		if (output.error) throw executor.withCreatedTasks(output.error);
+		return output.entries;
+	}
+	const wait = run.wait as WaitSettings;
+	const mostSteps = Math.max(...dialogues.map((dialogue) => dialogue.plan.speakers.length));
+	await putToWait(ctx, waiting.map(({ chain }) => chain.tasks[chain.tasks.length - 1].taskId), wait.maxWaitMs * mostSteps);
+	// What the run shows while it waits; the resume replaces it with every dialogue's result.
+	return stage.entries.map((entry) =>
+		isInFlight(entry)
+			? {
+					json: { ...taskToJson(entry.chain.tasks[entry.chain.tasks.length - 1]), speakers: entry.chain.steps, task_ids: entry.chain.tasks.map((task) => task.taskId), wait_mode: 'callback' },
+					pairedItem: { item: entry.chain.dialogue.plan.itemIndex },
+				}
+			: (entry as INodeExecutionData),
+	);
+}
+
+/** A dialogue as the account's task list shows it: its steps' tasks, in step order. */
+interface ListedDialogue extends ExpectedTask {
+	tasks: LipSyncTask[];
+	/** Its last step has succeeded, or a step failed: it goes no further. */
+	ended: boolean;
+}
+
+/** Every dialogue of the run from the task list (newest pages first, until each one's first step was seen). */
+async function readDialogues(api: LipSyncApi, expected: ExpectedTask[]): Promise<ListedDialogue[]> {
+	const byKey = new Map(expected.map((dialogue) => [dialogue.key, new Map<number, LipSyncTask>()]));
+	const firstSteps = new Set<string>();
+	await scanTaskList(
+		api,
+		(task) => {
+			const step = chainStepOf(task.externalTaskId);
+			const steps = step && byKey.get(step.key);
+			if (!step || !steps) return false;
+			// Newest first: a step's newest task is its current one.
+			if (!steps.has(step.step)) steps.set(step.step, task);
+			if (step.step === 1) firstSteps.add(step.key);
+			return true;
+		},
+		() => firstSteps.size >= byKey.size,
+	);
+	return expected.map((dialogue) => {
+		const steps = byKey.get(dialogue.key) as Map<number, LipSyncTask>;
+		const tasks = [...steps.entries()].sort(([a], [b]) => a - b).map(([, task]) => task);
+		const last = tasks[tasks.length - 1];
+		const ended = tasks.some((task) => task.status === 'failed') || (last !== undefined && last.status === 'succeed' && chainStepOf(last.externalTaskId)?.last === true);
+		return { ...dialogue, tasks, ended };
+	});
+}
+
+/** A resumed dialogue that did not end well, as an item that says why (the run is never lost). */
+function failureItem(ctx: RunContext, dialogue: ListedDialogue, error: Error): INodeExecutionData {
+	const stopped = chainError(ctx, dialogue.itemIndex, error, dialogue);
+	const last = dialogue.tasks[dialogue.tasks.length - 1];
+	const { json } = errorItem(stopped, dialogue.itemIndex);
+	return { json: { ...(last ? taskToJson(last) : {}), speakers: dialogue.tasks.map((task, index) => stepJson(index + 1, task)), ...json }, pairedItem: { item: dialogue.itemIndex } };
+}
+
+/** Every dialogue of the run as its resumed item; `stopped` is the one this call could not take on. */
+async function resumedItems(
+	ctx: IWebhookFunctions,
+	dialogues: ListedDialogue[],
+	wait: WaitSettings,
+	stopped?: { key: string; error: Error },
+): Promise<INodeExecutionData[]> {
+	const items: INodeExecutionData[] = [];
+	const stoppedItem = stopped && dialogues.find((dialogue) => dialogue.key === stopped.key)?.itemIndex;
+	// One video at a time, as the resumed run downloads them.
+	for (const dialogue of dialogues) {
+		const { itemIndex, tasks } = dialogue;
+		const failed = tasks.find((task) => task.status === 'failed');
+		const fail = (message: string): Error => new NodeOperationError(ctx.getNode(), message, { itemIndex });
+		if (stopped?.key === dialogue.key) {
+			items.push(failureItem(ctx, dialogue, stopped.error));
+		} else if (tasks.length === 0) {
+			items.push(failureItem(ctx, dialogue, fail('No task of this dialogue was found among your newest 5,000 tasks: its first step was not created')));
+		} else if (failed) {
+			items.push(failureItem(ctx, dialogue, stepFailed(ctx, itemIndex, tasks.indexOf(failed) + 1, failed)));
+		} else if (dialogue.ended) {
+			try {
+				items.push(await chainOutput(ctx, itemIndex, { tasks, steps: tasks.map((task, index) => stepJson(index + 1, task)) }, wait));
+			} catch (error) {
+				items.push(failureItem(ctx, dialogue, error as Error));
+			}
+		} else {
+			const current = tasks[tasks.length - 1];
+			items.push(
+				failureItem(
+					ctx,
+					dialogue,
+					fail(
+						`The run stopped waiting at speaker ${tasks.length} of this dialogue (task_id ${current.taskId}, ${current.status}): the dialogue of item ${stoppedItem ?? '?'} could not go on`,
+					),
+				),
+			);
+		}
+	}
+	return items;
+}
+
+/** How long the webhook keeps trying a next step while the account is at its concurrency limit (1303). */
+const BUSY_BUDGET_MS = 10 * 60_000;
+
+/** The webhook's queue while Kling answers 1303: a growing wait, up to a budget. */
+function busyWait(): WhenBusy {
+	const deadline = Date.now() + BUSY_BUDGET_MS;
+	let round = 0;
+	return async () => {
+		if (Date.now() >= deadline) throw new Error("Kling stayed at your account's concurrency limit (error 1303) for 10 min");
+		await sleepUnlessCancelled(Math.min(15_000, 2000 * 2 ** round++), undefined);
+	};
+}
+
+/**
+ * A callback to a waiting Dub Dialogue execution. The URL must carry this credential's signature.
+ * A final status is read from the API (the callback is only a hint); a succeeded step that is not
+ * the dialogue's last leads to the next; once the dialogue has ended, the run's dialogues are read
+ * from the task list and the execution resumes when all have ended. A next step that cannot be
+ * made ends the wait for all (every dialogue reports its tasks).
+ */
+export async function resumeDialogueOnCallback(this: IWebhookFunctions): Promise<IWebhookResponseData> {
+	const query = this.getQueryData() as IDataObject;
+	const response = this.getResponseObject();
+	const wire = decodeDialogue(query[BATCH_QUERY_PARAM], query[DIALOGUE_QUERY_PARAM], query[SIGNATURE_QUERY_PARAM], await credentialKey(this));
+	const expected = decodeBatch(query[BATCH_QUERY_PARAM]);
+	if (!wire || !expected) {
+		response.status(401).json({ received: false, reason: "the callback URL does not carry this node's signature" });
+		return { noWebhookResponse: true };
+	}
+	const reported = taskFromCallback(this.getBodyData());
+	if (!isFinal(reported)) return { webhookResponse: { received: true, waiting: true } };
+	const step = chainStepOf(reported.externalTaskId);
+	if (!step || step.key !== wire.key) return { webhookResponse: { received: true, ignored: 'not a task of this dialogue' } };
+
+	const api = await createLipSyncApi(this, 0);
+	let task: LipSyncTask;
+	try {
+		task = await api.getTask(reported.taskId);
+	} catch (error) {
+		throw new NodeOperationError(this.getNode(), error as Error, { description: 'The task could not be read; Kling will call again, or the wait times out.' });
+	}
+	// The API's word counts, not the callback's.
+	if (task.externalTaskId !== reported.externalTaskId || !isFinal(task)) return { webhookResponse: { received: true, waiting: true } };
+
+	// Answer Kling now: the next step and the videos take longer than it waits for a reply.
+	response.status(200).json({ received: true });
+	let stopped: { key: string; error: Error } | undefined;
+	if (task.status === 'succeed' && !step.last) {
+		const chain: ChainRun = { dialogue: dialogueOf(wire), tasks: [task], steps: [], stepsBefore: step.step - 1 };
+		const callbackUrl = dialogueCallbackUrl(wire.resumeUrl, String(query[BATCH_QUERY_PARAM]), String(query[DIALOGUE_QUERY_PARAM]), String(query[SIGNATURE_QUERY_PARAM]));
+		const createStep: CreateStep = async (request) => {
+			const sound = request.audio.sound;
+			return await api.createLipSync({ ...request.create, soundFile: sound && 'url' in sound ? sound.url : undefined, callbackUrl }, busyWait());
+		};
+		try {
+			if ((await advanceChain(this, api, chain, createStep)) === 'running') return { noWebhookResponse: true };
+		} catch (error) {
+			stopped = { key: wire.key, error: error as Error };
+			this.logger.warn(`Kling Lip Sync "${this.getNode().name}": a dialogue could not go on after speaker ${step.step}: ${(error as Error).message}`, {
+				taskIds: chain.tasks.map((made) => made.taskId),
+				lastGoodVideoId: lastGoodVideoId(chain),
+			});
+		}
+	}
+	const dialogues = await readDialogues(api, expected);
+	if (!stopped && !dialogues.every((dialogue) => dialogue.ended)) return { noWebhookResponse: true };
+	const wait = waitSettingsFrom((name, fallback) => this.getNodeParameter(name, fallback));
+	return { noWebhookResponse: true, workflowData: [await resumedItems(this, dialogues, wait, stopped)] };
+}
+
+/** Whether a callback is a Dub Dialogue's (its URL carries a dialogue). */
+export const isDialogueCallback = (ctx: IWebhookFunctions): boolean => DIALOGUE_QUERY_PARAM in (ctx.getQueryData() as IDataObject);
