@@ -9,6 +9,7 @@ export const EXAMPLES = {
 	submit: { file: 'callback-batch-submit.json', id: 'klingCallbkSubmit' },
 	results: { file: 'callback-batch-results.json', id: 'klingCallbkResult' },
 	textToVideo: { file: 'text-to-talking-video.json', id: 'klingTextToVideo' },
+	dialogue: { file: 'dub-dialogue.json', id: 'klingDubDialogue' },
 };
 export const RESULT_BYTES = 300 * 1024;
 
@@ -34,6 +35,10 @@ export function exampleFor(emu: Emulator, which: keyof typeof EXAMPLES, replace:
 		'https://example.com/audio/lesson-1-es.mp3': `${fixtures}/tone-3s.wav`,
 		'https://example.com/audio/lesson-2-es.mp3': `${fixtures}/tone-3s.m4a`,
 		'https://example.com/audio/lesson-3-es.mp3': `${fixtures}/tone-3s.aac`,
+		// The interview: the host on screen for its first 4.5 s, the guest for the rest; 9 s tracks.
+		'https://example.com/videos/interview.mp4': 'https://cdn.example.com/interview.mp4?durationMs=9000&faces=0-4500,4500-9000',
+		'https://example.com/audio/interview-host-fr.mp3': `${emu.baseUrl}/media/silence/9000.wav`,
+		'https://example.com/audio/interview-guest-fr.mp3': `${emu.baseUrl}/media/silence/9000.wav`,
 		'"pollIntervalSeconds": 10': '"pollIntervalSeconds": 0.5',
 		'"pollIntervalSeconds": 15': '"pollIntervalSeconds": 0.5',
 		...replace,

@@ -76,7 +76,7 @@ async function main(): Promise<void> {
 				await n8n.installPackage(tarball);
 				await n8n.importJson('credentials', [credential(emu)]);
 				await n8n.registerPackage();
-				await n8n.importJson('workflow', [exampleFor(emu, 'single'), exampleFor(emu, 'batch'), exampleFor(emu, 'textToVideo')]);
+				await n8n.importJson('workflow', [exampleFor(emu, 'single'), exampleFor(emu, 'batch'), exampleFor(emu, 'textToVideo'), exampleFor(emu, 'dialogue')]);
 			});
 			if (!n8n) continue;
 			const instance = n8n;
@@ -124,6 +124,22 @@ async function main(): Promise<void> {
 				assert.equal(item.json.crop_end_time, speech.json.audio_duration_ms);
 				assert.equal(emu.stats.billed.tts, 1);
 				assert.equal(emu.stats.billed.create, 1);
+			});
+
+			await check(`n8n ${target.version}: dub dialogue example -> both speakers lip-synced, one task each, chained`, async () => {
+				emu.resetStats();
+				const { result } = await instance.execute(EXAMPLES.dialogue.id);
+				const [item, ...rest] = outputOf(result, 'Dub Dialogue');
+				assert.equal(rest.length, 0);
+				assertVideo(item);
+				const steps = item.json.speakers as Array<Record<string, unknown>>;
+				assert.deepEqual(steps.map((step) => [step.speaker, step.face_id, step.insert_time]), [[1, '0', 0], [2, '1', 4500]]);
+				// The guest's step lip-synced the video the host's step made.
+				const second = emu.task(String(steps[1].task_id))?.task_info as { parent_video?: { id?: string } };
+				assert.equal(second.parent_video?.id, steps[0].video_id);
+				assert.equal(item.json.task_id, steps[1].task_id);
+				assert.equal(emu.stats.billed.create, 2);
+				assert.equal(emu.stats.billed.identify, 2);
 			});
 
 			if (!process.env.E2E_SKIP_UI && target === targets[0]) {

@@ -1,0 +1,98 @@
+/* eslint-disable -- not shipped: `n8n-node lint` checks the package's code, eslint.tests.config.mjs this file */
+import { castSpeakers, findSpeakerFace, matchFace, placeSpeakerAudio, timingInWindow } from '../../nodes/KlingLipSync/helpers/faceFit';
+import { chainStepOf, dialogueKey, workTaskId } from '../../nodes/KlingLipSync/helpers/externalId';
+import { decodeDialogue, encodeDialogue, type DialogueWire } from '../../nodes/KlingLipSync/helpers/dialogueWire';
+
+/** Dub Dialogue's pure parts: placing speakers, finding faces again, chain ids, the signed URL plan. */
+describe('Dub Dialogue: speakers and faces', () => {
+	const faces = [
+		{ faceId: '0', startMs: 0, endMs: 4500 },
+		{ faceId: '1', startMs: 4500, endMs: 9000 },
+		{ faceId: '2', startMs: 3000, endMs: 6000 },
+	];
+
+	it('finds the face visible at a time, and says when none or several are', () => {
+		expect(findSpeakerFace(faces, { by: 'visibleAt', atMs: 1000 })).toBe(0);
+		expect(findSpeakerFace(faces, { by: 'visibleAt', atMs: 8000 })).toBe(1);
+		expect(findSpeakerFace(faces, { by: 'visibleAt', atMs: 4000 })).toMatch(/^2 faces are visible at 4000 ms .*choose the face by index or face ID/);
+		expect(findSpeakerFace(faces, { by: 'visibleAt', atMs: 9000 })).toMatch(/^no face Kling found is visible at 9000 ms/);
+		expect(findSpeakerFace(faces, { by: 'index', index: 2 })).toBe(2);
+		expect(findSpeakerFace(faces, { by: 'faceId', faceId: '1' })).toBe(1);
+		expect(findSpeakerFace(faces, { by: 'index', index: 3 })).toMatch(/Face Index must be from 0 to 2/);
+	});
+
+	it('places a full-length track inside the window, and a clip only where it fits whole', () => {
+		expect(placeSpeakerAudio(faces[1], 9000, { kind: 'fullLength' })).toEqual({ cropStartMs: 4500, cropEndMs: 9000, insertMs: 4500 });
+		// A track shorter than the video: its end is where it ends.
+		expect(placeSpeakerAudio(faces[1], 7000, { kind: 'fullLength' })).toEqual({ cropStartMs: 4500, cropEndMs: 7000, insertMs: 4500 });
+		expect(placeSpeakerAudio(faces[1], 6000, { kind: 'fullLength' })).toMatch(/the track \(6000 ms\) holds 1500 ms inside face 1's window \(4500-9000 ms\)/);
+		expect(placeSpeakerAudio(faces[0], 3000, { kind: 'clip', insertMs: 1000, cropStartMs: 0 })).toEqual({ cropStartMs: 0, cropEndMs: 3000, insertMs: 1000 });
+		expect(placeSpeakerAudio(faces[0], 3000, { kind: 'clip', insertMs: 2000, cropStartMs: 0 })).toMatch(/runs 500 ms past the end of face 0's window/);
+		expect(placeSpeakerAudio(faces[0], 3000, { kind: 'clip', insertMs: 5000, cropStartMs: 0 })).toMatch(/Insert At \(ms\) 5000 is outside face 0's window/);
+	});
+
+	it('casts every speaker before any task: one face each, every audio placed', () => {
+		const speakers = [
+			{ face: { by: 'visibleAt' as const, atMs: 1000 }, audioMs: 9000, placement: { kind: 'fullLength' as const } },
+			{ face: { by: 'index' as const, index: 1 }, audioMs: 9000, placement: { kind: 'fullLength' as const } },
+		];
+		const cast = castSpeakers(faces, speakers);
+		expect(Array.isArray(cast) && cast.map((speaker) => [speaker.faceIndex, speaker.timing.insertMs])).toEqual([[0, 0], [1, 4500]]);
+		expect(castSpeakers(faces, [speakers[0], { ...speakers[1], face: { by: 'faceId', faceId: '0' } }])).toMatch(/^Speaker 2 and Speaker 1 both name face 0/);
+		expect(castSpeakers(faces, [speakers[0], { ...speakers[1], audioMs: 5000 }])).toMatch(/^Speaker 2: the track \(5000 ms\) holds 500 ms/);
+	});
+
+	it('finds the same face in a new video by its window, and keeps the audio inside the new window', () => {
+		const planned = { faceId: '1', startMs: 4500, endMs: 9000 };
+		// Re-encoding moved the edges by a frame; the ids may differ.
+		expect(matchFace([{ faceId: '0', startMs: 0, endMs: 4480 }, { faceId: '7', startMs: 4520, endMs: 9000 }], planned)).toBe(1);
+		expect(matchFace([{ faceId: '0', startMs: 0, endMs: 4500 }], planned)).toMatch(/the face of 4500-9000 ms is not in the new video's faces \(0: 0-4500 ms\)/);
+		// Less than half of the window overlaps: another person.
+		expect(matchFace([{ faceId: '0', startMs: 0, endMs: 6000 }], planned)).toMatch(/not in the new video's faces/);
+		const timing = { cropStartMs: 4500, cropEndMs: 9000, insertMs: 4500 };
+		expect(timingInWindow(timing, { faceId: '7', startMs: 4520, endMs: 8960 })).toEqual({ cropStartMs: 4520, cropEndMs: 8960, insertMs: 4520 });
+		expect(timingInWindow(timing, { faceId: '7', startMs: 4500, endMs: 6000 })).toMatch(/leaves 1500 ms of the audio/);
+	});
+});
+
+describe('Dub Dialogue: chain ids and the signed plan', () => {
+	const work = { subject: 'video_id:1', faceId: '0', audio: 'sha256:ab', cropStartMs: 0, cropEndMs: 4500, insertMs: 0, soundVolume: 1, originalAudioVolume: 1, watermark: false };
+
+	it('names the dialogue and the step in each step id, the last step apart, and reads them back', () => {
+		const key = dialogueKey({ video: 'video_url:x', speakers: [1, 2] });
+		expect(key).toMatch(/^[A-Za-z0-9_-]{8}$/);
+		expect(dialogueKey({ video: 'video_url:x', speakers: [1, 2] })).toBe(key);
+		expect(dialogueKey({ video: 'video_url:x', speakers: [1, 2] }, 'nonce')).not.toBe(key);
+		const first = workTaskId({ ...work, chain: { key, step: 1, last: false } });
+		const last = workTaskId({ ...work, subject: 'video_id:2', chain: { key, step: 2, last: true } });
+		expect(first).toMatch(new RegExp(`^n8n-d${key.replace(/[-]/g, '\\-')}1-[0-9a-f]{24}$`));
+		expect(chainStepOf(first)).toEqual({ key, step: 1, last: false });
+		expect(chainStepOf(last)).toEqual({ key, step: 2, last: true });
+		expect(chainStepOf(workTaskId(work))).toBeUndefined();
+		expect(chainStepOf('n8n-dABCDEFGH1-xyz')).toBeUndefined();
+		// The same work in another dialogue or step is another task.
+		expect(workTaskId({ ...work, chain: { key, step: 2, last: false } })).not.toBe(first);
+	});
+
+	it('signs the plan with the credential key: an edit, another key or another run is refused', () => {
+		const wire: DialogueWire = {
+			key: 'AbCdEfGh',
+			itemIndex: 3,
+			resumeUrl: 'https://n8n.example.com/webhook-waiting/42',
+			soundVolume: 1,
+			originalAudioVolume: 0.5,
+			watermark: false,
+			fresh: false,
+			speakers: [{ window: [4500, 9000], faceId: '1', timing: { cropStartMs: 4500, cropEndMs: 9000, insertMs: 4500 }, audio: { url: 'https://a.example/b.mp3' }, fingerprint: 'sha256:ab', durationMs: 9000 }],
+		};
+		const key = Buffer.alloc(32, 7);
+		const { dialogue, signature } = encodeDialogue(wire, 'AbCdEfGh', key);
+		expect(decodeDialogue('AbCdEfGh', dialogue, signature, key)).toEqual(wire);
+		expect(decodeDialogue('AbCdEfGh', dialogue, signature, Buffer.alloc(32, 8))).toBeUndefined();
+		expect(decodeDialogue('AbCdEfGhIjKlMnOp', dialogue, signature, key)).toBeUndefined();
+		const edited = Buffer.from(JSON.stringify({ ...wire, speakers: [{ ...wire.speakers[0], audio: { url: 'https://evil.example/x.mp3' } }] })).toString('base64url');
+		expect(decodeDialogue('AbCdEfGh', edited, signature, key)).toBeUndefined();
+		expect(decodeDialogue('AbCdEfGh', dialogue, undefined, key)).toBeUndefined();
+		expect(decodeDialogue('AbCdEfGh', 'not json', signature, key)).toBeUndefined();
+	});
+});
