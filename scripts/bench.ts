@@ -32,8 +32,8 @@ const RUNS = Number(process.env.BENCH_RUNS ?? 3);
 const TASK_MS = Number(process.env.BENCH_TASK_MS ?? 3500);
 const POLL_S = Number(process.env.BENCH_POLL_S ?? 1);
 const BIG_BYTES = 200 * 1024 * 1024;
-/** Which figures: `speed` (batches, downloads, weight), `callback` and `memory` (hundreds of items). */
-const SECTIONS = (process.env.BENCH_SECTIONS ?? 'speed,callback,memory').split(',');
+/** Which figures: `speed` (batches, downloads, weight), `callback` and `memory` (hundreds of items), `dialogue`. */
+const SECTIONS = (process.env.BENCH_SECTIONS ?? 'speed,callback,memory,dialogue').split(',');
 
 const median = (values: number[]): number => {
 	const sorted = [...values].sort((a, b) => a - b);
@@ -269,6 +269,7 @@ async function main(): Promise<void> {
 		if (SECTIONS.includes('speed')) await speed(emu);
 		if (SECTIONS.includes('callback')) await callbackScaleFigures();
 		if (SECTIONS.includes('memory')) await memory(emu);
+		if (SECTIONS.includes('dialogue')) await dialogueFigures();
 	} finally {
 		await emu.stop();
 	}
@@ -294,6 +295,62 @@ async function callbackScaleFigures(): Promise<void> {
 		key: taskKey(workTaskId({ subject: `session:${index}`, faceId: '0', audio: 'sha256:0', cropStartMs: 0, cropEndMs: 3000, insertMs: 0, soundVolume: 1, originalAudioVolume: 1, watermark: false })),
 	}));
 	line('callback URL, N=1000', `${withQueryParam('http://127.0.0.1:5678/webhook-waiting/123', BATCH_QUERY_PARAM, encodeBatch(ids)).length} characters`);
+}
+
+interface DialogueFigures {
+	perStep: Record<'identify' | 'create' | 'get' | 'list', number>;
+	wallMs: number;
+	rssGrowth: number;
+}
+
+/** N two-speaker dialogues (full-length tracks), every step's task finishing at a spread time. */
+async function dialogueScale(count: number, waitMode: 'poll' | 'callback'): Promise<DialogueFigures> {
+	const emu = await startEmulator({ taskTimeMs: 500, taskTimeSpreadMs: 1500, submittedMs: 100, callbackRetryDelaysMs: [200, 400, 800, 1600] });
+	const resume = await startResumeServer();
+	try {
+		const track = `${emu.baseUrl}/media/silence/9000.wav`;
+		const started = Date.now();
+		const { growth, result } = await peakRssGrowth(async () => {
+			const first = await runKlingNode({
+				credentials: emulatorCredentials(emu.baseUrl),
+				items: Array.from({ length: count }, (_, index) => ({ url: `https://cdn.example.com/talk.mp4?durationMs=9000&faces=0-4500,4500-9000&n=${index}` })),
+				parameters: {
+					resource: 'lipSync', operation: 'dubDialogue',
+					videoUrl: '={{ $json.url }}',
+					speakers: { speaker: [{ visibleAtMs: 1000, audioUrl: track }, { visibleAtMs: 6000, audioUrl: track }] },
+					downloadVideo: false,
+					waitMode,
+					waitOptions: { pollIntervalSeconds: POLL_S, maxWaitMinutes: 30 },
+					options: { maxInFlight: 20 },
+				},
+				resumeServer: resume,
+			});
+			return first.resumed ? await first.resumed() : first;
+		});
+		if (result.error || result.output.length !== count || result.output.some((item) => item.json.task_status !== 'succeed')) {
+			throw new Error(`dialogue batch failed: ${result.error?.message ?? JSON.stringify(result.output.find((item) => item.json.task_status !== 'succeed')?.json)}`);
+		}
+		const steps = count * 2;
+		const per = (route: string): number => (emu.stats.requests[route] ?? 0) / steps;
+		return { perStep: { identify: per('identify'), create: per('create'), get: per('get'), list: per('list') }, wallMs: Date.now() - started, rssGrowth: growth };
+	} finally {
+		await emu.stop();
+		await resume.stop();
+	}
+}
+
+/** Dub Dialogue at scale: API calls per step do not grow with the number of dialogues. */
+async function dialogueFigures(): Promise<void> {
+	for (const waitMode of ['poll', 'callback'] as const) {
+		for (const count of [20, 100]) {
+			const figures = await dialogueScale(count, waitMode);
+			const { identify, create, get, list } = figures.perStep;
+			line(
+				`Dub Dialogue ${waitMode}, ${count} x 2 speakers`,
+				`per step: identify ${identify.toFixed(2)}, create ${create.toFixed(2)}, get ${get.toFixed(2)}, list ${list.toFixed(2)}; wall ${(figures.wallMs / 1000).toFixed(1)} s; peak RSS +${mb(figures.rssGrowth)}`,
+			);
+		}
+	}
 }
 
 /** Batches of hundreds: preparation side by side, and memory held per item. */

@@ -99,6 +99,36 @@ function callbackBatchWorkflow(id: string, emu: Emulator): Record<string, unknow
 	};
 }
 
+/** Webhook -> Dub Dialogue (two speakers, full-length tracks) in Callback mode. */
+function dialogueCallbackWorkflow(id: string, emu: Emulator): Record<string, unknown> {
+	const base = webhookWorkflow(id, 'callback', emu) as { nodes: Array<Record<string, unknown>> };
+	const [start] = base.nodes;
+	const track = `${emu.baseUrl}/media/silence/9000.wav`;
+	return {
+		...base,
+		name: 'Queue callback dialogue',
+		nodes: [
+			{ ...start, webhookId: 'kling-queue-dialogue', parameters: { httpMethod: 'POST', path: 'kling-queue-dialogue', responseMode: 'onReceived', options: {} } },
+			{
+				id: `${id}-dub`,
+				name: 'Dub Dialogue',
+				type: 'n8n-nodes-kling-lipsync.klingLipSync',
+				typeVersion: 1,
+				position: [220, 0],
+				credentials: { klingApi: { id: CREDENTIAL_ID, name: 'Kling API' } },
+				parameters: {
+					resource: 'lipSync', operation: 'dubDialogue',
+					videoUrl: '={{ $json.body.video_url }}',
+					speakers: { speaker: [{ visibleAtMs: 1000, audioUrl: track }, { visibleAtMs: 6000, audioUrl: track }] },
+					waitMode: 'callback',
+					waitOptions: { maxWaitMinutes: 5 },
+				},
+			},
+		],
+		connections: { Start: { main: [[{ node: 'Dub Dialogue', type: 'main', index: 0 }]] } },
+	};
+}
+
 async function startRedis(): Promise<{ port: number; process: ChildProcess }> {
 	const port = await freePort();
 	const redis = spawn('redis-server', ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'], { stdio: 'ignore' });
@@ -175,6 +205,7 @@ export async function checkQueueMode(
 			webhookWorkflow('klingQueueCallbk', 'callback', emu),
 			webhookWorkflow('klingQueuePollWf', 'poll', emu),
 			callbackBatchWorkflow('klingQueueBatchW', emu),
+			dialogueCallbackWorkflow('klingQueueDialog', emu),
 			// Its external ids differ from the nightly batch example's, which ran on this emulator already.
 			exampleFor(emu, 'submit', { 'https://your-n8n.example.com/webhook/kling-lipsync-results/kling-lipsync': resultsUrl, "'nightly-'": "'callback-'" }),
 			exampleFor(emu, 'results', { '/home/node/.n8n-files/kling-lipsync/': `${store}/` }),
@@ -182,7 +213,7 @@ export async function checkQueueMode(
 			retryWorkflow(emu),
 		]);
 		await n8n.importJson('credentials', [WEBHOOK_CREDENTIAL]);
-		for (const id of ['klingQueueCallbk', 'klingQueuePollWf', 'klingQueueBatchW', 'klingCallbkResult', SIGNED_TRIGGER_ID, RETRY_WORKFLOW_ID]) {
+		for (const id of ['klingQueueCallbk', 'klingQueuePollWf', 'klingQueueBatchW', 'klingQueueDialog', 'klingCallbkResult', SIGNED_TRIGGER_ID, RETRY_WORKFLOW_ID]) {
 			const published = await n8n.cli(['publish:workflow', `--id=${id}`]);
 			assert.equal(published.code, 0, `publish:workflow ${id}: ${published.stdout}${published.stderr}`);
 		}
@@ -296,6 +327,42 @@ export async function checkQueueMode(
 			} finally {
 				emu.configure({ concurrencyLimit: Number.POSITIVE_INFINITY });
 			}
+		});
+
+		await check(`n8n ${version} queue mode: Dub Dialogue in Callback mode waits between steps; n8n's webhook makes step 2; one video`, async () => {
+			emu.resetStats();
+			emu.configure({ taskTimeMs: 6000 });
+			const reply = await fetch(`${n8n.baseUrl}/webhook/kling-queue-dialogue`, {
+				method: 'POST',
+				headers: { 'content-type': 'application/json' },
+				body: JSON.stringify({ video_url: 'https://cdn.example.com/queue-interview.mp4?durationMs=9000&faces=0-4500,4500-9000' }),
+			});
+			assert.equal(reply.status, 200, `starting the dialogue workflow answered ${reply.status}`);
+			const waiting = await until('the dialogue execution to wait', async () => {
+				const execution = await statusOf('klingQueueDialog');
+				return execution?.status === 'waiting' ? execution : undefined;
+			});
+			assert.equal(emu.stats.billed.create, 1, 'only the first step exists when it starts waiting');
+			// Step 1 ends; the callback makes step 2 while the execution stays waiting.
+			await until('step 2 to be created', async () => (emu.stats.billed.create === 2 ? true : undefined), 60_000);
+			assert.equal((await statusOf('klingQueueDialog'))?.status, 'waiting', 'still waiting between steps');
+			const finished = await until('the dialogue execution to finish', async () => {
+				const execution = await statusOf('klingQueueDialog');
+				return execution && ['success', 'error', 'crashed'].includes(execution.status) ? execution : undefined;
+			}, 90_000);
+			assert.equal(finished.status, 'success');
+			assert.equal(finished.id, waiting.id);
+			const [item, ...rest] = await outputOf(finished.id, 'Dub Dialogue');
+			assert.equal(rest.length, 0);
+			assert.equal(item.json.task_status, 'succeed');
+			assert.equal(item.binary?.data.mimeType, 'video/mp4');
+			const steps = item.json.speakers as Array<Record<string, unknown>>;
+			assert.deepEqual(steps.map((step) => step.speaker), [1, 2]);
+			const second = emu.task(String(steps[1].task_id))?.task_info as { parent_video?: { id?: string } };
+			assert.equal(second.parent_video?.id, steps[0].video_id, 'step 2 lip-synced the video step 1 made');
+			assert.equal(emu.stats.billed.identify, 2);
+			assert.ok((emu.stats.requests.get ?? 0) <= 3, `no polling: about one API read per step callback (${emu.stats.requests.get ?? 0})`);
+			console.log(`    queue: Dub Dialogue execution ${finished.id} waited between its 2 steps; ${emu.stats.requests.list ?? 0} list read(s)`);
 		});
 
 		await check(`n8n ${version} queue mode: fire-and-forget examples (submit 3; the trigger stores each video)`, async () => {
