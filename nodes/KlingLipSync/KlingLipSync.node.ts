@@ -13,7 +13,7 @@ import { searchTasks } from './actions/lipSync/getTask.operation';
 import { CALLBACK_WEBHOOKS, resumeOnCallback } from './actions/pipeline/callback';
 import { isDialogueCallback, resumeDialogueOnCallback } from './actions/pipeline/dialogueCallback';
 import { router } from './actions/router';
-import { properties } from './actions/versionDescription';
+import { hints, properties } from './actions/versionDescription';
 
 export class KlingLipSync implements INodeType {
 	description: INodeTypeDescription = {
@@ -32,6 +32,7 @@ export class KlingLipSync implements INodeType {
 		credentials: [{ name: 'klingApi', required: true }],
 		webhooks: CALLBACK_WEBHOOKS,
 		properties,
+		hints,
 	};
 
 	methods = {

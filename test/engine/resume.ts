@@ -4,7 +4,8 @@
  * to /webhook-waiting/<execution id> runs the waiting node's `webhook()` in n8n-core's real
  * WebhookContext; when it returns workflowData, the execution resumes in WorkflowExecute with the
  * waiting node disabled and fed that data, exactly as n8n resumes it. Non-final callbacks get
- * their answer and leave the execution waiting; a callback while it runs gets 409.
+ * their answer and leave the execution waiting; callbacks are handled side by side while it
+ * waits (n8n checks only the execution's status); once it resumes (runs), a callback gets 409.
  */
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -29,7 +30,8 @@ export interface WaitingExecution {
 }
 
 interface Registration extends WaitingExecution {
-	busy: boolean;
+	/** A callback resumed it: it runs (n8n answers 409 from then on). */
+	resumed: boolean;
 	resolve(run: IRun): void;
 	reject(error: Error): void;
 }
@@ -141,11 +143,10 @@ export async function startResumeServer(): Promise<ResumeServer> {
 			answer(404, { message: `The execution "${executionId}" does not exist or does not wait.` });
 			return;
 		}
-		if (registration.busy) {
+		if (registration.resumed) {
 			answer(409, { message: `The execution "${executionId}" is running already.` });
 			return;
 		}
-		registration.busy = true;
 		try {
 			const { workflow, additionalData, run } = registration;
 			// As n8n's WaitingWebhooks: each request works on the stored execution with the waiting
@@ -162,9 +163,15 @@ export async function startResumeServer(): Promise<ResumeServer> {
 				{ query: Object.fromEntries(url.searchParams), headers: req.headers as Record<string, string>, rawBody },
 				seen,
 			);
-			answer(call.status, JSON.parse(call.body || '{}'));
 			const result = call.result;
+			// Another callback's webhook call resumed it meanwhile: this one meets a running execution.
+			if (result.workflowData && registration.resumed) {
+				answer(409, { message: `The execution "${executionId}" is running already.` });
+				return;
+			}
+			answer(call.status, JSON.parse(call.body || '{}'));
 			if (!result.workflowData) return;
+			registration.resumed = true;
 
 			// As n8n resumes: the waiting node is disabled and passes the webhook's data on.
 			waiting.delete(executionId);
@@ -183,8 +190,6 @@ export async function startResumeServer(): Promise<ResumeServer> {
 		} catch (error) {
 			if (!res.headersSent) answer(500, { message: (error as Error).message });
 			registration.reject(error as Error);
-		} finally {
-			registration.busy = false;
 		}
 	};
 
@@ -199,7 +204,7 @@ export async function startResumeServer(): Promise<ResumeServer> {
 		received,
 		register(execution) {
 			const finished = createDeferredPromise<IRun>();
-			waiting.set(execution.executionId, { ...execution, busy: false, resolve: finished.resolve, reject: finished.reject });
+			waiting.set(execution.executionId, { ...execution, resumed: false, resolve: finished.resolve, reject: finished.reject });
 			return finished.promise;
 		},
 		async stop() {

@@ -1,4 +1,4 @@
-import type { INodeProperties } from 'n8n-workflow';
+import type { INodeProperties, NodeHint } from 'n8n-workflow';
 
 import * as audio from './audio';
 import * as face from './face';
@@ -22,3 +22,6 @@ export const properties: INodeProperties[] = [
 	...lipSync.description,
 	...audio.description,
 ];
+
+/** Hints the editor shows while an operation is set up. */
+export const hints: NodeHint[] = [...lipSync.dubDialogue.hints];

@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import type { IDataObject, IExecuteFunctions, INodeExecutionData, INodeProperties } from 'n8n-workflow';
+import type { IDataObject, IExecuteFunctions, INodeExecutionData, INodeProperties, NodeHint } from 'n8n-workflow';
 import { NodeApiError, NodeOperationError, updateDisplayOptions } from 'n8n-workflow';
 
 import {
@@ -131,6 +131,29 @@ const properties: INodeProperties[] = [
 
 export const description = updateDisplayOptions({ show: { operation: ['dubDialogue'] } }, properties);
 
+/** Speakers a dialogue may have: each step re-encodes the video, so quality drops with every one. */
+const MAX_SPEAKERS = 10;
+
+/**
+ * The editor says what a dialogue costs before it runs: one hint per speaker count (a hint's text
+ * is not an expression; its condition is).
+ */
+export const hints: NodeHint[] = Array.from({ length: MAX_SPEAKERS }, (_, index) => {
+	const count = index + 1;
+	return {
+		message: `Each item (dialogue) costs ${count} lip-sync task${count > 1 ? 's' : ''} and ${count} Identify Face call${count > 1 ? 's' : ''}, made one after another; each step re-encodes the video.`,
+		type: 'info',
+		location: 'ndv',
+		whenToDisplay: 'always',
+		displayCondition: `={{ $parameter["operation"] === "dubDialogue" && ($parameter["speakers"]?.speaker ?? []).length === ${count} }}`,
+	};
+});
+
+/** What a run of dialogues costs, for n8n's output pane once it ran. */
+export function runCostHint(dialogues: number, speakers: number, reused: number): string {
+	return `This run: ${dialogues} dialogue(s), ${speakers} lip-sync task(s)${reused ? ` (${reused} taken over from an earlier run, not paid again)` : ''} and ${speakers} Identify Face call(s).`;
+}
+
 /** A speaker, checked (the audio measured; nothing billed). */
 export interface SpeakerPlan {
 	face: SpeakerFace;
@@ -146,9 +169,6 @@ export interface DialoguePlan {
 	speakers: SpeakerPlan[];
 	create: CreateOptions;
 }
-
-/** Speakers a dialogue may have: each step re-encodes the video, so quality drops with every one. */
-const MAX_SPEAKERS = 10;
 
 const speakerPath = (position: number): string => `speakers.speaker[${position}].`;
 

@@ -1,5 +1,5 @@
-import type { IDataObject, IExecuteFunctions, INodeExecutionData, IWebhookFunctions, IWebhookResponseData } from 'n8n-workflow';
-import { NodeOperationError } from 'n8n-workflow';
+import type { IDataObject, IExecuteFunctions, INodeExecutionData, IWebhookFunctions, IWebhookResponseData, JsonObject } from 'n8n-workflow';
+import { NodeApiError, NodeOperationError } from 'n8n-workflow';
 
 import { BATCH_QUERY_PARAM, decodeBatch, encodeBatch, withQueryParam, type ExpectedTask } from '../../helpers/callbackBatch';
 import { DIALOGUE_QUERY_PARAM, SIGNATURE_QUERY_PARAM, decodeDialogue, encodeDialogue, type DialogueWire } from '../../helpers/dialogueWire';
@@ -25,6 +25,7 @@ import {
 } from '../lipSync/dubDialogue.operation';
 import type { RunSettings } from '../node.type';
 import { putToWait, scanTaskList } from './callback';
+import { isTransient } from './poll';
 import type { TaskExecutor } from './executor';
 import { errorItem, isOutputItem } from './output';
 import { runStage } from './stage';
@@ -201,7 +202,18 @@ interface ListedDialogue extends ExpectedTask {
 	tasks: LipSyncTask[];
 	/** Its last step has succeeded, or a step failed: it goes no further. */
 	ended: boolean;
+	/**
+	 * A step succeeded long ago and no next step exists: its callback never reached n8n (or the
+	 * next step could not be made), so nothing will move it on.
+	 */
+	stalled: boolean;
 }
+
+/**
+ * How long after a step ended its next step may still be on its way (the webhook identifies and
+ * creates within seconds; Kling retries a callback n8n did not take): longer than any clock skew.
+ */
+const STALLED_AFTER_MS = 15 * 60_000;
 
 /** Every dialogue of the run from the task list (newest pages first, until each one's first step was seen). */
 async function readDialogues(api: LipSyncApi, expected: ExpectedTask[]): Promise<ListedDialogue[]> {
@@ -225,7 +237,8 @@ async function readDialogues(api: LipSyncApi, expected: ExpectedTask[]): Promise
 		const tasks = [...steps.entries()].sort(([a], [b]) => a - b).map(([, task]) => task);
 		const last = tasks[tasks.length - 1];
 		const ended = tasks.some((task) => task.status === 'failed') || (last !== undefined && last.status === 'succeed' && chainStepOf(last.externalTaskId)?.last === true);
-		return { ...dialogue, tasks, ended };
+		const stalled = !ended && last?.status === 'succeed' && last.updatedAt !== undefined && Date.now() - last.updatedAt > STALLED_AFTER_MS;
+		return { ...dialogue, tasks, ended, stalled };
 	});
 }
 
@@ -263,34 +276,51 @@ async function resumedItems(
 			} catch (error) {
 				items.push(failureItem(ctx, dialogue, error as Error));
 			}
-		} else {
-			const current = tasks[tasks.length - 1];
+		} else if (dialogue.stalled) {
 			items.push(
 				failureItem(
 					ctx,
 					dialogue,
-					fail(
-						`The run stopped waiting at speaker ${tasks.length} of this dialogue (task_id ${current.taskId}, ${current.status}): the dialogue of item ${stoppedItem ?? '?'} could not go on`,
-					),
+					fail(`Speaker ${tasks.length + 1}'s step was never made: the callback of speaker ${tasks.length}'s task did not reach n8n, or the step could not be made then`),
 				),
 			);
+		} else {
+			const current = tasks[tasks.length - 1];
+			const why = stoppedItem !== undefined ? `the dialogue of item ${stoppedItem} could not go on` : 'the other dialogues had ended and this one did not move on';
+			items.push(failureItem(ctx, dialogue, fail(`The run stopped waiting at speaker ${tasks.length} of this dialogue (task_id ${current.taskId}, ${current.status}): ${why}`)));
 		}
 	}
 	return items;
 }
 
-/** How long the webhook keeps trying a next step while the account is at its concurrency limit (1303). */
-const BUSY_BUDGET_MS = 10 * 60_000;
+/**
+ * How long the webhook keeps trying a next step while the account is at its concurrency limit
+ * (1303) before it answers Kling with an error, so that Kling calls again later.
+ */
+const BUSY_BUDGET_MS = 60_000;
 
-/** The webhook's queue while Kling answers 1303: a growing wait, up to a budget. */
-function busyWait(): WhenBusy {
+/** The webhook's queue while Kling answers 1303: a growing wait, up to a budget; then a retriable error. */
+function busyWait(ctx: IWebhookFunctions): WhenBusy {
 	const deadline = Date.now() + BUSY_BUDGET_MS;
 	let round = 0;
 	return async () => {
-		if (Date.now() >= deadline) throw new Error("Kling stayed at your account's concurrency limit (error 1303) for 10 min");
+		if (Date.now() >= deadline) {
+			const error = new NodeApiError(ctx.getNode(), { code: 1303 } as JsonObject, {
+				message: "Kling stayed at your account's concurrency limit (error 1303) for a minute",
+				httpCode: '429',
+			});
+			error.context.klingCode = 1303;
+			throw error;
+		}
 		await sleepUnlessCancelled(Math.min(15_000, 2000 * 2 ** round++), undefined);
 	};
 }
+
+/**
+ * Whether a next step that could not be made may work later (a network error, a retriable
+ * refusal: Kling calls back again), or never will (the face is not in the new video, a refusal).
+ */
+const mayWorkLater = (error: unknown): boolean => error instanceof NodeApiError && isTransient(error);
 
 /**
  * A callback to a waiting Dub Dialogue execution. The URL must carry this credential's signature.
@@ -323,19 +353,20 @@ export async function resumeDialogueOnCallback(this: IWebhookFunctions): Promise
 	// The API's word counts, not the callback's.
 	if (task.externalTaskId !== reported.externalTaskId || !isFinal(task)) return { webhookResponse: { received: true, waiting: true } };
 
-	// Answer Kling now: the next step and the videos take longer than it waits for a reply.
-	response.status(200).json({ received: true });
 	let stopped: { key: string; error: Error } | undefined;
 	if (task.status === 'succeed' && !step.last) {
 		const chain: ChainRun = { dialogue: dialogueOf(wire), tasks: [task], steps: [], stepsBefore: step.step - 1 };
 		const callbackUrl = dialogueCallbackUrl(wire.resumeUrl, String(query[BATCH_QUERY_PARAM]), String(query[DIALOGUE_QUERY_PARAM]), String(query[SIGNATURE_QUERY_PARAM]));
 		const createStep: CreateStep = async (request) => {
 			const sound = request.audio.sound;
-			return await api.createLipSync({ ...request.create, soundFile: sound && 'url' in sound ? sound.url : undefined, callbackUrl }, busyWait());
+			return await api.createLipSync({ ...request.create, soundFile: sound && 'url' in sound ? sound.url : undefined, callbackUrl }, busyWait(this));
 		};
+		// Kling is answered once the next step exists: if it cannot be made now, an error answer
+		// makes Kling call again (a retry finds a step made meanwhile by its external_task_id).
 		try {
-			if ((await advanceChain(this, api, chain, createStep)) === 'running') return { noWebhookResponse: true };
+			if ((await advanceChain(this, api, chain, createStep)) === 'running') return { webhookResponse: { received: true, nextStep: step.step + 1 } };
 		} catch (error) {
+			if (mayWorkLater(error)) throw error;
 			stopped = { key: wire.key, error: error as Error };
 			this.logger.warn(`Kling Lip Sync "${this.getNode().name}": a dialogue could not go on after speaker ${step.step}: ${(error as Error).message}`, {
 				taskIds: chain.tasks.map((made) => made.taskId),
@@ -344,7 +375,11 @@ export async function resumeDialogueOnCallback(this: IWebhookFunctions): Promise
 		}
 	}
 	const dialogues = await readDialogues(api, expected);
-	if (!stopped && !dialogues.every((dialogue) => dialogue.ended)) return { noWebhookResponse: true };
+	if (!stopped && !dialogues.every((dialogue) => dialogue.ended || dialogue.stalled)) {
+		return { webhookResponse: { received: true, waiting: true } };
+	}
+	// Answer Kling now: downloading the videos may take longer than it waits for a reply.
+	response.status(200).json({ received: true, resumed: true });
 	const wait = waitSettingsFrom((name, fallback) => this.getNodeParameter(name, fallback));
 	return { noWebhookResponse: true, workflowData: [await resumedItems(this, dialogues, wait, stopped)] };
 }

@@ -10,7 +10,7 @@ import { taskError } from './output';
 const MAX_FAILED_POLLS = 3;
 
 /** A failed status read worth polling again: the network, or a retriable refusal (5xxx, 1302, 429/5xx). */
-function isTransient(error: unknown): boolean {
+export function isTransient(error: unknown): boolean {
 	const context = (error as { context?: { klingCode?: number } }).context;
 	const httpCode = Number((error as { httpCode?: string | null }).httpCode ?? 0);
 	if (context?.klingCode !== undefined) return describeKlingCode(context.klingCode).retriable;
