@@ -1,4 +1,3 @@
-/* eslint-disable -- not shipped: `n8n-node lint` checks the package's code, eslint.tests.config.mjs this file */
 import { castSpeakers, findSpeakerFace, matchFace, placeSpeakerAudio, timingInWindow } from '../../nodes/KlingLipSync/helpers/faceFit';
 import { chainStepOf, dialogueKey, workTaskId } from '../../nodes/KlingLipSync/helpers/externalId';
 import { decodeDialogue, encodeDialogue, type DialogueWire } from '../../nodes/KlingLipSync/helpers/dialogueWire';

@@ -320,7 +320,7 @@ function busyWait(ctx: IWebhookFunctions): WhenBusy {
  * Whether a next step that could not be made may work later (a network error, a retriable
  * refusal: Kling calls back again), or never will (the face is not in the new video, a refusal).
  */
-const mayWorkLater = (error: unknown): boolean => error instanceof NodeApiError && isTransient(error);
+const mayWorkLater = (error: unknown): NodeApiError | undefined => (error instanceof NodeApiError && isTransient(error) ? error : undefined);
 
 /**
  * A callback to a waiting Dub Dialogue execution. The URL must carry this credential's signature.
@@ -366,7 +366,8 @@ export async function resumeDialogueOnCallback(this: IWebhookFunctions): Promise
 		try {
 			if ((await advanceChain(this, api, chain, createStep)) === 'running') return { webhookResponse: { received: true, nextStep: step.step + 1 } };
 		} catch (error) {
-			if (mayWorkLater(error)) throw error;
+			const later = mayWorkLater(error);
+			if (later) throw later;
 			stopped = { key: wire.key, error: error as Error };
 			this.logger.warn(`Kling Lip Sync "${this.getNode().name}": a dialogue could not go on after speaker ${step.step}: ${(error as Error).message}`, {
 				taskIds: chain.tasks.map((made) => made.taskId),
