@@ -37,8 +37,12 @@ describe('Dub Dialogue', () => {
 	});
 
 	it('dubs two speakers with full-length tracks: each step lip-syncs the video the step before made', async () => {
-		const { output, error } = await run({ parameters: { ...dub(video(), twoSpeakers()), downloadVideo: true } });
+		const { output, error, run: finished } = await run({ parameters: { ...dub(video(), twoSpeakers()), downloadVideo: true } });
 		expect(error).toBeUndefined();
+		// n8n's output pane says what the run cost.
+		expect(finished.data.resultData.runData.Kling[0].hints).toEqual([
+			expect.objectContaining({ message: 'This run: 1 dialogue(s), 2 lip-sync task(s) and 2 Identify Face call(s).', location: 'outputPane' }),
+		]);
 		const json = output[0].json;
 		const steps = json.speakers as IDataObject[];
 		expect(steps).toHaveLength(2);

@@ -7,7 +7,7 @@ import type { ItemOperation, RunSettings, TaskOperation } from './node.type';
 import { callbackUrlFor, waitForCallbacks } from './pipeline/callback';
 import { startDialogues } from './pipeline/dialogueCallback';
 import { TaskExecutor } from './pipeline/executor';
-import { taskOutput } from './pipeline/output';
+import { isOutputItem, taskOutput } from './pipeline/output';
 import { readRunSettings } from './pipeline/settings';
 import { runStage } from './pipeline/stage';
 
@@ -97,9 +97,18 @@ async function runDialogues(ctx: IExecuteFunctions, run: RunSettings): Promise<I
 	if (cast.error) throw cast.error;
 
 	const executor = new TaskExecutor(ctx, run);
-	if (run.waitMode === 'callback') return await startDialogues(ctx, run, cast.entries, executor);
-	const executed = await runStage(ctx, run, cast.entries, run.maxInFlight, async (dialogue) => (executor.cancelled ? undefined : await dubDialogue.execute.call(ctx, dialogue, run, executor)), false);
-	if (executor.cancelled) throw executor.cancelledError();
-	if (executed.error) throw executor.withCreatedTasks(executed.error);
-	return executed.entries.filter((entry): entry is INodeExecutionData => entry !== undefined);
+	let output: INodeExecutionData[];
+	if (run.waitMode === 'callback') {
+		output = await startDialogues(ctx, run, cast.entries, executor);
+	} else {
+		const executed = await runStage(ctx, run, cast.entries, run.maxInFlight, async (dialogue) => (executor.cancelled ? undefined : await dubDialogue.execute.call(ctx, dialogue, run, executor)), false);
+		if (executor.cancelled) throw executor.cancelledError();
+		if (executed.error) throw executor.withCreatedTasks(executed.error);
+		output = executed.entries.filter((entry): entry is INodeExecutionData => entry !== undefined);
+	}
+	const dialogues = cast.entries.filter((entry) => !isOutputItem(entry)).length;
+	const steps = cast.entries.reduce((sum, entry) => sum + (isOutputItem(entry) ? 0 : entry.plan.speakers.length), 0);
+	const reused = output.reduce((sum, item) => sum + (typeof item.json.reused_tasks === 'number' ? item.json.reused_tasks : 0), 0);
+	ctx.addExecutionHints({ message: dubDialogue.runCostHint(dialogues, steps, reused), location: 'outputPane' });
+	return output;
 }

@@ -10,6 +10,9 @@ import { taskFromCallback } from '../../transport/official';
 import { sleepUnlessCancelled } from '../../transport/sleep';
 import { isFinal, type LipSyncApi, type LipSyncTask, type WhenBusy } from '../../transport/types';
 import { waitSettingsFrom, type WaitSettings } from '../common.descriptions';
+import { firstRequest, type CastDialogue } from '../lipSync/dubDialogue.operation';
+import type { RunSettings } from '../node.type';
+import { putToWait, scanTaskList } from './callback';
 import {
 	advanceChain,
 	chainError,
@@ -18,13 +21,10 @@ import {
 	startChain,
 	stepFailed,
 	stepJson,
-	type CastDialogue,
 	type ChainDialogue,
 	type ChainRun,
 	type CreateStep,
-} from '../lipSync/dubDialogue.operation';
-import type { RunSettings } from '../node.type';
-import { putToWait, scanTaskList } from './callback';
+} from './chain';
 import { isTransient } from './poll';
 import type { TaskExecutor } from './executor';
 import { errorItem, isOutputItem } from './output';
@@ -152,7 +152,7 @@ export async function startDialogues(
 
 	let stage = await runStage(ctx, run, entries, run.maxInFlight, async (dialogue: CastDialogue) => {
 		const { dialogue: encoded, signature } = encodeDialogue(wireOf(dialogue, resumeUrl), batch, signingKey);
-		return await advance({ chain: startChain(dialogue), callbackUrl: dialogueCallbackUrl(resumeUrl, batch, encoded, signature), ended: 'running' });
+		return await advance({ chain: startChain(dialogue, firstRequest(dialogue)), callbackUrl: dialogueCallbackUrl(resumeUrl, batch, encoded, signature), ended: 'running' });
 	}, false);
 	for (;;) {
 		if (executor.cancelled) throw executor.cancelledError();
