@@ -12,7 +12,7 @@ import { isFinal, type LipSyncApi, type LipSyncTask, type WhenBusy } from '../..
 import { waitSettingsFrom, type WaitSettings } from '../common.descriptions';
 import { firstRequest, type CastDialogue } from '../lipSync/dubDialogue.operation';
 import type { RunSettings } from '../node.type';
-import { putToWait, scanTaskList } from './callback';
+import { putToWait, readRunTasks, scanTaskList } from './callback';
 import {
 	advanceChain,
 	chainError,
@@ -107,23 +107,6 @@ function dialogueCallbackUrl(resumeUrl: string, batch: string, dialogue: string,
 	return withQueryParam(withQueryParam(withQueryParam(resumeUrl, BATCH_QUERY_PARAM, batch), DIALOGUE_QUERY_PARAM, dialogue), SIGNATURE_QUERY_PARAM, signature);
 }
 
-/** The current task of each running dialogue, in one list read where the run fits a page. */
-async function readCurrentTasks(api: LipSyncApi, running: DialogueInFlight[]): Promise<Map<string, LipSyncTask>> {
-	const wanted = new Set(running.map(({ chain }) => chain.tasks[chain.tasks.length - 1].taskId));
-	const found = new Map<string, LipSyncTask>();
-	await scanTaskList(
-		api,
-		(task) => wanted.has(task.taskId) && Boolean(found.set(task.taskId, task)),
-		() => found.size >= wanted.size,
-	);
-	for (const taskId of wanted) {
-		if (found.has(taskId)) continue;
-		const task = await api.findTask(taskId);
-		if (task) found.set(taskId, task);
-	}
-	return found;
-}
-
 /**
  * Callback mode, in the execution: every dialogue's first step is created with its callback URL
  * (a step an earlier run paid for is taken over and the chain goes on at once). Before waiting,
@@ -159,7 +142,8 @@ export async function startDialogues(
 		if (stage.error) throw executor.withCreatedTasks(stage.error);
 		const running = stage.entries.filter((entry): entry is DialogueInFlight => isInFlight(entry) && entry.ended === 'running');
 		if (running.length === 0) break;
-		const current = await readCurrentTasks(run.api, running);
+		const currentIds = new Set(running.map(({ chain }) => chain.tasks[chain.tasks.length - 1].taskId));
+		const current = await readRunTasks(run.api, currentIds, (task) => task.taskId, async (taskId) => await run.api.findTask(taskId));
 		const ended = (inFlight: DialogueInFlight): LipSyncTask | undefined => {
 			const { tasks } = inFlight.chain;
 			const task = current.get(tasks[tasks.length - 1].taskId);
@@ -325,9 +309,10 @@ const mayWorkLater = (error: unknown): NodeApiError | undefined => (error instan
 /**
  * A callback to a waiting Dub Dialogue execution. The URL must carry this credential's signature.
  * A final status is read from the API (the callback is only a hint); a succeeded step that is not
- * the dialogue's last leads to the next; once the dialogue has ended, the run's dialogues are read
- * from the task list and the execution resumes when all have ended. A next step that cannot be
- * made ends the wait for all (every dialogue reports its tasks).
+ * the dialogue's last leads to the next, and Kling is answered once it exists (an error answer when
+ * it may work later, so that Kling calls again). Once the dialogue has ended, the run's dialogues
+ * are read from the task list and the execution resumes when all have ended (or stalled). A next
+ * step that can never be made ends the wait for all (every dialogue reports its tasks).
  */
 export async function resumeDialogueOnCallback(this: IWebhookFunctions): Promise<IWebhookResponseData> {
 	const query = this.getQueryData() as IDataObject;
