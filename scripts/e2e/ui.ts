@@ -93,6 +93,17 @@ export async function checkEditor(n8n: N8nUser, emu: Emulator): Promise<void> {
 		await shot(page, version, '3-identify-face-panel');
 		await page.keyboard.press('Escape');
 
+		// Dub Dialogue's panel: its speakers, and the editor hint that says what a dialogue costs
+		// (n8n evaluates the hint's condition on the speakers set).
+		await page.goto(`${n8n.baseUrl}/workflow/${EXAMPLES.dialogue.id}`);
+		await openNode(page, 'Dub Dialogue');
+		for (const field of ['Video Source', 'Speakers', 'Face', 'Visible At (Ms)', 'Audio Source', 'Audio Placement', 'Wait Mode', 'Download Video']) {
+			await page.getByText(field, { exact: true }).first().waitFor({ timeout: 15_000 });
+		}
+		await page.getByText(/Each item \(dialogue\) costs 2 lip-sync tasks and 2 Identify Face calls/).first().waitFor({ timeout: 15_000 });
+		await shot(page, version, '3b-dub-dialogue-panel');
+		await page.keyboard.press('Escape');
+
 		// Execute the saved example from the editor.
 		await page.goto(`${n8n.baseUrl}/workflow/${EXAMPLES.single.id}`);
 		await page.getByText('Lip Sync', { exact: true }).first().waitFor({ timeout: 60_000 });
@@ -121,7 +132,7 @@ export async function checkEditor(n8n: N8nUser, emu: Emulator): Promise<void> {
 		await page.waitForTimeout(500);
 		await shot(page, version, '5-search');
 		await page.locator('[data-test-id="node-creator"]').getByText('Kling Lip Sync', { exact: true }).first().click();
-		for (const action of ['Identify faces in video', 'Lip sync face to new audio', 'Lip sync video to new audio in one step', 'Convert text to speech', 'Get lip sync task', 'List lip sync tasks']) {
+		for (const action of ['Identify faces in video', 'Lip sync face to new audio', 'Lip sync video to new audio in one step', 'Dub a dialogue with several speakers', 'Convert text to speech', 'Get lip sync task', 'List lip sync tasks']) {
 			await page.getByText(action, { exact: true }).first().waitFor({ timeout: 15_000 });
 		}
 		await shot(page, version, '6-actions');
