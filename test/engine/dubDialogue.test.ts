@@ -15,7 +15,7 @@ describe('Dub Dialogue', () => {
 	/** A 9 s interview: speaker A on screen 0-4.5 s, B 4.5-9 s (and `extra` windows). */
 	const video = (extra = '', query = '') => `https://cdn.example.com/interview.mp4?durationMs=9000&faces=0-4500,4500-9000${extra}${query}`;
 	const track = (ms: number) => `${emu.baseUrl}/media/silence/${ms}.wav`;
-	const speaker = (over: IDataObject): IDataObject => ({ faceBy: 'visibleAt', audioSource: 'url', placement: 'fullLength', ...over });
+	const speaker = (over: IDataObject): IDataObject => ({ faceChoice: 'visibleAt', audioSource: 'url', placement: 'fullLength', ...over });
 	const dub = (videoUrl: string, speakers: IDataObject[], over: IDataObject = {}): IDataObject => ({
 		operation: 'dubDialogue',
 		videoSource: 'url',
@@ -63,8 +63,8 @@ describe('Dub Dialogue', () => {
 			items: [{}],
 			binary: [{ item: 0, property: 'carol', fileName: 'carol.wav', bytes: silentWav(2500), mimeType: 'audio/wav' }],
 			parameters: dub(video(',9000-12000', '').replace('durationMs=9000', 'durationMs=12000'), [
-				speaker({ faceBy: 'index', faceIndex: 1, placement: 'clip', insertMs: 5000, audioUrl: track(3000) }),
-				speaker({ faceBy: 'faceId', faceId: '0', audioUrl: track(12000) }),
+				speaker({ faceChoice: 'index', faceIndex: 1, placement: 'clip', insertMs: 5000, audioUrl: track(3000) }),
+				speaker({ faceChoice: 'faceId', chosenFaceId: '0', audioUrl: track(12000) }),
 				speaker({ visibleAtMs: 10_000, audioSource: 'binary', audioBinaryPropertyName: 'carol', placement: 'clip', insertMs: 9200 }),
 			]),
 		});
@@ -96,7 +96,7 @@ describe('Dub Dialogue', () => {
 	it('refuses bad speakers before any call: none, one face index twice, a bad time', async () => {
 		const cases: Array<[IDataObject[], RegExp]> = [
 			[[], /Speakers: add at least one speaker/],
-			[[speaker({ faceBy: 'index', faceIndex: 0, audioUrl: track(9000) }), speaker({ faceBy: 'index', faceIndex: 0, audioUrl: track(9000) })], /Speaker 2 and Speaker 1 both name the face with index 0/],
+			[[speaker({ faceChoice: 'index', faceIndex: 0, audioUrl: track(9000) }), speaker({ faceChoice: 'index', faceIndex: 0, audioUrl: track(9000) })], /Speaker 2 and Speaker 1 both name the face with index 0/],
 			[[speaker({ visibleAtMs: -5, audioUrl: track(9000) })], /Speaker 1: Visible At \(ms\) must not be negative/],
 			[[speaker({ visibleAtMs: 0, audioUrl: `${emu.baseUrl}/media/silence/1000.wav` })], /Speaker 1: Audio URL must be 2-60 seconds long/],
 		];

@@ -52,6 +52,14 @@ describe('Lip Sync Video and Text to Speech', () => {
 			expect(emu.stats.billed).toEqual(expect.objectContaining({ identify: 1, create: 1 }));
 		});
 
+		it('chooses the face visible at a time, and says so when several are', async () => {
+			const { output, error } = await run({ parameters: { ...syncVideo(video('0-3000,2000-8000'), 3000), faceChoice: 'visibleAt', visibleAtMs: 5000 } });
+			expect(error).toBeUndefined();
+			expect(output[0].json).toEqual(expect.objectContaining({ face_id: '1', insert_time: 2000 }));
+			const several = await run({ parameters: { ...syncVideo(video('0-3000,2000-8000'), 3000), faceChoice: 'visibleAt', visibleAtMs: 2500 } });
+			expect(several.error?.message).toMatch(/2 faces are visible at 2500 ms .*choose the face by index or face ID/);
+		});
+
 		it('trims the end of audio longer than the face window, and says so', async () => {
 			const { output, error } = await run({ parameters: syncVideo(video('1000-4500'), 6000) });
 			expect(error).toBeUndefined();

@@ -1,4 +1,4 @@
-import { castSpeakers, findSpeakerFace, matchFace, placeSpeakerAudio, timingInWindow } from '../../nodes/KlingLipSync/helpers/faceFit';
+import { castSpeakers, chooseFace, matchFace, placeSpeakerAudio, timingInWindow } from '../../nodes/KlingLipSync/helpers/faceFit';
 import { chainStepOf, dialogueKey, workTaskId } from '../../nodes/KlingLipSync/helpers/externalId';
 import { decodeDialogue, encodeDialogue, type DialogueWire } from '../../nodes/KlingLipSync/helpers/dialogueWire';
 
@@ -11,13 +11,13 @@ describe('Dub Dialogue: speakers and faces', () => {
 	];
 
 	it('finds the face visible at a time, and says when none or several are', () => {
-		expect(findSpeakerFace(faces, { by: 'visibleAt', atMs: 1000 })).toBe(0);
-		expect(findSpeakerFace(faces, { by: 'visibleAt', atMs: 8000 })).toBe(1);
-		expect(findSpeakerFace(faces, { by: 'visibleAt', atMs: 4000 })).toMatch(/^2 faces are visible at 4000 ms .*choose the face by index or face ID/);
-		expect(findSpeakerFace(faces, { by: 'visibleAt', atMs: 9000 })).toMatch(/^no face Kling found is visible at 9000 ms/);
-		expect(findSpeakerFace(faces, { by: 'index', index: 2 })).toBe(2);
-		expect(findSpeakerFace(faces, { by: 'faceId', faceId: '1' })).toBe(1);
-		expect(findSpeakerFace(faces, { by: 'index', index: 3 })).toMatch(/Face Index must be from 0 to 2/);
+		expect(chooseFace(faces, 3000, { by: 'visibleAt', atMs: 1000 })).toBe(0);
+		expect(chooseFace(faces, 3000, { by: 'visibleAt', atMs: 8000 })).toBe(1);
+		expect(chooseFace(faces, 3000, { by: 'visibleAt', atMs: 4000 })).toMatch(/^2 faces are visible at 4000 ms .*choose the face by index or face ID/);
+		expect(chooseFace(faces, 3000, { by: 'visibleAt', atMs: 9000 })).toMatch(/^no face Kling found is visible at 9000 ms/);
+		expect(chooseFace(faces, 3000, { by: 'index', index: 2 })).toBe(2);
+		expect(chooseFace(faces, 3000, { by: 'faceId', faceId: '1' })).toBe(1);
+		expect(chooseFace(faces, 3000, { by: 'index', index: 3 })).toMatch(/Face Index must be from 0 to 2/);
 	});
 
 	it('places a full-length track inside the window, and a clip only where it fits whole', () => {

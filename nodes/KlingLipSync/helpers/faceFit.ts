@@ -13,7 +13,12 @@ export interface FaceWindow {
 	endMs?: number;
 }
 
-export type FaceChoice = { by: 'mostOverlap' } | { by: 'index'; index: number } | { by: 'faceId'; faceId: string };
+/** How a face is chosen among those Kling found: Lip Sync Video's and each Dub Dialogue speaker's. */
+export type FaceChoice =
+	| { by: 'mostOverlap' }
+	| { by: 'visibleAt'; atMs: number }
+	| { by: 'index'; index: number }
+	| { by: 'faceId'; faceId: string };
 
 /** Where the audio would start for a face: the user's Insert At, else the face window's start. */
 const insertFor = (face: FaceWindow, insertMs: number | undefined): number => insertMs ?? face.startMs ?? 0;
@@ -21,9 +26,11 @@ const insertFor = (face: FaceWindow, insertMs: number | undefined): number => in
 /**
  * The chosen face's index, or why none can be chosen. "Most overlap": the face whose window
  * overlaps the audio most (placed at Insert At, or at each face's own start); ties go to the first.
+ * "Visible at": the one face whose window holds that moment.
  */
 export function chooseFace(faces: FaceWindow[], audioMs: number, choice: FaceChoice, insertMs?: number): number | string {
 	if (faces.length === 0) return 'Kling found no face to lip-sync in the video';
+	if (choice.by === 'visibleAt') return visibleFace(faces, choice.atMs);
 	if (choice.by === 'index') {
 		if (!Number.isInteger(choice.index) || choice.index < 0 || choice.index >= faces.length) {
 			return `Face Index must be from 0 to ${faces.length - 1}: Kling found ${faces.length} face(s) (got ${choice.index})`;
@@ -43,6 +50,17 @@ export function chooseFace(faces: FaceWindow[], audioMs: number, choice: FaceCho
 		if (overlap > bestOverlap) [best, bestOverlap] = [index, overlap];
 	});
 	return best;
+}
+
+/** The one face whose window holds a moment of the video, or why there is not exactly one. */
+function visibleFace(faces: FaceWindow[], atMs: number): number | string {
+	const visible = faces.flatMap((face, index) =>
+		face.startMs !== undefined && face.endMs !== undefined && face.startMs <= atMs && atMs < face.endMs ? [index] : [],
+	);
+	if (visible.length === 1) return visible[0];
+	const windows = faces.map((f) => `${f.faceId}: ${f.startMs ?? '?'}-${f.endMs ?? '?'} ms`).join('; ');
+	if (visible.length === 0) return `no face Kling found is visible at ${atMs} ms (${windows})`;
+	return `${visible.length} faces are visible at ${atMs} ms (${windows}): choose the face by index or face ID`;
 }
 
 /** Whether at least 2 s of audio remain after Crop Start (checked before identifying, too). */
@@ -90,9 +108,6 @@ export function fitAudio(face: FaceWindow, audioMs: number, cropStartMs: number,
  * audio goes, and finding that face again in the session of a video an earlier step made.
  */
 
-/** How a speaker names their face in the first Identify Face of the video. */
-export type SpeakerFace = { by: 'index'; index: number } | { by: 'faceId'; faceId: string } | { by: 'visibleAt'; atMs: number };
-
 /** Where a speaker's audio lies on the video. */
 export type SpeakerPlacement =
 	/** As long as the video (silence where others speak): the part inside the face's window is used. */
@@ -104,18 +119,6 @@ export interface AudioTiming {
 	cropStartMs: number;
 	cropEndMs: number;
 	insertMs: number;
-}
-
-/** The index of the face a speaker names, or why there is none. */
-export function findSpeakerFace(faces: FaceWindow[], face: SpeakerFace): number | string {
-	if (face.by !== 'visibleAt') return chooseFace(faces, 0, face);
-	const visible = faces.flatMap((candidate, index) =>
-		candidate.startMs !== undefined && candidate.endMs !== undefined && candidate.startMs <= face.atMs && face.atMs < candidate.endMs ? [index] : [],
-	);
-	if (visible.length === 1) return visible[0];
-	const windows = faces.map((f) => `${f.faceId}: ${f.startMs ?? '?'}-${f.endMs ?? '?'} ms`).join('; ');
-	if (visible.length === 0) return `no face Kling found is visible at ${face.atMs} ms (${windows || 'no faces'})`;
-	return `${visible.length} faces are visible at ${face.atMs} ms (${windows}): choose the face by index or face ID`;
 }
 
 /**
@@ -190,12 +193,12 @@ export interface CastSpeaker {
  */
 export function castSpeakers(
 	faces: FaceWindow[],
-	speakers: Array<{ face: SpeakerFace; audioMs: number; placement: SpeakerPlacement }>,
+	speakers: Array<{ face: FaceChoice; audioMs: number; placement: SpeakerPlacement }>,
 ): CastSpeaker[] | string {
 	const cast: CastSpeaker[] = [];
 	for (const [position, speaker] of speakers.entries()) {
 		const name = `Speaker ${position + 1}`;
-		const faceIndex = findSpeakerFace(faces, speaker.face);
+		const faceIndex = chooseFace(faces, speaker.audioMs, speaker.face);
 		if (typeof faceIndex === 'string') return `${name}: ${faceIndex}`;
 		const other = cast.findIndex((earlier) => earlier.faceIndex === faceIndex);
 		if (other >= 0) return `${name} and Speaker ${other + 1} both name face ${faces[faceIndex].faceId}: each speaker needs a face of their own`;

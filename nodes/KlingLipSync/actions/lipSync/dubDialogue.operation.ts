@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import type { IExecuteFunctions, INodeExecutionData, INodeProperties, NodeHint } from 'n8n-workflow';
 import { NodeOperationError, updateDisplayOptions } from 'n8n-workflow';
 
-import { castSpeakers, checkAudioAfterCropStart, type CastSpeaker, type SpeakerFace, type SpeakerPlacement } from '../../helpers/faceFit';
+import { castSpeakers, checkAudioAfterCropStart, type CastSpeaker, type FaceChoice, type SpeakerPlacement } from '../../helpers/faceFit';
 import { dialogueKey } from '../../helpers/externalId';
 import { checkMilliseconds } from '../../helpers/validation';
 import type { IdentifyFaceInput, IdentifyFaceResult } from '../../transport/types';
@@ -14,46 +14,12 @@ import type { TaskExecutor } from '../pipeline/executor';
 import { failOn, requireSupport } from '../params';
 import { readVideo, videoSourceFields } from '../face/identifyFace.operation';
 import { audioSourceFields, resolveAudio, type ResolvedAudio } from './audioSource';
+import { faceChoiceFields, readFaceChoice } from './faceChoice';
 import { createOptionFields, readCreateOptions, type CreateOptions, type CreateOptionValues } from './createOptions';
 
 /** One speaker's fields: their face, their audio, where it goes. */
 const speakerFields: INodeProperties[] = [
-	{
-		displayName: 'Face',
-		name: 'faceBy',
-		type: 'options',
-		options: [
-			{ name: 'Visible at Time', value: 'visibleAt', description: 'The face Kling finds on screen at this moment of the video' },
-			{ name: 'By Index', value: 'index', description: 'The n-th face Kling finds in the video (0 = first)' },
-			{ name: 'By Face ID', value: 'faceId', description: 'A face_id from an Identify Face of the same video' },
-		],
-		default: 'visibleAt',
-	},
-	{
-		displayName: 'Visible At (Ms)',
-		name: 'visibleAtMs',
-		type: 'number',
-		typeOptions: { minValue: 0 },
-		default: 0,
-		description: 'A moment of the video (from its start) at which only this speaker\'s face is in view',
-		displayOptions: { show: { faceBy: ['visibleAt'] } },
-	},
-	{
-		displayName: 'Face Index',
-		name: 'faceIndex',
-		type: 'number',
-		typeOptions: { minValue: 0 },
-		default: 0,
-		displayOptions: { show: { faceBy: ['index'] } },
-	},
-	{
-		displayName: 'Face ID',
-		name: 'faceId',
-		type: 'string',
-		default: '',
-		placeholder: 'e.g. 0',
-		displayOptions: { show: { faceBy: ['faceId'] } },
-	},
+	...faceChoiceFields(['visibleAt', 'index', 'faceId']),
 	...audioSourceFields,
 	{
 		displayName: 'Audio Placement',
@@ -146,7 +112,7 @@ export function runCostHint(dialogues: number, speakers: number, reused: number)
 
 /** A speaker, checked (the audio measured; nothing billed). */
 export interface SpeakerPlan {
-	face: SpeakerFace;
+	face: FaceChoice;
 	audio: ResolvedAudio;
 	audioMs: number;
 	placement: SpeakerPlacement;
@@ -161,24 +127,6 @@ export interface DialoguePlan {
 }
 
 const speakerPath = (position: number): string => `speakers.speaker[${position}].`;
-
-function readSpeakerFace(this: IExecuteFunctions, itemIndex: number, at: string, name: string): SpeakerFace {
-	const by = this.getNodeParameter(`${at}faceBy`, itemIndex, 'visibleAt') as SpeakerFace['by'];
-	if (by === 'index') {
-		const index = this.getNodeParameter(`${at}faceIndex`, itemIndex, 0) as unknown;
-		failOn.call(this, itemIndex, typeof index === 'number' && Number.isInteger(index) && index >= 0 ? undefined : `${name}: Face Index must be a whole number from 0`);
-		return { by, index: index as number };
-	}
-	if (by === 'faceId') {
-		const faceId = this.getNodeParameter(`${at}faceId`, itemIndex, '') as unknown;
-		failOn.call(this, itemIndex, typeof faceId === 'string' && faceId.trim() ? undefined : `${name}: Face ID is required when choosing the face by ID`);
-		return { by, faceId: (faceId as string).trim() };
-	}
-	if (by !== 'visibleAt') failOn.call(this, itemIndex, `${name}: Face must be visibleAt, index or faceId (got "${String(by).slice(0, 40)}")`);
-	const atMs = this.getNodeParameter(`${at}visibleAtMs`, itemIndex, 0) as unknown;
-	failOn.call(this, itemIndex, checkMilliseconds(`${name}: Visible At (ms)`, atMs));
-	return { by: 'visibleAt', atMs: atMs as number };
-}
 
 function readPlacement(this: IExecuteFunctions, itemIndex: number, at: string, name: string, audioMs: number): SpeakerPlacement {
 	const kind = this.getNodeParameter(`${at}placement`, itemIndex, 'fullLength') as SpeakerPlacement['kind'];
@@ -219,7 +167,7 @@ export async function plan(this: IExecuteFunctions, itemIndex: number, run: RunS
 	for (let position = 0; position < count; position++) {
 		const at = speakerPath(position);
 		const name = `Speaker ${position + 1}`;
-		const face = readSpeakerFace.call(this, itemIndex, at, name);
+		const face = readFaceChoice.call(this, itemIndex, 'visibleAt', at, `${name}: `);
 		const audio = await resolveAudio.call(this, itemIndex, run.audioReads, at, `${name}: `);
 		if (audio.audioId) requireSupport.call(this, itemIndex, run.api, 'audioId');
 		if (run.waitMode === 'callback' && position > 0 && audio.sound && !('url' in audio.sound)) {

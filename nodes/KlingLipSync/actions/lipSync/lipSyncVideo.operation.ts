@@ -8,6 +8,7 @@ import { maxInFlightOption, waitFields, waitForCompletionField } from '../common
 import type { RunSettings, TaskRequest } from '../node.type';
 import { waitModeField } from '../pipeline/callback';
 import { audioSourceFields, resolveAudio, type ResolvedAudio } from './audioSource';
+import { faceChoiceFields, readFaceChoice } from './faceChoice';
 import { createOptionFields, readCreateOptions, taskCreateFields, type CreateOptions, type CreateOptionValues } from './createOptions';
 import { readVideo, videoSourceFields } from '../face/identifyFace.operation';
 import { failOn, requireSupport } from '../params';
@@ -15,34 +16,7 @@ import { failOn, requireSupport } from '../params';
 const properties: INodeProperties[] = [
 	...videoSourceFields,
 	...audioSourceFields,
-	{
-		displayName: 'Face',
-		name: 'faceChoice',
-		type: 'options',
-		options: [
-			{ name: 'Best Overlap With the Audio', value: 'mostOverlap', description: 'The face whose lip-sync window holds most of the audio' },
-			{ name: 'By Index', value: 'index', description: 'The n-th face Kling finds (0 = first)' },
-			{ name: 'By Face ID', value: 'faceId', description: "A face_id from an earlier Identify Face of the same video" },
-		],
-		default: 'mostOverlap',
-	},
-	{
-		displayName: 'Face Index',
-		name: 'faceIndex',
-		type: 'number',
-		typeOptions: { minValue: 0 },
-		default: 0,
-		displayOptions: { show: { faceChoice: ['index'] } },
-	},
-	{
-		displayName: 'Face ID',
-		name: 'chosenFaceId',
-		type: 'string',
-		default: '',
-		placeholder: 'e.g. 0',
-		required: true,
-		displayOptions: { show: { faceChoice: ['faceId'] } },
-	},
+	...faceChoiceFields(['mostOverlap', 'visibleAt', 'index', 'faceId']),
 	{ ...waitForCompletionField('lipSyncVideo'), default: true },
 	waitModeField,
 	...waitFields('lipSyncVideo'),
@@ -86,21 +60,6 @@ interface LipSyncVideoOptions extends CreateOptionValues {
 	insertMs?: number;
 }
 
-function readFaceChoice(this: IExecuteFunctions, itemIndex: number): FaceChoice {
-	const by = this.getNodeParameter('faceChoice', itemIndex, 'mostOverlap') as FaceChoice['by'];
-	if (by === 'index') {
-		const index = this.getNodeParameter('faceIndex', itemIndex, 0) as unknown;
-		failOn.call(this, itemIndex, typeof index === 'number' && Number.isInteger(index) && index >= 0 ? undefined : 'Face Index must be a whole number from 0');
-		return { by, index: index as number };
-	}
-	if (by === 'faceId') {
-		const faceId = this.getNodeParameter('chosenFaceId', itemIndex) as unknown;
-		failOn.call(this, itemIndex, typeof faceId === 'string' && faceId.trim() ? undefined : 'Face ID is required when choosing the face by ID');
-		return { by, faceId: faceId as string };
-	}
-	return { by: 'mostOverlap' };
-}
-
 /** One Lip Sync Video item, checked (the audio measured; nothing billed): what to identify and how to fit. */
 export interface LipSyncVideoPlan {
 	itemIndex: number;
@@ -122,7 +81,7 @@ export async function plan(this: IExecuteFunctions, itemIndex: number, run: RunS
 		failOn.call(this, itemIndex, "Lip Sync Video needs the audio's length: with a Kling Audio ID, feed it from Text to Speech (audio_duration_ms) or use Lip Sync");
 	}
 	const audioMs = audio.durationMs as number;
-	const choice = readFaceChoice.call(this, itemIndex);
+	const choice = readFaceChoice.call(this, itemIndex, 'mostOverlap');
 	const options = this.getNodeParameter('options', itemIndex, {}) as LipSyncVideoOptions;
 	const cropStartMs = options.cropStartMs ?? 0;
 	failOn.call(this, itemIndex, checkMilliseconds('Crop Start (ms)', cropStartMs));
