@@ -46,10 +46,17 @@ node_dir() {
 	echo "$dir"
 }
 
-# The quiet, local environment n8n's commands need for the check (../../../shared/n8n-in-ci.md).
+# free_port: a TCP port nothing listens on now (the checks of both versions run side by side, and
+# each n8n would otherwise take the task broker's default port 5679).
+free_port() {
+	node -e "const s = require('net').createServer().listen(0, '127.0.0.1', () => { console.log(s.address().port); s.close(); })"
+}
+
+# The quiet, local environment n8n's commands need for the check (no telemetry, no network calls).
 n8n_env() {
 	local folder="$1"
 	echo N8N_USER_FOLDER="$folder" DB_TYPE=sqlite N8N_ENCRYPTION_KEY=kling-install-check \
+		N8N_RUNNERS_BROKER_PORT="$(free_port)" \
 		N8N_DIAGNOSTICS_ENABLED=false N8N_VERSION_NOTIFICATIONS_ENABLED=false \
 		N8N_PERSONALIZATION_ENABLED=false N8N_TEMPLATES_ENABLED=false N8N_LOG_LEVEL=error \
 		SCARF_ANALYTICS=false

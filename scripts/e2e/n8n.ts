@@ -119,7 +119,7 @@ export class N8nUser {
 		return `http://127.0.0.1:${this.port}`;
 	}
 
-	/** Quiet, local, isolated (../../../shared/n8n-in-ci.md, "Environment"). */
+	/** Quiet, local, isolated: no telemetry, no version checks, no templates, its own folder and ports. */
 	env(extra: Record<string, string> = {}): NodeJS.ProcessEnv {
 		return {
 			PATH: `${path.dirname(this.install.nodeBin)}:${process.env.PATH ?? ''}`,

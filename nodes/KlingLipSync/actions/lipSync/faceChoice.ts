@@ -13,11 +13,13 @@ const FACE_OPTIONS: Record<FaceChoice['by'], INodePropertyOptions> = {
 	faceId: { name: 'By Face ID', value: 'faceId', description: 'A face_id from an Identify Face of the same video' },
 };
 
+const faceField: INodeProperties = { displayName: 'Face', name: 'faceChoice', type: 'options', options: [], default: '' };
+
 /** The Face parameter offering these choices (the first is the default), and the field each needs. */
 export function faceChoiceFields(offered: Array<FaceChoice['by']>): INodeProperties[] {
 	const when = (by: FaceChoice['by']) => ({ show: { faceChoice: [by] } });
 	return [
-		{ displayName: 'Face', name: 'faceChoice', type: 'options', options: offered.map((by) => FACE_OPTIONS[by]), default: offered[0] },
+		{ ...faceField, options: offered.map((by) => FACE_OPTIONS[by]), default: offered[0] },
 		{
 			displayName: 'Visible At (Ms)',
 			name: 'visibleAtMs',
