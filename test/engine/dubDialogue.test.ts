@@ -99,6 +99,7 @@ describe('Dub Dialogue', () => {
 			[[speaker({ faceChoice: 'index', faceIndex: 0, audioUrl: track(9000) }), speaker({ faceChoice: 'index', faceIndex: 0, audioUrl: track(9000) })], /Speaker 2 and Speaker 1 both name the face with index 0/],
 			[[speaker({ visibleAtMs: -5, audioUrl: track(9000) })], /Speaker 1: Visible At \(ms\) must not be negative/],
 			[[speaker({ visibleAtMs: 0, audioUrl: `${emu.baseUrl}/media/silence/1000.wav` })], /Speaker 1: Audio URL must be 2-60 seconds long/],
+			[[speaker({ placement: 'clip', cropEndMs: 4000, audioUrl: track(3000) })], /Speaker 1: Crop End \(ms\) 4000 is past the end of the audio \(3000 ms\)/],
 		];
 		for (const [speakers, message] of cases) {
 			const { error } = await run({ parameters: dub(video(), speakers) });

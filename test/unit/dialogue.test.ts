@@ -25,9 +25,11 @@ describe('Dub Dialogue: speakers and faces', () => {
 		// A track shorter than the video: its end is where it ends.
 		expect(placeSpeakerAudio(faces[1], 7000, { kind: 'fullLength' })).toEqual({ cropStartMs: 4500, cropEndMs: 7000, insertMs: 4500 });
 		expect(placeSpeakerAudio(faces[1], 6000, { kind: 'fullLength' })).toMatch(/the track \(6000 ms\) holds 1500 ms inside face 1's window \(4500-9000 ms\)/);
-		expect(placeSpeakerAudio(faces[0], 3000, { kind: 'clip', insertMs: 1000, cropStartMs: 0 })).toEqual({ cropStartMs: 0, cropEndMs: 3000, insertMs: 1000 });
-		expect(placeSpeakerAudio(faces[0], 3000, { kind: 'clip', insertMs: 2000, cropStartMs: 0 })).toMatch(/runs 500 ms past the end of face 0's window/);
-		expect(placeSpeakerAudio(faces[0], 3000, { kind: 'clip', insertMs: 5000, cropStartMs: 0 })).toMatch(/Insert At \(ms\) 5000 is outside face 0's window/);
+		expect(placeSpeakerAudio(faces[0], 3000, { kind: 'clip', insertMs: 1000, cropStartMs: 0, cropEndMs: 3000 })).toEqual({ cropStartMs: 0, cropEndMs: 3000, insertMs: 1000 });
+		expect(placeSpeakerAudio(faces[0], 3000, { kind: 'clip', insertMs: 2000, cropStartMs: 0, cropEndMs: 3000 })).toMatch(/runs 500 ms past the end of face 0's window/);
+		expect(placeSpeakerAudio(faces[0], 3000, { kind: 'clip', insertMs: 5000, cropStartMs: 0, cropEndMs: 3000 })).toMatch(/Insert At \(ms\) 5000 is outside face 0's window/);
+		// The part from Crop Start to Crop End: 500-2800 ms of the clip, at 2000 ms.
+		expect(placeSpeakerAudio(faces[0], 3000, { kind: 'clip', insertMs: 2000, cropStartMs: 500, cropEndMs: 2800 })).toEqual({ cropStartMs: 500, cropEndMs: 2800, insertMs: 2000 });
 	});
 
 	it('casts every speaker before any task: one face each, every audio placed', () => {

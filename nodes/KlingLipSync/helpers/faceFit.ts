@@ -112,8 +112,8 @@ export function fitAudio(face: FaceWindow, audioMs: number, cropStartMs: number,
 export type SpeakerPlacement =
 	/** As long as the video (silence where others speak): the part inside the face's window is used. */
 	| { kind: 'fullLength' }
-	/** A clip that starts at Insert At on the video, from its Crop Start on. */
-	| { kind: 'clip'; insertMs: number; cropStartMs: number };
+	/** A clip that starts at Insert At on the video: its part from Crop Start to Crop End. */
+	| { kind: 'clip'; insertMs: number; cropStartMs: number; cropEndMs: number };
 
 export interface AudioTiming {
 	cropStartMs: number;
@@ -136,7 +136,7 @@ export function placeSpeakerAudio(face: FaceWindow, audioMs: number, placement: 
 		}
 		return { cropStartMs: start, cropEndMs: end, insertMs: start };
 	}
-	const fit = fitAudio(face, audioMs, placement.cropStartMs, placement.insertMs);
+	const fit = fitAudio(face, Math.min(audioMs, placement.cropEndMs), placement.cropStartMs, placement.insertMs);
 	if (typeof fit === 'string') return fit;
 	if (fit.trimmedMs > 0) {
 		return `the audio runs ${fit.trimmedMs} ms past the end of ${window}, where the face (or the video) ends: shorten it, or move Insert At earlier`;

@@ -53,6 +53,15 @@ const speakerFields: INodeProperties[] = [
 		description: 'Skip this much of the start of the clip',
 		displayOptions: { show: { placement: ['clip'] } },
 	},
+	{
+		displayName: 'Crop End (Ms)',
+		name: 'cropEndMs',
+		type: 'number',
+		typeOptions: { minValue: 0 },
+		default: 0,
+		description: 'Where the used part of the clip ends; 0 = the end of the clip',
+		displayOptions: { show: { placement: ['clip'] } },
+	},
 ];
 
 const properties: INodeProperties[] = [
@@ -134,11 +143,15 @@ function readPlacement(this: IExecuteFunctions, itemIndex: number, at: string, n
 	failOn.call(this, itemIndex, kind === 'clip' ? undefined : `${name}: Audio Placement must be fullLength or clip (got "${String(kind).slice(0, 40)}")`);
 	const insertMs = this.getNodeParameter(`${at}insertMs`, itemIndex, 0) as unknown;
 	const cropStartMs = this.getNodeParameter(`${at}cropStartMs`, itemIndex, 0) as unknown;
+	const cropEndMs = this.getNodeParameter(`${at}cropEndMs`, itemIndex, 0) as unknown;
 	failOn.call(this, itemIndex, checkMilliseconds(`${name}: Insert At (ms)`, insertMs));
 	failOn.call(this, itemIndex, checkMilliseconds(`${name}: Crop Start (ms)`, cropStartMs));
-	const tooShort = checkAudioAfterCropStart(audioMs, cropStartMs as number);
+	failOn.call(this, itemIndex, checkMilliseconds(`${name}: Crop End (ms)`, cropEndMs));
+	const end = (cropEndMs as number) || audioMs;
+	if (end > audioMs) failOn.call(this, itemIndex, `${name}: Crop End (ms) ${end} is past the end of the audio (${audioMs} ms)`);
+	const tooShort = checkAudioAfterCropStart(end, cropStartMs as number);
 	if (tooShort) failOn.call(this, itemIndex, `${name}: ${tooShort}`);
-	return { kind, insertMs: insertMs as number, cropStartMs: cropStartMs as number };
+	return { kind, insertMs: insertMs as number, cropStartMs: cropStartMs as number, cropEndMs: end };
 }
 
 /** Two speakers who name the same face by index or id: known before anything is sent. */
