@@ -9,15 +9,15 @@ import type {
 	IWebhookFunctions,
 	IWebhookResponseData,
 } from 'n8n-workflow';
-import { NodeConnectionTypes } from 'n8n-workflow';
+import { NodeConnectionTypes, sleep } from 'n8n-workflow';
 
 import { KLING_CREDENTIAL_TYPE } from '../KlingLipSync/helpers/constants';
-import { rememberDelivery, wasDelivered } from '../KlingLipSync/helpers/deliveries';
 import { taskToJson, videoFileName } from '../KlingLipSync/helpers/output';
 import { checkWebhookSecretFormat, checkWebhookSignature } from '../KlingLipSync/helpers/webhookSignature';
 import { createLipSyncApi, downloadToBinary } from '../KlingLipSync/transport';
 import { isFinal, type LipSyncTask } from '../KlingLipSync/transport/types';
 import { readTaskCallback, TRIGGER_WEBHOOKS } from './callbackTask';
+import { ANSWER_WITHIN_MS, budgetFor, ledgerFor, READ_TIMEOUT_MS, RETRY_AFTER_SECONDS, type DeliveryLedger } from './deliveryGuard';
 
 /**
  * How a callback earns trust. Anyone who learns the trigger's URL can POST to it, so an unsigned
@@ -26,7 +26,7 @@ import { readTaskCallback, TRIGGER_WEBHOOKS } from './callbackTask';
 type Verification = 'apiRead' | 'signature';
 
 /** A verified task, or the answer the sender gets instead of a run. */
-type Verified = { task: LipSyncTask; provider: string } | { status: number; body: IDataObject };
+type Verified = { task: LipSyncTask; provider: string } | { status: number; body: IDataObject; retryAfterSeconds?: number };
 
 export class KlingLipSyncTrigger implements INodeType {
 	description: INodeTypeDescription = {
@@ -127,10 +127,17 @@ export class KlingLipSyncTrigger implements INodeType {
 
 	async webhook(this: IWebhookFunctions): Promise<IWebhookResponseData> {
 		const response = this.getResponseObject();
-		const answer = (status: number, body: IDataObject): IWebhookResponseData => {
-			response.status(status).json(body);
+		let answered = false;
+		// The sender gets one answer; a read that outlives the deadline has had its answer already.
+		const answer = (status: number, body: IDataObject, retryAfterSeconds?: number): IWebhookResponseData => {
+			if (!answered) {
+				answered = true;
+				if (retryAfterSeconds !== undefined) response.setHeader('Retry-After', String(retryAfterSeconds));
+				response.status(status).json(body);
+			}
 			return { noWebhookResponse: true };
 		};
+		const answerBy = Date.now() + ANSWER_WITHIN_MS;
 		const verification = this.getNodeParameter('verification', 'apiRead') as Verification;
 		const everyChange = this.getNodeParameter('events', 'finished') === 'everyChange';
 
@@ -140,18 +147,22 @@ export class KlingLipSyncTrigger implements INodeType {
 		}
 		const claimed = readTaskCallback(this.getBodyData());
 		if (!claimed) return answer(400, { received: false, reason: 'The body is not a Kling or apimodels.app task callback' });
-		// A status that starts nothing needs no check; nor does a repeat of a delivery already
-		// verified (only verified deliveries are remembered).
+		// A status that starts nothing needs no check; nor does a repeat of a delivery that started
+		// a run (only verified deliveries are recorded).
 		if (!everyChange && !isFinal(claimed.task)) return answer(200, { received: true, ignored: `status ${claimed.task.status}` });
+		const ledger = ledgerFor(`${this.getWorkflow().id ?? ''}:${this.getNode().id}`);
 		const staticData = this.getWorkflowStaticData('node');
-		if (wasDelivered(staticData, deliveryKey(claimed.task))) return answer(200, { received: true, ignored: 'repeat' });
+		if (ledger.wasDelivered(deliveryKey(claimed.task), staticData, Date.now())) return answer(200, { received: true, ignored: 'repeat' });
 
-		const verified: Verified = verification === 'signature' ? claimed : await readFromApi(this, claimed.task.taskId);
-		if ('status' in verified) return answer(verified.status, verified.body);
+		// A read still under way at the deadline: the sender is told to come back, and the read goes
+		// on; if it verifies the task the run starts now and the sender's next try is a repeat.
+		const slowRead = () => answer(503, { received: false, reason: 'Verifying the callback takes longer; try again later' }, RETRY_AFTER_SECONDS);
+		const verified: Verified = verification === 'signature' ? claimed : await readFromApi(this, ledger, claimed.task, answerBy, slowRead);
+		if ('status' in verified) return answer(verified.status, verified.body, verified.retryAfterSeconds);
 		const { task, provider } = verified;
 		if (!everyChange && !isFinal(task)) return answer(200, { received: true, ignored: `status ${task.status} (read from the API)` });
-		// Kling retries and repeats callbacks: one run per task and status.
-		if (!rememberDelivery(staticData, deliveryKey(task))) return answer(200, { received: true, ignored: 'repeat' });
+		// Kling retries and repeats callbacks: one run per task and status, however many arrive at once.
+		if (!ledger.claim(deliveryKey(task), staticData, Date.now())) return answer(200, { received: true, ignored: 'repeat' });
 
 		// Answer before downloading: the sender does not wait minutes for a reply.
 		answer(200, { received: true });
@@ -184,23 +195,79 @@ async function signatureProblem(ctx: IWebhookFunctions): Promise<string | undefi
 	);
 }
 
+/** What one verification read found; deliveries of the same task that arrive meanwhile share it. */
+type ReadOutcome = { task: LipSyncTask; provider: string } | { unknown: string } | { error: string };
+
+const retryLater = (status: number, reason: string): Verified => ({
+	status,
+	body: { received: false, reason },
+	retryAfterSeconds: RETRY_AFTER_SECONDS,
+});
+
 /**
- * The task as the provider's API knows it. Unknown: 200 "ignored", so that a sender stops
- * resending a task no retry will make known (and a stranger learns nothing). Unreadable: 503, so
- * that a real sender tries again later.
+ * The task as the provider's API knows it, for at most one read per task at a time and within the
+ * account's read budget for the trigger. Unknown: 200 "ignored", so that a sender stops resending
+ * a task no retry will make known, remembered for a while (no read for it meanwhile). Over the
+ * budget, unreadable, rate-limited or slow: 429/503 at once with Retry-After, so a real sender
+ * tries again; nothing is retried inside the request.
  */
-async function readFromApi(ctx: IWebhookFunctions, taskId: string): Promise<Verified> {
+async function readFromApi(
+	ctx: IWebhookFunctions,
+	ledger: DeliveryLedger,
+	claimed: LipSyncTask,
+	answerBy: number,
+	onSlow: () => void,
+): Promise<Verified> {
+	const { taskId } = claimed;
+	const now = Date.now();
+	if (ledger.isUnknown(taskId, now)) {
+		return { status: 200, body: { received: true, ignored: `unknown task: ${taskId} was not found moments ago` } };
+	}
+	if (isFinal(claimed) && ledger.wasNotFinal(taskId, now)) {
+		return retryLater(503, `Task ${taskId} was not final when it was read moments ago; try again later`);
+	}
+	let outcome = ledger.readUnderWay<ReadOutcome>(taskId);
+	if (!outcome) {
+		const account = ctx.getNode().credentials?.[KLING_CREDENTIAL_TYPE]?.id ?? ctx.getNode().id;
+		const budget = budgetFor(account, now);
+		if (!budget.tryTake(now)) return retryLater(429, 'Too many callbacks to verify right now; try again later');
+		outcome = ledger.share(taskId, async () => {
+			try {
+				return await readOnce(ctx, ledger, taskId, isFinal(claimed));
+			} finally {
+				budget.done();
+			}
+		});
+	}
+	const late = await Promise.race([outcome.then(() => false), sleep(Math.max(0, answerBy - Date.now())).then(() => true)]);
+	if (late) onSlow();
+	const read = await outcome;
+	if ('task' in read) return read;
+	if ('unknown' in read) {
+		return { status: 200, body: { received: true, ignored: `unknown task: ${read.unknown} has no task ${taskId} for this credential` } };
+	}
+	// The reason stays in n8n's log: the sender may be anyone.
+	return retryLater(503, 'Could not read the task from the API to verify the callback; try again later');
+}
+
+/** One read of the task, sent once and given up before the sender's wait ends; what it found is remembered. */
+async function readOnce(ctx: IWebhookFunctions, ledger: DeliveryLedger, taskId: string, claimedFinal: boolean): Promise<ReadOutcome> {
 	try {
-		const api = await createLipSyncApi(ctx, 0);
+		const api = await createLipSyncApi(ctx, 0, { singleAttempt: true, timeoutMs: READ_TIMEOUT_MS });
 		const task = await api.findTask(taskId);
-		if (task) return { task, provider: api.provider };
+		if (task) {
+			// A claimed end the API does not show yet is not read again for a moment.
+			if (claimedFinal && !isFinal(task)) ledger.rememberNotFinal(taskId, Date.now());
+			return { task, provider: api.provider };
+		}
+		ledger.rememberUnknown(taskId, Date.now());
 		ctx.logger.warn(
 			`Kling Lip Sync Trigger "${ctx.getNode().name}": a callback named task ${taskId}, which ${api.provider} does not know with this credential; nothing started`,
 		);
-		return { status: 200, body: { received: true, ignored: `unknown task: ${api.provider} has no task ${taskId} for this credential` } };
+		return { unknown: api.provider };
 	} catch (error) {
 		const reason = (error as Error).message;
 		ctx.logger.warn(`Kling Lip Sync Trigger "${ctx.getNode().name}": could not read task ${taskId} to verify its callback: ${reason}`);
-		return { status: 503, body: { received: false, reason: `Could not read the task from the API to verify the callback: ${reason}` } };
+		return { error: reason };
 	}
 }

@@ -358,6 +358,8 @@ function resultOf(finished: IRun, options: RunOptions, logStart: number): RunRes
  * An active workflow with the Kling Lip Sync Trigger: each `deliver` is one HTTP request to its
  * webhook, run in n8n-core's WebhookContext; the workflow (and its static data) lives across calls.
  */
+let triggerWorkflows = 0;
+
 export function triggerWorkflow(parameters: IDataObject, credentials: Record<string, ICredentialDataDecryptedObject> = {}) {
 	const trigger: INode = {
 		id: 'trigger',
@@ -369,23 +371,38 @@ export function triggerWorkflow(parameters: IDataObject, credentials: Record<str
 		webhookId: 'kling-trigger-test',
 		credentials: { klingApi: { id: '1', name: 'Kling account' }, klingWebhookApi: { id: '2', name: 'Kling webhook' } },
 	};
-	const workflow = new Workflow({
-		id: 'trigger-workflow',
-		name: 'Kling trigger test',
-		nodes: [trigger],
-		connections: {},
-		active: true,
-		nodeTypes,
-		staticData: {},
-		settings: { executionOrder: 'v1' },
-	});
+	// As n8n's webhook service: each request loads the workflow with its own copy of the stored
+	// static data and writes it back when the request ends, if the node changed it.
+	// Its own workflow and credential ids: the trigger's memory and read budget are per trigger and account.
+	const id = `trigger-workflow-${++triggerWorkflows}`;
+	trigger.credentials = { klingApi: { id: `account-${triggerWorkflows}`, name: 'Kling account' }, klingWebhookApi: { id: '2', name: 'Kling webhook' } };
+	let storedStaticData: IDataObject = {};
+	const load = () =>
+		new Workflow({
+			id,
+			name: 'Kling trigger test',
+			nodes: [trigger],
+			connections: {},
+			active: true,
+			nodeTypes,
+			staticData: structuredClone(storedStaticData),
+			settings: { executionOrder: 'v1' },
+		});
+	const workflow = load();
 	const additionalData = engineAdditionalData(credentials, new ExecutionLifecycleHooks('webhook', 'trigger', workflow as never));
 	const secrets = Object.values(credentials).flatMap((data) => [data.secret, data.secretKey, data.apiKey].filter((v): v is string => typeof v === 'string'));
 	return {
 		workflow,
+		/** The trigger's static data as n8n stored it after the last request. */
+		staticData: () => (storedStaticData['node:Trigger'] ?? {}) as IDataObject,
 		deliver: async (request: WebhookRequest): Promise<WebhookCall> => {
 			const logStart = logMark();
-			const call = await callNodeWebhook(workflow, 'Trigger', additionalData, request, null);
+			const loaded = load();
+			const call = await callNodeWebhook(loaded, 'Trigger', additionalData, request, null);
+			if (loaded.staticData.__dataChanged === true) {
+				const { __dataChanged, ...saved } = JSON.parse(JSON.stringify(loaded.staticData)) as IDataObject;
+				storedStaticData = saved;
+			}
 			assertNoSecrets('the trigger\'s answer, output or n8n\'s log', serialize({ call, log: logSince(logStart) }), secrets);
 			return call;
 		},

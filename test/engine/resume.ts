@@ -49,6 +49,7 @@ function expressResponse(deliver: (status: number, body: string) => void) {
 	let sent = false;
 	const adapter = {
 		statusCode: 200,
+		headers: {} as Record<string, string>,
 		status(code: number) {
 			adapter.statusCode = code;
 			return adapter;
@@ -64,7 +65,10 @@ function expressResponse(deliver: (status: number, body: string) => void) {
 		end() {
 			return adapter.send('');
 		},
-		setHeader: () => adapter,
+		setHeader(name: string, value: string) {
+			adapter.headers[name.toLowerCase()] = value;
+			return adapter;
+		},
 		get headersSent() {
 			return sent;
 		},
@@ -83,6 +87,10 @@ export interface WebhookCall {
 	/** What the node answered itself, or n8n's answer from `webhookResponse`. */
 	status: number;
 	body: string;
+	/** Headers the node set on its answer. */
+	headers: Record<string, string>;
+	/** When the answer was sent (the node may work on after it). */
+	answeredAt: number;
 }
 
 /** Runs a node's webhook() for one request in n8n-core's WebhookContext (as n8n's webhook service). */
@@ -95,9 +103,9 @@ export async function callNodeWebhook(
 ): Promise<WebhookCall> {
 	const node = workflow.getNode(nodeName)!;
 	const nodeType = workflow.nodeTypes.getByNameAndVersion(node.type, node.typeVersion) as INodeType;
-	let answered: { status: number; body: string } | undefined;
+	let answered: { status: number; body: string; at: number } | undefined;
 	const response = expressResponse((status, body) => {
-		answered = { status, body };
+		answered = { status, body, at: Date.now() };
 	});
 	const headers = Object.fromEntries(Object.entries(request.headers ?? {}).map(([k, v]) => [k.toLowerCase(), v]));
 	const httpRequest = {
@@ -120,7 +128,7 @@ export async function callNodeWebhook(
 	const context = new WebhookContext(workflow, node, webhookAdditionalData, 'manual', webhookData, [], runExecutionData);
 	const result = await nodeType.webhook!.call(context);
 	if (!result.noWebhookResponse) response.status(200).json(result.webhookResponse ?? { message: 'Workflow was started' });
-	return { result, status: answered?.status ?? 0, body: answered?.body ?? '' };
+	return { result, status: answered?.status ?? 0, body: answered?.body ?? '', headers: response.headers, answeredAt: answered?.at ?? Date.now() };
 }
 
 export async function startResumeServer(): Promise<ResumeServer> {

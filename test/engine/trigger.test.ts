@@ -178,8 +178,149 @@ describe('Kling Lip Sync Trigger', () => {
 		const trigger = triggerWorkflow({}, { klingApi: wrongKey });
 		const call = await trigger.deliver({ rawBody: forged('812345678901234567', `${emu.baseUrl}/media/x.mp4`) });
 		expect(call.status).toBe(503);
-		expect(JSON.parse(call.body).reason).toMatch(/^Could not read the task from the API to verify the callback: Kling error 10\d\d/);
+		expect(call.headers['retry-after']).toBe('5');
+		// The API's words stay in n8n's log: the sender may be anyone.
+		expect(JSON.parse(call.body).reason).toBe('Could not read the task from the API to verify the callback; try again later');
 		expect(call.result.workflowData).toBeUndefined();
+	});
+
+	describe('under concurrency and floods', () => {
+		/** A genuine final callback of a finished task, as Kling sent it. */
+		async function finalCallback(hookUrl: string) {
+			const [taskId] = await submit(hookUrl, 1);
+			for (const deadline = Date.now() + 8000; Date.now() < deadline; ) {
+				const delivery = emu.callbacks.find((sent) => sent.taskId === taskId && sent.status === 'succeed');
+				if (delivery) return { taskId, headers: delivery.headers, rawBody: Buffer.from(delivery.body) };
+				await new Promise((resolve) => setTimeout(resolve, 50));
+			}
+			throw new Error(`no final callback for ${taskId}`);
+		}
+
+		/** Collects callbacks without answering them (the test replays them itself). */
+		async function sink() {
+			const server = http.createServer((req, res) => {
+				req.resume();
+				req.on('end', () => res.writeHead(200).end('{}'));
+			});
+			await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+			return { url: `http://127.0.0.1:${(server.address() as AddressInfo).port}/cb`, stop: async () => await new Promise<void>((resolve) => server.close(() => resolve())) };
+		}
+
+		it('20 identical deliveries at once start 1 run and cost 1 read (API read); repeats later start none', async () => {
+			const collector = await sink();
+			try {
+				const genuine = await finalCallback(collector.url);
+				const trigger = readingTrigger({ downloadVideo: false });
+				const readsBefore = reads();
+				const calls = await Promise.all(Array.from({ length: 20 }, () => trigger.deliver(genuine)));
+				expect(calls.filter((call) => call.result.workflowData)).toHaveLength(1);
+				expect(calls.every((call) => call.status === 200)).toBe(true);
+				expect(calls.filter((call) => JSON.parse(call.body).ignored === 'repeat')).toHaveLength(19);
+				expect(reads() - readsBefore).toBe(1);
+				// The claim reached the stored static data (what a restarted n8n reads).
+				expect(trigger.staticData().deliveries).toEqual([`${genuine.taskId}:succeed`]);
+				const later = await Promise.all(Array.from({ length: 5 }, () => trigger.deliver(genuine)));
+				expect(later.filter((call) => call.result.workflowData)).toHaveLength(0);
+				expect(reads() - readsBefore).toBe(1);
+			} finally {
+				await collector.stop();
+			}
+		});
+
+		it('signed deliveries: 20 copies at once start 1 run and read nothing', async () => {
+			const collector = await sink();
+			try {
+				const genuine = await finalCallback(collector.url);
+				const trigger = triggerWorkflow({ verification: 'signature' }, { klingWebhookApi: { secret: SECRET } });
+				const readsBefore = reads();
+				const calls = await Promise.all(Array.from({ length: 20 }, () => trigger.deliver(genuine)));
+				expect(calls.filter((call) => call.result.workflowData)).toHaveLength(1);
+				expect(reads()).toBe(readsBefore);
+			} finally {
+				await collector.stop();
+			}
+		});
+
+		it('three tasks\' callbacks at once, then each again interleaved: 3 runs, one per task', async () => {
+			const collector = await sink();
+			try {
+				const genuine = await Promise.all([1, 2, 3].map(() => finalCallback(collector.url)));
+				const trigger = readingTrigger({ downloadVideo: false });
+				const first = await Promise.all(genuine.map((delivery) => trigger.deliver(delivery)));
+				const again = await Promise.all([...genuine, ...genuine, ...genuine].map((delivery) => trigger.deliver(delivery)));
+				const started = [...first, ...again].filter((call) => call.result.workflowData).map((call) => call.result.workflowData![0][0].json.task_id);
+				expect(started.sort()).toEqual(genuine.map((delivery) => delivery.taskId).sort());
+				expect(trigger.staticData().deliveries as string[]).toHaveLength(3);
+			} finally {
+				await collector.stop();
+			}
+		});
+
+		it('a forged flood: unknown ids read once each, reads capped, every delivery answered at once, a real callback still gets through', async () => {
+			const collector = await sink();
+			try {
+				const genuine = await finalCallback(collector.url);
+				const trigger = readingTrigger({ downloadVideo: false });
+				const readsBefore = reads();
+				// 300 deliveries, 200 distinct made-up ids, 100 per second for 3 s.
+				const ids = Array.from({ length: 300 }, (_, n) => `7${String(n % 200).padStart(17, '0')}`);
+				const answers: Array<{ status: number; ms: number; retryAfter?: string }> = [];
+				const flood: Array<Promise<void>> = [];
+				for (const [n, id] of ids.entries()) {
+					if (n % 10 === 0) await new Promise((resolve) => setTimeout(resolve, 100));
+					const sentAt = Date.now();
+					flood.push(trigger.deliver({ rawBody: forged(id, 'http://127.0.0.1:1/x.mp4') }).then((call) => {
+						answers.push({ status: call.status, ms: call.answeredAt - sentAt, retryAfter: call.headers['retry-after'] });
+						expect(call.result.workflowData).toBeUndefined();
+					}));
+				}
+				await Promise.all(flood);
+				const floodReads = reads() - readsBefore;
+				// A burst of 4, then one per second.
+				expect(floodReads).toBeLessThanOrEqual(4 + 4);
+				expect(Math.max(...answers.map((answer) => answer.ms))).toBeLessThan(1000);
+				expect(reads() - readsBefore).toBe(floodReads);
+				expect(answers.filter((answer) => answer.status === 429).every((answer) => answer.retryAfter === '5')).toBe(true);
+				expect(new Set(answers.map((answer) => answer.status))).toEqual(new Set([200, 429]));
+				// An id found unknown is answered from memory.
+				const known = await trigger.deliver({ rawBody: forged(ids[0], 'http://127.0.0.1:1/x.mp4') });
+				expect(JSON.parse(known.body).ignored).toMatch(/was not found moments ago/);
+				expect(reads() - readsBefore).toBe(floodReads);
+				// The genuine callback, retried as its sender does once the budget has refilled, starts its run.
+				await new Promise((resolve) => setTimeout(resolve, 1100));
+				const call = await trigger.deliver(genuine);
+				expect(call.result.workflowData?.[0][0].json.task_id).toBe(genuine.taskId);
+			} finally {
+				await collector.stop();
+			}
+		});
+
+		it('never retries a read inside the request: a rate-limited read answers 503, a slow one 503 within 1 s', async () => {
+			const collector = await sink();
+			try {
+				const genuine = await finalCallback(collector.url);
+				const trigger = readingTrigger({ downloadVideo: false });
+				emu.injectFault({ route: 'get', kind: 'error', code: 1302, times: 1 });
+				const readsBefore = reads();
+				const limited = await trigger.deliver(genuine);
+				expect(limited.status).toBe(503);
+				expect(reads() - readsBefore).toBe(1);
+				// A slow read: the sender is answered 503 within 1 s, the read goes on and starts the run;
+				// the sender's next try is a repeat.
+				emu.injectFault({ route: 'get', kind: 'delay', ms: 2000, times: 1 });
+				const startedAt = Date.now();
+				const slow = await trigger.deliver(genuine);
+				expect(slow.status).toBe(503);
+				expect(slow.headers['retry-after']).toBe('5');
+				expect(slow.answeredAt - startedAt).toBeLessThan(1000);
+				expect(slow.result.workflowData?.[0][0].json.task_id).toBe(genuine.taskId);
+				const retried = await trigger.deliver(genuine);
+				expect(JSON.parse(retried.body)).toEqual({ received: true, ignored: 'repeat' });
+				expect(reads() - readsBefore).toBe(2);
+			} finally {
+				await collector.stop();
+			}
+		});
 	});
 
 	describe('signatures', () => {
@@ -225,8 +366,9 @@ describe('Kling Lip Sync Trigger', () => {
 		const early = await trigger.deliver({ rawBody: Buffer.from(JSON.stringify(callback('https://forged.example.com/out.mp4'))) });
 		expect(early.result.workflowData).toBeUndefined();
 		let item;
-		for (const deadline = Date.now() + 8000; !item && Date.now() < deadline; ) {
-			await new Promise((resolve) => setTimeout(resolve, 100));
+		// A task read not final is not read again for a few seconds (those deliveries get 503).
+		for (const deadline = Date.now() + 15_000; !item && Date.now() < deadline; ) {
+			await new Promise((resolve) => setTimeout(resolve, 250));
 			const call = await trigger.deliver({ rawBody: Buffer.from(JSON.stringify(callback('https://forged.example.com/out.mp4'))) });
 			item = call.result.workflowData?.[0][0];
 		}

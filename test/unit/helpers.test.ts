@@ -15,7 +15,6 @@ import type { LipSyncApi, LipSyncTask } from '../../nodes/KlingLipSync/transport
 import { BATCH_QUERY_PARAM, decodeBatch, encodeBatch, taskKey, withQueryParam } from '../../nodes/KlingLipSync/helpers/callbackBatch';
 import { chooseFace, fitAudio } from '../../nodes/KlingLipSync/helpers/faceFit';
 import { searchVoices } from '../../nodes/KlingLipSync/helpers/voices';
-import { REMEMBERED_DELIVERIES, rememberDelivery } from '../../nodes/KlingLipSync/helpers/deliveries';
 import { checkWebhookSignature } from '../../nodes/KlingLipSync/helpers/webhookSignature';
 import { checkHttpUrl, checkId, checkMilliseconds, checkTiming, checkVolume, overlapMs } from '../../nodes/KlingLipSync/helpers/validation';
 import { normaliseBase64 } from '../../nodes/KlingLipSync/actions/lipSync/audioSource';
@@ -408,7 +407,7 @@ describe('vtrix dialect parsing', () => {
 	});
 });
 
-describe('webhook signatures and deliveries', () => {
+describe('webhook signatures', () => {
 	// The test vector in kling-api.md (Standard Webhooks).
 	const vector = {
 		secret: 'whsec_dGVzdHNlY3JldHRlc3RzZWNyZXR0ZXN0c2VjcmV0MTI=',
@@ -433,15 +432,6 @@ describe('webhook signatures and deliveries', () => {
 		['a timestamp that is not a number', { timestamp: '17810807x4' }, 1781080794, /more than 5 minutes off/],
 	])('refuses %s', (_name, over, now, reason) => {
 		expect(checkWebhookSignature(vector.secret, delivery(over), now)).toMatch(reason);
-	});
-
-	it('remembers deliveries and forgets the oldest first', () => {
-		const data: IDataObject = {};
-		expect(rememberDelivery(data, 'a:succeed')).toBe(true);
-		expect(rememberDelivery(data, 'a:succeed')).toBe(false);
-		for (let i = 0; i < REMEMBERED_DELIVERIES; i++) rememberDelivery(data, `t${i}:succeed`);
-		expect((data.deliveries as string[]).length).toBe(REMEMBERED_DELIVERIES);
-		expect(rememberDelivery(data, 'a:succeed')).toBe(true);
 	});
 
 	it('encodes a run of tasks into a callback URL and reads it back, never throwing on junk', () => {

@@ -185,11 +185,22 @@ export async function credentialKey(ctx: RunContext): Promise<Buffer> {
 }
 
 /**
+ * Limits for a caller that must answer fast and spend little (the trigger verifying a callback):
+ * `singleAttempt` sends each request once (no retry, no waiting out a rate limit; only a token
+ * refused for this host's clock is signed again on the API's time),
+ * `timeoutMs` bounds how long it waits for a reply.
+ */
+export interface ApiLimits {
+	singleAttempt?: boolean;
+	timeoutMs?: number;
+}
+
+/**
  * The one place the node talks HTTP to the API: signs through the credential, lets the
  * provider's dialect unwrap its envelope, retries only what is safe to retry, and honours the
  * execution's cancel signal.
  */
-export async function createLipSyncApi(ctx: ApiContext, itemIndex: number): Promise<LipSyncApi> {
+export async function createLipSyncApi(ctx: ApiContext, itemIndex: number, limits: ApiLimits = {}): Promise<LipSyncApi> {
 	const credentials = await ctx.getCredentials(KLING_CREDENTIAL_TYPE, itemIndex);
 	const baseUrl = resolveBaseUrl(credentials);
 	const dialect = dialectFor(credentials);
@@ -211,7 +222,7 @@ export async function createLipSyncApi(ctx: ApiContext, itemIndex: number): Prom
 			encoding: 'arraybuffer',
 			returnFullResponse: true,
 			ignoreHttpStatusErrors: true,
-			timeout: REQUEST_TIMEOUT_MS,
+			timeout: limits.timeoutMs ?? REQUEST_TIMEOUT_MS,
 			// JSON made here, once for every attempt: inline audio goes in as bytes (see jsonBytes).
 			...(body ? { body: jsonBytes(body) } : {}),
 			...(qs ? { qs } : {}),
@@ -274,6 +285,7 @@ export async function createLipSyncApi(ctx: ApiContext, itemIndex: number): Prom
 					},
 				);
 			}
+			if (limits.singleAttempt) throw failure;
 			if (isRateLimited(outcome)) {
 				// Not a failed attempt: the whole run slows down, and this request waits its turn.
 				pacer.rateLimited(turn.startMs);
