@@ -1,5 +1,7 @@
 import type { IDataObject } from 'n8n-workflow';
 
+import { ExpiringSet } from '../KlingLipSync/helpers/expiringSet';
+
 /**
  * What the trigger remembers between deliveries, and what it may spend on them. Anyone who learns
  * the trigger's URL can POST to it, and Kling resends a callback whenever an answer is slow, so two
@@ -34,37 +36,6 @@ export const ANSWER_WITHIN_MS = 900;
 export const READ_TIMEOUT_MS = 10_000;
 /** What a sender is told to wait before it tries again (seconds). */
 export const RETRY_AFTER_SECONDS = 5;
-
-/** Keeps insertion order and drops the oldest entries past a bound or past their time. */
-class ExpiringSet {
-	private readonly entries = new Map<string, number>();
-
-	constructor(
-		private readonly maxEntries: number,
-		private readonly lifetimeMs: number,
-	) {}
-
-	has(key: string, now: number): boolean {
-		const until = this.entries.get(key);
-		if (until === undefined) return false;
-		if (until > now) return true;
-		this.entries.delete(key);
-		return false;
-	}
-
-	add(key: string, now: number): void {
-		this.entries.delete(key);
-		this.entries.set(key, now + this.lifetimeMs);
-		for (const [oldest, until] of this.entries) {
-			if (this.entries.size <= this.maxEntries && until > now) break;
-			this.entries.delete(oldest);
-		}
-	}
-
-	get size(): number {
-		return this.entries.size;
-	}
-}
 
 /** One trigger's memory of deliveries: what started a run, what the API did not know. */
 export class DeliveryLedger {

@@ -110,6 +110,47 @@ describe('Lip Sync with Wait Mode: Callback', () => {
 		expect(output[0].json.task_status).toBe('succeed');
 	});
 
+	it('a bent callback URL resumes nothing (401): a key dropped or named twice, another run\'s tasks, no signature', async () => {
+		emu.configure({ taskTimeMs: 2500 });
+		const other = await run({ items: await items(1), parameters: callbackParameters({ downloadVideo: false }) });
+		const waiting = await run({ items: await items(2), parameters: callbackParameters({ downloadVideo: false }) });
+		expect([other.status, waiting.status]).toEqual(['waiting', 'waiting']);
+		const urlOf = async (executionId: string) => {
+			const find = () => emu.callbacks.find((delivery) => delivery.url.includes(`/webhook-waiting/${executionId}?`));
+			for (const deadline = Date.now() + 5000; !find() && Date.now() < deadline; ) await new Promise((resolve) => setTimeout(resolve, 20));
+			return new URL(find()!.url);
+		};
+		const own = await urlOf(waiting.executionId);
+		const foreign = await urlOf(other.executionId);
+		const readsBefore = (emu.stats.requests.get ?? 0) + (emu.stats.requests.list ?? 0);
+		const keys = own.searchParams.get('kling_batch')!;
+		const bent = [
+			(url: URL) => url.searchParams.set('kling_batch', keys.slice(0, 8)),
+			(url: URL) => url.searchParams.set('kling_batch', keys.slice(0, 8) + keys.slice(0, 8)),
+			(url: URL) => {
+				url.searchParams.set('kling_batch', foreign.searchParams.get('kling_batch')!);
+				url.searchParams.set('kling_sig', foreign.searchParams.get('kling_sig')!);
+			},
+			(url: URL) => url.searchParams.delete('kling_sig'),
+		];
+		for (const bend of bent) {
+			const url = new URL(own);
+			bend(url);
+			const reply = await fetch(url, {
+				method: 'POST',
+				body: JSON.stringify({ task_id: '1', task_status: 'succeed', task_info: { external_task_id: 'n8n-x' } }),
+				headers: { 'content-type': 'application/json' },
+			});
+			expect(reply.status).toBe(401);
+		}
+		// Refused before any read.
+		expect((emu.stats.requests.get ?? 0) + (emu.stats.requests.list ?? 0)).toBe(readsBefore);
+		const { output } = await waiting.resumed!();
+		expect(output.map((item) => item.json.task_status)).toEqual(['succeed', 'succeed']);
+		expect(new Set(output.map((item) => item.json.task_id)).size).toBe(2);
+		await other.resumed!();
+	});
+
 	it('answers 400 to a callback whose URL names no tasks, and stays waiting', async () => {
 		const waiting = await run({ items: await items(1), parameters: callbackParameters({ downloadVideo: false }) });
 		expect(waiting.status).toBe('waiting');

@@ -280,6 +280,37 @@ describe('Dub Dialogue', () => {
 			expect(emu.stats.billed.identify).toBe(1);
 		});
 
+		it("another run's signed dialogue under this run's resume URL: 401; a step callback replayed costs nothing", async () => {
+			emu.configure({ taskTimeMs: 400 });
+			const first = await callbackRun({ parameters: inCallbackMode(video('', '&n=cb7'), twoSpeakers()) });
+			const second = await callbackRun({ parameters: inCallbackMode(video('', '&n=cb8'), twoSpeakers()) });
+			expect([first.status, second.status]).toEqual(['waiting', 'waiting']);
+			const callbackOf = (executionId: string, status: string) =>
+				emu.callbacks.find((delivery) => delivery.url.includes(`/webhook-waiting/${executionId}?`) && delivery.status === status);
+			for (const deadline = Date.now() + 5000; !(callbackOf(first.executionId, 'processing') && callbackOf(second.executionId, 'processing')) && Date.now() < deadline; ) {
+				await new Promise((resolve) => setTimeout(resolve, 25));
+			}
+			const own = new URL(callbackOf(second.executionId, 'processing')!.url);
+			const foreign = new URL(callbackOf(first.executionId, 'processing')!.url);
+			const transplanted = new URL(own);
+			for (const name of ['kling_batch', 'kling_dialogue', 'kling_sig']) transplanted.searchParams.set(name, foreign.searchParams.get(name)!);
+			const reply = await fetch(transplanted, { method: 'POST', headers: { 'content-type': 'application/json' }, body: callbackOf(first.executionId, 'processing')!.body });
+			expect(reply.status).toBe(401);
+
+			// Step 1's final callback, once the webhook has made step 2, sent again three times.
+			const stepOneFinal = () => emu.callbacks.find((delivery) => delivery.url.includes(`/webhook-waiting/${second.executionId}?`) && delivery.status === 'succeed' && delivery.delivered);
+			for (const deadline = Date.now() + 8000; !stepOneFinal() && Date.now() < deadline; ) await new Promise((resolve) => setTimeout(resolve, 25));
+			const replay = stepOneFinal()!;
+			const billed = { ...emu.stats.billed };
+			const replies = await Promise.all([1, 2, 3].map(async () => await fetch(replay.url, { method: 'POST', headers: { 'content-type': 'application/json' }, body: replay.body })));
+			expect(replies.map((answer) => answer.status).filter((status) => status !== 409)).toEqual(replies.map(() => 200).slice(0, replies.filter((answer) => answer.status !== 409).length));
+			expect(emu.stats.billed.identify).toBe(billed.identify);
+			expect(emu.stats.billed.create).toBe(billed.create);
+			const [done, other] = await Promise.all([second.resumed!(), first.resumed!()]);
+			expect(done.output[0].json.task_ids).toHaveLength(2);
+			expect(other.output[0].json.task_ids).toHaveLength(2);
+		});
+
 		it('refuses, before any call, audio after the first speaker that the webhook could not read', async () => {
 			const { error } = await callbackRun({
 				items: [{}],

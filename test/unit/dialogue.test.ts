@@ -87,13 +87,15 @@ describe('Dub Dialogue: chain ids and the signed plan', () => {
 			speakers: [{ window: [4500, 9000], faceId: '1', timing: { cropStartMs: 4500, cropEndMs: 9000, insertMs: 4500 }, audio: { url: 'https://a.example/b.mp3' }, fingerprint: 'sha256:ab', durationMs: 9000 }],
 		};
 		const key = Buffer.alloc(32, 7);
-		const { dialogue, signature } = encodeDialogue(wire, 'AbCdEfGh', key);
-		expect(decodeDialogue('AbCdEfGh', dialogue, signature, key)).toEqual(wire);
-		expect(decodeDialogue('AbCdEfGh', dialogue, signature, Buffer.alloc(32, 8))).toBeUndefined();
-		expect(decodeDialogue('AbCdEfGhIjKlMnOp', dialogue, signature, key)).toBeUndefined();
+		const { dialogue, signature } = encodeDialogue(wire, 'AbCdEfGh', key, '17');
+		expect(decodeDialogue('AbCdEfGh', dialogue, signature, key, '17')).toEqual(wire);
+		// Another execution's resume URL with this dialogue: refused.
+		expect(decodeDialogue('AbCdEfGh', dialogue, signature, key, '18')).toBeUndefined();
+		expect(decodeDialogue('AbCdEfGh', dialogue, signature, Buffer.alloc(32, 8), '17')).toBeUndefined();
+		expect(decodeDialogue('AbCdEfGhIjKlMnOp', dialogue, signature, key, '17')).toBeUndefined();
 		const edited = Buffer.from(JSON.stringify({ ...wire, speakers: [{ ...wire.speakers[0], audio: { url: 'https://evil.example/x.mp3' } }] })).toString('base64url');
-		expect(decodeDialogue('AbCdEfGh', edited, signature, key)).toBeUndefined();
-		expect(decodeDialogue('AbCdEfGh', dialogue, undefined, key)).toBeUndefined();
-		expect(decodeDialogue('AbCdEfGh', 'not json', signature, key)).toBeUndefined();
+		expect(decodeDialogue('AbCdEfGh', edited, signature, key, '17')).toBeUndefined();
+		expect(decodeDialogue('AbCdEfGh', dialogue, undefined, key, '17')).toBeUndefined();
+		expect(decodeDialogue('AbCdEfGh', 'not json', signature, key, '17')).toBeUndefined();
 	});
 });

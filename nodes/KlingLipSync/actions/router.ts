@@ -77,7 +77,7 @@ async function runTasks<Plan>(ctx: IExecuteFunctions, run: RunSettings, operatio
 	if (requested.error) throw requested.error;
 
 	const executor = new TaskExecutor(ctx, run);
-	const callbackUrl = run.waitMode === 'callback' ? callbackUrlFor(ctx, requested.entries) : undefined;
+	const callbackUrl = run.waitMode === 'callback' ? await callbackUrlFor(ctx, requested.entries) : undefined;
 	const executed = await executor.runAll(requested.entries, callbackUrl, async (outcome) => await taskOutput(ctx, outcome, run.wait));
 	if (executor.cancelled) throw executor.cancelledError();
 	if (executed.error) throw executor.withCreatedTasks(executed.error);

@@ -1,15 +1,13 @@
-import { createHmac, timingSafeEqual } from 'node:crypto';
-
 import type { AudioTiming } from './faceFit';
+import { signUrlValues, urlSignatureHolds } from './urlSignature';
 
 /**
  * What the webhook of a Callback-mode Dub Dialogue needs to make a dialogue's next step, carried
  * in the callback URL of its tasks: n8n hands the resume webhook neither the items nor any state
- * of the run. It is signed with a key from the credential, so a forged or edited URL cannot make
- * the node create (and pay for) a task.
+ * of the run. It is signed with a key from the credential and bound to its execution, so a forged,
+ * edited or transplanted URL cannot make the node create (and pay for) a task.
  */
 export const DIALOGUE_QUERY_PARAM = 'kling_dialogue';
-export const SIGNATURE_QUERY_PARAM = 'kling_sig';
 
 /** A speaker as a later step needs them: no bytes, only what Kling can fetch by itself. */
 export interface WireSpeaker {
@@ -36,21 +34,15 @@ export interface DialogueWire {
 	speakers: WireSpeaker[];
 }
 
-const signatureOf = (key: Buffer, batch: string, dialogue: string): string =>
-	createHmac('sha256', key).update(`${batch}\n${dialogue}`).digest('base64url').slice(0, 32);
-
-/** The dialogue's query value and its signature over it and the run's batch value. */
-export function encodeDialogue(wire: DialogueWire, batch: string, key: Buffer): { dialogue: string; signature: string } {
+/** The dialogue's query value and its signature over it, the run's batch value and the execution. */
+export function encodeDialogue(wire: DialogueWire, batch: string, key: Buffer, executionId: string): { dialogue: string; signature: string } {
 	const dialogue = Buffer.from(JSON.stringify(wire)).toString('base64url');
-	return { dialogue, signature: signatureOf(key, batch, dialogue) };
+	return { dialogue, signature: signUrlValues(key, executionId, [batch, dialogue]) };
 }
 
-/** The dialogue a callback URL carries, when its signature holds (never throws). */
-export function decodeDialogue(batch: unknown, dialogue: unknown, signature: unknown, key: Buffer): DialogueWire | undefined {
-	if (typeof batch !== 'string' || typeof dialogue !== 'string' || typeof signature !== 'string') return undefined;
-	const expected = Buffer.from(signatureOf(key, batch, dialogue));
-	const given = Buffer.from(signature);
-	if (given.length !== expected.length || !timingSafeEqual(given, expected)) return undefined;
+/** The dialogue a callback URL carries, when its signature holds for this execution (never throws). */
+export function decodeDialogue(batch: unknown, dialogue: unknown, signature: unknown, key: Buffer, executionId: string): DialogueWire | undefined {
+	if (typeof dialogue !== 'string' || !urlSignatureHolds(key, executionId, [batch, dialogue], signature)) return undefined;
 	try {
 		const wire = JSON.parse(Buffer.from(dialogue, 'base64url').toString('utf8')) as DialogueWire;
 		return Array.isArray(wire.speakers) && typeof wire.key === 'string' && typeof wire.resumeUrl === 'string' ? wire : undefined;

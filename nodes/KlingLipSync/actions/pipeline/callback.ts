@@ -11,7 +11,8 @@ import { NodeOperationError } from 'n8n-workflow';
 
 import { BATCH_QUERY_PARAM, decodeBatch, encodeBatch, taskKey, withQueryParam } from '../../helpers/callbackBatch';
 import { taskToJson } from '../../helpers/output';
-import { createLipSyncApi, type RunContext } from '../../transport';
+import { SIGNATURE_QUERY_PARAM, signUrlValues, urlSignatureHolds } from '../../helpers/urlSignature';
+import { createLipSyncApi, credentialKey, type RunContext } from '../../transport';
 import { taskFromCallback } from '../../transport/official';
 import { isFinal, type LipSyncApi, type LipSyncTask } from '../../transport/types';
 import { waitSettingsFrom, type WaitSettings } from '../common.descriptions';
@@ -69,14 +70,17 @@ export const CALLBACK_WEBHOOKS: IWebhookDescription[] = [
  * the resume webhook neither the node's output nor any state of the run, so the URL itself says
  * which tasks the run waits for.
  */
-export function callbackUrlFor(ctx: IExecuteFunctions, requests: Array<TaskRequest | INodeExecutionData>): string {
+export async function callbackUrlFor(ctx: IExecuteFunctions, requests: Array<TaskRequest | INodeExecutionData>): Promise<string> {
 	const expected = requests.flatMap((request) =>
 		!isOutputItem(request) && request.create.externalTaskId
 			? [{ itemIndex: request.itemIndex, key: taskKey(request.create.externalTaskId) }]
 			: [],
 	);
 	const resumeUrl = String(ctx.evaluateExpression('{{ $execution.resumeUrl }}', 0));
-	return withQueryParam(resumeUrl, BATCH_QUERY_PARAM, encodeBatch(expected));
+	const batch = encodeBatch(expected);
+	// Signed with the execution: the webhook acts on no other set of tasks, and on no other execution.
+	const signature = signUrlValues(await credentialKey(ctx), ctx.getExecutionId(), [batch]);
+	return withQueryParam(withQueryParam(resumeUrl, BATCH_QUERY_PARAM, batch), SIGNATURE_QUERY_PARAM, signature);
 }
 
 /** Tasks a list page holds (Kling's largest page), and the pages read at most (5,000 newest tasks). */
@@ -208,10 +212,15 @@ function pairedIndex(item: INodeExecutionData): number | undefined {
  * execution once all are final.
  */
 export async function resumeOnCallback(this: IWebhookFunctions): Promise<IWebhookResponseData> {
-	const expected = decodeBatch((this.getQueryData() as IDataObject)[BATCH_QUERY_PARAM]);
+	const query = this.getQueryData() as IDataObject;
+	const expected = decodeBatch(query[BATCH_QUERY_PARAM]);
 	const response = this.getResponseObject();
 	if (!expected) {
 		response.status(400).json({ received: false, reason: `the callback URL lacks ${BATCH_QUERY_PARAM}` });
+		return { noWebhookResponse: true };
+	}
+	if (!urlSignatureHolds(await credentialKey(this), this.getExecutionId(), [query[BATCH_QUERY_PARAM]], query[SIGNATURE_QUERY_PARAM])) {
+		response.status(401).json({ received: false, reason: "the callback URL does not carry this node's signature for this execution" });
 		return { noWebhookResponse: true };
 	}
 	const reported = taskFromCallback(this.getBodyData());

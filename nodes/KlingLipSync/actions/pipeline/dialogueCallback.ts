@@ -2,7 +2,9 @@ import type { IDataObject, IExecuteFunctions, INodeExecutionData, IWebhookFuncti
 import { NodeApiError, NodeOperationError } from 'n8n-workflow';
 
 import { BATCH_QUERY_PARAM, decodeBatch, encodeBatch, withQueryParam, type ExpectedTask } from '../../helpers/callbackBatch';
-import { DIALOGUE_QUERY_PARAM, SIGNATURE_QUERY_PARAM, decodeDialogue, encodeDialogue, type DialogueWire } from '../../helpers/dialogueWire';
+import { DIALOGUE_QUERY_PARAM, decodeDialogue, encodeDialogue, type DialogueWire } from '../../helpers/dialogueWire';
+import { SIGNATURE_QUERY_PARAM } from '../../helpers/urlSignature';
+import { ExpiringSet } from '../../helpers/expiringSet';
 import { chainStepOf } from '../../helpers/externalId';
 import { taskToJson } from '../../helpers/output';
 import { createLipSyncApi, credentialKey, type RunContext } from '../../transport';
@@ -134,7 +136,7 @@ export async function startDialogues(
 	});
 
 	let stage = await runStage(ctx, run, entries, run.maxInFlight, async (dialogue: CastDialogue) => {
-		const { dialogue: encoded, signature } = encodeDialogue(wireOf(dialogue, resumeUrl), batch, signingKey);
+		const { dialogue: encoded, signature } = encodeDialogue(wireOf(dialogue, resumeUrl), batch, signingKey, ctx.getExecutionId());
 		return await advance({ chain: startChain(dialogue, firstRequest(dialogue)), callbackUrl: dialogueCallbackUrl(resumeUrl, batch, encoded, signature), ended: 'running' });
 	}, false);
 	for (;;) {
@@ -317,7 +319,7 @@ const mayWorkLater = (error: unknown): NodeApiError | undefined => (error instan
 export async function resumeDialogueOnCallback(this: IWebhookFunctions): Promise<IWebhookResponseData> {
 	const query = this.getQueryData() as IDataObject;
 	const response = this.getResponseObject();
-	const wire = decodeDialogue(query[BATCH_QUERY_PARAM], query[DIALOGUE_QUERY_PARAM], query[SIGNATURE_QUERY_PARAM], await credentialKey(this));
+	const wire = decodeDialogue(query[BATCH_QUERY_PARAM], query[DIALOGUE_QUERY_PARAM], query[SIGNATURE_QUERY_PARAM], await credentialKey(this), this.getExecutionId());
 	const expected = decodeBatch(query[BATCH_QUERY_PARAM]);
 	if (!wire || !expected) {
 		response.status(401).json({ received: false, reason: "the callback URL does not carry this node's signature" });
@@ -340,6 +342,22 @@ export async function resumeDialogueOnCallback(this: IWebhookFunctions): Promise
 
 	let stopped: { key: string; error: Error } | undefined;
 	if (task.status === 'succeed' && !step.last) {
+		// The same step's callback again (Kling resends; anyone holding the URL may replay it): its
+		// next step is made once. In this process that costs nothing; from another process one list
+		// read finds the next step (no identify, no create).
+		const now = Date.now();
+		if (advancedSteps.has(task.taskId, now)) return { webhookResponse: { received: true, ignored: 'repeat' } };
+		advancedSteps.add(task.taskId, now);
+		let listed: ListedDialogue;
+		try {
+			[listed] = await readDialogues(api, [{ key: wire.key, itemIndex: wire.itemIndex }]);
+		} catch (error) {
+			advancedSteps.delete(task.taskId);
+			throw new NodeOperationError(this.getNode(), error as Error, { description: 'The dialogue could not be read; Kling will call again, or the wait times out.' });
+		}
+		if (listed.tasks.some((made) => chainStepOf(made.externalTaskId)?.step === step.step + 1)) {
+			return { webhookResponse: { received: true, ignored: 'repeat' } };
+		}
 		const chain: ChainRun = { dialogue: dialogueOf(wire), tasks: [task], steps: [], stepsBefore: step.step - 1 };
 		const callbackUrl = dialogueCallbackUrl(wire.resumeUrl, String(query[BATCH_QUERY_PARAM]), String(query[DIALOGUE_QUERY_PARAM]), String(query[SIGNATURE_QUERY_PARAM]));
 		const createStep: CreateStep = async (request) => {
@@ -352,7 +370,11 @@ export async function resumeDialogueOnCallback(this: IWebhookFunctions): Promise
 			if ((await advanceChain(this, api, chain, createStep)) === 'running') return { webhookResponse: { received: true, nextStep: step.step + 1 } };
 		} catch (error) {
 			const later = mayWorkLater(error);
-			if (later) throw later;
+			if (later) {
+				// Kling calls again, and that call must be able to make the step.
+				advancedSteps.delete(task.taskId);
+				throw later;
+			}
 			stopped = { key: wire.key, error: error as Error };
 			this.logger.warn(`Kling Lip Sync "${this.getNode().name}": a dialogue could not go on after speaker ${step.step}: ${(error as Error).message}`, {
 				taskIds: chain.tasks.map((made) => made.taskId),
@@ -369,6 +391,9 @@ export async function resumeDialogueOnCallback(this: IWebhookFunctions): Promise
 	const wait = waitSettingsFrom((name, fallback) => this.getNodeParameter(name, fallback));
 	return { noWebhookResponse: true, workflowData: [await resumedItems(this, dialogues, wait, stopped)] };
 }
+
+/** Steps whose next step this process has made or is making: a day, at most 10,000 (about 1 MB). */
+const advancedSteps = new ExpiringSet(10_000, 24 * 60 * 60_000);
 
 /** Whether a callback is a Dub Dialogue's (its URL carries a dialogue). */
 export const isDialogueCallback = (ctx: IWebhookFunctions): boolean => DIALOGUE_QUERY_PARAM in (ctx.getQueryData() as IDataObject);
