@@ -8,6 +8,8 @@
  * (BENCH_SECTIONS=callback,memory): Callback status reads per task at N = 200 with spread finishes, with and
  * without an account limit of 5, and the callback URL's length; preparation of 20 items whose audio
  * URLs take 300 ms against 1; peak RSS for a 1 GB Audio URL and for 200 items with 4 MB binary audio.
+ * Trigger (BENCH_SECTIONS=trigger, BENCH_FLOOD_S=30): API reads per forged callback under a flood and
+ * a real run's slowdown meanwhile.
  */
 import { execFile, spawn } from 'node:child_process';
 import { mkdtempSync, writeFileSync } from 'node:fs';
@@ -21,9 +23,10 @@ import { BATCH_QUERY_PARAM, encodeBatch, taskKey, withQueryParam } from '../node
 import { workTaskId } from '../nodes/KlingLipSync/helpers/externalId';
 import { callApi } from '../test/emulator/client';
 import { silentWav, startEmulator, type Emulator } from '../test/emulator/server';
-import { emulatorCredentials, runKlingNode, useFilesystemBinaryData } from '../test/engine/harness';
+import { emulatorCredentials, runKlingNode, triggerWorkflow, useFilesystemBinaryData } from '../test/engine/harness';
 import { startResumeServer } from '../test/engine/resume';
 import { recordN8nLog } from '../test/engine/secrets';
+import { forgedFlood } from './e2e/trigger';
 
 const run = promisify(execFile);
 const ROOT = path.resolve(__dirname, '..');
@@ -32,8 +35,10 @@ const RUNS = Number(process.env.BENCH_RUNS ?? 3);
 const TASK_MS = Number(process.env.BENCH_TASK_MS ?? 3500);
 const POLL_S = Number(process.env.BENCH_POLL_S ?? 1);
 const BIG_BYTES = 200 * 1024 * 1024;
-/** Which figures: `speed` (batches, downloads, weight), `callback` and `memory` (hundreds of items), `dialogue`. */
-const SECTIONS = (process.env.BENCH_SECTIONS ?? 'speed,callback,memory,dialogue').split(',');
+/** Which figures: `speed` (batches, downloads, weight), `callback` and `memory` (hundreds of items), `dialogue`, `trigger` (a forged flood). */
+const SECTIONS = (process.env.BENCH_SECTIONS ?? 'speed,callback,memory,dialogue,trigger').split(',');
+/** How long the trigger's forged flood lasts (10 deliveries a second). */
+const FLOOD_S = Number(process.env.BENCH_FLOOD_S ?? 30);
 
 const median = (values: number[]): number => {
 	const sorted = [...values].sort((a, b) => a - b);
@@ -270,12 +275,59 @@ async function main(): Promise<void> {
 		if (SECTIONS.includes('callback')) await callbackScaleFigures();
 		if (SECTIONS.includes('memory')) await memory(emu);
 		if (SECTIONS.includes('dialogue')) await dialogueFigures();
+		if (SECTIONS.includes('trigger')) await triggerFloodFigures();
 	} finally {
 		await emu.stop();
 	}
 }
 
 const line = (label: string, text: string): void => console.log(`  ${label.padEnd(34)} ${text}`);
+
+/**
+ * The trigger (API read) under a forged flood: FLOOD_S seconds of 10 deliveries a second naming
+ * made-up task ids (2 of 3 distinct), the account limited to 10 requests a second, while one real
+ * Lip Sync run (Poll) shares the account: reads per forged delivery, the slowest answer, the real
+ * run's slowdown.
+ */
+async function triggerFloodFigures(): Promise<void> {
+	const emu = await startEmulator({ taskTimeMs: 2000, submittedMs: 300, requestsPerSecond: 10 });
+	try {
+		const realRun = async (): Promise<number> => {
+			const { session_id } = await session(emu.baseUrl);
+			const started = Date.now();
+			const { error } = await runKlingNode({
+				credentials: emulatorCredentials(emu.baseUrl),
+				items: [{ session_id, face_id: '0', insert_ms: Math.floor(Math.random() * 5000) }],
+				parameters: lipSync(emu, 1, { waitOptions: { pollIntervalSeconds: 0.5, maxWaitMinutes: 5 } }),
+			});
+			if (error) throw error;
+			return Date.now() - started;
+		};
+		const alone = await realRun();
+		const trigger = triggerWorkflow({ downloadVideo: false }, { klingApi: emulatorCredentials(emu.baseUrl) });
+		const rssBefore = process.memoryUsage().rss;
+		const during = (async () => {
+			await new Promise((resolve) => setTimeout(resolve, Math.min(5000, (FLOOD_S * 1000) / 6)));
+			return await realRun();
+		})();
+		const flood = await forgedFlood(
+			emu,
+			async (body) => {
+				const sentAt = Date.now();
+				const call = await trigger.deliver({ rawBody: Buffer.from(body) });
+				return { status: call.status, ms: call.answeredAt - sentAt, body: JSON.parse(call.body || '{}') as Record<string, unknown> };
+			},
+			{ seconds: FLOOD_S, perSecond: 10, distinct: Math.round((FLOOD_S * 10 * 2) / 3) },
+		);
+		const duringMs = await during;
+		line(
+			`Trigger flood, ${flood.deliveries} forged in ${FLOOD_S} s`,
+			`${flood.reads} API reads (${(flood.reads / flood.deliveries).toFixed(3)} per forged delivery, ${flood.distinctIds} ids), ${flood.readsAfter} after it; answers ${JSON.stringify(flood.statuses)}, slowest ${flood.slowestAnswerMs} ms; real run ${alone} ms alone, ${duringMs} ms during (${(duringMs / alone).toFixed(2)}x); RSS +${mb(process.memoryUsage().rss - rssBefore)}`,
+		);
+	} finally {
+		await emu.stop();
+	}
+}
 
 /** Batches of hundreds in Callback mode: status reads per task and the callback URL. */
 async function callbackScaleFigures(): Promise<void> {

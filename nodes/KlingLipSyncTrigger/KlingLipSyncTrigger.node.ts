@@ -57,7 +57,7 @@ export class KlingLipSyncTrigger implements INodeType {
 		properties: [
 			{
 				displayName:
-					'Give Lip Sync this trigger\'s Production URL as its <b>Callback URL</b> option (activate the workflow first). Kling then calls it whenever a task changes status.',
+					'Give Lip Sync this trigger\'s Production URL as its <b>Callback URL</b> option (publish the workflow first). Kling then calls it whenever a task changes status. One run per task and status: repeats are dropped (remembered 30 days, last 10,000).',
 				name: 'notice',
 				type: 'notice',
 				default: '',
@@ -71,13 +71,13 @@ export class KlingLipSyncTrigger implements INodeType {
 						name: 'Reading the Task From the API',
 						value: 'apiRead',
 						description:
-							'One status read per callback, with the Kling API credential of the account that made the task. The run gets what the API answers, never what the callback says; tasks the API does not know start nothing. Works for every sender, signed or not (apimodels.app never signs).',
+							'At most one status read per task and status, with the Kling API credential of the account that made the task; at most 1 read per second after a burst of 4 (more callbacks at once get 429, try again). The run gets what the API answers, never what the callback says; tasks the API does not know start nothing (remembered 10 minutes). Works for every sender, signed or not (apimodels.app never signs).',
 					},
 					{
 						name: 'Signature (Webhook Secret)',
 						value: 'signature',
 						description:
-							'Only callbacks signed with your Kling webhook secret are accepted (others get 401); the signed body is used as it is, with no API read. Kling signs once a webhook secret exists in its console.',
+							'Only callbacks signed with your Kling webhook secret are accepted (others get 401); the signed body is used as it is, with no API read (no cost per callback). Kling signs once a webhook secret exists in its console.',
 					},
 				],
 				default: 'apiRead',

@@ -91,6 +91,15 @@ export class N8nUser {
 	/** Everything the n8n CLI printed (scanned for secrets). */
 	private cliOutput: string[] = [];
 
+	/** The main process's resident memory (MB), from /proc; undefined when it does not run. */
+	serverRssMb(): number | undefined {
+		const pid = this.server?.pid;
+		if (!pid) return undefined;
+		const status = readFileSync(`/proc/${pid}/status`, 'utf8');
+		const kb = /^VmRSS:\s+(\d+)/m.exec(status)?.[1];
+		return kb ? Math.round(Number(kb) / 1024) : undefined;
+	}
+
 	/** All n8n printed: CLI commands and the server's log. */
 	transcript(): string {
 		return [...this.cliOutput, this.serverLog, this.workerLog].join('\n');

@@ -15,7 +15,7 @@ import type { Emulator } from '../../test/emulator/server';
 import { CREDENTIAL_ID, exampleFor } from './examples';
 import { OWNER, freePort, type N8nUser } from './n8n';
 import { RETRY_WORKFLOW_ID, checkNothingPaidTwice, retryWorkflow } from './retry';
-import { SIGNED_TRIGGER_ID, WEBHOOK_CREDENTIAL, checkTriggerTrust, signedTriggerWorkflow } from './trigger';
+import { SIGNED_TRIGGER_ID, WEBHOOK_CREDENTIAL, checkTriggerTrust, checkTriggerUnderLoad, signedTriggerWorkflow } from './trigger';
 
 const VIDEO = 'https://cdn.example.com/queue-talk.mp4?durationMs=8000&faces=0-8000';
 
@@ -387,15 +387,32 @@ export async function checkQueueMode(
 			assert.ok(files.every((name) => statSync(path.join(store, name)).size > 100_000));
 		});
 
-		await checkTriggerTrust(
+		const trustContext = {
+			emu,
+			baseUrl: n8n.baseUrl,
+			resultsUrl,
+			executionIds: async (workflowId: string) => (await executions(workflowId)).map((execution) => execution.id),
+			outputOf,
+			storedVideo: (name: string) => (existsSync(path.join(store, name)) ? statSync(path.join(store, name)).size : undefined),
+			until,
+		};
+		await checkTriggerTrust(trustContext, `n8n ${version} trigger`, check);
+		await checkTriggerUnderLoad(
 			{
-				emu,
-				baseUrl: n8n.baseUrl,
-				resultsUrl,
-				executionIds: async (workflowId) => (await executions(workflowId)).map((execution) => execution.id),
-				outputOf,
-				storedVideo: (name) => (existsSync(path.join(store, name)) ? statSync(path.join(store, name)).size : undefined),
-				until,
+				...trustContext,
+				serverRssMb: () => n8n.serverRssMb(),
+				realRun: async () => {
+					const before = (await executions('klingQueuePollWf')).length;
+					const startedAt = Date.now();
+					await start('poll');
+					const finished = await until('the real Lip Sync run', async () => {
+						const list = await executions('klingQueuePollWf');
+						const newest = list[0];
+						return list.length > before && newest && ['success', 'error', 'crashed'].includes(newest.status) ? newest : undefined;
+					}, 120_000);
+					assert.equal(finished.status, 'success');
+					return Date.now() - startedAt;
+				},
 			},
 			`n8n ${version} trigger`,
 			check,

@@ -164,3 +164,149 @@ export async function checkTriggerTrust(
 		await internal.stop();
 	}
 }
+
+/** What one delivery got: its status and how long the answer took. */
+export interface DeliveryAnswer {
+	status: number;
+	ms: number;
+	body: Record<string, unknown>;
+}
+
+export interface FloodFigures {
+	deliveries: number;
+	distinctIds: number;
+	/** API reads of the forged ids, while the flood ran and after it ended. */
+	reads: number;
+	readsAfter: number;
+	statuses: Record<number, number>;
+	slowestAnswerMs: number;
+}
+
+/**
+ * A flood of forged final callbacks naming made-up task ids (`distinct` of them, some repeated),
+ * `perSecond` for `seconds`, each sent without waiting for the one before; counts the emulator's
+ * reads of those ids during and for 3 s after the flood.
+ */
+export async function forgedFlood(
+	emu: Emulator,
+	deliver: (body: string) => Promise<DeliveryAnswer>,
+	{ seconds = 30, perSecond = 10, distinct = 200 } = {},
+): Promise<FloodFigures> {
+	const total = seconds * perSecond;
+	const ids = Array.from({ length: total }, (_, n) => `69${String((n * 7919) % distinct).padStart(16, '0')}`);
+	const readsOf = () => ids.filter((id, n) => ids.indexOf(id) === n).reduce((sum, id) => sum + (emu.stats.taskReads[id] ?? 0), 0);
+	const readsBefore = readsOf();
+	const answers: Array<Promise<DeliveryAnswer>> = [];
+	const startedAt = Date.now();
+	for (const [n, id] of ids.entries()) {
+		const due = startedAt + (n * 1000) / perSecond;
+		if (due > Date.now()) await new Promise((resolve) => setTimeout(resolve, due - Date.now()));
+		answers.push(deliver(forgedBody(id, 'http://169.254.169.254/latest/meta-data')));
+	}
+	const settled = await Promise.all(answers);
+	const reads = readsOf() - readsBefore;
+	await new Promise((resolve) => setTimeout(resolve, 3000));
+	const statuses: Record<number, number> = {};
+	for (const answer of settled) statuses[answer.status] = (statuses[answer.status] ?? 0) + 1;
+	return {
+		deliveries: total,
+		distinctIds: new Set(ids).size,
+		reads,
+		readsAfter: readsOf() - readsBefore - reads,
+		statuses,
+		slowestAnswerMs: Math.max(...settled.map((answer) => answer.ms)),
+	};
+}
+
+/** A sender as Kling and apimodels.app are: tries again after 1, 2, 4 s, then every 5 s, until a 2xx. */
+export async function senderWithRetries(deliver: () => Promise<DeliveryAnswer>, giveUpAfterMs = 90_000): Promise<{ answer: DeliveryAnswer; attempts: number; ms: number }> {
+	const startedAt = Date.now();
+	for (let attempt = 1; ; attempt++) {
+		const answer = await deliver();
+		if (answer.status < 300 || Date.now() - startedAt > giveUpAfterMs) return { answer, attempts: attempt, ms: Date.now() - startedAt };
+		await new Promise((resolve) => setTimeout(resolve, attempt <= 3 ? 1000 * 2 ** (attempt - 1) : 5000));
+	}
+}
+
+const timedPost = async (url: string, body: string): Promise<DeliveryAnswer> => {
+	const startedAt = Date.now();
+	const reply = await post(url, body);
+	return { ...reply, ms: Date.now() - startedAt };
+};
+
+interface LoadContext extends TrustContext {
+	/** Runs a real Identify Face -> Lip Sync (Poll) execution on the same account; resolves with its wall time (ms). */
+	realRun(): Promise<number>;
+	serverRssMb(): number | undefined;
+}
+
+/** The trigger under Kling's resends and under a forged flood, in real n8n; prints the figures. */
+export async function checkTriggerUnderLoad(ctx: LoadContext, label: string, check: (name: string, fn: () => Promise<void>) => Promise<void>): Promise<void> {
+	const { emu } = ctx;
+	await check(`${label}: 20 copies of one final callback at once start 1 run; copies later start none`, async () => {
+		const task = await finishedTask(emu);
+		const body = JSON.stringify(task);
+		const before = await ctx.executionIds('klingCallbkResult');
+		const readsBefore = emu.stats.taskReads[task.task_id] ?? 0;
+		const answers = await Promise.all(Array.from({ length: 20 }, async () => await timedPost(ctx.resultsUrl, body)));
+		await new Promise((resolve) => setTimeout(resolve, 4000));
+		const later = await Promise.all(Array.from({ length: 5 }, async () => await timedPost(ctx.resultsUrl, body)));
+		await new Promise((resolve) => setTimeout(resolve, 3000));
+		const runs = (await ctx.executionIds('klingCallbkResult')).length - before.length;
+		const reads = (emu.stats.taskReads[task.task_id] ?? 0) - readsBefore;
+		console.log(
+			`    trigger: 20 concurrent copies -> ${runs} run(s), ${reads} API read(s); answers ${JSON.stringify(countBy(answers))}, slowest ${Math.max(...answers.map((a) => a.ms))} ms; 5 later copies: ${JSON.stringify(countBy(later))}`,
+		);
+		assert.equal(runs, 1, 'one run for 20 concurrent copies and 5 later ones');
+		assert.ok(answers.every((answer) => answer.status === 200) && later.every((answer) => answer.body.ignored === 'repeat'));
+		assert.ok(reads <= 1, `${reads} reads`);
+	});
+
+	await check(`${label}: a forged flood (300 at 10/s, 200 ids) against a 10 req/s account: reads capped, a real run barely slower, a genuine callback still starts its run`, async () => {
+		emu.configure({ taskTimeMs: 2000, requestsPerSecond: 10 });
+		try {
+			const alone = await ctx.realRun();
+			const genuineTask = await finishedTask(emu);
+			const before = await ctx.executionIds('klingCallbkResult');
+			const rssBefore = ctx.serverRssMb() ?? 0;
+			let rssPeak = rssBefore;
+			const sampler = setInterval(() => (rssPeak = Math.max(rssPeak, ctx.serverRssMb() ?? 0)), 500);
+			const during = (async () => {
+				await new Promise((resolve) => setTimeout(resolve, 5000));
+				return await ctx.realRun();
+			})();
+			const genuine = (async () => {
+				await new Promise((resolve) => setTimeout(resolve, 10_000));
+				return await senderWithRetries(async () => await timedPost(ctx.resultsUrl, JSON.stringify(genuineTask)));
+			})();
+			const flood = await forgedFlood(emu, async (body) => await timedPost(ctx.resultsUrl, body));
+			const [duringMs, sent] = await Promise.all([during, genuine]);
+			clearInterval(sampler);
+			const started = await ctx.until('the genuine callback\'s run', async () => {
+				const ids = await ctx.executionIds('klingCallbkResult');
+				return ids.length > before.length ? ids.length - before.length : undefined;
+			});
+			console.log(
+				`    trigger flood: ${flood.deliveries} forged deliveries (${flood.distinctIds} ids) -> ${flood.reads} API reads (${(flood.reads / flood.deliveries).toFixed(3)} per delivery), ${flood.readsAfter} after the flood; answers ${JSON.stringify(flood.statuses)}, slowest ${flood.slowestAnswerMs} ms; real run ${alone} ms alone, ${duringMs} ms during the flood (${(duringMs / alone).toFixed(2)}x); genuine callback answered ${sent.answer.status} after ${sent.attempts} attempt(s) in ${sent.ms} ms, ${started} run(s); n8n main RSS ${rssBefore} -> peak ${rssPeak} MB`,
+			);
+			assert.ok(flood.reads <= 40, `${flood.reads} reads for the flood`);
+			assert.equal(flood.readsAfter, 0, 'no reads after the flood');
+			assert.ok(flood.slowestAnswerMs < 1000, `slowest answer ${flood.slowestAnswerMs} ms`);
+			assert.ok(duringMs <= alone * 1.5, `the real run took ${duringMs} ms during the flood, ${alone} ms alone`);
+			assert.equal(sent.answer.status, 200);
+			assert.equal(started, 1);
+			assert.ok(rssPeak - rssBefore <= 100, `RSS grew ${rssPeak - rssBefore} MB`);
+		} finally {
+			emu.configure({ requestsPerSecond: Number.POSITIVE_INFINITY });
+		}
+	});
+}
+
+const countBy = (answers: DeliveryAnswer[]): Record<string, number> => {
+	const counts: Record<string, number> = {};
+	for (const answer of answers) {
+		const key = `${answer.status}${answer.body.ignored ? ` ${String(answer.body.ignored)}` : ''}`;
+		counts[key] = (counts[key] ?? 0) + 1;
+	}
+	return counts;
+};

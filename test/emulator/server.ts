@@ -130,6 +130,8 @@ export interface EmulatorStats {
 	noticeDelaysMs: number[];
 	/** Bytes of /media/large/<bytes>.mp3 sent before the reader stopped (flow-controlled). */
 	largeBytesSent: number;
+	/** Task reads (GET by id) per id asked for, answered or not. */
+	taskReads: Record<string, number>;
 }
 
 export interface Emulator {
@@ -191,6 +193,7 @@ const emptyStats = (): EmulatorStats => ({
 	faults: {},
 	noticeDelaysMs: [],
 	largeBytesSent: 0,
+	taskReads: {},
 });
 
 function readBody(req: http.IncomingMessage, limit: number): Promise<Buffer> {
@@ -957,6 +960,10 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Emul
 			return;
 		}
 		stats.requests[matched.name] = (stats.requests[matched.name] ?? 0) + 1;
+		if (matched.name === 'get') {
+			const id = decodeURIComponent(url.pathname.slice(url.pathname.lastIndexOf('/') + 1));
+			stats.taskReads[id] = (stats.taskReads[id] ?? 0) + 1;
+		}
 		const bearer = /^Bearer\s+(\S+)$/.exec((req.headers.authorization ?? '').trim())?.[1];
 		if (bearer) seenTokens.add(bearer);
 		try {

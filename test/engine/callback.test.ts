@@ -120,8 +120,8 @@ describe('Lip Sync with Wait Mode: Callback', () => {
 			for (const deadline = Date.now() + 5000; !find() && Date.now() < deadline; ) await new Promise((resolve) => setTimeout(resolve, 20));
 			return new URL(find()!.url);
 		};
-		const own = await urlOf(waiting.executionId);
-		const foreign = await urlOf(other.executionId);
+		const own = await urlOf(waiting.executionId!);
+		const foreign = await urlOf(other.executionId!);
 		const readsBefore = (emu.stats.requests.get ?? 0) + (emu.stats.requests.list ?? 0);
 		const keys = own.searchParams.get('kling_batch')!;
 		const bent = [

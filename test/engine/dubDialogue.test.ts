@@ -285,7 +285,7 @@ describe('Dub Dialogue', () => {
 			const first = await callbackRun({ parameters: inCallbackMode(video('', '&n=cb7'), twoSpeakers()) });
 			const second = await callbackRun({ parameters: inCallbackMode(video('', '&n=cb8'), twoSpeakers()) });
 			expect([first.status, second.status]).toEqual(['waiting', 'waiting']);
-			const callbackOf = (executionId: string, status: string) =>
+			const callbackOf = (executionId: string | undefined, status: string) =>
 				emu.callbacks.find((delivery) => delivery.url.includes(`/webhook-waiting/${executionId}?`) && delivery.status === status);
 			for (const deadline = Date.now() + 5000; !(callbackOf(first.executionId, 'processing') && callbackOf(second.executionId, 'processing')) && Date.now() < deadline; ) {
 				await new Promise((resolve) => setTimeout(resolve, 25));

@@ -400,7 +400,8 @@ export function triggerWorkflow(parameters: IDataObject, credentials: Record<str
 			const loaded = load();
 			const call = await callNodeWebhook(loaded, 'Trigger', additionalData, request, null);
 			if (loaded.staticData.__dataChanged === true) {
-				const { __dataChanged, ...saved } = JSON.parse(JSON.stringify(loaded.staticData)) as IDataObject;
+				const saved = JSON.parse(JSON.stringify(loaded.staticData)) as IDataObject;
+				delete saved.__dataChanged;
 				storedStaticData = saved;
 			}
 			assertNoSecrets('the trigger\'s answer, output or n8n\'s log', serialize({ call, log: logSince(logStart) }), secrets);

@@ -1,5 +1,4 @@
 /* eslint-disable -- not shipped: `n8n-node lint` checks the package's code, eslint.tests.config.mjs this file */
-import type { IDataObject } from 'n8n-workflow';
 import { KlingApi } from '../../credentials/KlingApi.credentials';
 import { describeKlingCode } from '../../nodes/KlingLipSync/helpers/errorCodes';
 import { signKlingJwt } from '../../nodes/KlingLipSync/helpers/jwt';
