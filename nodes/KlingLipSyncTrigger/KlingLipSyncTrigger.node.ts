@@ -11,6 +11,7 @@ import type {
 } from 'n8n-workflow';
 import { NodeConnectionTypes, sleep } from 'n8n-workflow';
 
+import { DEFAULT_MAX_DOWNLOAD_MB, downloadLimitBytes, maxDownloadField } from '../KlingLipSync/actions/common.descriptions';
 import { KLING_CREDENTIAL_TYPE } from '../KlingLipSync/helpers/constants';
 import { taskToJson, videoFileName } from '../KlingLipSync/helpers/output';
 import { checkWebhookSecretFormat, checkWebhookSignature } from '../KlingLipSync/helpers/webhookSignature';
@@ -109,6 +110,7 @@ export class KlingLipSyncTrigger implements INodeType {
 				hint: 'The name of the binary field the video is written to',
 				displayOptions: { show: { downloadVideo: [true] } },
 			},
+			{ ...maxDownloadField, displayOptions: { show: { downloadVideo: [true] } } },
 		],
 	};
 
@@ -171,9 +173,10 @@ export class KlingLipSyncTrigger implements INodeType {
 		if (task.status === 'succeed' && url && (this.getNodeParameter('downloadVideo', false) as boolean)) {
 			const property = this.getNodeParameter('binaryPropertyName', 'data') as string;
 			try {
-				item.binary = { [property]: await downloadToBinary(this, url, videoFileName(task.taskId), 'video/mp4') };
+				const limitBytes = downloadLimitBytes(this.getNodeParameter('maxDownloadMb', DEFAULT_MAX_DOWNLOAD_MB));
+				item.binary = { [property]: await downloadToBinary(this, url, videoFileName(task.taskId), 'video/mp4', limitBytes) };
 			} catch (error) {
-				item.json.download_error = (error as Error).message;
+				item.json.download_error = `The video of task ${task.taskId} was not stored: ${(error as Error).message}`;
 			}
 		}
 		return { noWebhookResponse: true, workflowData: [[item]] };

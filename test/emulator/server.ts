@@ -40,6 +40,10 @@ export type Fault = { route: RouteName | '*'; times?: number } & (
 	| { kind: 'delay'; ms: number }
 	/** The request is carried out (a create is billed) but the reply never arrives. */
 	| { kind: 'lostReply' }
+	/** A hostile or broken provider: the request is carried out (a create is billed), the answer is this text. */
+	| { kind: 'junkReply'; status: number; contentType: string; text: string }
+	/** A hostile provider's refusal that echoes the request's Authorization header in its message. */
+	| { kind: 'echoAuthorization'; code: number }
 );
 
 export interface EmulatorOptions {
@@ -77,6 +81,8 @@ export interface EmulatorOptions {
 	requestsPerSecond?: number;
 	/** Ids (task, session, video) sent as bare JSON numbers, as some clients saw: 18 digits a JS number rounds. */
 	bareNumericIds?: boolean;
+	/** A hostile provider: every succeeded task's result video (and watermark) URL is this one. */
+	resultVideoUrl?: string;
 	/** Faults at random on this share of API requests (0-1), drawn from `kinds` (soak tests). */
 	randomFaults?: { rate: number; kinds: Fault[]; random?: () => number };
 }
@@ -153,7 +159,7 @@ export interface Emulator {
 	stop(): Promise<void>;
 }
 
-const DEFAULTS: Required<Omit<EmulatorOptions, 'webhookSecret' | 'clock' | 'resultBytes' | 'randomFaults'>> = {
+const DEFAULTS: Required<Omit<EmulatorOptions, 'webhookSecret' | 'clock' | 'resultBytes' | 'randomFaults' | 'resultVideoUrl'>> = {
 	port: 0,
 	apiKeys: ['test-api-key'],
 	accessKeys: { 'test-access-key': 'test-secret-key' },
@@ -294,9 +300,9 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Emul
 						videos: [
 							{
 								id: `${task.task_id}1`,
-								url: `${baseUrl}/media/results/${task.task_id}.mp4`,
+								url: config.resultVideoUrl ?? `${baseUrl}/media/results/${task.task_id}.mp4`,
 								...(task.watermark
-									? { watermark_url: `${baseUrl}/media/results/${task.task_id}-watermark.mp4` }
+									? { watermark_url: config.resultVideoUrl ?? `${baseUrl}/media/results/${task.task_id}-watermark.mp4` }
 									: {}),
 								duration: (task.resultMs / 1000).toFixed(3),
 							},
@@ -677,6 +683,14 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Emul
 			sendMp4(res, options.resultBytes ?? config.resultBytes ?? RESULT_MP4.length);
 			return true;
 		}
+		if (kind === 'redirect') {
+			// A link that moves: `/media/redirect?to=<url>` answers 302 to it (a hostile result URL's first hop).
+			const to = url.searchParams.get('to');
+			if (!to) return false;
+			res.writeHead(302, { location: to });
+			res.end();
+			return true;
+		}
 		if (kind === 'faces' && sessions.has(first) && second) {
 			res.writeHead(200, { 'content-type': 'image/png', 'content-length': String(FACE_PNG.length) });
 			res.end(FACE_PNG);
@@ -989,6 +1003,10 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Emul
 			sendError(res, new KlingError(fault.code, fault.message), requestId);
 			return;
 		}
+		if (fault?.kind === 'echoAuthorization') {
+			sendError(res, new KlingError(fault.code, `rejected request with Authorization: ${req.headers.authorization ?? ''}`), requestId);
+			return;
+		}
 		if (fault?.kind === 'http') {
 			sendHttpFault(res, fault);
 			return;
@@ -1017,6 +1035,11 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Emul
 			const data = await handlers[matched.name]();
 			if (fault?.kind === 'lostReply') {
 				req.socket.destroy();
+				return;
+			}
+			if (fault?.kind === 'junkReply') {
+				res.writeHead(fault.status, { 'content-type': fault.contentType });
+				res.end(fault.text);
 				return;
 			}
 			send(res, 200, { code: 0, message: 'SUCCEED', request_id: requestId, data });

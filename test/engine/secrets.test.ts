@@ -72,7 +72,7 @@ describe('secret hygiene', () => {
 			const down = await run(mode, { parameters: { operation: 'identifyFace', videoUrl: VIDEO } }, { baseUrl: 'http://127.0.0.1:1', region: 'custom' });
 			expect(down.error?.message).toMatch(/Could not reach/);
 			const session = await identify(emu);
-			emu.injectFault({ route: 'create', kind: 'http', status: 500 });
+			emu.injectFault({ route: 'create', kind: 'http', status: 400, text: '<html>Bad request</html>' });
 			const refused = await run(mode, { items: [{ ...session, face_id: '0' }], parameters: lipSyncParameters(emu), continueOnFail: true });
 			expect(refused.output[0].json.error).toBeDefined();
 			if (mode === 'accessKey' || mode === 'apiKey' || mode === 'klingProxy') {

@@ -97,7 +97,7 @@ describe('Kling Lip Sync Trigger', () => {
 	const readingTrigger = (parameters: Record<string, unknown> = {}) =>
 		triggerWorkflow({ downloadVideo: true, ...parameters }, { klingApi: emulatorCredentials(emu.baseUrl) });
 
-	it('starts one run per finished task from signed Kling callbacks, with the video as binary, and reads nothing', async () => {
+	it('starts one run per finished task from signed Kling callbacks and reads nothing; a video on an internal host is not fetched', async () => {
 		const trigger = triggerWorkflow({ verification: 'signature', downloadVideo: true }, { klingWebhookApi: { secret: SECRET } });
 		const hook = await endpoint(trigger.deliver);
 		try {
@@ -107,7 +107,10 @@ describe('Kling Lip Sync Trigger', () => {
 			const items = runs(hook.calls);
 			expect(items.map((item) => item.json.task_id).sort()).toEqual([...taskIds].sort());
 			expect(items.every((item) => item.json.task_status === 'succeed' && item.json.provider === 'Kling')).toBe(true);
-			expect(items[0].binary?.data.mimeType).toBe('video/mp4');
+			// A signed body's video URL is still a provider's answer: with no API credential whose base
+			// URL is this machine, a video on 127.0.0.1 is refused, and the item says why.
+			expect(items[0].binary).toBeUndefined();
+			expect(items[0].json.download_error).toMatch(new RegExp(`^The video of task ${items[0].json.task_id} was not stored: refused to fetch from 127\\.0\\.0\\.1:\\d+: its host 127\\.0\\.0\\.1 is a loopback address`));
 			// The emulator calls on each status change: processing is acknowledged and starts nothing.
 			expect(hook.calls.filter((call) => /"ignored":"status processing"/.test(call.body))).toHaveLength(2);
 			expect(hook.calls.every((call) => call.status === 200)).toBe(true);

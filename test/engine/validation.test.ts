@@ -64,7 +64,7 @@ describe('bad input never reaches Kling', () => {
 		['a face id with a space inside', base64({ faceId: 'face 1' }), /^Face ID must be an id as Kling gives it/],
 		['a crop start given as text', base64({ cropStartMs: '={{ "abc" }}' }), /^Crop Start \(ms\) must be a number of milliseconds/],
 		['a negative insert time', base64({ insertMs: -2000 }), /^Insert At \(ms\) must not be negative \(got -2000\)/],
-		['an infinite crop end', base64({ cropEndMs: '={{ Infinity }}' }), /^Crop End \(ms\) must be a whole number of milliseconds \(got Infinity\)/],
+		['an infinite crop end', base64({ cropEndMs: '={{ Infinity }}' }), /^Crop End \(ms\) must be a number of milliseconds: its expression gave (Infinity|null)/],
 		['a crop end before the crop start', base64({ cropStartMs: 2500, cropEndMs: 1000 }), /must be at least 2000 ms.*got -1500 ms/],
 		['an unknown audio source (neither source chosen)', base64({ audioSource: 'nothing' }), /^Audio Source must be one of url, binary, base64 or audioId \(got "nothing"\)/],
 		['an empty audio id', { audioSource: 'audioId', audioId: '={{ "" }}', cropEndMs: 3000 }, /^Audio ID is required$/],

@@ -1,6 +1,8 @@
 import type { IExecuteFunctions, INodeProperties } from 'n8n-workflow';
 
+import { notANumber } from '../helpers/validation';
 import type { KlingOperation } from './node.type';
+import { failOn } from './params';
 
 /** Parameters shared by several operations, defined once (Airtable v2's pattern). */
 
@@ -20,6 +22,20 @@ export function waitForCompletionField(operation: KlingOperation): INodeProperti
 		displayOptions: showFor([operation]),
 	};
 }
+
+/** Kling's results are at most a minute of video; a download past this is stopped (an endless or wrong file). */
+export const DEFAULT_MAX_DOWNLOAD_MB = 500;
+
+/** The size limit of a video download (Lip Sync's wait options, the trigger). */
+export const maxDownloadField: INodeProperties = {
+	displayName: 'Max Download Size (MB)',
+	name: 'maxDownloadMb',
+	type: 'number',
+	typeOptions: { minValue: 1, maxValue: 10_000 },
+	default: DEFAULT_MAX_DOWNLOAD_MB,
+	description:
+		'A video larger than this is not stored: the download stops there and the item fails, naming the task. Kling\'s results are at most a minute of video, far below the default.',
+};
 
 /**
  * Download and polling settings, shown only while waiting (`always`: an operation that always
@@ -61,6 +77,7 @@ export function waitFields(operation: KlingOperation, { always = false } = {}): 
 					description:
 						'Whether to download the watermarked variant instead of the clean video (Lip Sync must have asked for a watermark)',
 				},
+				maxDownloadField,
 				{
 					displayName: 'Max Wait (Minutes)',
 					name: 'maxWaitMinutes',
@@ -101,11 +118,20 @@ export interface WaitSettings {
 	download: boolean;
 	binaryPropertyName: string;
 	watermarked: boolean;
+	maxDownloadBytes: number;
 }
 
 /** The wait settings, or undefined when the run does not wait (`always`: it has no switch, it waits). */
 export function readWaitSettings(this: IExecuteFunctions, itemIndex: number, always = false): WaitSettings | undefined {
 	if (!always && !(this.getNodeParameter('waitForCompletion', itemIndex, false) as boolean)) return undefined;
+	const options = this.getNodeParameter('waitOptions', itemIndex, {}) as Record<string, unknown>;
+	for (const [name, label] of [
+		['maxWaitMinutes', 'Max Wait (Minutes)'],
+		['pollIntervalSeconds', 'Poll Interval (Seconds)'],
+		['maxDownloadMb', 'Max Download Size (MB)'],
+	] as const) {
+		if (options[name] !== undefined) failOn.call(this, itemIndex, notANumber(label, options[name], 'a positive number'));
+	}
 	return waitSettingsFrom((name, fallback) => this.getNodeParameter(name, itemIndex, fallback));
 }
 
@@ -118,6 +144,7 @@ export function waitSettingsFrom(read: (name: string, fallback: unknown) => unkn
 		pollIntervalSeconds?: number;
 		maxWaitMinutes?: number;
 		watermarked?: boolean;
+		maxDownloadMb?: number;
 	};
 	const download = read('downloadVideo', false) as boolean;
 	return {
@@ -126,5 +153,10 @@ export function waitSettingsFrom(read: (name: string, fallback: unknown) => unkn
 		download,
 		binaryPropertyName: download ? (read('binaryPropertyName', 'data') as string) : 'data',
 		watermarked: options.watermarked ?? false,
+		maxDownloadBytes: downloadLimitBytes(options.maxDownloadMb),
 	};
 }
+
+/** A size limit in bytes from a number of MB (the default where unset or not a positive number). */
+export const downloadLimitBytes = (megabytes: unknown): number =>
+	Math.round((typeof megabytes === 'number' && Number.isFinite(megabytes) && megabytes > 0 ? megabytes : DEFAULT_MAX_DOWNLOAD_MB) * 1024 * 1024);

@@ -10,6 +10,8 @@ export const KLING_LIMITS = {
 	listPageSizeMax: 500,
 	listPageNumMax: 1000,
 	maxTtsChars: 1000,
+	/** No video Kling lip-syncs is longer: a time past it is a mistake (e.g. seconds given as ms twice). */
+	maxVideoMs: 60 * 60_000,
 } as const;
 
 export const KLING_BASE_URLS = {

@@ -7,6 +7,8 @@ export interface AttemptOutcome {
 	/** Kling's business code, when the reply had the envelope. */
 	code?: number;
 	networkError?: boolean;
+	/** The answer was not the provider's JSON (an error page, truncated or junk): like a lost reply. */
+	unreadable?: boolean;
 	/** A POST whose effect can be looked up (by external_task_id) before it is sent again. */
 	recoverable?: boolean;
 }
@@ -31,7 +33,7 @@ const MIN_DELAY_AFTER_1303_MS = 1000;
  */
 export function shouldRetry(outcome: AttemptOutcome, attempt: number): boolean {
 	if (attempt >= MAX_RETRIES) return false;
-	if (outcome.networkError) return outcome.method === 'GET' || outcome.recoverable === true;
+	if (outcome.networkError || unreadableAfterWork(outcome)) return outcome.method === 'GET' || outcome.recoverable === true;
 	if (outcome.code !== undefined && outcome.code !== 0) {
 		if (outcome.code === 1003 || outcome.code === 1004) return attempt === 0;
 		return describeKlingCode(outcome.code).retriable;
@@ -47,12 +49,22 @@ export function retryDelayMs(attempt: number, outcome: AttemptOutcome, random: (
 }
 
 /**
+ * An answer that cannot be read (not the provider's JSON) may come after the request was carried
+ * out (and billed): a 2xx with junk, a gateway's page after the work. A 4xx page refused it, and
+ * 503 turned it away.
+ */
+const unreadableAfterWork = (outcome: AttemptOutcome): boolean => {
+	const status = outcome.httpStatus ?? 0;
+	return outcome.unreadable === true && !(status >= 400 && status < 500) && status !== 503;
+};
+
+/**
  * Whether a failed POST may still have been carried out: the reply was lost, or a server or
  * gateway error came back (the request may have reached Kling before it failed).
  */
 export function mayHaveBeenCarriedOut(outcome: AttemptOutcome): boolean {
 	if (outcome.method !== 'POST') return false;
-	if (outcome.networkError) return true;
+	if (outcome.networkError || unreadableAfterWork(outcome)) return true;
 	if (outcome.code !== undefined) return outcome.code === 5000 || outcome.code === 5002; // 5001: maintenance, turned away
 	// 503 means the service turned the request away; 500/502/504 may come after it was handled.
 	return [500, 502, 504].includes(outcome.httpStatus ?? 0);

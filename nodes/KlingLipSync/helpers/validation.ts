@@ -8,15 +8,32 @@ import { KLING_LIMITS } from './constants';
 
 export type RuleViolation = string | undefined;
 
-export function checkMilliseconds(label: string, value: unknown): RuleViolation {
-	if (typeof value !== 'number' || Number.isNaN(value)) return `${label} must be a number of milliseconds`;
-	if (!Number.isInteger(value)) return `${label} must be a whole number of milliseconds (got ${value})`;
-	if (value < 0) return `${label} must not be negative (got ${value})`;
+/**
+ * Why a value that should be a number is not one. n8n hands an expression's NaN or Infinity to the
+ * node as null, so null is named as such: it never falls back to a default nobody chose.
+ */
+export function notANumber(label: string, value: unknown, what: string): RuleViolation {
+	if (value === null) return `${label} must be ${what}: its expression gave null (NaN and Infinity arrive as null)`;
+	if (typeof value === 'number' && !Number.isFinite(value)) return `${label} must be ${what}: its expression gave ${value}`;
+	if (typeof value !== 'number') return `${label} must be ${what} (got ${typeName(value)})`;
+	return undefined;
+}
+
+/** A time: whole, non-negative milliseconds, at most `maxMs` (by default the longest video). */
+export function checkMilliseconds(label: string, value: unknown, maxMs: number = KLING_LIMITS.maxVideoMs): RuleViolation {
+	const notNumber = notANumber(label, value, 'a number of milliseconds');
+	if (notNumber) return notNumber;
+	const ms = value as number;
+	if (!Number.isInteger(ms)) return `${label} must be a whole number of milliseconds (got ${ms})`;
+	if (ms < 0) return `${label} must not be negative (got ${ms})`;
+	if (ms > maxMs) return `${label} must be at most ${maxMs} ms (got ${ms})`;
 	return undefined;
 }
 
 export function checkVolume(label: string, value: unknown): RuleViolation {
-	if (typeof value !== 'number' || !Number.isFinite(value)) return `${label} must be a number from 0 to 2`;
+	const notNumber = notANumber(label, value, 'a number from 0 to 2');
+	if (notNumber) return notNumber;
+	if (typeof value !== 'number') return `${label} must be a number from 0 to 2`;
 	if (value < KLING_LIMITS.minVolume || value > KLING_LIMITS.maxVolume) {
 		return `${label} must be from 0 to 2 (got ${value})`;
 	}
@@ -106,12 +123,12 @@ export const overlapMs = (aStart: number, aEnd: number, bStart: number, bEnd: nu
 
 /** The crop, insert and overlap rules of face_choose (kling-api.md). */
 export function checkTiming(timing: LipSyncTiming, audioMs: number | undefined, scene: SceneBounds): RuleViolation {
-	for (const [label, value] of [
-		['Crop Start (ms)', timing.cropStartMs],
-		['Crop End (ms)', timing.cropEndMs],
-		['Insert At (ms)', timing.insertMs],
+	for (const [label, value, maxMs] of [
+		['Crop Start (ms)', timing.cropStartMs, KLING_LIMITS.maxAudioMs],
+		['Crop End (ms)', timing.cropEndMs, KLING_LIMITS.maxAudioMs],
+		['Insert At (ms)', timing.insertMs, KLING_LIMITS.maxVideoMs],
 	] as const) {
-		const violation = checkMilliseconds(label, value);
+		const violation = checkMilliseconds(label, value, maxMs);
 		if (violation) return violation;
 	}
 	const cropMs = timing.cropEndMs - timing.cropStartMs;

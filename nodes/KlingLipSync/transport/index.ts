@@ -1,18 +1,11 @@
 import { createHash, randomUUID } from 'node:crypto';
-import type {
-	IBinaryData,
-	ICredentialDataDecryptedObject,
-	IDataObject,
-	IExecuteFunctions,
-	IHttpRequestOptions,
-	ILoadOptionsFunctions,
-	IWebhookFunctions,
-	JsonObject,
-} from 'n8n-workflow';
+import type { ICredentialDataDecryptedObject, IDataObject, IHttpRequestOptions, JsonObject } from 'n8n-workflow';
 import { NodeApiError, NodeOperationError } from 'n8n-workflow';
 
-import { APIMODELS_BASE_URL, CLOCK_OFFSET_HEADER, KLING_BASE_URLS, KLING_CREDENTIAL_TYPE } from '../helpers/constants';
+import { CLOCK_OFFSET_HEADER, KLING_CREDENTIAL_TYPE } from '../helpers/constants';
+import { resolveBaseUrl, type ApiContext, type RunContext } from './context';
 import { parseJsonKeepingBigIntegers } from '../helpers/json';
+import { answerExcerpt, maskSecrets } from '../helpers/redact';
 import { RequestPacer } from '../helpers/pacer';
 import { MAX_UNCERTAIN_RESENDS, mayHaveBeenCarriedOut, retryDelayMs, shouldRetry, type AttemptOutcome } from '../helpers/retry';
 import { apimodelsDialect } from './apimodels';
@@ -22,36 +15,27 @@ import { sleepUnlessCancelled } from './sleep';
 import { InlineBytes, type LipSyncApi, type ProviderDialect, type ProviderFailure, type SendRequest } from './types';
 
 export type { LipSyncApi } from './types';
+export type { ApiContext, RunContext } from './context';
+export { resolveBaseUrl } from './context';
 
-/** Where results are made: an execution, or a webhook call that resumes one. */
-export type RunContext = IExecuteFunctions | IWebhookFunctions;
-/** Where the node talks to the API from: a run, or the editor's lists. */
-export type ApiContext = RunContext | ILoadOptionsFunctions;
 
 const REQUEST_TIMEOUT_MS = 120_000;
 
-/** The API root a credential points at: a region's host, a proxy's URL, or a custom base URL. */
-export function resolveBaseUrl(credentials: ICredentialDataDecryptedObject): string {
-	const region = credentials.region;
-	const provider = credentials.provider ?? 'kling';
-	const ownUrl = provider !== 'kling' || region === 'custom';
-	const fallback = provider === 'apimodels' ? APIMODELS_BASE_URL : '';
-	const url = ownUrl
-		? String(credentials.baseUrl || fallback)
-		: KLING_BASE_URLS[region === 'china' ? 'china' : 'global'];
-	return url.trim().replace(/\/+$/, '');
-}
-
-/** A provider's refusal as n8n shows it: meaning, the provider's words, the remedy, request_id. */
+/** A provider's refusal as n8n shows it: meaning, the provider's words (secrets masked), the remedy, request_id. */
 export function providerError(
 	ctx: ApiContext,
 	itemIndex: number,
 	dialect: ProviderDialect,
 	failure: ProviderFailure,
+	secrets: readonly string[] = [],
 ): NodeApiError {
-	const { title, remedy } = dialect.explain(failure);
+	const explained = dialect.explain(failure);
+	const title = failure.unreadable ? `${dialect.name} answered HTTP ${failure.httpStatus} with something that is not its JSON` : explained.title;
+	const remedy = failure.unreadable ? 'The provider or a gateway in front of it is failing, or the base URL is not its API.' : explained.remedy;
+	const message = failure.message === undefined ? undefined : maskSecrets(failure.message, secrets);
 	const details = [
-		failure.message && !title.endsWith(failure.message) ? `${dialect.name} says: ${failure.message}.` : '',
+		message && !title.endsWith(message) ? `${dialect.name} says: ${message}.` : '',
+		failure.unreadable ? `The answer is not ${dialect.name}'s JSON: ${failure.unreadable}.` : '',
 		remedy,
 		failure.requestId ? `(request_id: ${failure.requestId})` : '',
 	]
@@ -59,12 +43,30 @@ export function providerError(
 		.join(' ');
 	const error = new NodeApiError(
 		ctx.getNode(),
-		{ code: failure.klingCode ?? null, message: failure.message ?? null, request_id: failure.requestId ?? null } as JsonObject,
+		{ code: failure.klingCode ?? null, message: message ?? null, request_id: failure.requestId ?? null } as JsonObject,
 		{ message: title, description: details, httpCode: String(failure.httpStatus), itemIndex },
 	);
 	error.context.klingCode = failure.klingCode;
 	error.context.requestId = failure.requestId;
 	return error;
+}
+
+/** What of a credential is secret: every value but the provider, region, base URL and paths. */
+export function credentialSecrets(credentials: ICredentialDataDecryptedObject): string[] {
+	const plain = new Set(['provider', 'authType', 'region', 'baseUrl', 'createPath', 'statusPath']);
+	return Object.entries(credentials)
+		.filter(([name, value]) => !plain.has(name) && typeof value === 'string')
+		.map(([, value]) => value as string);
+}
+
+/**
+ * An answer that is not the provider's JSON (an HTML error page, truncated JSON, junk with a 200):
+ * what came back, for the error, masked.
+ */
+function unreadableAnswer(statusCode: number, headers: Record<string, unknown> | undefined, raw: unknown, secrets: readonly string[]): string {
+	const contentType = typeof headers?.['content-type'] === 'string' ? headers['content-type'] : 'none';
+	const bytes = Buffer.isBuffer(raw) ? raw : raw instanceof ArrayBuffer ? Buffer.from(raw) : raw;
+	return `HTTP ${statusCode}, content type ${contentType}, body ${answerExcerpt(bytes, secrets)}`;
 }
 
 const cancelledError = (ctx: ApiContext, itemIndex: number): NodeOperationError =>
@@ -204,6 +206,7 @@ export async function createLipSyncApi(ctx: ApiContext, itemIndex: number, limit
 	const credentials = await ctx.getCredentials(KLING_CREDENTIAL_TYPE, itemIndex);
 	const baseUrl = resolveBaseUrl(credentials);
 	const dialect = dialectFor(credentials);
+	const secrets = credentialSecrets(credentials);
 	// What every request through this API shares: a node run makes one, so all its items share them.
 	const clock: ClockCorrection = { offsetMs: 0, measured: false };
 	const pacer = new RequestPacer();
@@ -248,17 +251,24 @@ export async function createLipSyncApi(ctx: ApiContext, itemIndex: number, limit
 					body: unknown;
 					headers?: Record<string, unknown>;
 				};
-				const reply = dialect.unwrap(response.statusCode, parseBody(response.body));
+				const parsed = parseBody(response.body);
+				const unreadable =
+					typeof parsed === 'object' && parsed !== null && !Array.isArray(parsed)
+						? undefined
+						: unreadableAnswer(response.statusCode, response.headers, response.body, secrets);
+				const reply: ReturnType<ProviderDialect['unwrap']> = unreadable
+					? { failure: { httpStatus: response.statusCode, unreadable } }
+					: dialect.unwrap(response.statusCode, parsed);
 				if ('data' in reply) {
 					pacer.answered();
 					return reply.data;
 				}
 				if (absentWhen?.(reply.failure)) return undefined;
 				const code = reply.failure.klingCode;
-				outcome = { method, httpStatus: response.statusCode, code };
+				outcome = { method, httpStatus: response.statusCode, code, unreadable: unreadable !== undefined };
 				// The id is taken: this call's own task only if an earlier attempt may have created it.
 				duplicateExternalId = code === 1201 && /external_task_id/i.test(reply.failure.message ?? '');
-				failure = providerError(ctx, itemIndex, dialect, reply.failure);
+				failure = providerError(ctx, itemIndex, dialect, reply.failure, secrets);
 				if (code === 1003 || code === 1004) {
 					const offsetMs = offsetFromDateHeader(response.headers);
 					if (offsetMs !== undefined && !clockCorrectedNow) {
@@ -275,12 +285,13 @@ export async function createLipSyncApi(ctx: ApiContext, itemIndex: number, limit
 				// n8n reports a failed connection as a NodeApiError without an HTTP status.
 				if (error instanceof NodeOperationError) throw new NodeOperationError(ctx.getNode(), error, { itemIndex });
 				outcome = { method, networkError: true };
+				const reason = maskSecrets((error as Error).message, secrets);
 				failure = new NodeApiError(
 					ctx.getNode(),
-					{ message: (error as Error).message } as JsonObject,
+					{ message: reason } as JsonObject,
 					{
 						message: `Could not reach the ${dialect.name} API at ${baseUrl}`,
-						description: `${(error as Error).message}. Check the credential's base URL and the network.`,
+						description: `${reason}. Check the credential's base URL and the network.`,
 						itemIndex,
 					},
 				);
@@ -330,57 +341,4 @@ export async function createLipSyncApi(ctx: ApiContext, itemIndex: number, limit
 	return dialect.api(send, wait);
 }
 
-type BinarySource = Parameters<RunContext['helpers']['prepareBinaryData']>[0];
-
-/**
- * Downloads a result file (a public CDN link: no credential) as a stream straight into n8n's
- * binary data store, so a large video is never held whole in memory (in filesystem/S3 mode).
- */
-export async function downloadToBinary(
-	ctx: RunContext,
-	url: string,
-	fileName: string,
-	mimeType: string,
-): Promise<IBinaryData> {
-	const stream = (await ctx.helpers.httpRequest({
-		method: 'GET',
-		url,
-		encoding: 'stream',
-		timeout: REQUEST_TIMEOUT_MS,
-	})) as BinarySource;
-	return await ctx.helpers.prepareBinaryData(stream, fileName, mimeType);
-}
-
-/** A download that passed its size limit: it was stopped there, nothing more was read. */
-export class DownloadTooLargeError extends Error {
-	constructor(readonly limitBytes: number) {
-		super(`the file is larger than ${limitBytes} bytes; the download was stopped there`);
-		this.name = 'DownloadTooLargeError';
-	}
-}
-
-type ByteStream = AsyncIterable<Buffer | Uint8Array> & { destroy(error?: Error): void };
-
-/**
- * Downloads a small file (the audio to measure) into memory, reading at most `limitBytes`: a
- * larger file (or a link to something endless) is stopped at the limit, so memory stays bounded.
- */
-export async function downloadBytes(ctx: ApiContext, url: string, limitBytes: number): Promise<Buffer> {
-	const stream = (await ctx.helpers.httpRequest({
-		method: 'GET',
-		url,
-		encoding: 'stream',
-		timeout: REQUEST_TIMEOUT_MS,
-	})) as ByteStream;
-	const chunks: Buffer[] = [];
-	let size = 0;
-	for await (const chunk of stream) {
-		size += chunk.length;
-		if (size > limitBytes) {
-			stream.destroy();
-			throw new DownloadTooLargeError(limitBytes);
-		}
-		chunks.push(Buffer.from(chunk));
-	}
-	return Buffer.concat(chunks, size);
-}
+export { downloadBytes, downloadToBinary, DownloadTooLargeError } from './download';

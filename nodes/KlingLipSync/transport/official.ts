@@ -1,4 +1,5 @@
 import type { IDataObject } from 'n8n-workflow';
+import { NodeApiError, NodeOperationError } from 'n8n-workflow';
 
 import { adoptionProblem, WorkMismatchError } from '../helpers/adoption';
 import { describeKlingCode } from '../helpers/errorCodes';
@@ -211,7 +212,12 @@ export const klingDialect: ProviderDialect = {
 							return data;
 						}
 					: undefined;
-				const data = await send({ method: 'POST', path: base, body: officialCreateBody(input), recover, adoptDuplicate: input.reuse !== undefined, whenBusy });
+				let data: unknown;
+				try {
+					data = await send({ method: 'POST', path: base, body: officialCreateBody(input), recover, adoptDuplicate: input.reuse !== undefined, whenBusy });
+				} catch (error) {
+					throw withExternalId(error, externalId);
+				}
 				return { ...parseOfficialTask(data), ...(reused ? { reused } : {}) };
 			},
 			async getTask(id) {
@@ -236,3 +242,16 @@ export const klingDialect: ProviderDialect = {
 		};
 	},
 };
+
+/**
+ * Names on a failed create the external_task_id it carried: a create whose answer was lost or
+ * unreadable may still have made (and billed) the task, and Get Task finds it by that id.
+ */
+function withExternalId(error: unknown, externalId: string | undefined): unknown {
+	if (!externalId || !(error instanceof NodeApiError || error instanceof NodeOperationError)) return error;
+	if (error.context.external_task_id !== undefined) return error;
+	error.context.external_task_id = externalId;
+	const note = `The create carried external_task_id ${externalId}: if Kling made the task, Get Task finds it by that id.`;
+	error.description = error.description ? `${error.description} ${note}` : note;
+	return error;
+}

@@ -168,6 +168,8 @@ export interface ProviderFailure {
 	/** The provider's own words. */
 	message?: string;
 	requestId?: string;
+	/** The answer was not the provider's JSON: what came back (status, content type, first bytes, masked). */
+	unreadable?: string;
 }
 
 export interface FailureExplanation {

@@ -3,7 +3,7 @@ import { NodeOperationError, updateDisplayOptions } from 'n8n-workflow';
 
 import { KLING_LIMITS } from '../../helpers/constants';
 import { searchVoices } from '../../helpers/voices';
-import { checkId } from '../../helpers/validation';
+import { checkId, notANumber } from '../../helpers/validation';
 import type { TextToSpeechInput } from '../../transport/types';
 import type { RunSettings } from '../node.type';
 import { failOn, requireSupport } from '../params';
@@ -78,6 +78,7 @@ export async function plan(this: IExecuteFunctions, itemIndex: number, run: RunS
 	const language = this.getNodeParameter('language', itemIndex) as string;
 	if (language !== 'en' && language !== 'zh') failOn.call(this, itemIndex, `Language must be en or zh (got "${String(language).slice(0, 20)}")`);
 	const speed = this.getNodeParameter('speed', itemIndex) as unknown;
+	failOn.call(this, itemIndex, notANumber('Speed', speed, 'a number from 0.8 to 2.0'));
 	if (typeof speed !== 'number' || !(speed >= 0.8 && speed <= 2)) failOn.call(this, itemIndex, `Speed must be from 0.8 to 2.0 (got ${String(speed)})`);
 	requireSupport.call(this, itemIndex, run.api, 'textToSpeech');
 	return {

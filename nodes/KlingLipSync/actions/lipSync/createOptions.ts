@@ -76,8 +76,9 @@ export interface CreateOptions {
 
 /** Checks the create options (before any call). */
 export function readCreateOptions(this: IExecuteFunctions, itemIndex: number, options: CreateOptionValues, api: LipSyncApi): CreateOptions {
-	const soundVolume = options.soundVolume ?? 1;
-	const originalAudioVolume = options.originalAudioVolume ?? 1;
+	// Unset is 1; null (an expression's NaN or Infinity) is refused, never taken for unset.
+	const soundVolume = options.soundVolume === undefined ? 1 : options.soundVolume;
+	const originalAudioVolume = options.originalAudioVolume === undefined ? 1 : options.originalAudioVolume;
 	failOn.call(this, itemIndex, checkVolume('Audio Volume', soundVolume));
 	failOn.call(this, itemIndex, checkVolume('Original Audio Volume', originalAudioVolume));
 	if (options.callbackUrl) failOn.call(this, itemIndex, checkHttpUrl('Callback URL', options.callbackUrl));

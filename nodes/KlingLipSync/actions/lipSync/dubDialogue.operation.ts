@@ -4,6 +4,7 @@ import { NodeOperationError, updateDisplayOptions } from 'n8n-workflow';
 
 import { castSpeakers, checkAudioAfterCropStart, type CastSpeaker, type FaceChoice, type SpeakerPlacement } from '../../helpers/faceFit';
 import { dialogueKey } from '../../helpers/externalId';
+import { KLING_LIMITS } from '../../helpers/constants';
 import { checkMilliseconds } from '../../helpers/validation';
 import type { IdentifyFaceInput, IdentifyFaceResult } from '../../transport/types';
 import { maxInFlightOption, waitFields } from '../common.descriptions';
@@ -145,8 +146,8 @@ function readPlacement(this: IExecuteFunctions, itemIndex: number, at: string, n
 	const cropStartMs = this.getNodeParameter(`${at}cropStartMs`, itemIndex, 0) as unknown;
 	const cropEndMs = this.getNodeParameter(`${at}cropEndMs`, itemIndex, 0) as unknown;
 	failOn.call(this, itemIndex, checkMilliseconds(`${name}: Insert At (ms)`, insertMs));
-	failOn.call(this, itemIndex, checkMilliseconds(`${name}: Crop Start (ms)`, cropStartMs));
-	failOn.call(this, itemIndex, checkMilliseconds(`${name}: Crop End (ms)`, cropEndMs));
+	failOn.call(this, itemIndex, checkMilliseconds(`${name}: Crop Start (ms)`, cropStartMs, KLING_LIMITS.maxAudioMs));
+	failOn.call(this, itemIndex, checkMilliseconds(`${name}: Crop End (ms)`, cropEndMs, KLING_LIMITS.maxAudioMs));
 	const end = (cropEndMs as number) || audioMs;
 	if (end > audioMs) failOn.call(this, itemIndex, `${name}: Crop End (ms) ${end} is past the end of the audio (${audioMs} ms)`);
 	const tooShort = checkAudioAfterCropStart(end, cropStartMs as number);

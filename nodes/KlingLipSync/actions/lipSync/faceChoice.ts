@@ -1,7 +1,7 @@
 import type { IExecuteFunctions, INodeProperties, INodePropertyOptions } from 'n8n-workflow';
 
 import type { FaceChoice } from '../../helpers/faceFit';
-import { checkMilliseconds } from '../../helpers/validation';
+import { checkMilliseconds, notANumber } from '../../helpers/validation';
 import { failOn } from '../params';
 
 /** The Face parameter and its fields: Lip Sync Video's, and each Dub Dialogue speaker's. */
@@ -52,7 +52,7 @@ export function readFaceChoice(this: IExecuteFunctions, itemIndex: number, fallb
 	if (!Object.hasOwn(FACE_OPTIONS, by)) fail(`Face must be one of ${Object.keys(FACE_OPTIONS).join(', ')} (got "${String(by).slice(0, 40)}")`);
 	if (by === 'index') {
 		const index = this.getNodeParameter(`${at}faceIndex`, itemIndex, 0) as unknown;
-		fail(typeof index === 'number' && Number.isInteger(index) && index >= 0 ? undefined : 'Face Index must be a whole number from 0');
+		fail(notANumber('Face Index', index, 'a whole number from 0') ?? (Number.isInteger(index) && (index as number) >= 0 ? undefined : 'Face Index must be a whole number from 0'));
 		return { by, index: index as number };
 	}
 	if (by === 'faceId') {

@@ -1,7 +1,8 @@
 import type { IDataObject, IExecuteFunctions, INodeProperties } from 'n8n-workflow';
 import { updateDisplayOptions } from 'n8n-workflow';
 
-import { checkId, checkTiming, type SceneBounds } from '../../helpers/validation';
+import { KLING_LIMITS } from '../../helpers/constants';
+import { checkId, checkMilliseconds, checkTiming, type SceneBounds } from '../../helpers/validation';
 import { maxInFlightOption, waitFields, waitForCompletionField } from '../common.descriptions';
 import type { RunSettings, TaskRequest } from '../node.type';
 import { checkOwnCallbackUrl, waitModeField } from '../pipeline/callback';
@@ -144,7 +145,8 @@ export async function plan(this: IExecuteFunctions, itemIndex: number, run: RunS
 	const requestedEnd = this.getNodeParameter('cropEndMs', itemIndex) as number;
 	const insertMs = this.getNodeParameter('insertMs', itemIndex) as number;
 	const audio = await resolveAudio.call(this, itemIndex, run.audioReads);
-	const cropEndOmitted = requestedEnd === 0 || requestedEnd === undefined || requestedEnd === null;
+	failOn.call(this, itemIndex, requestedEnd === undefined ? undefined : checkMilliseconds('Crop End (ms)', requestedEnd, KLING_LIMITS.maxAudioMs));
+	const cropEndOmitted = requestedEnd === 0 || requestedEnd === undefined;
 	if (cropEndOmitted && audio.durationMs === undefined) {
 		failOn.call(this, itemIndex, 'Crop End (ms) is required with a Kling Audio ID: the node cannot measure audio it does not have');
 	}

@@ -2,6 +2,7 @@ import type { IDataObject, IExecuteFunctions, INodeProperties } from 'n8n-workfl
 import { NodeOperationError, updateDisplayOptions } from 'n8n-workflow';
 
 import { checkAudioAfterCropStart, chooseFace, fitAudio, type FaceChoice } from '../../helpers/faceFit';
+import { KLING_LIMITS } from '../../helpers/constants';
 import { checkMilliseconds } from '../../helpers/validation';
 import type { IdentifyFaceInput } from '../../transport/types';
 import { maxInFlightOption, waitFields, waitForCompletionField } from '../common.descriptions';
@@ -83,8 +84,8 @@ export async function plan(this: IExecuteFunctions, itemIndex: number, run: RunS
 	const audioMs = audio.durationMs as number;
 	const choice = readFaceChoice.call(this, itemIndex, 'mostOverlap');
 	const options = this.getNodeParameter('options', itemIndex, {}) as LipSyncVideoOptions;
-	const cropStartMs = options.cropStartMs ?? 0;
-	failOn.call(this, itemIndex, checkMilliseconds('Crop Start (ms)', cropStartMs));
+	const cropStartMs = options.cropStartMs === undefined ? 0 : options.cropStartMs;
+	failOn.call(this, itemIndex, checkMilliseconds('Crop Start (ms)', cropStartMs, KLING_LIMITS.maxAudioMs));
 	const insertMs = options.insertMs;
 	if (insertMs !== undefined) failOn.call(this, itemIndex, checkMilliseconds('Insert At (ms)', insertMs));
 	failOn.call(this, itemIndex, checkAudioAfterCropStart(audioMs, cropStartMs));

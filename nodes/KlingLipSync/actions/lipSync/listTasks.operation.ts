@@ -3,6 +3,7 @@ import { updateDisplayOptions } from 'n8n-workflow';
 
 import { KLING_LIMITS } from '../../helpers/constants';
 import { taskToJson } from '../../helpers/output';
+import { notANumber } from '../../helpers/validation';
 import type { RunSettings } from '../node.type';
 import { failOn, requireSupport } from '../params';
 
@@ -41,6 +42,7 @@ export interface ListTasksPlan {
 export async function plan(this: IExecuteFunctions, itemIndex: number, run: RunSettings): Promise<ListTasksPlan> {
 	const returnAll = this.getNodeParameter('returnAll', itemIndex) as boolean;
 	const limit = returnAll ? Number.POSITIVE_INFINITY : (this.getNodeParameter('limit', itemIndex) as number);
+	if (!returnAll) failOn.call(this, itemIndex, notANumber('Limit', limit, 'a whole number of at least 1'));
 	if (!returnAll && (typeof limit !== 'number' || !Number.isInteger(limit) || limit < 1)) {
 		failOn.call(this, itemIndex, `Limit must be a whole number of at least 1 (got ${String(limit)})`);
 	}

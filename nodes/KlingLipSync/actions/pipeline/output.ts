@@ -88,7 +88,7 @@ export async function taskOutput(ctx: RunContext, outcome: TaskOutcome, wait: Wa
 		);
 	}
 	try {
-		item.binary = { [wait.binaryPropertyName]: await downloadToBinary(ctx, url, videoFileName(task.taskId, wait.watermarked), 'video/mp4') };
+		item.binary = { [wait.binaryPropertyName]: await downloadToBinary(ctx, url, videoFileName(task.taskId, wait.watermarked), 'video/mp4', wait.maxDownloadBytes) };
 	} catch (error) {
 		throw taskError(ctx, itemIndex, task, 'The video could not be downloaded', (error as Error).message);
 	}

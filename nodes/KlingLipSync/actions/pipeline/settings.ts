@@ -4,7 +4,8 @@ import { NodeOperationError } from 'n8n-workflow';
 import { Slots } from '../../helpers/pool';
 import { createLipSyncApi } from '../../transport';
 import { readWaitSettings } from '../common.descriptions';
-import { requireSupport } from '../params';
+import { notANumber } from '../../helpers/validation';
+import { failOn, requireSupport } from '../params';
 import type { KlingOperation, RunSettings, WaitMode } from '../node.type';
 
 /**
@@ -45,12 +46,13 @@ export async function readRunSettings(ctx: IExecuteFunctions): Promise<RunSettin
 		wait && CALLBACK_OPERATIONS.includes(operation) && ctx.getNodeParameter('waitMode', 0, 'poll') === 'callback' ? 'callback' : 'poll';
 	// Tasks report back by external_task_id: the resume URL names them so.
 	if (waitMode === 'callback') requireSupport.call(ctx, 0, api, 'externalTaskId');
-	const chosen = ctx.getNodeParameter('options.maxInFlight', 0, 0) as number;
+	const chosen = ctx.getNodeParameter('options.maxInFlight', 0, 0) as unknown;
+	failOn.call(ctx, 0, notANumber('Max Tasks in Flight', chosen, 'a whole number from 1 to 100'));
 	return {
 		operation,
 		api,
 		continueOnFail: ctx.continueOnFail(),
-		maxInFlight: chosen >= 1 ? chosen : DEFAULT_IN_FLIGHT[operation],
+		maxInFlight: (chosen as number) >= 1 ? (chosen as number) : DEFAULT_IN_FLIGHT[operation],
 		wait,
 		waitMode,
 		audioReads: new Slots(LOCAL_AUDIO_READS_AT_ONCE),
