@@ -221,10 +221,17 @@ function readBody(req: http.IncomingMessage, limit: number): Promise<Buffer> {
 }
 
 /** Downloads a sound_file URL as Kling would, refusing more than `limit` bytes. */
-function download(url: string, limit: number): Promise<Buffer> {
+/** Fetches a URL as Kling fetches a sound_file: following up to 3 redirects. */
+function download(url: string, limit: number, redirects = 3): Promise<Buffer> {
 	return new Promise((resolve, reject) => {
 		const client = url.startsWith('https:') ? https : http;
 		const req = client.get(url, { timeout: 10000 }, (res) => {
+			const location = res.headers.location;
+			if (location && (res.statusCode ?? 0) >= 300 && (res.statusCode ?? 0) < 400 && redirects > 0) {
+				res.resume();
+				download(new URL(location, url).toString(), limit, redirects - 1).then(resolve, reject);
+				return;
+			}
 			if ((res.statusCode ?? 0) >= 300) {
 				res.resume();
 				reject(new Error(`HTTP ${res.statusCode}`));

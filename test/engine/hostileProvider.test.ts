@@ -129,6 +129,13 @@ describe('a hostile provider', () => {
 		expect(error?.description).toMatch(/rejected request with Authorization: Bearer \*\*\*/);
 	});
 
+	it('an audio URL of your own keeps working, also through redirects, when it is internal itself', async () => {
+		const audioUrl = `${emu.baseUrl}/media/redirect?to=${encodeURIComponent(`${emu.baseUrl}/media/fixtures/tone-3s.wav`)}`;
+		const { error, output } = await run({ parameters: { audioUrl, downloadVideo: false } });
+		expect(error).toBeUndefined();
+		expect(output[0].json.task_status).toBe('succeed');
+	});
+
 	it.each([
 		['Crop End (ms)', { cropEndMs: '={{ NaN }}' }, /^Crop End \(ms\) must be a number of milliseconds: its expression gave (null|NaN|Infinity|-Infinity)/],
 		['Crop Start (ms)', { cropStartMs: '={{ 1/0 }}' }, /^Crop Start \(ms\) must be a number of milliseconds: its expression gave (null|NaN|Infinity|-Infinity)/],
