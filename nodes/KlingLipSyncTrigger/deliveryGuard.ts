@@ -30,8 +30,11 @@ export const NOT_FINAL_MEMORY_MS = 3_000;
 export const READS_AT_ONCE = 2;
 export const READS_PER_SECOND = 1;
 export const READ_BURST = 4;
-/** Every delivery is answered by then (a read still under way: 503, and the read goes on). */
-export const ANSWER_WITHIN_MS = 900;
+/**
+ * The node answers every delivery by then (a read still under way: 503, and the read goes on),
+ * leaving n8n's own handling of the request room within the 1 s a sender is promised.
+ */
+export const ANSWER_WITHIN_MS = 600;
 /** A verification read that has not answered by then is given up. */
 export const READ_TIMEOUT_MS = 10_000;
 /** What a sender is told to wait before it tries again (seconds). */

@@ -14,7 +14,7 @@ import path from 'node:path';
 import type { Emulator } from '../../test/emulator/server';
 import { CREDENTIAL_ID, exampleFor } from './examples';
 import { OWNER, freePort, type N8nUser } from './n8n';
-import { RETRY_WORKFLOW_ID, checkNothingPaidTwice, retryWorkflow } from './retry';
+import { DIALOGUE_RETRY_WORKFLOW_ID, RETRY_WORKFLOW_ID, checkNothingPaidTwice, dialogueRetryWorkflow, retryWorkflow } from './retry';
 import { SIGNED_TRIGGER_ID, WEBHOOK_CREDENTIAL, checkTriggerTrust, checkTriggerUnderLoad, signedTriggerWorkflow } from './trigger';
 
 const VIDEO = 'https://cdn.example.com/queue-talk.mp4?durationMs=8000&faces=0-8000';
@@ -211,9 +211,10 @@ export async function checkQueueMode(
 			exampleFor(emu, 'results', { '/home/node/.n8n-files/kling-lipsync/': `${store}/` }),
 			signedTriggerWorkflow(),
 			retryWorkflow(emu),
+			dialogueRetryWorkflow(emu),
 		]);
 		await n8n.importJson('credentials', [WEBHOOK_CREDENTIAL]);
-		for (const id of ['klingQueueCallbk', 'klingQueuePollWf', 'klingQueueBatchW', 'klingQueueDialog', 'klingCallbkResult', SIGNED_TRIGGER_ID, RETRY_WORKFLOW_ID]) {
+		for (const id of ['klingQueueCallbk', 'klingQueuePollWf', 'klingQueueBatchW', 'klingQueueDialog', 'klingCallbkResult', SIGNED_TRIGGER_ID, RETRY_WORKFLOW_ID, DIALOGUE_RETRY_WORKFLOW_ID]) {
 			const published = await n8n.cli(['publish:workflow', `--id=${id}`]);
 			assert.equal(published.code, 0, `publish:workflow ${id}: ${published.stdout}${published.stderr}`);
 		}

@@ -66,6 +66,47 @@ export function retryWorkflow(emu: Emulator): Record<string, unknown> {
 	};
 }
 
+export const DIALOGUE_RETRY_WORKFLOW_ID = 'klingRetryDialog';
+const DIALOGUE_RETRY_PATH = 'kling-retry-dialogue';
+
+/** Webhook (a video URL) -> Dub Dialogue (two speakers, full-length tracks, Poll). */
+export function dialogueRetryWorkflow(emu: Emulator): Record<string, unknown> {
+	const track = `${emu.baseUrl}/media/silence/9000.wav`;
+	return {
+		id: DIALOGUE_RETRY_WORKFLOW_ID,
+		name: 'Dub Dialogue retried',
+		nodes: [
+			{
+				id: `${DIALOGUE_RETRY_WORKFLOW_ID}-start`,
+				name: 'Start',
+				type: 'n8n-nodes-base.webhook',
+				typeVersion: 2,
+				position: [0, 0],
+				webhookId: DIALOGUE_RETRY_PATH,
+				parameters: { httpMethod: 'POST', path: DIALOGUE_RETRY_PATH, responseMode: 'onReceived', options: {} },
+			},
+			{
+				id: `${DIALOGUE_RETRY_WORKFLOW_ID}-dub`,
+				name: 'Dub Dialogue',
+				type: 'n8n-nodes-kling-lipsync.klingLipSync',
+				typeVersion: 1,
+				position: [220, 0],
+				credentials: { klingApi: { id: CREDENTIAL_ID, name: 'Kling API' } },
+				parameters: {
+					resource: 'lipSync', operation: 'dubDialogue',
+					videoUrl: '={{ $json.body.video_url }}',
+					speakers: { speaker: [{ visibleAtMs: 1000, audioUrl: track }, { visibleAtMs: 6000, audioUrl: track }] },
+					downloadVideo: false,
+					waitOptions: { pollIntervalSeconds: 0.5, maxWaitMinutes: 2 },
+				},
+			},
+		],
+		connections: { Start: { main: [[{ node: 'Dub Dialogue', type: 'main', index: 0 }]] } },
+		settings: { executionOrder: 'v1' },
+		pinData: {},
+	};
+}
+
 interface RetryContext {
 	emu: Emulator;
 	baseUrl: string;
@@ -136,5 +177,39 @@ export async function checkNothingPaidTwice(
 		assert.equal(items.length, 0);
 		assert.match(error?.message ?? '', /exists at Kling for other work \(it lip-syncs the video at .*planted=1/);
 		assert.equal(emu.stats.billed.create, 0);
+	});
+
+	await check(`${label}: a Dub Dialogue whose step 2 Kling failed, retried with n8n's Retry, takes over step 1 and makes step 2 anew: 3 billed creates in all`, async () => {
+		emu.configure({ taskTimeMs: 2000 });
+		const video = 'https://cdn.example.com/retry-dialogue.mp4?durationMs=9000&faces=0-4500,4500-9000&fail=GPU%20busy&failAtStep=2&failTimes=1';
+		emu.resetStats();
+		const before = (await ctx.executions(DIALOGUE_RETRY_WORKFLOW_ID)).map((execution) => execution.id);
+		const reply = await fetch(`${ctx.baseUrl}/webhook/${DIALOGUE_RETRY_PATH}`, {
+			method: 'POST',
+			headers: { 'content-type': 'application/json' },
+			body: JSON.stringify({ video_url: video }),
+		});
+		assert.equal(reply.status, 200);
+		const failed = await ctx.until('the dialogue to fail', async () => {
+			const [latest] = (await ctx.executions(DIALOGUE_RETRY_WORKFLOW_ID)).filter((execution) => !before.includes(execution.id));
+			return latest && ['success', 'error', 'crashed'].includes(latest.status) ? latest : undefined;
+		}, 90_000);
+		assert.equal(failed.status, 'error');
+		const stopped = await ctx.runOf(failed.id, 'Dub Dialogue');
+		assert.match(stopped.error?.message ?? '', /^Speaker 2 \(step 2 of 2\): lip-sync failed at Kling: GPU busy/);
+		assert.equal(emu.stats.billed.create, 2);
+
+		await ctx.post(`/executions/${failed.id}/retry`, { loadWorkflow: false });
+		const retried = await ctx.until('the retry to end', async () => {
+			const [latest] = await ctx.executions(DIALOGUE_RETRY_WORKFLOW_ID);
+			return latest && latest.id !== failed.id && ['success', 'error', 'crashed'].includes(latest.status) ? latest : undefined;
+		}, 90_000);
+		assert.equal(retried.status, 'success');
+		const [item] = (await ctx.runOf(retried.id, 'Dub Dialogue')).items;
+		const steps = item.json.speakers as Array<Record<string, unknown>>;
+		assert.deepEqual(steps.map((step) => step.reused_existing_task), [true, false]);
+		assert.match(String(steps[1].external_task_id), /-r1$/);
+		assert.equal(emu.stats.billed.create, 3, 'billed creates in all');
+		console.log(`    retry: Dub Dialogue execution ${retried.id} (Retry of ${failed.id}) took over step 1, made step 2 anew (${String(steps[1].external_task_id)}); billed creates 3`);
 	});
 }

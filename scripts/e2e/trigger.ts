@@ -258,7 +258,9 @@ export async function checkTriggerUnderLoad(ctx: LoadContext, label: string, che
 			`    trigger: 20 concurrent copies -> ${runs} run(s), ${reads} API read(s); answers ${JSON.stringify(countBy(answers))}, slowest ${Math.max(...answers.map((a) => a.ms))} ms; 5 later copies: ${JSON.stringify(countBy(later))}`,
 		);
 		assert.equal(runs, 1, 'one run for 20 concurrent copies and 5 later ones');
-		assert.ok(answers.every((answer) => answer.status === 200) && later.every((answer) => answer.body.ignored === 'repeat'));
+		// A copy whose shared read outlived the answer deadline is told to come back (503): the run starts anyway.
+		assert.ok(answers.every((answer) => answer.status === 200 || answer.status === 503), JSON.stringify(countBy(answers)));
+		assert.ok(later.every((answer) => answer.body.ignored === 'repeat'));
 		assert.ok(reads <= 1, `${reads} reads`);
 	});
 

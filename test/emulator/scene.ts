@@ -18,6 +18,10 @@ export interface Scene {
 	failAtStep?: number;
 	/** Faces (by index) no longer found in result videos (a face re-encoding made unrecognisable). */
 	lostFaces: number[];
+	/** With `failMessage`: only the first this many tasks made on the failing video fail (a passing fault). */
+	failTimes?: number;
+	/** The video's own description (its query), which every step of its chain keeps: counts faults. */
+	origin?: string;
 }
 
 /** What identify-face sees in the video a lip-sync of `scene` made. */
@@ -35,8 +39,8 @@ export const failureOf = (scene: Scene): string | undefined =>
 /**
  * The documented URL convention that lets a test describe any scene:
  * `.../clip.mp4?durationMs=8000&faces=0-5200,3000-8000&width=1280&height=720&sizeMb=5&fail=reason`,
- * plus `failAtStep=2` (only the 2nd lip-sync of a chain fails) and `lostFaces=1` (face 1 is not
- * found again in a result video).
+ * plus `failAtStep=2` (only the 2nd lip-sync of a chain fails), `failTimes=1` (only the first task
+ * on it fails: a fault that passes) and `lostFaces=1` (face 1 is not found again in a result video).
  * `faces=` (empty) is a video in which no face is found. Defaults: 8 s, one face over all of it.
  */
 export function sceneFromQuery(query: URLSearchParams): Scene {
@@ -69,5 +73,7 @@ export function sceneFromQuery(query: URLSearchParams): Scene {
 		step: 1,
 		failAtStep: query.get('failAtStep') === null ? undefined : num('failAtStep', 1),
 		lostFaces: (query.get('lostFaces') ?? '').split(',').filter((s) => s.trim() !== '').map(Number),
+		failTimes: query.get('failTimes') === null ? undefined : num('failTimes', 1),
+		origin: query.toString(),
 	};
 }

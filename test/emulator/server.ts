@@ -296,6 +296,18 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Emul
 		pendingTimers.add(timer);
 	};
 
+	/** Tasks failed so far per failing video and step (`failTimes`: a fault that passes). */
+	const failuresServed = new Map<string, number>();
+	const passingFailure = (scene: Scene): string | undefined => {
+		const reason = failureOf(scene);
+		if (reason === undefined || scene.failTimes === undefined) return reason;
+		const key = `${scene.origin ?? ''}#${scene.step}`;
+		const served = failuresServed.get(key) ?? 0;
+		if (served >= scene.failTimes) return undefined;
+		failuresServed.set(key, served + 1);
+		return reason;
+	};
+
 	const running = (): number =>
 		[...tasks.values()].filter((t) => t.status === 'submitted' || t.status === 'processing').length;
 
@@ -548,7 +560,7 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Emul
 			units: String(Math.ceil((timing.endMs - timing.startMs) / 5000)),
 			resultMs: session.scene.durationMs,
 			taskTimeMs: config.taskTimeMs + Math.round(Math.random() * config.taskTimeSpreadMs),
-			failMessage: failureOf(session.scene),
+			failMessage: passingFailure(session.scene),
 		};
 		tasks.set(task.task_id, task);
 		if (task.external_task_id) tasksByExternalId.set(task.external_task_id, task);

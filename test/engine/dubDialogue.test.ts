@@ -3,7 +3,7 @@ import type { IDataObject } from 'n8n-workflow';
 
 import { silentWav, startEmulator, type Emulator } from '../emulator/server';
 import { emulatorCredentials, runKlingNode, type RunOptions } from './harness';
-import { FAST_WAIT } from './helpers';
+import { FAST_WAIT, waitUntilIdle } from './helpers';
 import { startResumeServer, type ResumeServer } from './resume';
 import { logMark, logSince } from './secrets';
 
@@ -110,7 +110,7 @@ describe('Dub Dialogue', () => {
 
 	it('a face not found again in the new video stops the chain with the tasks made and the last good video', async () => {
 		const { error } = await run({ parameters: dub(video('', '&lostFaces=1'), twoSpeakers()) });
-		expect(error?.message).toMatch(/Speaker 2: the face of 4500-9000 ms is not in the new video's faces \(0: 0-4500 ms\)/);
+		expect(error?.message).toMatch(/^Speaker 2 \(step 2 of 2\): the face of 4500-9000 ms is not in the new video's faces \(0: 0-4500 ms\)/);
 		const taskIds = error?.context?.task_ids as string[];
 		expect(taskIds).toHaveLength(1);
 		expect(error?.context?.last_good_video_id).toBe(`${taskIds[0]}1`);
@@ -123,7 +123,7 @@ describe('Dub Dialogue', () => {
 		const { output, error } = await run({ items: [{}, {}], parameters: dub(failing, twoSpeakers()), continueOnFail: true });
 		expect(error).toBeUndefined();
 		for (const item of output) {
-			expect(item.json.error).toMatch(/Speaker 2's lip-sync failed at Kling: face too small \(task_id \d+\)/);
+			expect(item.json.error).toMatch(/^Speaker 2 \(step 2 of 2\): lip-sync failed at Kling: face too small \(task_id \d+\)/);
 			expect(item.json.task_ids).toHaveLength(2);
 			expect(item.json.last_good_video_id).toBe(`${(item.json.task_ids as string[])[0]}1`);
 		}
@@ -131,11 +131,54 @@ describe('Dub Dialogue', () => {
 		// Two items of the same work are one task per step (the second finds the first's).
 		expect(emu.stats.billed.create).toBe(2);
 
+		// Still failing at Kling: a retry takes over step 1 and makes step 2 anew (one more paid), never adopting the failed one.
 		emu.resetStats();
 		const again = await run({ parameters: dub(failing, twoSpeakers()) });
-		expect(again.error?.message).toMatch(/Speaker 2's lip-sync failed/);
-		expect(again.error?.context?.task_ids).toEqual(output[0].json.task_ids);
+		expect(again.error?.message).toMatch(/^Speaker 2 \(step 2 of 2\): lip-sync failed/);
+		const retriedIds = again.error?.context?.task_ids as string[];
+		expect(retriedIds[0]).toBe((output[0].json.task_ids as string[])[0]);
+		expect(retriedIds[1]).not.toBe((output[0].json.task_ids as string[])[1]);
+		expect(emu.stats.billed.create).toBe(1);
+	});
+
+	it('a retry after Kling failed a step makes that step anew and pays only for it; a second retry adopts it', async () => {
+		// Step 2 fails once at Kling, then works.
+		const flaky = video('', '&n=flaky&fail=busy%20GPU&failAtStep=2&failTimes=1');
+		const first = await run({ parameters: dub(flaky, twoSpeakers()) });
+		expect(first.error?.message).toMatch(/^Speaker 2 \(step 2 of 2\): lip-sync failed at Kling: busy GPU/);
+		expect(first.error?.description).toMatch(/takes over every step that succeeded or still runs \(nothing paid for them\), makes a step that failed anew/);
+		expect(emu.stats.billed.create).toBe(2);
+		const failedStep = (first.error?.context?.task_ids as string[])[1];
+
+		emu.resetStats();
+		const retried = await run({ parameters: dub(flaky, twoSpeakers()) });
+		expect(retried.error).toBeUndefined();
+		const steps = retried.output[0].json.speakers as Array<Record<string, unknown>>;
+		expect(steps.map((step) => step.reused_existing_task)).toEqual([true, false]);
+		expect(String(steps[1].external_task_id)).toMatch(/^n8n-e[A-Za-z0-9_-]{8}2-[0-9a-f]{24}-r1$/);
+		expect(steps[1].task_id).not.toBe(failedStep);
+		expect(emu.stats.billed.create).toBe(1);
+
+		emu.resetStats();
+		const again = await run({ parameters: dub(flaky, twoSpeakers()) });
+		expect(again.output[0].json.task_ids).toEqual(retried.output[0].json.task_ids);
+		expect((again.output[0].json.speakers as Array<Record<string, unknown>>).map((step) => step.reused_existing_task)).toEqual([true, true]);
 		expect(emu.stats.billed.create).toBe(0);
+	});
+
+	it('a step past Max Wait is named among the paid tasks, and the error names its speaker and step', async () => {
+		emu.configure({ taskTimeMs: 4500 });
+		try {
+			const { error } = await run({ parameters: { ...dub(video('', '&n=slow'), twoSpeakers()), waitOptions: { pollIntervalSeconds: 0.2, maxWaitMinutes: 0.05 } } });
+			expect(error?.message).toMatch(/^Speaker 1 \(step 1 of 2\): Kling task still processing after/);
+			const taskIds = error?.context?.task_ids as string[];
+			expect(taskIds).toHaveLength(1);
+			expect(error?.description).toContain(`Tasks made for this dialogue (paid): task_id ${taskIds[0]}`);
+		} finally {
+			// Its task still runs at the emulator: the next test counts concurrency.
+			await waitUntilIdle(emu);
+			emu.configure({ taskTimeMs: 300 });
+		}
 	});
 
 	it('a retry of a finished dialogue pays for nothing and returns the same video', async () => {
@@ -229,7 +272,7 @@ describe('Dub Dialogue', () => {
 			const { output } = await waiting.resumed!();
 			expect(output[0].json).toEqual(
 				expect.objectContaining({
-					error: expect.stringMatching(/Speaker 2's lip-sync failed at Kling: face too small/),
+					error: expect.stringMatching(/^Speaker 2 \(step 2\): lip-sync failed at Kling: face too small/),
 					task_ids: [expect.any(String), expect.any(String)],
 					last_good_video_id: expect.stringMatching(/^\d+1$/),
 				}),
@@ -244,7 +287,7 @@ describe('Dub Dialogue', () => {
 			const { output } = await waiting.resumed!();
 			expect(output[0].json).toEqual(
 				expect.objectContaining({
-					error: expect.stringMatching(/Speaker 2: the face of 4500-9000 ms is not in the new video's faces/),
+					error: expect.stringMatching(/^Speaker 2 \(step 2 of 2\): the face of 4500-9000 ms is not in the new video's faces/),
 					task_ids: [expect.any(String)],
 					last_good_video_id: expect.stringMatching(/^\d+1$/),
 				}),

@@ -163,6 +163,23 @@ describe('Kling Lip Sync in n8n\'s engine', () => {
 			expect(kept.output[1].pairedItem).toEqual({ item: 1 });
 		});
 
+		it('a retry after Kling failed the task makes it anew (never adopts the failed one); a second retry adopts the new one', async () => {
+			const session = await identify(emu, 'https://x/flaky.mp4?fail=GPU%20busy&failTimes=1');
+			const items = [{ ...session, face_id: '0' }];
+			const parameters = lipSyncParameters(emu, { downloadVideo: false });
+			emu.resetStats();
+			const failed = await run({ items, parameters });
+			expect(failed.error?.message).toMatch(/^Kling task failed: GPU busy/);
+			const retried = await run({ items, parameters });
+			expect(retried.error).toBeUndefined();
+			expect(retried.output[0].json.task_status).toBe('succeed');
+			expect(retried.output[0].json.reused_existing_task).toBeUndefined();
+			expect(String(retried.output[0].json.external_task_id)).toMatch(/^n8n-[0-9a-f]{32}-r1$/);
+			const again = await run({ items, parameters });
+			expect(again.output[0].json).toEqual(expect.objectContaining({ task_id: retried.output[0].json.task_id, reused_existing_task: true }));
+			expect(emu.stats.billed.create).toBe(2);
+		});
+
 		it('times out with the task_id when the task takes longer than Max Wait', async () => {
 			emu.configure({ taskTimeMs: 60_000 });
 			const session = await identify(emu);

@@ -26,6 +26,17 @@ describe('Lip Sync Video and Text to Speech', () => {
 	beforeEach(() => emu.resetStats());
 
 	describe('Lip Sync Video', () => {
+		it('a retry after Kling failed the task makes it anew, paying only for that', async () => {
+			const parameters = syncVideo(`${video('0-8000')}&fail=GPU%20busy&failTimes=1`, 4000);
+			const failed = await run({ parameters });
+			expect(failed.error?.message).toMatch(/^Kling task failed: GPU busy/);
+			const retried = await run({ parameters });
+			expect(retried.error).toBeUndefined();
+			expect(retried.output[0].json.task_status).toBe('succeed');
+			expect(String(retried.output[0].json.external_task_id)).toMatch(/-r1$/);
+			expect(emu.stats.billed.create).toBe(2);
+		});
+
 		it('identifies, picks the face whose window holds most of the audio, syncs and returns the video with every id', async () => {
 			const { output, error } = await run({ parameters: { ...syncVideo(video('0-3000,2000-8000'), 4000), downloadVideo: true } });
 			expect(error).toBeUndefined();

@@ -1,5 +1,6 @@
 import { castSpeakers, chooseFace, matchFace, placeSpeakerAudio, timingInWindow } from '../../nodes/KlingLipSync/helpers/faceFit';
-import { chainStepOf, dialogueKey, workTaskId } from '../../nodes/KlingLipSync/helpers/externalId';
+import { taskKey } from '../../nodes/KlingLipSync/helpers/callbackBatch';
+import { chainStepOf, dialogueKey, retryGeneration, workIdOf, workTaskId } from '../../nodes/KlingLipSync/helpers/externalId';
 import { decodeDialogue, encodeDialogue, type DialogueWire } from '../../nodes/KlingLipSync/helpers/dialogueWire';
 
 /** Dub Dialogue's pure parts: placing speakers, finding faces again, chain ids, the signed URL plan. */
@@ -71,6 +72,14 @@ describe('Dub Dialogue: chain ids and the signed plan', () => {
 		expect(chainStepOf(last)).toEqual({ key, step: 2, last: true });
 		expect(chainStepOf(workTaskId(work))).toBeUndefined();
 		expect(chainStepOf('n8n-dABCDEFGH1-xyz')).toBeUndefined();
+		// A step made anew after Kling failed it is the same step, under the same callback key.
+		expect(chainStepOf(`${last}-r2`)).toEqual({ key, step: 2, last: true });
+		expect(workIdOf(`${last}-r2`)).toBe(last);
+		expect(taskKey(`${last}-r1`)).toBe(taskKey(last));
+		const reuse = { externalTaskId: last, watermark: false };
+		const next = retryGeneration({ sessionId: 's', faceId: '0', cropStartMs: 0, cropEndMs: 2000, insertMs: 0, soundVolume: 1, originalAudioVolume: 1, watermark: false, externalTaskId: last, reuse }, reuse, 3);
+		expect(next.externalTaskId).toBe(`${last}-r3`);
+		expect(next.reuse?.externalTaskId).toBe(`${last}-r3`);
 		// The same work in another dialogue or step is another task.
 		expect(workTaskId({ ...work, chain: { key, step: 2, last: false } })).not.toBe(first);
 	});

@@ -1,5 +1,7 @@
 import { createHash } from 'node:crypto';
 
+import { workIdOf } from './externalId';
+
 /**
  * The tasks one Callback-mode run waits for, carried in the callback URL itself: the execution
  * resumes once, so each callback must be able to check every task of the run, and n8n hands the
@@ -21,7 +23,8 @@ const KEYS = new RegExp(`^(?:[A-Za-z0-9_-]{${KEY_LENGTH}})+$`);
  * share one, and another task of the account matches one by chance with odds of 1 in 2^48.
  */
 export function taskKey(externalTaskId: string): string {
-	return createHash('sha256').update(externalTaskId).digest('base64url').slice(0, KEY_LENGTH);
+	// A task made anew after a failure (`-r<n>`) stands for the same work, under the same key.
+	return createHash('sha256').update(workIdOf(externalTaskId)).digest('base64url').slice(0, KEY_LENGTH);
 }
 
 /**

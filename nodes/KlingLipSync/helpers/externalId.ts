@@ -1,5 +1,6 @@
 import { createHash } from 'node:crypto';
 
+import type { AdoptionCheck } from './adoption';
 import type { CreateLipSyncInput } from '../transport/types';
 
 /** Everything that decides what a lip-sync task produces: the same work gives the same id. */
@@ -55,7 +56,7 @@ export function workTaskId(work: LipSyncWork, nonce = ''): string {
 
 const DIALOGUE_KEY_LENGTH = 8;
 /** `n8n-d<key><step>-<digest>`, or `n8n-e...` for a dialogue's last step ("ends"). */
-const CHAIN_ID = new RegExp(`^n8n-([de])([A-Za-z0-9_-]{${DIALOGUE_KEY_LENGTH}})([1-9][0-9]?)-[0-9a-f]{24}$`);
+const CHAIN_ID = new RegExp(`^n8n-([de])([A-Za-z0-9_-]{${DIALOGUE_KEY_LENGTH}})([1-9][0-9]?)-[0-9a-f]{24}(?:-r[1-9][0-9]*)?$`);
 
 /**
  * A dialogue's key: 48 bits of a digest of all its work (video, every speaker's face, audio and
@@ -80,4 +81,20 @@ export function audioFingerprint(audio: { audioId?: string; bytes?: Buffer }): s
 	return `sha256:${createHash('sha256')
 		.update(audio.bytes ?? Buffer.alloc(0))
 		.digest('hex')}`;
+}
+
+/** How often work whose task failed at Kling is made anew under a next id before the node gives up. */
+export const MAX_RETRY_GENERATIONS = 20;
+const GENERATION = /-r[1-9][0-9]*$/;
+
+/** The work's own id, without the retry generation a task made anew after a failure carries. */
+export const workIdOf = (externalTaskId: string): string => externalTaskId.replace(GENERATION, '');
+
+/**
+ * The create of work whose earlier tasks failed at Kling, under its `generation`-th next id
+ * (`<work id>-r<n>`): derived, so a later retry finds and adopts it as it does the first.
+ */
+export function retryGeneration(input: CreateLipSyncInput, reuse: AdoptionCheck, generation: number): CreateLipSyncInput {
+	const externalTaskId = `${workIdOf(reuse.externalTaskId)}-r${generation}`;
+	return { ...input, externalTaskId, reuse: { ...reuse, externalTaskId } };
 }

@@ -3,6 +3,7 @@ import { NodeApiError, NodeOperationError } from 'n8n-workflow';
 
 import { adoptionProblem, WorkMismatchError } from '../helpers/adoption';
 import { describeKlingCode } from '../helpers/errorCodes';
+import { MAX_RETRY_GENERATIONS, retryGeneration } from '../helpers/externalId';
 import type {
 	CreateLipSyncInput,
 	DetectedFace,
@@ -13,6 +14,7 @@ import type {
 	SendRequest,
 	SpeechResult,
 	TaskStatus,
+	WhenBusy,
 } from './types';
 
 export const asObject = (value: unknown): IDataObject =>
@@ -185,6 +187,40 @@ export const klingDialect: ProviderDialect = {
 	},
 	api(send) {
 		const base = '/v1/videos/advanced-lip-sync';
+		/**
+		 * One create. The task with its id: one an attempt of this call may have created, or (a
+		 * work-derived id) one an earlier run of the same work paid for, checked before use;
+		 * 'failedEarlier' when that earlier task failed at Kling (the work is still to be done).
+		 */
+		const createOnce = async (input: CreateLipSyncInput, whenBusy?: WhenBusy): Promise<LipSyncTask | 'failedEarlier'> => {
+			const externalId = input.externalTaskId;
+			let reused = false;
+			let failedEarlier = false;
+			const recover = externalId
+				? async (origin: 'thisCall' | 'earlierRun') => {
+						const data = await send({
+							method: 'GET',
+							path: `${base}/${encodeURIComponent(externalId)}`,
+							absentWhen: (failure) => failure.klingCode === 1203,
+						});
+						if (data === undefined || !input.reuse) return data;
+						const found = parseOfficialTask(data);
+						const problem = adoptionProblem(found, input.reuse);
+						if (problem) throw new WorkMismatchError(externalId, problem);
+						failedEarlier = origin === 'earlierRun' && found.status === 'failed';
+						reused = origin === 'earlierRun';
+						return data;
+					}
+				: undefined;
+			let data: unknown;
+			try {
+				data = await send({ method: 'POST', path: base, body: officialCreateBody(input), recover, adoptDuplicate: input.reuse !== undefined, whenBusy });
+			} catch (error) {
+				throw withExternalId(error, externalId);
+			}
+			if (failedEarlier) return 'failedEarlier';
+			return { ...parseOfficialTask(data), ...(reused ? { reused } : {}) };
+		};
 		return {
 			provider: 'Kling',
 			supports: { videoId: true, audioId: true, externalTaskId: true, listTasks: true, textToSpeech: true },
@@ -194,31 +230,16 @@ export const klingDialect: ProviderDialect = {
 				return { ...parseOfficialIdentify(data), uncertainResends };
 			},
 			async createLipSync(input, whenBusy) {
-				const externalId = input.externalTaskId;
-				// The task with this id: one an attempt of this call may have created, or (a
-				// work-derived id) one an earlier run of the same work paid for, checked before use.
-				let reused = false;
-				const recover = externalId
-					? async (origin: 'thisCall' | 'earlierRun') => {
-							const data = await send({
-								method: 'GET',
-								path: `${base}/${encodeURIComponent(externalId)}`,
-								absentWhen: (failure) => failure.klingCode === 1203,
-							});
-							if (data === undefined || !input.reuse) return data;
-							const problem = adoptionProblem(parseOfficialTask(data), input.reuse);
-							if (problem) throw new WorkMismatchError(externalId, problem);
-							reused = origin === 'earlierRun';
-							return data;
-						}
-					: undefined;
-				let data: unknown;
-				try {
-					data = await send({ method: 'POST', path: base, body: officialCreateBody(input), recover, adoptDuplicate: input.reuse !== undefined, whenBusy });
-				} catch (error) {
-					throw withExternalId(error, externalId);
+				// Work whose task failed at Kling is made anew under the next derived id (`-r1`, ...),
+				// so a retry never adopts a failed task as the work, and a later retry adopts the new one.
+				for (let generation = 0; ; generation++) {
+					const attempt = input.reuse && generation > 0 ? retryGeneration(input, input.reuse, generation) : input;
+					const made = await createOnce(attempt, whenBusy);
+					if (made !== 'failedEarlier') return made;
+					if (generation >= MAX_RETRY_GENERATIONS) {
+						throw new Error(`Kling failed this work ${generation + 1} times (external_task_id ${attempt.externalTaskId}); turn on New Task Every Run to start over`);
+					}
 				}
-				return { ...parseOfficialTask(data), ...(reused ? { reused } : {}) };
 			},
 			async getTask(id) {
 				return parseOfficialTask(await send({ method: 'GET', path: `${base}/${encodeURIComponent(id)}` }));

@@ -126,7 +126,8 @@ export async function readRunTasks(
 		(task) => {
 			const key = keyOf(task);
 			if (key === undefined || !wanted.has(key)) return false;
-			found.set(key, task);
+			// Newest first: a key's first task is its current one (a task made anew after a failure).
+			if (!found.has(key)) found.set(key, task);
 			return true;
 		},
 		() => found.size >= wanted.size,

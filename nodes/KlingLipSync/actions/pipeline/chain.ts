@@ -132,19 +132,32 @@ export function chainError(ctx: RunContext, itemIndex: number, error: unknown, c
 				lastGood
 					? `The last good video (speakers 1-${chain.tasks.filter((task) => task.status === 'succeed').length} dubbed) has video_id ${lastGood}.`
 					: 'No step succeeded.'
-			} Running the item again finds these tasks and goes on from there.`
+			} Running the item again takes over every step that succeeded or still runs (nothing paid for them), makes a step that failed anew and goes on from there.`
 		: 'No lip-sync task was made for this dialogue.';
 	described.description = before ? `${before} ${note}` : note;
 	return stopped;
 }
 
+/**
+ * How every error of a dialogue's step starts: which speaker, which step of how many (a resumed
+ * Callback-mode run knows the count of a dialogue other than the calling one only from its last step).
+ */
+export const stepLabel = (step: number, count: number | undefined): string => `Speaker ${step} (step ${step}${count ? ` of ${count}` : ''})`;
+
+/** An error of a step, its message starting with the step (once). */
+export function ofStep(error: Error, step: number, count: number | undefined): Error {
+	const label = stepLabel(step, count);
+	if (!error.message.startsWith(label)) error.message = `${label}: ${error.message.replace(new RegExp(`^Speaker ${step}:? `), '')}`;
+	return error;
+}
+
 /** A step whose task failed at Kling: the chain stops there. */
-export function stepFailed(ctx: RunContext, itemIndex: number, step: number, task: LipSyncTask): NodeOperationError {
+export function stepFailed(ctx: RunContext, itemIndex: number, step: number, task: LipSyncTask, count: number | undefined): NodeOperationError {
 	return taskError(
 		ctx,
 		itemIndex,
 		task,
-		`Speaker ${step}'s lip-sync failed at Kling: ${task.statusMessage ?? 'no reason given'}`,
+		`${stepLabel(step, count)}: lip-sync failed at Kling: ${task.statusMessage ?? 'no reason given'}`,
 		"Kling could not lip-sync this step. The reason above comes from Kling; check this speaker's audio and face.",
 	);
 }
@@ -166,7 +179,7 @@ export function stepJson(step: number, task: LipSyncTask, request?: TaskRequest)
 		external_task_id: task.externalTaskId ?? null,
 		task_status: task.status,
 		video_id: resultVideoId(task) ?? null,
-		...(task.reused ? { reused_existing_task: true } : {}),
+		reused_existing_task: task.reused === true,
 	};
 }
 
@@ -191,11 +204,24 @@ export async function advanceChain(
 	const { itemIndex } = dialogue.plan;
 	const count = dialogue.plan.speakers.length;
 	const made = async (request: TaskRequest): Promise<LipSyncTask> => {
-		const task = await createStep(request);
+		let task: LipSyncTask;
+		try {
+			task = await createStep(request);
+		} catch (error) {
+			// A step made but not ended well (past Max Wait, its video not downloaded) is paid: listed.
+			const paid = paidTaskOf(error);
+			if (paid) {
+				chain.tasks.push(paid);
+				chain.steps.push(stepJson(chain.stepsBefore + chain.tasks.length, paid, request));
+			}
+			throw chainError(ctx, itemIndex, error, chain);
+		}
 		chain.tasks.push(task);
 		chain.steps.push(stepJson(chain.stepsBefore + chain.tasks.length, task, request));
 		return task;
 	};
+	// The step being worked on: every error names it.
+	let working = chain.stepsBefore + Math.max(1, chain.tasks.length);
 	try {
 		const started = chain.tasks[chain.tasks.length - 1];
 		if (!started && !chain.start) throw new NodeOperationError(ctx.getNode(), 'The dialogue has no step to go on from', { itemIndex });
@@ -203,18 +229,35 @@ export async function advanceChain(
 		for (;;) {
 			if (!isFinal(task)) return 'running';
 			const step = chain.stepsBefore + chain.tasks.length;
-			if (task.status === 'failed') throw stepFailed(ctx, itemIndex, step, task);
+			working = step;
+			if (task.status === 'failed') throw stepFailed(ctx, itemIndex, step, task, count);
 			const videoId = resultVideoId(task);
 			if (!videoId) throw taskError(ctx, itemIndex, task, `Speaker ${step}'s task succeeded without a video id`, 'The next speaker cannot be lip-synced without it.');
 			if (step === count) return 'done';
 			if (cancelled()) return 'cancelled';
+			working = step + 1;
 			const next = await nextRequest(api, dialogue, step, videoId);
 			if (typeof next === 'string') throw new NodeOperationError(ctx.getNode(), next, { itemIndex });
 			task = await made(next);
 		}
 	} catch (error) {
-		throw chainError(ctx, itemIndex, error, chain);
+		const stopped = chainError(ctx, itemIndex, error, chain);
+		throw ofStep(stopped, working, count);
 	}
+}
+
+/** The task a failed create-and-wait made, from the error that names it (it is paid for), if any. */
+function paidTaskOf(error: unknown): LipSyncTask | undefined {
+	const context = (error as { context?: IDataObject }).context ?? {};
+	if (typeof context.task_id !== 'string') return undefined;
+	const status = context.task_status;
+	return {
+		taskId: context.task_id,
+		status: status === 'submitted' || status === 'succeed' || status === 'failed' ? status : 'processing',
+		...(typeof context.external_task_id === 'string' ? { externalTaskId: context.external_task_id } : {}),
+		videos: [],
+		raw: {},
+	};
 }
 
 /** What a dialogue costs: one task and one identify per speaker (a reused step costs its identify only). */
@@ -239,6 +282,7 @@ export async function chainOutput(
 	try {
 		return await taskOutput(ctx, { itemIndex, task, details }, wait);
 	} catch (error) {
-		throw chainError(ctx, itemIndex, error, chain);
+		// The last step's video: its download is that step's.
+		throw ofStep(chainError(ctx, itemIndex, error, chain), chain.tasks.length, chain.tasks.length);
 	}
 }

@@ -23,6 +23,7 @@ import {
 	startChain,
 	stepFailed,
 	stepJson,
+	stepLabel,
 	type ChainDialogue,
 	type ChainRun,
 	type CreateStep,
@@ -255,7 +256,7 @@ async function resumedItems(
 		} else if (tasks.length === 0) {
 			items.push(failureItem(ctx, dialogue, fail('No task of this dialogue was found among your newest 5,000 tasks: its first step was not created')));
 		} else if (failed) {
-			items.push(failureItem(ctx, dialogue, stepFailed(ctx, itemIndex, tasks.indexOf(failed) + 1, failed)));
+			items.push(failureItem(ctx, dialogue, stepFailed(ctx, itemIndex, tasks.indexOf(failed) + 1, failed, undefined)));
 		} else if (dialogue.ended) {
 			try {
 				items.push(await chainOutput(ctx, itemIndex, { tasks, steps: tasks.map((task, index) => stepJson(index + 1, task)) }, wait));
@@ -267,13 +268,13 @@ async function resumedItems(
 				failureItem(
 					ctx,
 					dialogue,
-					fail(`Speaker ${tasks.length + 1}'s step was never made: the callback of speaker ${tasks.length}'s task did not reach n8n, or the step could not be made then`),
+					fail(`${stepLabel(tasks.length + 1, undefined)}: the step was never made: the callback of speaker ${tasks.length}'s task did not reach n8n, or the step could not be made then`),
 				),
 			);
 		} else {
 			const current = tasks[tasks.length - 1];
 			const why = stoppedItem !== undefined ? `the dialogue of item ${stoppedItem} could not go on` : 'the other dialogues had ended and this one did not move on';
-			items.push(failureItem(ctx, dialogue, fail(`The run stopped waiting at speaker ${tasks.length} of this dialogue (task_id ${current.taskId}, ${current.status}): ${why}`)));
+			items.push(failureItem(ctx, dialogue, fail(`${stepLabel(tasks.length, undefined)}: the run stopped waiting here (task_id ${current.taskId}, ${current.status}): ${why}`)));
 		}
 	}
 	return items;
