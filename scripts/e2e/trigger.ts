@@ -310,7 +310,9 @@ export async function checkTriggerUnderLoad(ctx: LoadContext, label: string, che
 			assert.ok(duringMs <= alone * 1.5, `the real run took ${duringMs} ms during the flood, ${alone} ms alone`);
 			assert.equal(sent.answer.status, 200);
 			assert.equal(started, 1);
-			assert.ok(rssPeak - rssBefore <= 100, `RSS grew ${rssPeak - rssBefore} MB`);
+			// Measured 55-95 MB over four runs (n8n's own heap for 300 webhook requests, before its GC);
+			// the check guards against growth like the 1 GB this flood cost before, with room for that jitter.
+			assert.ok(rssPeak - rssBefore <= 150, `RSS grew ${rssPeak - rssBefore} MB`);
 		} finally {
 			emu.configure({ requestsPerSecond: Number.POSITIVE_INFINITY });
 		}
