@@ -3,12 +3,12 @@ import type { ICredentialDataDecryptedObject, IDataObject, IHttpRequestOptions, 
 import { NodeApiError, NodeOperationError } from 'n8n-workflow';
 
 import { CLOCK_OFFSET_HEADER, KLING_CREDENTIAL_TYPE } from '../helpers/constants';
-import { resolveBaseUrl, type ApiContext, type RunContext } from './context';
 import { parseJsonKeepingBigIntegers } from '../helpers/json';
 import { answerExcerpt, maskSecrets } from '../helpers/redact';
 import { RequestPacer } from '../helpers/pacer';
 import { MAX_UNCERTAIN_RESENDS, mayHaveBeenCarriedOut, retryDelayMs, shouldRetry, type AttemptOutcome } from '../helpers/retry';
 import { apimodelsDialect } from './apimodels';
+import { resolveBaseUrl, type ApiContext, type RunContext } from './context';
 import { klingDialect } from './official';
 import { VTRIX_DEFAULT_CREATE_PATH, VTRIX_DEFAULT_STATUS_PATH, vtrixDialect } from './vtrix';
 import { sleepUnlessCancelled } from './sleep';
@@ -17,7 +17,6 @@ import { InlineBytes, type LipSyncApi, type ProviderDialect, type ProviderFailur
 export type { LipSyncApi } from './types';
 export type { ApiContext, RunContext } from './context';
 export { resolveBaseUrl } from './context';
-
 
 const REQUEST_TIMEOUT_MS = 120_000;
 

@@ -203,19 +203,12 @@ export async function advanceChain(
 	const { dialogue } = chain;
 	const { itemIndex } = dialogue.plan;
 	const count = dialogue.plan.speakers.length;
+	// The step whose create-and-wait is under way: if it fails after making a task, that task is paid.
+	let creating: TaskRequest | undefined;
 	const made = async (request: TaskRequest): Promise<LipSyncTask> => {
-		let task: LipSyncTask;
-		try {
-			task = await createStep(request);
-		} catch (error) {
-			// A step made but not ended well (past Max Wait, its video not downloaded) is paid: listed.
-			const paid = paidTaskOf(error);
-			if (paid) {
-				chain.tasks.push(paid);
-				chain.steps.push(stepJson(chain.stepsBefore + chain.tasks.length, paid, request));
-			}
-			throw chainError(ctx, itemIndex, error, chain);
-		}
+		creating = request;
+		const task = await createStep(request);
+		creating = undefined;
 		chain.tasks.push(task);
 		chain.steps.push(stepJson(chain.stepsBefore + chain.tasks.length, task, request));
 		return task;
@@ -241,8 +234,13 @@ export async function advanceChain(
 			task = await made(next);
 		}
 	} catch (error) {
-		const stopped = chainError(ctx, itemIndex, error, chain);
-		throw ofStep(stopped, working, count);
+		// A step made but not ended well (past Max Wait, its video not downloaded) is listed with the paid ones.
+		const paid = creating && paidTaskOf(error);
+		if (creating && paid) {
+			chain.tasks.push(paid);
+			chain.steps.push(stepJson(chain.stepsBefore + chain.tasks.length, paid, creating));
+		}
+		throw ofStep(chainError(ctx, itemIndex, error, chain), working, count);
 	}
 }
 
