@@ -138,6 +138,8 @@ export interface EmulatorStats {
 	largeBytesSent: number;
 	/** Task reads (GET by id) per id asked for, answered or not. */
 	taskReads: Record<string, number>;
+	/** Result video downloads per task id. */
+	videoDownloads: Record<string, number>;
 }
 
 export interface Emulator {
@@ -200,6 +202,7 @@ const emptyStats = (): EmulatorStats => ({
 	noticeDelaysMs: [],
 	largeBytesSent: 0,
 	taskReads: {},
+	videoDownloads: {},
 });
 
 function readBody(req: http.IncomingMessage, limit: number): Promise<Buffer> {
@@ -276,7 +279,10 @@ export function silentWav(durationMs: number, sampleRate = 8000): Buffer {
 }
 
 export async function startEmulator(options: EmulatorOptions = {}): Promise<Emulator> {
-	let config = { ...DEFAULTS, ...options, videos: { ...DEFAULTS.videos, ...options.videos } };
+	// An option left undefined (a command-line flag not given) keeps its default.
+	const given = (values: Partial<EmulatorOptions>): Partial<EmulatorOptions> =>
+		Object.fromEntries(Object.entries(values).filter(([, value]) => value !== undefined));
+	let config = { ...DEFAULTS, ...given(options), videos: { ...DEFAULTS.videos, ...options.videos } };
 	const clock = options.clock ?? systemClock;
 	const sessions = new Map<string, Session>();
 	const tasks = new Map<string, Task>();
@@ -698,6 +704,7 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Emul
 		const [, kind, first, second] = parts;
 		if (kind === 'results') {
 			const id = first?.replace(/(-watermark)?\.mp4$/, '');
+			if (id) stats.videoDownloads[id] = (stats.videoDownloads[id] ?? 0) + 1;
 			if (!id || tasks.get(id)?.status !== 'succeed') return false;
 			sendMp4(res, options.resultBytes ?? config.resultBytes ?? RESULT_MP4.length);
 			return true;

@@ -9,7 +9,7 @@ import { audioFingerprint, workTaskId } from '../../nodes/KlingLipSync/helpers/e
 import { adoptionProblem } from '../../nodes/KlingLipSync/helpers/adoption';
 import { parseJsonKeepingBigIntegers } from '../../nodes/KlingLipSync/helpers/json';
 import { RequestPacer } from '../../nodes/KlingLipSync/helpers/pacer';
-import { readRunTasks } from '../../nodes/KlingLipSync/actions/pipeline/callback';
+import { readRunTasks } from '../../nodes/KlingLipSync/actions/pipeline/taskList';
 import type { LipSyncApi, LipSyncTask } from '../../nodes/KlingLipSync/transport/types';
 import { BATCH_QUERY_PARAM, decodeBatch, encodeBatch, taskKey, withQueryParam } from '../../nodes/KlingLipSync/helpers/callbackBatch';
 import { chooseFace, fitAudio } from '../../nodes/KlingLipSync/helpers/faceFit';

@@ -4,7 +4,7 @@ import { textToSpeech } from './audio';
 import { identifyFace } from './face';
 import { dubDialogue, getTask, lipSync, lipSyncVideo, listTasks } from './lipSync';
 import type { ItemOperation, RunSettings, TaskOperation } from './node.type';
-import { callbackUrlFor, waitForCallbacks } from './pipeline/callback';
+import { callbacksFit, callbackUrlFor, waitForCallbacks } from './pipeline/callback';
 import { startDialogues } from './pipeline/dialogueCallback';
 import { TaskExecutor } from './pipeline/executor';
 import { isOutputItem, taskOutput } from './pipeline/output';
@@ -77,7 +77,7 @@ async function runTasks<Plan>(ctx: IExecuteFunctions, run: RunSettings, operatio
 	if (requested.error) throw requested.error;
 
 	const executor = new TaskExecutor(ctx, run);
-	const callbackUrl = run.waitMode === 'callback' ? await callbackUrlFor(ctx, requested.entries) : undefined;
+	const callbackUrl = callbacksFit(ctx, run, requested.entries) ? await callbackUrlFor(ctx, requested.entries) : undefined;
 	const executed = await executor.runAll(requested.entries, callbackUrl, async (outcome) => await taskOutput(ctx, outcome, run.wait));
 	if (executor.cancelled) throw executor.cancelledError();
 	if (executed.error) throw executor.withCreatedTasks(executed.error);

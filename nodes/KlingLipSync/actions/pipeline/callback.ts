@@ -9,16 +9,18 @@ import type {
 } from 'n8n-workflow';
 import { NodeOperationError } from 'n8n-workflow';
 
+import { ExpiringSet } from '../../helpers/expiringSet';
 import { BATCH_QUERY_PARAM, decodeBatch, encodeBatch, taskKey, withQueryParam } from '../../helpers/callbackBatch';
 import { taskToJson } from '../../helpers/output';
 import { SIGNATURE_QUERY_PARAM, signUrlValues, urlSignatureHolds } from '../../helpers/urlSignature';
 import { createLipSyncApi, credentialKey, type RunContext } from '../../transport';
 import { taskFromCallback } from '../../transport/official';
-import { isFinal, type LipSyncApi, type LipSyncTask } from '../../transport/types';
+import { isFinal, type LipSyncTask } from '../../transport/types';
 import { waitSettingsFrom, type WaitSettings } from '../common.descriptions';
 import { failOn } from '../params';
 import type { RunSettings, TaskRequest } from '../node.type';
 import { awaitsCallback, callbackDetails, errorItem, isOutputItem, taskOutput, type TaskOutcome } from './output';
+import { readRunTasks } from './taskList';
 
 /**
  * Callback wait mode: every task reports to this execution's resume URL, the execution waits
@@ -66,6 +68,24 @@ export const CALLBACK_WEBHOOKS: IWebhookDescription[] = [
 ];
 
 /**
+ * Whether the run waits for callbacks: only when all its tasks start at once (at most Max Tasks in
+ * Flight). n8n resumes a waiting execution once, and its resume webhook sees neither the run's
+ * items nor their plans, so tasks for the items past the first window can only be made by the
+ * running execution, which holds its worker until the last one starts anyway. Such a run polls
+ * (one read for all its tasks each round) and downloads each video as its task ends: faster than
+ * waiting for the last window's callbacks and downloading every video when they resume it.
+ */
+export function callbacksFit(ctx: IExecuteFunctions, run: RunSettings, requests: Array<TaskRequest | INodeExecutionData>): boolean {
+	if (run.waitMode !== 'callback') return false;
+	const tasks = requests.filter((request) => !isOutputItem(request)).length;
+	if (tasks <= run.maxInFlight) return true;
+	const message = `${tasks} tasks are more than Max Tasks in Flight (${run.maxInFlight}) start at once, so this run polled them instead of waiting for callbacks: n8n can only create the later tasks while the execution runs, which holds its worker. To wait without a worker, send at most ${run.maxInFlight} items per execution, or submit with Wait for Completion off and collect the results with the Kling Lip Sync Trigger.`;
+	ctx.logger.info(`Kling Lip Sync "${ctx.getNode().name}": ${message}`);
+	ctx.addExecutionHints({ message, location: 'outputPane' });
+	return false;
+}
+
+/**
  * This execution's resume URL naming the run's tasks by external_task_id, in item order. n8n hands
  * the resume webhook neither the node's output nor any state of the run, so the URL itself says
  * which tasks the run waits for.
@@ -81,65 +101,6 @@ export async function callbackUrlFor(ctx: IExecuteFunctions, requests: Array<Tas
 	// Signed with the execution: the webhook acts on no other set of tasks, and on no other execution.
 	const signature = signUrlValues(await credentialKey(ctx), ctx.getExecutionId(), [batch]);
 	return withQueryParam(withQueryParam(resumeUrl, BATCH_QUERY_PARAM, batch), SIGNATURE_QUERY_PARAM, signature);
-}
-
-/** Tasks a list page holds (Kling's largest page), and the pages read at most (5,000 newest tasks). */
-const LIST_PAGE_SIZE = 500;
-const MAX_LIST_PAGES = 10;
-/** How far apart a run's creates may lie (1303 queueing included), for where paging may stop. */
-const RUN_SPREAD_MS = 30 * 60_000;
-
-/**
- * Reads the account's task list, newest first, a page at a time, showing each task to `visit`,
- * until `complete` says the run's tasks were all seen, a page is the last, or the pages pass the
- * run's creates (a run of up to 500 tasks: one read).
- */
-export async function scanTaskList(api: LipSyncApi, visit: (task: LipSyncTask) => boolean, complete: () => boolean): Promise<void> {
-	if (!api.supports.listTasks) return;
-	let oldestFound = Number.POSITIVE_INFINITY;
-	for (let page = 1; !complete() && page <= MAX_LIST_PAGES; page++) {
-		const tasks = await api.listTasks(page, LIST_PAGE_SIZE);
-		for (const task of tasks) {
-			if (visit(task)) oldestFound = Math.min(oldestFound, task.createdAt ?? oldestFound);
-		}
-		if (tasks.length < LIST_PAGE_SIZE) break;
-		// Past the run's creates (a task whose create failed never appears): stop reading pages.
-		const oldestListed = tasks[tasks.length - 1]?.createdAt;
-		if (Number.isFinite(oldestFound) && oldestListed !== undefined && oldestListed < oldestFound - RUN_SPREAD_MS) break;
-	}
-}
-
-/**
- * The current state of a run's tasks in as few reads as the API allows: list pages until every
- * task was seen. `keyOf` says which of the wanted keys a listed task is. A task not among the
- * newest pages is read by itself where `readOne` can.
- */
-export async function readRunTasks(
-	api: LipSyncApi,
-	wanted: Set<string>,
-	keyOf: (task: LipSyncTask) => string | undefined,
-	readOne?: (key: string) => Promise<LipSyncTask | undefined>,
-): Promise<Map<string, LipSyncTask>> {
-	const found = new Map<string, LipSyncTask>();
-	await scanTaskList(
-		api,
-		(task) => {
-			const key = keyOf(task);
-			if (key === undefined || !wanted.has(key)) return false;
-			// Newest first: a key's first task is its current one (a task made anew after a failure).
-			if (!found.has(key)) found.set(key, task);
-			return true;
-		},
-		() => found.size >= wanted.size,
-	);
-	if (readOne) {
-		for (const key of wanted) {
-			if (found.has(key)) continue;
-			const task = await readOne(key);
-			if (task) found.set(key, task);
-		}
-	}
-	return found;
 }
 
 /** A final task as a resumed item: its result, or (failed) an item that says why, never a lost run. */
@@ -207,6 +168,12 @@ function pairedIndex(item: INodeExecutionData): number | undefined {
 }
 
 /**
+ * Executions a callback of this process is resuming (n8n keeps one resume webhook call from the
+ * next only once the first returned): a day is longer than any resume takes.
+ */
+const resuming = new ExpiringSet(10_000, 24 * 60 * 60_000);
+
+/**
  * A callback to a waiting execution. Non-final statuses, and final ones for tasks the callback URL
  * does not name, are acknowledged without a read; a final one reads the run's tasks from the API
  * (the callback alone is not trusted; one list page for a run of up to 500 tasks) and resumes the
@@ -231,6 +198,8 @@ export async function resumeOnCallback(this: IWebhookFunctions): Promise<IWebhoo
 		return { webhookResponse: { received: true, ignored: 'not a task of this execution' } };
 	}
 
+	const executionId = this.getExecutionId();
+	if (resuming.has(executionId, Date.now())) return { webhookResponse: { received: true, resuming: true } };
 	const api = await createLipSyncApi(this, 0);
 	let tasks: Map<string, LipSyncTask>;
 	try {
@@ -244,20 +213,31 @@ export async function resumeOnCallback(this: IWebhookFunctions): Promise<IWebhoo
 	const working = [...tasks.values()].filter((task) => !isFinal(task)).length;
 	if (working > 0) return { webhookResponse: { received: true, waiting: true, tasksStillWorking: working } };
 
+	// One callback resumes the run: the others that find every task final meanwhile (n8n marks the
+	// execution running only once this call returns) download nothing. Claimed with no await between.
+	if (resuming.has(executionId, Date.now())) return { webhookResponse: { received: true, resuming: true } };
+	resuming.add(executionId, Date.now());
 	// Answer Kling now: downloading the videos may take longer than it waits for a reply.
 	response.status(200).json({ received: true, resumed: true });
-	const wait = waitSettingsFrom((name, fallback) => this.getNodeParameter(name, fallback));
-	const items: INodeExecutionData[] = [];
-	for (const { itemIndex, key } of expected) {
-		const task = tasks.get(key);
-		items.push(
-			task
-				? await finalItem(this, { itemIndex, task }, wait)
-				: {
-						json: { error: 'No task was found for this item among your newest 5,000 tasks: its create failed before the wait' },
-						pairedItem: { item: itemIndex },
-					},
-		);
+	try {
+		const wait = waitSettingsFrom((name, fallback) => this.getNodeParameter(name, fallback));
+		const items: INodeExecutionData[] = [];
+		for (const { itemIndex, key } of expected) {
+			const task = tasks.get(key);
+			items.push(
+				task
+					? await finalItem(this, { itemIndex, task }, wait)
+					: {
+							json: { error: 'No task was found for this item among your newest 5,000 tasks: its create failed before the wait' },
+							pairedItem: { item: itemIndex },
+						},
+			);
+		}
+		return { noWebhookResponse: true, workflowData: [items] };
+	} catch (caught) {
+		// The run still waits: a later callback may resume it.
+		resuming.delete(executionId);
+		const failure = caught as Error;
+		throw failure;
 	}
-	return { noWebhookResponse: true, workflowData: [items] };
 }

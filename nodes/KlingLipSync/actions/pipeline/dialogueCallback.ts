@@ -14,7 +14,8 @@ import { isFinal, type LipSyncApi, type LipSyncTask, type WhenBusy } from '../..
 import { waitSettingsFrom, type WaitSettings } from '../common.descriptions';
 import { firstRequest, type CastDialogue } from '../lipSync/dubDialogue.operation';
 import type { RunSettings } from '../node.type';
-import { putToWait, readRunTasks, scanTaskList } from './callback';
+import { putToWait } from './callback';
+import { readRunTasks, scanTaskList } from './taskList';
 import {
 	advanceChain,
 	chainError,

@@ -3,11 +3,11 @@ import { NodeOperationError } from 'n8n-workflow';
 
 import { Slots } from '../../helpers/pool';
 import { sleepUnlessCancelled } from '../../transport/sleep';
-import { isFinal, type InlineBytes, type LipSyncTask, type WhenBusy } from '../../transport/types';
+import type { InlineBytes, LipSyncTask, WhenBusy } from '../../transport/types';
 import { readAudioInline } from '../lipSync/audioSource';
 import type { RunSettings, TaskRequest } from '../node.type';
 import type { TaskOutcome } from './output';
-import { waitForTask } from './poll';
+import { TaskWatch } from './poll';
 import { runStage, type StageResult } from './stage';
 
 /** How long an item waits for a free slot when it does not wait for its task (no wait budget). */
@@ -16,6 +16,11 @@ const QUEUE_BUDGET_MS = 30 * 60_000;
 const FIRST_BUSY_WAIT_MS = 2000;
 const LONGEST_BUSY_WAIT_MS = 15_000;
 const SLICE_MS = 250;
+/**
+ * How often a run that does not poll its tasks (Callback mode, Wait for Completion off) reads them
+ * while items wait for a slot: one read for the run, to start the next task soon after one ends.
+ */
+const SLOT_READ_INTERVAL_MS = 2000;
 
 /**
  * Creates that carry their audio inline (binary or base64, up to about 7 MB of request each) at
@@ -35,13 +40,19 @@ export class TaskExecutor {
 	/** Per item, the tasks it created, in order (a dialogue makes one per speaker). */
 	private readonly created = new Map<number, string[]>();
 	private freedSlots = 0;
+	/** Creates under way: they count against Max Tasks in Flight before their task exists. */
+	private starting = 0;
 	private readonly signal: AbortSignal | undefined;
+	/** The run's tasks at Kling: one reader for all of them (Poll mode's waits, the slots). */
+	private readonly watch: TaskWatch;
 
 	constructor(
 		private readonly ctx: IExecuteFunctions,
 		private readonly run: RunSettings,
 	) {
 		this.signal = ctx.getExecutionCancelSignal();
+		const interval = run.wait && run.waitMode === 'poll' ? run.wait.pollIntervalMs : SLOT_READ_INTERVAL_MS;
+		this.watch = new TaskWatch(ctx, run.api, interval, () => this.freedSlots++);
 	}
 
 	get cancelled(): boolean {
@@ -80,10 +91,7 @@ export class TaskExecutor {
 		if (callbackUrl && !task.reused) return { itemIndex, task, details, awaitsCallback: true };
 		const wait = this.run.wait;
 		if (!wait) return { itemIndex, task, details };
-		const finished = await waitForTask(this.ctx, this.run.api, task, wait, itemIndex);
-		// A task that was final already (adopted from an earlier run) held no slot of this run.
-		if (!isFinal(task)) this.freedSlots++;
-		return { itemIndex, task: finished, details };
+		return { itemIndex, task: await this.watch.untilFinal(task, wait, itemIndex), details };
 	}
 
 	/**
@@ -92,8 +100,22 @@ export class TaskExecutor {
 	 * few uploads at a time whatever the batch and Max Tasks in Flight.
 	 */
 	private async create(request: TaskRequest, callbackUrl: string | undefined): Promise<LipSyncTask> {
+		const whenBusy = this.whenBusy(request.itemIndex, this.run.wait?.maxWaitMs ?? QUEUE_BUDGET_MS);
+		// Tasks left to run on their own (Callback mode, no wait) still count against Max Tasks in Flight.
+		while (this.watch.holding + this.starting >= this.run.maxInFlight) await whenBusy();
+		this.starting++;
+		try {
+			const task = await this.createNow(request, callbackUrl, whenBusy);
+			this.watch.hold(task);
+			return task;
+		} finally {
+			this.starting--;
+		}
+	}
+
+	/** Sends the create (1303: `whenBusy`, then again) and records the task for the run. */
+	private async createNow(request: TaskRequest, callbackUrl: string | undefined, whenBusy: WhenBusy): Promise<LipSyncTask> {
 		const { itemIndex, audio } = request;
-		const whenBusy = this.whenBusy(itemIndex, this.run.wait?.maxWaitMs ?? QUEUE_BUDGET_MS);
 		const send = async (soundFile: string | InlineBytes | undefined): Promise<LipSyncTask> =>
 			await this.run.api.createLipSync({ ...request.create, soundFile, ...(callbackUrl ? { callbackUrl } : {}) }, whenBusy);
 		const sound = audio.sound;
@@ -112,7 +134,8 @@ export class TaskExecutor {
 	private whenBusy(itemIndex: number, budgetMs: number): WhenBusy {
 		const deadline = Date.now() + budgetMs;
 		let round = 0;
-		return async () => {
+		return async () =>
+			await this.watch.whileWantingSlot(async () => {
 			const longest = Math.min(LONGEST_BUSY_WAIT_MS, FIRST_BUSY_WAIT_MS * 2 ** round++);
 			const until = Math.min(deadline, Date.now() + longest);
 			for (;;) {
@@ -140,7 +163,7 @@ export class TaskExecutor {
 					},
 				);
 			}
-		};
+			});
 	}
 
 	/** An error that stops the run also names the tasks other items created: they are paid for. */
