@@ -18,7 +18,8 @@ import { checkWebhookSecretFormat, checkWebhookSignature } from '../KlingLipSync
 import { createLipSyncApi, downloadToBinary } from '../KlingLipSync/transport';
 import { isFinal, type LipSyncTask } from '../KlingLipSync/transport/types';
 import { readTaskCallback, TRIGGER_WEBHOOKS } from './callbackTask';
-import { ANSWER_WITHIN_MS, budgetFor, ledgerFor, READ_TIMEOUT_MS, RETRY_AFTER_SECONDS, type DeliveryLedger } from './deliveryGuard';
+import { readerFor, type TaskRead } from './accountReader';
+import { ANSWER_WITHIN_MS, ledgerFor, READ_TIMEOUT_MS, RETRY_AFTER_SECONDS, type DeliveryLedger } from './deliveryGuard';
 
 /**
  * How a callback earns trust. Anyone who learns the trigger's URL can POST to it, so an unsigned
@@ -232,15 +233,10 @@ async function readFromApi(
 	let outcome = ledger.readUnderWay<ReadOutcome>(taskId);
 	if (!outcome) {
 		const account = ctx.getNode().credentials?.[KLING_CREDENTIAL_TYPE]?.id ?? ctx.getNode().id;
-		const budget = budgetFor(account, now);
-		if (!budget.tryTake(now)) return retryLater(429, 'Too many callbacks to verify right now; try again later');
-		outcome = ledger.share(taskId, async () => {
-			try {
-				return await readOnce(ctx, ledger, taskId, isFinal(claimed));
-			} finally {
-				budget.done();
-			}
-		});
+		const read = readerFor(account, now).read(taskId, async () => await createLipSyncApi(ctx, 0, { singleAttempt: true, timeoutMs: READ_TIMEOUT_MS }));
+		if (!read) return retryLater(429, 'Too many callbacks to verify right now; try again later');
+		const claimedFinal = isFinal(claimed);
+		outcome = ledger.share(taskId, async () => outcomeOf(ctx, ledger, taskId, claimedFinal, await read));
 	}
 	const late = await Promise.race([outcome.then(() => false), sleep(Math.max(0, answerBy - Date.now())).then(() => true)]);
 	if (late) onSlow();
@@ -253,24 +249,21 @@ async function readFromApi(
 	return retryLater(503, 'Could not read the task from the API to verify the callback; try again later');
 }
 
-/** One read of the task, sent once and given up before the sender's wait ends; what it found is remembered. */
-async function readOnce(ctx: IWebhookFunctions, ledger: DeliveryLedger, taskId: string, claimedFinal: boolean): Promise<ReadOutcome> {
-	try {
-		const api = await createLipSyncApi(ctx, 0, { singleAttempt: true, timeoutMs: READ_TIMEOUT_MS });
-		const task = await api.findTask(taskId);
-		if (task) {
-			// A claimed end the API does not show yet is not read again for a moment.
-			if (claimedFinal && !isFinal(task)) ledger.rememberNotFinal(taskId, Date.now());
-			return { task, provider: api.provider };
-		}
+/** What a read found, remembered: a task the API did not know, a claimed end it does not show yet. */
+function outcomeOf(ctx: IWebhookFunctions, ledger: DeliveryLedger, taskId: string, claimedFinal: boolean, read: TaskRead): ReadOutcome {
+	if ('task' in read) {
+		// A claimed end the API does not show yet is not read again for a moment.
+		if (claimedFinal && !isFinal(read.task)) ledger.rememberNotFinal(taskId, Date.now());
+		return read;
+	}
+	if ('unknown' in read) {
 		ledger.rememberUnknown(taskId, Date.now());
 		ctx.logger.warn(
-			`Kling Lip Sync Trigger "${ctx.getNode().name}": a callback named task ${taskId}, which ${api.provider} does not know with this credential; nothing started`,
+			`Kling Lip Sync Trigger "${ctx.getNode().name}": a callback named task ${taskId}, which ${read.unknown} does not know with this credential; nothing started`,
 		);
-		return { unknown: api.provider };
-	} catch (error) {
-		const reason = (error as Error).message;
-		ctx.logger.warn(`Kling Lip Sync Trigger "${ctx.getNode().name}": could not read task ${taskId} to verify its callback: ${reason}`);
-		return { error: reason };
+		return read;
 	}
+	const reason = read.error.message;
+	ctx.logger.warn(`Kling Lip Sync Trigger "${ctx.getNode().name}": could not read task ${taskId} to verify its callback: ${reason}`);
+	return { error: reason };
 }

@@ -132,17 +132,8 @@ export class ReadBudget {
 
 /** Every trigger's ledger in this process, by workflow and node. */
 const ledgers = new Map<string, DeliveryLedger>();
-/** Every account's read budget in this process, by credential (triggers on one account share it). */
-const budgets = new Map<string, ReadBudget>();
-
 export function ledgerFor(scope: string): DeliveryLedger {
 	let ledger = ledgers.get(scope);
 	if (!ledger) ledgers.set(scope, (ledger = new DeliveryLedger()));
 	return ledger;
-}
-
-export function budgetFor(account: string, now: number): ReadBudget {
-	let budget = budgets.get(account);
-	if (!budget) budgets.set(account, (budget = new ReadBudget(READS_AT_ONCE, READS_PER_SECOND, READ_BURST, now)));
-	return budget;
 }

@@ -85,7 +85,9 @@ export class N8nUser {
 	readonly port: number;
 	readonly brokerPort: number;
 	private server?: ChildProcess;
-	private worker?: ChildProcess;
+	private workers: ChildProcess[] = [];
+	/** Environment every n8n process of this instance gets (e.g. a Postgres database). */
+	private readonly sharedEnv: Record<string, string> = {};
 	serverLog = '';
 	workerLog = '';
 	/** Everything the n8n CLI printed (scanned for secrets). */
@@ -93,11 +95,30 @@ export class N8nUser {
 
 	/** The main process's resident memory (MB), from /proc; undefined when it does not run. */
 	serverRssMb(): number | undefined {
-		const pid = this.server?.pid;
-		if (!pid) return undefined;
-		const status = readFileSync(`/proc/${pid}/status`, 'utf8');
-		const kb = /^VmRSS:\s+(\d+)/m.exec(status)?.[1];
-		return kb ? Math.round(Number(kb) / 1024) : undefined;
+		return rssMb(this.server?.pid);
+	}
+
+	/** Each worker's resident memory (MB), in start order. */
+	workerRssMb(): Array<number | undefined> {
+		return this.workers.map((worker) => rssMb(worker.pid));
+	}
+
+	/** The main process's CPU time so far (s). */
+	serverCpuSeconds(): number | undefined {
+		return cpuSeconds(this.server?.pid);
+	}
+
+	/** Each worker's CPU time so far (s), in start order. */
+	workerCpuSeconds(): Array<number | undefined> {
+		return this.workers.map((worker) => cpuSeconds(worker.pid));
+	}
+
+	/** Called with every line a worker prints, as it comes (worker index, line, time). */
+	onWorkerLine?: (worker: number, line: string, at: number) => void;
+
+	/** Sets environment for every n8n process and CLI command from now on. */
+	useEnv(env: Record<string, string>): void {
+		Object.assign(this.sharedEnv, env);
 	}
 
 	/** All n8n printed: CLI commands and the server's log. */
@@ -153,6 +174,7 @@ export class N8nUser {
 			// The execute command prints its JSON through the logger: below info it is hidden.
 			N8N_LOG_LEVEL: 'info',
 			N8N_BLOCK_ENV_ACCESS_IN_NODE: 'false',
+			...this.sharedEnv,
 			...extra,
 		};
 	}
@@ -255,20 +277,40 @@ export class N8nUser {
 
 	/** `n8n worker` (queue mode), with a broker port of its own; its log is in `workerLog`. */
 	async startWorker(extraEnv: Record<string, string>, concurrency: number): Promise<void> {
-		this.worker = spawn(this.install.nodeBin, [this.n8nBin, 'worker', `--concurrency=${concurrency}`], {
-			env: this.env({ N8N_LOG_LEVEL: 'info', N8N_RUNNERS_BROKER_PORT: String(await freePort()), ...extraEnv }),
+		const worker = spawn(this.install.nodeBin, [this.n8nBin, 'worker', `--concurrency=${concurrency}`], {
+			env: this.env({
+				N8N_LOG_LEVEL: 'info',
+				N8N_RUNNERS_BROKER_PORT: String(await freePort()),
+				// Each worker's health server (metrics) on a port of its own.
+				QUEUE_HEALTH_CHECK_PORT: String(await freePort()),
+				...extraEnv,
+			}),
 			stdio: ['ignore', 'pipe', 'pipe'],
 		});
-		await this.waitForLine(this.worker, /[Ww]orker (is )?(ready|started)|n8n worker is now ready/, (chunk) => (this.workerLog += chunk), 'n8n worker');
+		const index = this.workers.push(worker) - 1;
+		let partial = '';
+		const record = (chunk: string): void => {
+			this.workerLog += chunk;
+			const lines = (partial + chunk).split('\n');
+			partial = lines.pop() ?? '';
+			for (const line of lines) this.onWorkerLine?.(index, line, Date.now());
+		};
+		await this.waitForLine(worker, /[Ww]orker (is )?(ready|started)|n8n worker is now ready/, record, 'n8n worker');
 	}
 
 	private async waitForLine(child: ChildProcess, line: string | RegExp, record: (chunk: string) => void, name: string): Promise<void> {
 		let log = '';
+		let started = false;
 		const ready = new Promise<void>((resolve, reject) => {
 			const onData = (chunk: Buffer): void => {
-				log += chunk.toString();
 				record(chunk.toString());
-				if (typeof line === 'string' ? log.includes(line) : line.test(log)) resolve();
+				// Until it is up: the start-up log only (a long run's log is not searched again).
+				if (started) return;
+				log += chunk.toString();
+				if (typeof line === 'string' ? log.includes(line) : line.test(log)) {
+					started = true;
+					resolve();
+				}
 			};
 			child.stdout?.on('data', onData);
 			child.stderr?.on('data', onData);
@@ -286,11 +328,37 @@ export class N8nUser {
 	}
 
 	async stop(): Promise<void> {
-		await Promise.all([this.server, this.worker].map(async (child) => await stopChild(child)));
+		await Promise.all([this.server, ...this.workers].map(async (child) => await stopChild(child)));
+		this.workers = [];
 	}
 
 	cleanup(): void {
 		rmSync(this.userFolder, { recursive: true, force: true });
+	}
+}
+
+function procStatus(pid: number | undefined): string | undefined {
+	if (!pid) return undefined;
+	try {
+		return readFileSync(`/proc/${pid}/status`, 'utf8');
+	} catch {
+		return undefined;
+	}
+}
+
+function rssMb(pid: number | undefined): number | undefined {
+	const kb = /^VmRSS:\s+(\d+)/m.exec(procStatus(pid) ?? '')?.[1];
+	return kb ? Math.round(Number(kb) / 1024) : undefined;
+}
+
+/** User + system CPU time of a process (s), from /proc/<pid>/stat (clock ticks of 1/100 s). */
+function cpuSeconds(pid: number | undefined): number | undefined {
+	if (!pid) return undefined;
+	try {
+		const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ');
+		return (Number(fields[11]) + Number(fields[12])) / 100;
+	} catch {
+		return undefined;
 	}
 }
 

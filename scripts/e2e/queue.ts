@@ -6,14 +6,14 @@
  * fire-and-forget examples (submit many; trigger -> store) run the same way.
  */
 import assert from 'node:assert/strict';
-import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, mkdtempSync, readdirSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 
 import type { Emulator } from '../../test/emulator/server';
 import { CREDENTIAL_ID, exampleFor } from './examples';
-import { OWNER, freePort, type N8nUser } from './n8n';
+import { OWNER, type N8nUser } from './n8n';
+import { startRedis } from './services';
 import { DIALOGUE_RETRY_WORKFLOW_ID, RETRY_WORKFLOW_ID, checkNothingPaidTwice, dialogueRetryWorkflow, retryWorkflow } from './retry';
 import { SIGNED_TRIGGER_ID, WEBHOOK_CREDENTIAL, checkTriggerTrust, checkTriggerUnderLoad, signedTriggerWorkflow } from './trigger';
 
@@ -129,18 +129,8 @@ function dialogueCallbackWorkflow(id: string, emu: Emulator): Record<string, unk
 	};
 }
 
-async function startRedis(): Promise<{ port: number; process: ChildProcess }> {
-	const port = await freePort();
-	const redis = spawn('redis-server', ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'], { stdio: 'ignore' });
-	await new Promise<void>((resolve, reject) => {
-		redis.once('error', (error) => reject(new Error(`redis-server could not start (apt-get install redis-server): ${error.message}`)));
-		setTimeout(resolve, 500);
-	});
-	return { port, process: redis };
-}
-
 /** The REST API as the editor uses it: owner setup (or login, when the editor check set it up), then the session cookie. */
-async function restSession(baseUrl: string): Promise<(pathName: string, body?: unknown) => Promise<unknown>> {
+export async function restSession(baseUrl: string): Promise<(pathName: string, body?: unknown) => Promise<unknown>> {
 	const post = async (pathName: string, body: unknown) =>
 		await fetch(`${baseUrl}/rest${pathName}`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
 	let signedIn = await post('/owner/setup', OWNER);
@@ -174,7 +164,7 @@ interface ExecutionSummary {
 	status: string;
 }
 
-async function until<T>(what: string, probe: () => Promise<T | undefined>, timeoutMs = 60_000): Promise<T> {
+export async function until<T>(what: string, probe: () => Promise<T | undefined>, timeoutMs = 60_000): Promise<T> {
 	const deadline = Date.now() + timeoutMs;
 	for (;;) {
 		const value = await probe();
@@ -426,6 +416,6 @@ export async function checkQueueMode(
 		);
 	} finally {
 		await n8n.stop();
-		redis.process.kill('SIGTERM');
+		await redis.stop();
 	}
 }
