@@ -190,13 +190,14 @@ async function main(): Promise<void> {
 		const rest = await restSession(n8n.baseUrl);
 		const flatted = require(path.join(n8n.installFolder, 'node_modules', 'flatted')) as { parse(text: string): unknown };
 		const executionsOf = async (workflowId: string): Promise<Array<{ id: string; status: string }>> => {
-			const found: Array<{ id: string; status: string }> = [];
-			for (let lastId: string | undefined; ; ) {
-				const filter = encodeURIComponent(JSON.stringify({ workflowId }));
-				const page = (await rest(`/executions?filter=${filter}&limit=100${lastId ? `&lastId=${lastId}` : ''}`)) as { results: Array<{ id: string; status: string }> };
-				found.push(...page.results);
-				if (page.results.length < 100) return found;
-				lastId = page.results[page.results.length - 1].id;
+			const found = new Map<string, { id: string; status: string }>();
+			const filter = encodeURIComponent(JSON.stringify({ workflowId }));
+			// n8n 2.41 pages by an opaque cursor (its first page also lists the running and waiting ones); older ones by the last id.
+			for (let next = ''; ; ) {
+				const page = (await rest(`/executions?filter=${filter}&limit=100${next}`)) as { results: Array<{ id: string; status: string }>; nextCursor?: string | null };
+				for (const execution of page.results) found.set(execution.id, execution);
+				if (page.nextCursor === null || (page.nextCursor === undefined && page.results.length < 100)) return [...found.values()];
+				next = page.nextCursor ? `&cursor=${encodeURIComponent(page.nextCursor)}` : `&lastId=${page.results[page.results.length - 1].id}`;
 			}
 		};
 		const outputOf = async (executionId: string, node: string): Promise<OutputItem[]> => {
@@ -287,6 +288,11 @@ async function main(): Promise<void> {
 			const good = items.filter((item) => item.json.task_status === 'succeed' && item.binary?.data?.mimeType === 'video/mp4').length;
 			const distinct = new Set(taskIds.filter(Boolean)).size;
 			const correct = completed && good === ITEMS && distinct === ITEMS && items.length === ITEMS;
+			const seenTwice = taskIds.filter((taskId, index) => taskIds.indexOf(taskId) !== index);
+			for (const taskId of seenTwice.slice(0, 3)) {
+				console.log(`    task ${taskId} is in more than one output item; its callbacks: ${JSON.stringify(emu.callbacks.filter((delivery) => delivery.taskId === taskId).map(({ status, attempts, delivered }) => ({ status, attempts, delivered })))}`);
+				for (const logLine of n8n.serverLog.split('\n').filter((text) => text.includes(taskId)).slice(0, 10)) console.log(`      main: ${logLine.slice(0, 300)}`);
+			}
 			failed ||= !correct;
 
 			const stats = emu.stats;
@@ -305,7 +311,7 @@ async function main(): Promise<void> {
 				'API requests per task',
 				`identify ${perTask(stats.requests.identify, ITEMS)}, create ${perTask(stats.requests.create, ITEMS)} (1303: ${stats.rejected[1303] ?? 0}), status reads ${perTask(stats.requests.get, ITEMS)}, list pages ${perTask(stats.requests.list, ITEMS)}`,
 			);
-			line('media per task', `video downloads ${perTask(videoDownloads, ITEMS)} (most for one task ${Math.max(0, ...downloads)}), audio fetches ${perTask((stats.requests.media ?? 0) - videoDownloads, ITEMS)}`);
+			line('media per task', `video downloads ${perTask(videoDownloads, ITEMS)} (most for one task ${Math.max(0, ...downloads)}), audio fetches ${perTask((stats.requests.media ?? 0) - videoDownloads, ITEMS)} (the node's measuring read and Kling's own)`);
 			line(
 				'callbacks',
 				`${callbacks.length} events, ${attempts} attempts, ${acknowledged} acknowledged, ${callbacks.length - acknowledged} given up (final ones given up: ${finalLost})${scenario === 'trigger' ? `, trigger runs per task ${perTask(runsOf.length, ITEMS)}` : ''}`,

@@ -89,7 +89,8 @@ function callbackBatchWorkflow(id: string, emu: Emulator): Record<string, unknow
 				parameters: { fieldToSplitOut: 'body.videos', options: {} },
 			},
 			{ ...identify, parameters: { resource: 'face', operation: 'identifyFace', videoUrl: '={{ $json.video_url }}' } },
-			lipSync,
+			// Every task may start at once (Max Tasks in Flight 6), so the run waits for callbacks; the account allows 2.
+			{ ...lipSync, parameters: { ...(lipSync.parameters as Record<string, unknown>), options: { maxInFlight: 6 } } },
 		],
 		connections: {
 			Start: { main: [[{ node: 'Each Video', type: 'main', index: 0 }]] },
@@ -313,6 +314,7 @@ export async function checkQueueMode(
 				assert.ok((emu.stats.rejected[1303] ?? 0) > 0, 'the limit was reached');
 				const reads = (emu.stats.requests.get ?? 0) + (emu.stats.requests.list ?? 0);
 				assert.ok(reads <= 12, `status reads ${reads} for 6 tasks`);
+				assert.ok((emu.stats.requests.create ?? 0) <= 12, `${emu.stats.requests.create} creates for 6 tasks: a turned-away item resubmits when a slot frees`);
 				assert.match(n8n.workerLog, new RegExp(`execution ${finished.id}\\b`), 'the worker ran it');
 				console.log(`    queue: Callback batch of 6 over a limit of 2: ${emu.stats.rejected[1303]} answers 1303, ${reads} status reads`);
 			} finally {
