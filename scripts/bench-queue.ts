@@ -14,7 +14,7 @@
  */
 import path from 'node:path';
 
-import { startEmulator, type Emulator } from '../test/emulator/server';
+import { startEmulator } from '../test/emulator/server';
 import { CREDENTIAL_ID, credential } from './e2e/examples';
 import { N8nUser, TARGETS, packPackage } from './e2e/n8n';
 import { restSession, until } from './e2e/queue';
@@ -189,19 +189,30 @@ async function main(): Promise<void> {
 		await n8n.startWorker({}, WORKER_CONCURRENCY);
 		const rest = await restSession(n8n.baseUrl);
 		const flatted = require(path.join(n8n.installFolder, 'node_modules', 'flatted')) as { parse(text: string): unknown };
+		// A main busy with a thousand webhooks may answer 503 ("Database is not ready") for a moment.
+		const restRetried = async (pathName: string): Promise<unknown> => {
+			for (let attempt = 1; ; attempt++) {
+				try {
+					return await rest(pathName);
+				} catch (error) {
+					if (attempt >= 10) throw error;
+					await new Promise((resolve) => setTimeout(resolve, 3000));
+				}
+			}
+		};
 		const executionsOf = async (workflowId: string): Promise<Array<{ id: string; status: string }>> => {
 			const found = new Map<string, { id: string; status: string }>();
 			const filter = encodeURIComponent(JSON.stringify({ workflowId }));
 			// n8n 2.41 pages by an opaque cursor (its first page also lists the running and waiting ones); older ones by the last id.
 			for (let next = ''; ; ) {
-				const page = (await rest(`/executions?filter=${filter}&limit=100${next}`)) as { results: Array<{ id: string; status: string }>; nextCursor?: string | null };
+				const page = (await restRetried(`/executions?filter=${filter}&limit=100${next}`)) as { results: Array<{ id: string; status: string }>; nextCursor?: string | null };
 				for (const execution of page.results) found.set(execution.id, execution);
 				if (page.nextCursor === null || (page.nextCursor === undefined && page.results.length < 100)) return [...found.values()];
 				next = page.nextCursor ? `&cursor=${encodeURIComponent(page.nextCursor)}` : `&lastId=${page.results[page.results.length - 1].id}`;
 			}
 		};
 		const outputOf = async (executionId: string, node: string): Promise<OutputItem[]> => {
-			const full = (await rest(`/executions/${executionId}`)) as { data: string };
+			const full = (await restRetried(`/executions/${executionId}`)) as { data: string };
 			const data = flatted.parse(full.data) as { resultData: { runData: Record<string, Array<{ data?: { main: OutputItem[][] } }>> } };
 			const runs = data.resultData.runData[node] ?? [];
 			return runs[runs.length - 1]?.data?.main[0] ?? [];
