@@ -84,7 +84,7 @@ describe('AccountReader: verification reads shared by every delivery waiting for
 		const started = Date.now();
 		const given = await Promise.all(waiting);
 		expect(Date.now() - started).toBeGreaterThanOrEqual(QUEUE_WAIT_MS - 500);
-		expect(given.every((read) => 'error' in read && /no read for it within 10 s/.test(read.error.message))).toBe(true);
+		expect(given.every((read) => read !== undefined && 'error' in read && /no read for it within 10 s/.test(read.error.message))).toBe(true);
 		expect(reader.queued).toBe(0);
 		expect(calls).toEqual({ list: 0, find: [] });
 	}, 20_000);
