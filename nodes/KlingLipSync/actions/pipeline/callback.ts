@@ -47,7 +47,7 @@ export const waitModeField: INodeProperties = {
 		},
 	],
 	default: 'poll',
-	hint: 'Batches larger than your Kling account runs at once: submit with Wait for Completion off and collect results with the Kling Lip Sync Trigger',
+	hint: 'Callback frees the worker only when every item fits in Max Tasks in Flight: a larger batch polls (as fast; n8n can only create its later tasks while the execution runs). To free the worker for a large batch, submit with Wait for Completion off and collect results with the Kling Lip Sync Trigger',
 	displayOptions: { show: { waitForCompletion: [true] } },
 };
 
