@@ -20,7 +20,7 @@ import { waitSettingsFrom, type WaitSettings } from '../common.descriptions';
 import { failOn } from '../params';
 import type { RunSettings, TaskRequest } from '../node.type';
 import { awaitsCallback, callbackDetails, errorItem, isOutputItem, taskOutput, type TaskOutcome } from './output';
-import { readRunTasks } from './taskList';
+import { readRunTasks, readTasksById } from './taskList';
 
 /**
  * Callback wait mode: every task reports to this execution's resume URL, the execution waits
@@ -123,7 +123,7 @@ export async function waitForCallbacks(ctx: IExecuteFunctions, run: RunSettings,
 	const taskIds = items.filter(awaitsCallback).map((item) => String(item.json.task_id));
 	if (!wait || taskIds.length === 0) return items;
 	const api = run.api;
-	const tasks = await readRunTasks(api, new Set(taskIds), (task) => task.taskId, async (taskId) => await api.findTask(taskId));
+	const tasks = await readTasksById(api, new Set(taskIds));
 	const allFinal = taskIds.every((taskId) => {
 		const task = tasks.get(taskId);
 		return task !== undefined && isFinal(task);

@@ -15,7 +15,7 @@ import { waitSettingsFrom, type WaitSettings } from '../common.descriptions';
 import { firstRequest, type CastDialogue } from '../lipSync/dubDialogue.operation';
 import type { RunSettings } from '../node.type';
 import { putToWait } from './callback';
-import { readRunTasks, scanTaskList } from './taskList';
+import { readTasksById, scanTaskList } from './taskList';
 import {
 	advanceChain,
 	chainError,
@@ -147,7 +147,7 @@ export async function startDialogues(
 		const running = stage.entries.filter((entry): entry is DialogueInFlight => isInFlight(entry) && entry.ended === 'running');
 		if (running.length === 0) break;
 		const currentIds = new Set(running.map(({ chain }) => chain.tasks[chain.tasks.length - 1].taskId));
-		const current = await readRunTasks(run.api, currentIds, (task) => task.taskId, async (taskId) => await run.api.findTask(taskId));
+		const current = await readTasksById(run.api, currentIds);
 		const ended = (inFlight: DialogueInFlight): LipSyncTask | undefined => {
 			const { tasks } = inFlight.chain;
 			const task = current.get(tasks[tasks.length - 1].taskId);

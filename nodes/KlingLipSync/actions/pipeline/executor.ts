@@ -136,33 +136,33 @@ export class TaskExecutor {
 		let round = 0;
 		return async () =>
 			await this.watch.whileWantingSlot(async () => {
-			const longest = Math.min(LONGEST_BUSY_WAIT_MS, FIRST_BUSY_WAIT_MS * 2 ** round++);
-			const until = Math.min(deadline, Date.now() + longest);
-			for (;;) {
-				if (this.freedSlots > 0) {
-					this.freedSlots--;
-					return;
+				const longest = Math.min(LONGEST_BUSY_WAIT_MS, FIRST_BUSY_WAIT_MS * 2 ** round++);
+				const until = Math.min(deadline, Date.now() + longest);
+				for (;;) {
+					if (this.freedSlots > 0) {
+						this.freedSlots--;
+						return;
+					}
+					const left = until - Date.now();
+					if (left <= 0) break;
+					if (!(await sleepUnlessCancelled(Math.min(SLICE_MS, left), this.signal))) {
+						throw new NodeOperationError(this.ctx.getNode(), 'The execution was cancelled before this item got a free slot at Kling', {
+							itemIndex,
+							description: 'No task was created for this item.',
+						});
+					}
 				}
-				const left = until - Date.now();
-				if (left <= 0) break;
-				if (!(await sleepUnlessCancelled(Math.min(SLICE_MS, left), this.signal))) {
-					throw new NodeOperationError(this.ctx.getNode(), 'The execution was cancelled before this item got a free slot at Kling', {
-						itemIndex,
-						description: 'No task was created for this item.',
-					});
+				if (Date.now() >= deadline) {
+					throw new NodeOperationError(
+						this.ctx.getNode(),
+						`Kling stayed at your account's concurrency limit (error 1303) for ${(budgetMs / 60_000).toFixed(1)} min`,
+						{
+							itemIndex,
+							description:
+								'No task was created for this item. Other tasks held every slot of your resource pack; run it again later, lower Max Tasks in Flight, or raise Max Wait.',
+						},
+					);
 				}
-			}
-			if (Date.now() >= deadline) {
-				throw new NodeOperationError(
-					this.ctx.getNode(),
-					`Kling stayed at your account's concurrency limit (error 1303) for ${(budgetMs / 60_000).toFixed(1)} min`,
-					{
-						itemIndex,
-						description:
-							'No task was created for this item. Other tasks held every slot of your resource pack; run it again later, lower Max Tasks in Flight, or raise Max Wait.',
-					},
-				);
-			}
 			});
 	}
 

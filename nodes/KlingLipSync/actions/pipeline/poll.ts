@@ -5,7 +5,7 @@ import { sleepUnlessCancelled } from '../../transport/sleep';
 import { isFinal, type LipSyncApi, type LipSyncTask } from '../../transport/types';
 import type { WaitSettings } from '../common.descriptions';
 import { taskError } from './output';
-import { readRunTasks } from './taskList';
+import { readTasksById } from './taskList';
 
 /** Reads in a row that may fail (each after its own retries) before the waits give up. */
 const MAX_FAILED_READS = 3;
@@ -134,7 +134,7 @@ export class TaskWatch {
 		try {
 			read =
 				taskIds.length > 1 && this.api.supports.listTasks
-					? await readRunTasks(this.api, new Set(taskIds), (task) => task.taskId, async (taskId) => await this.api.findTask(taskId))
+					? await readTasksById(this.api, new Set(taskIds))
 					: new Map([[taskIds[0], await this.api.getTask(taskIds[0])]]);
 			this.failedReads = 0;
 		} catch (error) {

@@ -63,3 +63,8 @@ export async function readRunTasks(
 	}
 	return found;
 }
+
+/** Tasks by task_id: list pages first, then by id each one the pages did not show. */
+export async function readTasksById(api: LipSyncApi, taskIds: Set<string>): Promise<Map<string, LipSyncTask>> {
+	return await readRunTasks(api, taskIds, (task) => task.taskId, async (taskId) => await api.findTask(taskId));
+}
