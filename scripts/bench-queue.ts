@@ -51,8 +51,8 @@ function batchWorkflow(id: string, mode: Mode, inFlight: number, triggerUrl: str
 		nodes: [
 			{ id: `${id}-start`, name: 'Start', type: 'n8n-nodes-base.webhook', typeVersion: 2, position: [0, 0], webhookId: id, parameters: { httpMethod: 'POST', path: id, responseMode: 'onReceived', options: {} } },
 			{ id: `${id}-split`, name: 'Each Video', type: 'n8n-nodes-base.splitOut', typeVersion: 1, position: [200, 0], parameters: { fieldToSplitOut: 'body.videos', options: {} } },
-			{ id: `${id}-identify`, name: 'Identify Face', type: 'n8n-nodes-kling-lipsync.klingLipSync', typeVersion: 1, position: [400, 0], credentials: kling, parameters: { resource: 'face', operation: 'identifyFace', videoUrl: '={{ $json.video_url }}' } },
-			{ id: `${id}-lipsync`, name: 'Lip Sync', type: 'n8n-nodes-kling-lipsync.klingLipSync', typeVersion: 1, position: [600, 0], credentials: kling, parameters: { resource: 'lipSync', operation: 'lipSync', audioUrl, ...lipSync } },
+			{ id: `${id}-identify`, name: 'Identify Face', type: 'n8n-nodes-kling-lipsync.klingLipSync', typeVersion: 1.1, position: [400, 0], credentials: kling, parameters: { resource: 'face', operation: 'identifyFace', videoUrl: '={{ $json.video_url }}' } },
+			{ id: `${id}-lipsync`, name: 'Lip Sync', type: 'n8n-nodes-kling-lipsync.klingLipSync', typeVersion: 1.1, position: [600, 0], credentials: kling, parameters: { resource: 'lipSync', operation: 'lipSync', audioUrl, ...lipSync } },
 		],
 		connections: {
 			Start: { main: [[{ node: 'Each Video', type: 'main', index: 0 }]] },
@@ -73,7 +73,7 @@ function triggerWorkflow(): Record<string, unknown> {
 				id: 'bench-trigger',
 				name: 'Lip Sync Finished',
 				type: 'n8n-nodes-kling-lipsync.klingLipSyncTrigger',
-				typeVersion: 1,
+				typeVersion: 1.1,
 				position: [0, 0],
 				webhookId: TRIGGER_WEBHOOK_ID,
 				credentials: { klingApi: { id: CREDENTIAL_ID, name: 'Kling API' } },

@@ -1,6 +1,7 @@
 import type { IDataObject } from 'n8n-workflow';
 
-import { ExpiringSet } from '../KlingLipSync/helpers/expiringSet';
+import { ExpiringMap, ExpiringSet } from '../KlingLipSync/helpers/expiringSet';
+import type { LipSyncTask } from '../KlingLipSync/transport/types';
 
 /**
  * What the trigger remembers between deliveries, and what it may spend on them. Anyone who learns
@@ -25,14 +26,22 @@ export const UNKNOWN_MEMORY_MS = 10 * 60_000;
 export const REMEMBERED_UNKNOWN = 10_000;
 /** How long a read that found the task not yet final stands for a claimed final status. */
 export const NOT_FINAL_MEMORY_MS = 3_000;
+/**
+ * Final tasks as read from the API (a final task does not change), and how many are kept (about
+ * 1 KB each): a delivery answered before its read ended finds the task here when it comes back.
+ */
+export const FINAL_READ_MEMORY_MS = 10 * 60_000;
+export const REMEMBERED_FINAL_READS = 1_000;
 
 /** API reads the trigger makes per account: at most this many at once, and per second after a burst. */
 export const READS_AT_ONCE = 2;
 export const READS_PER_SECOND = 1;
 export const READ_BURST = 4;
 /**
- * The node answers every delivery by then (a read still under way: 503, and the read goes on),
- * leaving n8n's own handling of the request room within the 1 s a sender is promised.
+ * The node answers every delivery by then, leaving n8n's own handling of the request room within
+ * the 1 s a sender is promised. A read still under way goes on, and the request ends (503): n8n
+ * 2.41 holds an expression isolate (several MB) for each webhook request until it ends, so a
+ * request waiting for a read would cost memory per delivery. The sender's next try finds the read.
  */
 export const ANSWER_WITHIN_MS = 600;
 /** A verification read that has not answered by then is given up. */
@@ -45,6 +54,7 @@ export class DeliveryLedger {
 	private readonly delivered = new ExpiringSet(REMEMBERED_DELIVERIES, DELIVERY_MEMORY_MS);
 	private readonly unknown = new ExpiringSet(REMEMBERED_UNKNOWN, UNKNOWN_MEMORY_MS);
 	private readonly notFinal = new ExpiringSet(REMEMBERED_UNKNOWN, NOT_FINAL_MEMORY_MS);
+	private readonly finalReads = new ExpiringMap<{ task: LipSyncTask; provider: string }>(REMEMBERED_FINAL_READS, FINAL_READ_MEMORY_MS);
 	private readonly reads = new Map<string, Promise<unknown>>();
 	/** This process's newest claims, oldest first: what it writes to the static data. */
 	private readonly recent: string[] = [];
@@ -74,6 +84,8 @@ export class DeliveryLedger {
 	rememberUnknown = (taskId: string, now: number): void => this.unknown.add(taskId, now);
 	wasNotFinal = (taskId: string, now: number): boolean => this.notFinal.has(taskId, now);
 	rememberNotFinal = (taskId: string, now: number): void => this.notFinal.add(taskId, now);
+	finalRead = (taskId: string, now: number): { task: LipSyncTask; provider: string } | undefined => this.finalReads.get(taskId, now);
+	rememberFinal = (read: { task: LipSyncTask; provider: string }, now: number): void => this.finalReads.set(read.task.taskId, read, now);
 
 	/** The read of this task already under way, if any: concurrent deliveries share one read. */
 	readUnderWay<T>(taskId: string): Promise<T> | undefined {

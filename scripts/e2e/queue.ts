@@ -39,7 +39,7 @@ function webhookWorkflow(id: string, waitMode: 'poll' | 'callback', emu: Emulato
 				id: `${id}-identify`,
 				name: 'Identify Face',
 				type: 'n8n-nodes-kling-lipsync.klingLipSync',
-				typeVersion: 1,
+				typeVersion: 1.1,
 				position: [220, 0],
 				credentials: kling,
 				parameters: { resource: 'face', operation: 'identifyFace', videoUrl: '={{ $json.body.video_url }}' },
@@ -48,7 +48,7 @@ function webhookWorkflow(id: string, waitMode: 'poll' | 'callback', emu: Emulato
 				id: `${id}-lipsync`,
 				name: 'Lip Sync',
 				type: 'n8n-nodes-kling-lipsync.klingLipSync',
-				typeVersion: 1,
+				typeVersion: 1.1,
 				position: [440, 0],
 				credentials: kling,
 				parameters: {
@@ -114,7 +114,7 @@ function dialogueCallbackWorkflow(id: string, emu: Emulator): Record<string, unk
 				id: `${id}-dub`,
 				name: 'Dub Dialogue',
 				type: 'n8n-nodes-kling-lipsync.klingLipSync',
-				typeVersion: 1,
+				typeVersion: 1.1,
 				position: [220, 0],
 				credentials: { klingApi: { id: CREDENTIAL_ID, name: 'Kling API' } },
 				parameters: {

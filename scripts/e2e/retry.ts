@@ -45,7 +45,7 @@ export function retryWorkflow(emu: Emulator): Record<string, unknown> {
 				id: `${RETRY_WORKFLOW_ID}-lipsync`,
 				name: 'Lip Sync',
 				type: 'n8n-nodes-kling-lipsync.klingLipSync',
-				typeVersion: 1,
+				typeVersion: 1.1,
 				position: [440, 0],
 				credentials: { klingApi: { id: CREDENTIAL_ID, name: 'Kling API' } },
 				parameters: {
@@ -89,7 +89,7 @@ export function dialogueRetryWorkflow(emu: Emulator): Record<string, unknown> {
 				id: `${DIALOGUE_RETRY_WORKFLOW_ID}-dub`,
 				name: 'Dub Dialogue',
 				type: 'n8n-nodes-kling-lipsync.klingLipSync',
-				typeVersion: 1,
+				typeVersion: 1.1,
 				position: [220, 0],
 				credentials: { klingApi: { id: CREDENTIAL_ID, name: 'Kling API' } },
 				parameters: {

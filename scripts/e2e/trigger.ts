@@ -28,7 +28,7 @@ export function signedTriggerWorkflow(): Record<string, unknown> {
 				id: `${SIGNED_TRIGGER_ID}-trigger`,
 				name: 'Signed Callbacks',
 				type: 'n8n-nodes-kling-lipsync.klingLipSyncTrigger',
-				typeVersion: 1,
+				typeVersion: 1.1,
 				position: [0, 0],
 				webhookId: SIGNED_PATH,
 				parameters: { verification: 'signature', events: 'finished' },
@@ -197,7 +197,8 @@ export async function forgedFlood(
 ): Promise<FloodFigures> {
 	const total = seconds * perSecond;
 	const ids = Array.from({ length: total }, (_, n) => `69${String((n * 7919) % distinct).padStart(16, '0')}`);
-	const readsOf = () => ids.filter((id, n) => ids.indexOf(id) === n).reduce((sum, id) => sum + (emu.stats.taskReads[id] ?? 0), 0);
+	// The flood's ids read by id, and list pages (the trigger reads a page when several ids wait).
+	const readsOf = () => ids.filter((id, n) => ids.indexOf(id) === n).reduce((sum, id) => sum + (emu.stats.taskReads[id] ?? 0), emu.stats.requests.list ?? 0);
 	const readsBefore = readsOf();
 	const answers: Array<Promise<DeliveryAnswer>> = [];
 	const startedAt = Date.now();
@@ -268,9 +269,11 @@ export async function checkTriggerUnderLoad(ctx: LoadContext, label: string, che
 			`    trigger: 20 concurrent copies -> ${runs} run(s), ${reads} API read(s); answers ${JSON.stringify(countBy(answers))}, slowest ${Math.max(...answers.map((a) => a.ms))} ms; 5 later copies: ${JSON.stringify(countBy(later))}`,
 		);
 		assert.equal(runs, 1, 'one run for 20 concurrent copies and 5 later ones');
-		// A copy whose shared read outlived the answer deadline is told to come back (503): the run starts anyway.
+		// Copies answered before the shared read ended are told to come back (503); the run starts
+		// from a copy that has the read: one of the 20, or else the first later one.
 		assert.ok(answers.every((answer) => answer.status === 200 || answer.status === 503), JSON.stringify(countBy(answers)));
-		assert.ok(later.every((answer) => answer.body.ignored === 'repeat'));
+		const starters = [...answers, ...later].filter((answer) => answer.status === 200 && !answer.body.ignored);
+		assert.equal(starters.length, 1, JSON.stringify({ first: countBy(answers), later: countBy(later) }));
 		assert.ok(reads <= 1, `${reads} reads`);
 	});
 
@@ -301,8 +304,10 @@ export async function checkTriggerUnderLoad(ctx: LoadContext, label: string, che
 			console.log(
 				`    trigger flood: ${flood.deliveries} forged deliveries (${flood.distinctIds} ids) -> ${flood.reads} API reads (${(flood.reads / flood.deliveries).toFixed(3)} per delivery), ${flood.readsAfter} after the flood; answers ${JSON.stringify(flood.statuses)}, answer time median ${flood.medianAnswerMs} ms, p99 ${flood.p99AnswerMs} ms, slowest ${flood.slowestAnswerMs} ms; real run ${alone} ms alone, ${duringMs} ms during the flood (${(duringMs / alone).toFixed(2)}x); genuine callback answered ${sent.answer.status} after ${sent.attempts} attempt(s) in ${sent.ms} ms, ${started} run(s); n8n main RSS ${rssBefore} -> peak ${rssPeak} MB`,
 			);
-			assert.ok(flood.reads <= 40, `${flood.reads} reads for the flood`);
-			assert.equal(flood.readsAfter, 0, 'no reads after the flood');
+			// The trigger's budget: a burst of 4, then 1 read a second (list pages included); an id
+			// still queued when the flood ends is read within 10 s or given up.
+			assert.ok(flood.reads <= 4 + 35, `${flood.reads} reads for the flood`);
+			assert.ok(flood.readsAfter <= 11, `${flood.readsAfter} reads after the flood`);
 			// Measured by the client, so n8n's own handling is in it (a pause of n8n's process delays a
 			// few answers whatever the node does): 99 of 100 within 1 s, none past 3 s.
 			assert.ok(flood.p99AnswerMs < 1000, `99th percentile answer ${flood.p99AnswerMs} ms`);
@@ -310,9 +315,10 @@ export async function checkTriggerUnderLoad(ctx: LoadContext, label: string, che
 			assert.ok(duringMs <= alone * 1.5, `the real run took ${duringMs} ms during the flood, ${alone} ms alone`);
 			assert.equal(sent.answer.status, 200);
 			assert.equal(started, 1);
-			// Measured 55-95 MB over four runs (n8n's own heap for 300 webhook requests, before its GC);
-			// the check guards against growth like the 1 GB this flood cost before, with room for that jitter.
-			assert.ok(rssPeak - rssBefore <= 150, `RSS grew ${rssPeak - rssBefore} MB`);
+			// n8n 2.41 makes an expression isolate for each webhook request and holds it until the
+			// request ends: measured 130 MB here with requests ending at their answer, 1.2 GB when
+			// they waited for their read. The check guards against the latter, with room for jitter.
+			assert.ok(rssPeak - rssBefore <= 250, `RSS grew ${rssPeak - rssBefore} MB`);
 		} finally {
 			emu.configure({ requestsPerSecond: Number.POSITIVE_INFINITY });
 		}

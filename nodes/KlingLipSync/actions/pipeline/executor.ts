@@ -12,7 +12,11 @@ import { runStage, type StageResult } from './stage';
 
 /** How long an item waits for a free slot when it does not wait for its task (no wait budget). */
 const QUEUE_BUDGET_MS = 30 * 60_000;
-/** Slots held by other workflows free up unseen: look again after this long at most. */
+/**
+ * Slots held by other workflows free up unseen: look again after this long at first, growing.
+ * While the run's own tasks hold slots, one of them ending is what frees one: the longest wait
+ * applies, so turned-away items do not resubmit blind.
+ */
 const FIRST_BUSY_WAIT_MS = 2000;
 const LONGEST_BUSY_WAIT_MS = 15_000;
 const SLICE_MS = 250;
@@ -136,7 +140,7 @@ export class TaskExecutor {
 		let round = 0;
 		return async () =>
 			await this.watch.whileWantingSlot(async () => {
-				const longest = Math.min(LONGEST_BUSY_WAIT_MS, FIRST_BUSY_WAIT_MS * 2 ** round++);
+				const longest = this.watch.holding > 0 ? LONGEST_BUSY_WAIT_MS : Math.min(LONGEST_BUSY_WAIT_MS, FIRST_BUSY_WAIT_MS * 2 ** round++);
 				const until = Math.min(deadline, Date.now() + longest);
 				for (;;) {
 					if (this.freedSlots > 0) {
