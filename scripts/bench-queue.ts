@@ -13,6 +13,7 @@
  *   BENCH_QUEUE_ITEMS=200 BENCH_QUEUE_TASK_MS=5000 BENCH_QUEUE_SCENARIOS=callback npm run bench:queue
  * BENCH_QUEUE_EXPRESSION_ENGINE=legacy runs n8n with its in-process expression engine (2.41's
  * default, vm, makes an isolate per webhook request and per execution): what memory is n8n's.
+ * BENCH_QUEUE_NODE_OPTIONS (e.g. --max-old-space-size=512) is given to every n8n process.
  */
 import path from 'node:path';
 
@@ -29,6 +30,7 @@ const EXECUTIONS_AT_ONCE = 10;
 const WORKER_CONCURRENCY = 10;
 const SCENARIOS = (process.env.BENCH_QUEUE_SCENARIOS ?? 'poll,callback,trigger,parallel').split(',');
 const EXPRESSION_ENGINE = process.env.BENCH_QUEUE_EXPRESSION_ENGINE;
+const NODE_OPTIONS = process.env.BENCH_QUEUE_NODE_OPTIONS;
 const IDEAL_MS = (ITEMS / ACCOUNT_LIMIT) * TASK_MS;
 /** A scenario that makes no progress for this long has lost something: it ends and says so. */
 const STALL_MS = 5 * 60_000;
@@ -151,7 +153,7 @@ const line = (label: string, text: string): void => console.log(`  ${label.padEn
 
 async function main(): Promise<void> {
 	const target = TARGETS[0];
-	console.log(`bench:queue: n8n ${target.version} queue mode, ${ITEMS} items, task time ${TASK_MS / 1000} s, account limit ${ACCOUNT_LIMIT}, ideal ${seconds(IDEAL_MS)}, expression engine ${EXPRESSION_ENGINE ?? 'n8n default'}`);
+	console.log(`bench:queue: n8n ${target.version} queue mode, ${ITEMS} items, task time ${TASK_MS / 1000} s, account limit ${ACCOUNT_LIMIT}, ideal ${seconds(IDEAL_MS)}, expression engine ${EXPRESSION_ENGINE ?? 'n8n default'}${NODE_OPTIONS ? `, NODE_OPTIONS ${NODE_OPTIONS}` : ''}`);
 	await ensureQueueServices();
 	const [postgres, redis] = [await startPostgres(), await startRedis()];
 	const emu = await startEmulator({ taskTimeMs: TASK_MS, concurrencyLimit: ACCOUNT_LIMIT, submittedMs: 1000 });
@@ -171,6 +173,8 @@ async function main(): Promise<void> {
 			EXECUTIONS_DATA_PRUNE: 'false',
 			// n8n 2.41's expression engine (vm: isolates; legacy: in-process), to tell its memory from the node's.
 			...(EXPRESSION_ENGINE ? { N8N_EXPRESSION_ENGINE: EXPRESSION_ENGINE } : {}),
+			// e.g. --max-old-space-size=512: whether a process's peak is what it holds or garbage V8 keeps while it has room.
+			...(NODE_OPTIONS ? { NODE_OPTIONS } : {}),
 		};
 		n8n.useEnv(queueEnv);
 		const triggerUrl = `${n8n.baseUrl}/webhook/${TRIGGER_WEBHOOK_ID}/kling-lipsync`;
