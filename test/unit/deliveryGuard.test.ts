@@ -2,16 +2,29 @@ import type { IDataObject } from 'n8n-workflow';
 
 import {
 	DeliveryLedger,
+	FINAL_READ_MEMORY_MS,
 	NOT_FINAL_MEMORY_MS,
 	PERSISTED_DELIVERIES,
 	READ_BURST,
 	READS_AT_ONCE,
 	ReadBudget,
 	REMEMBERED_DELIVERIES,
+	REMEMBERED_FINAL_READS,
 	UNKNOWN_MEMORY_MS,
 } from '../../nodes/KlingLipSyncTrigger/deliveryGuard';
 
 describe('the trigger’s delivery ledger', () => {
+	it('remembers final tasks as read, for a while and a bounded number', () => {
+		const ledger = new DeliveryLedger();
+		const read = (taskId: string) => ({ task: { taskId, status: 'succeed' as const, videos: [], raw: {} }, provider: 'kling' });
+		ledger.rememberFinal(read('first'), 0);
+		expect(ledger.finalRead('first', FINAL_READ_MEMORY_MS - 1)?.task.taskId).toBe('first');
+		expect(ledger.finalRead('first', FINAL_READ_MEMORY_MS)).toBeUndefined();
+		for (let n = 0; n <= REMEMBERED_FINAL_READS; n++) ledger.rememberFinal(read(`t${n}`), 1);
+		expect(ledger.finalRead('t0', 2)).toBeUndefined();
+		expect(ledger.finalRead(`t${REMEMBERED_FINAL_READS}`, 2)).toBeDefined();
+	});
+
 	it('claims a delivery once, however many copies race for it', () => {
 		const ledger = new DeliveryLedger();
 		// Each request has its own copy of the static data, as n8n hands them out.
