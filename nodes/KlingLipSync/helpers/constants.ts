@@ -1,4 +1,4 @@
-/** Limits from Kling's documentation (kling-api.md): one place, used by validation and hints. */
+/** Limits from Kling's documentation: one place, used by validation and hints. */
 export const KLING_LIMITS = {
 	minCropMs: 2000,
 	minOverlapMs: 2000,

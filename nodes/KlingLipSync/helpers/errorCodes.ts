@@ -1,4 +1,4 @@
-/** What each Kling business code means to a user, and what to do about it (kling-api.md). */
+/** What each Kling business code means to a user, and what to do about it (Kling's error-code table). */
 export interface KlingCodeInfo {
 	title: string;
 	remedy: string;

@@ -7,7 +7,7 @@ export const TOKEN_LIFETIME_SECONDS = 1800;
 /** Kling's docs backdate nbf by 5 s so a slightly fast server clock still accepts the token. */
 export const NOT_BEFORE_SKEW_SECONDS = 5;
 
-/** The HS256 JWT Kling expects for Access Key + Secret Key auth (kling-api.md, "Mode B"). */
+/** The HS256 JWT Kling expects for Access Key + Secret Key auth (its Access Key + Secret Key mode). */
 export function signKlingJwt(accessKey: string, secretKey: string, nowMs: number): string {
 	const now = Math.floor(nowMs / 1000);
 	const header = base64url(JSON.stringify({ alg: 'HS256', typ: 'JWT' }));

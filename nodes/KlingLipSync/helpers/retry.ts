@@ -26,7 +26,7 @@ const MAX_DELAY_MS = 8000;
 const MIN_DELAY_AFTER_1303_MS = 1000;
 
 /**
- * Retry only where Kling says it is safe (kling-api.md): 1302, 1303, 5000-5002, bare HTTP
+ * Retry only where Kling's documentation says it is safe: 1302, 1303, 5000-5002, bare HTTP
  * 429/502/503/504, network errors on reads, and 1003/1004 once (the next request is re-signed).
  * A POST that may have reached Kling (network error) is never repeated blindly: it could bill twice.
  * It is repeated only when it is `recoverable` (the transport looked it up by external_task_id first).

@@ -121,7 +121,7 @@ export interface SceneBounds {
 export const overlapMs = (aStart: number, aEnd: number, bStart: number, bEnd: number): number =>
 	Math.max(0, Math.min(aEnd, bEnd) - Math.max(aStart, bStart));
 
-/** The crop, insert and overlap rules of face_choose (kling-api.md). */
+/** The crop, insert and overlap rules of face_choose, as Kling documents them. */
 export function checkTiming(timing: LipSyncTiming, audioMs: number | undefined, scene: SceneBounds): RuleViolation {
 	for (const [label, value, maxMs] of [
 		['Crop Start (ms)', timing.cropStartMs, KLING_LIMITS.maxAudioMs],

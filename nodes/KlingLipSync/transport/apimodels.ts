@@ -5,7 +5,7 @@ import { awaitIdentifyJob, explainHttpStatus } from './reseller';
 import type { DetectedFace, LipSyncTask, ProviderDialect, TaskStatus } from './types';
 
 /**
- * apimodels.app (seed 004): one generations endpoint for both steps, picked by `model`; its own
+ * apimodels.app: one generations endpoint for both steps, picked by `model`; its own
  * envelope `{code: 200, msg, data}` and task states; identify-face is asynchronous there.
  */
 const PATH = '/api/v1/audio/generations';

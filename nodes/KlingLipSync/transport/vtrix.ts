@@ -5,10 +5,10 @@ import { awaitIdentifyJob, explainHttpStatus } from './reseller';
 import type { IdentifyFaceResult, LipSyncTask, ProviderDialect, TaskStatus } from './types';
 
 /**
- * vtrix "kirin" (seed 000): Kling's own fields plus `model` (kirin_identify_face, kirin_lipsync),
+ * vtrix "kirin": Kling's own fields plus `model` (kirin_identify_face, kirin_lipsync),
  * both asynchronous; a job with `status`, `output[].content[]`, `usage` and `error {code,
- * error_message}`. The seed gives neither the endpoint paths nor the job id's field nor every status
- * name [?]: the paths come from the credential (defaults below) and parsing accepts usual spellings.
+ * error_message}`. vtrix does not publish the endpoint paths, the job id's field or every status
+ * name: the paths come from the credential (defaults below) and parsing accepts usual spellings.
  */
 export const VTRIX_DEFAULT_CREATE_PATH = '/v1/generations';
 export const VTRIX_DEFAULT_STATUS_PATH = '/v1/generations/{id}';
