@@ -1,6 +1,6 @@
 /**
  * Kling text-to-speech voices for the Voice list (ids as in Kling's published voice list for
- * lip-sync; the API offers no endpoint that lists them). Any other voice_id can be given by ID.
+ * lip-sync; Kling documents no endpoint that lists them). Any other voice_id can be given by ID.
  */
 export interface KlingVoice {
 	id: string;
