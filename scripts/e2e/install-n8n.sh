@@ -116,14 +116,18 @@ JSON
 		rm -rf "$scratch"
 		return 1
 	fi
-	env $(n8n_env "$scratch") N8N_LOG_LEVEL=info timeout 120 "$node" "$n8n" execute --id=kInstallCheck001 --rawOutput >"$dir/check.log" 2>&1 || true
+	# The shell's own report of a crash goes to the log too, and is said in plain words below.
+	local exit_status=0
+	{ env $(n8n_env "$scratch") N8N_LOG_LEVEL=info timeout 120 "$node" "$n8n" execute --id=kInstallCheck001 --rawOutput >"$dir/check.log" 2>&1; } 2>>"$dir/check.log" || exit_status=$?
 	if ! grep -q '"status": "success"' "$dir/check.log"; then
 		log "check: a one-node workflow does not run: $( (grep -m 1 -iE 'error' "$dir/check.log" || tail -n 1 "$dir/check.log") | cut -c1-300)"
 		rm -rf "$scratch"
 		return 1
 	fi
 	rm -rf "$scratch"
-	log "check passed: n8n $n8n_version answers, native bindings load, a new database ran $migrations migrations, a workflow runs"
+	local exit_note=""
+	[ "$exit_status" -gt 128 ] && exit_note=" (n8n's execute command then crashed on its way out, signal $((exit_status - 128)): a known n8n quirk after a good run, harmless here)"
+	log "check passed: n8n $n8n_version answers, native bindings load, a new database ran $migrations migrations, a workflow runs$exit_note"
 	return 0
 }
 
