@@ -204,8 +204,11 @@ interface CallbackFigures {
 	rejected1303: number;
 }
 
-/** A Callback-mode run of N tasks that finish at spread times, optionally over an account limit. */
-async function callbackScale(count: number, concurrencyLimit: number): Promise<CallbackFigures> {
+/**
+ * A Callback-mode run of N tasks that finish at spread times, optionally over an account limit. A
+ * run waits for callbacks only when every item fits in Max Tasks in Flight; a larger one polls.
+ */
+async function callbackScale(count: number, concurrencyLimit: number, inFlight: number): Promise<CallbackFigures> {
 	const emu = await startEmulator({ taskTimeMs: 500, taskTimeSpreadMs: 3000, submittedMs: 100, concurrencyLimit, callbackRetryDelaysMs: [200, 400, 800, 1600] });
 	const resume = await startResumeServer();
 	try {
@@ -215,7 +218,7 @@ async function callbackScale(count: number, concurrencyLimit: number): Promise<C
 		const waiting = await runKlingNode({
 			credentials: emulatorCredentials(emu.baseUrl),
 			items: Array.from({ length: count }, (_, index) => ({ session_id, face_id: '0', insert_ms: index % 5001 })),
-			parameters: lipSync(emu, 20, { waitMode: 'callback', waitOptions: { maxWaitMinutes: 30 } }),
+			parameters: lipSync(emu, inFlight, { waitMode: 'callback', waitOptions: { maxWaitMinutes: 30 } }),
 			resumeServer: resume,
 		});
 		const done = waiting.resumed ? await waiting.resumed() : waiting;
@@ -226,7 +229,7 @@ async function callbackScale(count: number, concurrencyLimit: number): Promise<C
 		return {
 			readsPerTask: reads / count,
 			wallMs: Date.now() - started,
-			callbackUrlLength: Math.max(...emu.callbacks.map((delivery) => delivery.url.length)),
+			callbackUrlLength: Math.max(0, ...emu.callbacks.map((delivery) => delivery.url.length)),
 			rejected1303: emu.stats.rejected[1303] ?? 0,
 		};
 	} finally {
@@ -332,14 +335,16 @@ async function triggerFloodFigures(): Promise<void> {
 
 /** Batches of hundreds in Callback mode: status reads per task and the callback URL. */
 async function callbackScaleFigures(): Promise<void> {
-	for (const [label, limit] of [
-		['Callback mode, N=200, no limit', Number.POSITIVE_INFINITY],
-		['Callback mode, N=200, limit 5', 5],
+	for (const [label, count, limit, inFlight] of [
+		['Callback mode, N=100, no limit', 100, Number.POSITIVE_INFINITY, 100],
+		['Callback mode, N=100, limit 5', 100, 5, 100],
+		['Callback mode, N=200 > in flight 20', 200, Number.POSITIVE_INFINITY, 20],
 	] as const) {
-		const figures = await callbackScale(200, limit);
+		const figures = await callbackScale(count, limit, inFlight);
+		const url = figures.callbackUrlLength ? `callback URL ${figures.callbackUrlLength} characters` : 'no callback (more items than Max Tasks in Flight: the run polls)';
 		line(
 			label,
-			`status reads ${figures.readsPerTask.toFixed(2)} per task (GETs + list pages), wall ${(figures.wallMs / 1000).toFixed(1)} s, 1303 answers ${figures.rejected1303}, callback URL ${figures.callbackUrlLength} characters`,
+			`status reads ${figures.readsPerTask.toFixed(2)} per task (GETs + list pages), wall ${(figures.wallMs / 1000).toFixed(1)} s, 1303 answers ${figures.rejected1303}, ${url}`,
 		);
 	}
 	// The URL names the run's tasks by a short key of their external ids: its length at N = 1,000.

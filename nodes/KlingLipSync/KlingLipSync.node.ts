@@ -11,7 +11,8 @@ import { NodeConnectionTypes } from 'n8n-workflow';
 import { textToSpeech } from './actions/audio';
 import { searchTasks } from './actions/lipSync/getTask.operation';
 import { CALLBACK_WEBHOOKS, resumeOnCallback } from './actions/pipeline/callback';
-import { isDialogueCallback, resumeDialogueOnCallback } from './actions/pipeline/dialogueCallback';
+import { isDialogueCallback, resumeDialogueOnCallback } from './actions/dubDialogue/webhook';
+import { OPERATION_SUBTITLE } from './actions/operations';
 import { router } from './actions/router';
 import { hints, properties } from './actions/versionDescription';
 
@@ -26,8 +27,7 @@ export class KlingLipSync implements INodeType {
 		// far less from 1.1 on.
 		version: [1, 1.1],
 		defaultVersion: 1.1,
-		subtitle:
-			'={{ { identifyFace: "Identify Face", lipSync: "Lip Sync", lipSyncVideo: "Lip Sync Video", dubDialogue: "Dub Dialogue", textToSpeech: "Text to Speech", getTask: "Get Task", listTasks: "List Tasks" }[$parameter["operation"]] }}',
+		subtitle: OPERATION_SUBTITLE,
 		description: 'Lip-sync a video to new audio with Kling AI: identify faces, sync, and get the video',
 		defaults: { name: 'Kling Lip Sync' },
 		usableAsTool: true,

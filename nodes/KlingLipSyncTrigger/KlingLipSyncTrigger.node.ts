@@ -11,7 +11,8 @@ import type {
 } from 'n8n-workflow';
 import { NodeConnectionTypes, sleep } from 'n8n-workflow';
 
-import { DEFAULT_MAX_DOWNLOAD_MB, downloadLimitBytes, maxDownloadField } from '../KlingLipSync/actions/common.descriptions';
+import { DEFAULT_MAX_DOWNLOAD_MB, maxDownloadField } from '../KlingLipSync/actions/common.descriptions';
+import { downloadLimitBytes } from '../KlingLipSync/actions/pipeline/settings';
 import { KLING_CREDENTIAL_TYPE } from '../KlingLipSync/helpers/constants';
 import { taskToJson, videoFileName } from '../KlingLipSync/helpers/output';
 import { checkWebhookSecretFormat, checkWebhookSignature } from '../KlingLipSync/helpers/webhookSignature';

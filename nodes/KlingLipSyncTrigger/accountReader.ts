@@ -75,7 +75,7 @@ export class AccountReader {
 		let asked: string[] = [];
 		try {
 			const api = await (this.connect as () => Promise<LipSyncApi>)();
-			if (fresh.length > 1 && api.supports.listTasks) {
+			if (fresh.length > 1 && api.listTasks) {
 				asked = fresh;
 				for (const task of await api.listTasks(1, LIST_PAGE_SIZE)) {
 					if (this.queue.has(task.taskId)) this.settle(task.taskId, { task, provider: api.provider });

@@ -1,7 +1,8 @@
-import { castSpeakers, chooseFace, matchFace, placeSpeakerAudio, timingInWindow } from '../../nodes/KlingLipSync/helpers/faceFit';
+import { castSpeakers, matchFace, placeSpeakerAudio, timingInWindow } from '../../nodes/KlingLipSync/actions/dubDialogue/casting';
+import { chooseFace } from '../../nodes/KlingLipSync/helpers/faceFit';
 import { taskKey } from '../../nodes/KlingLipSync/helpers/callbackBatch';
 import { chainStepOf, dialogueKey, retryGeneration, workIdOf, workTaskId } from '../../nodes/KlingLipSync/helpers/externalId';
-import { decodeDialogue, encodeDialogue, type DialogueWire } from '../../nodes/KlingLipSync/helpers/dialogueWire';
+import { decodeDialogue, encodeDialogue, type DialogueWire } from '../../nodes/KlingLipSync/actions/dubDialogue/wire';
 
 /** Dub Dialogue's pure parts: placing speakers, finding faces again, chain ids, the signed URL plan. */
 describe('Dub Dialogue: speakers and faces', () => {

@@ -16,7 +16,7 @@ import { chooseFace, fitAudio } from '../../nodes/KlingLipSync/helpers/faceFit';
 import { searchVoices } from '../../nodes/KlingLipSync/helpers/voices';
 import { checkWebhookSignature } from '../../nodes/KlingLipSync/helpers/webhookSignature';
 import { checkHttpUrl, checkId, checkMilliseconds, checkTiming, checkVolume, overlapMs } from '../../nodes/KlingLipSync/helpers/validation';
-import { normaliseBase64 } from '../../nodes/KlingLipSync/actions/lipSync/audioSource';
+import { normaliseBase64 } from '../../nodes/KlingLipSync/actions/shared/audioSource';
 import { officialCreateBody, parseOfficialIdentify, parseOfficialTask } from '../../nodes/KlingLipSync/transport/official';
 import { jsonBytes, resolveBaseUrl } from '../../nodes/KlingLipSync/transport';
 import { InlineBytes } from '../../nodes/KlingLipSync/transport/types';

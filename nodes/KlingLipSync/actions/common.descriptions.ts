@@ -1,8 +1,7 @@
-import type { IExecuteFunctions, INodeProperties } from 'n8n-workflow';
+import type { INodeProperties } from 'n8n-workflow';
 
-import { notANumber } from '../helpers/validation';
-import type { KlingOperation } from './node.type';
-import { failOn } from './params';
+import { OPERATIONS, type KlingOperation } from './operations';
+import { supportNote } from '../transport/providers';
 
 /** Parameters shared by several operations, defined once (Airtable v2's pattern). */
 
@@ -38,11 +37,11 @@ export const maxDownloadField: INodeProperties = {
 };
 
 /**
- * Download and polling settings, shown only while waiting (`always`: an operation that always
- * waits, with no Wait for Completion switch).
+ * Download and polling settings, shown only while waiting (always, for an operation with no Wait
+ * for Completion switch).
  */
-export function waitFields(operation: KlingOperation, { always = false } = {}): INodeProperties[] {
-	const waiting: Record<string, unknown[]> = always ? {} : { waitForCompletion: [true] };
+export function waitFields(operation: KlingOperation): INodeProperties[] {
+	const waiting: Record<string, unknown[]> = OPERATIONS[operation].alwaysWaits ? {} : { waitForCompletion: [true] };
 	const whileWaiting = showFor([operation], waiting);
 	return [
 		{
@@ -112,51 +111,25 @@ export function maxInFlightOption(): INodeProperties {
 	};
 }
 
-export interface WaitSettings {
-	pollIntervalMs: number;
-	maxWaitMs: number;
-	download: boolean;
-	binaryPropertyName: string;
-	watermarked: boolean;
-	maxDownloadBytes: number;
-}
-
-/** The wait settings, or undefined when the run does not wait (`always`: it has no switch, it waits). */
-export function readWaitSettings(this: IExecuteFunctions, itemIndex: number, always = false): WaitSettings | undefined {
-	if (!always && !(this.getNodeParameter('waitForCompletion', itemIndex, false) as boolean)) return undefined;
-	const options = this.getNodeParameter('waitOptions', itemIndex, {}) as Record<string, unknown>;
-	for (const [name, label] of [
-		['maxWaitMinutes', 'Max Wait (Minutes)'],
-		['pollIntervalSeconds', 'Poll Interval (Seconds)'],
-		['maxDownloadMb', 'Max Download Size (MB)'],
-	] as const) {
-		if (options[name] !== undefined) failOn.call(this, itemIndex, notANumber(label, options[name], 'a positive number'));
-	}
-	return waitSettingsFrom((name, fallback) => this.getNodeParameter(name, itemIndex, fallback));
-}
-
-/**
- * The wait settings from the node's parameters, however they are read: per item in an
- * execution, or once in the webhook call that resumes a Callback-mode wait.
- */
-export function waitSettingsFrom(read: (name: string, fallback: unknown) => unknown): WaitSettings {
-	const options = read('waitOptions', {}) as {
-		pollIntervalSeconds?: number;
-		maxWaitMinutes?: number;
-		watermarked?: boolean;
-		maxDownloadMb?: number;
-	};
-	const download = read('downloadVideo', false) as boolean;
-	return {
-		pollIntervalMs: Math.max(200, (options.pollIntervalSeconds ?? 10) * 1000),
-		maxWaitMs: Math.max(1000, (options.maxWaitMinutes ?? 20) * 60_000),
-		download,
-		binaryPropertyName: download ? (read('binaryPropertyName', 'data') as string) : 'data',
-		watermarked: options.watermarked ?? false,
-		maxDownloadBytes: downloadLimitBytes(options.maxDownloadMb),
-	};
-}
-
-/** A size limit in bytes from a number of MB (the default where unset or not a positive number). */
-export const downloadLimitBytes = (megabytes: unknown): number =>
-	Math.round((typeof megabytes === 'number' && Number.isFinite(megabytes) && megabytes > 0 ? megabytes : DEFAULT_MAX_DOWNLOAD_MB) * 1024 * 1024);
+/** The Wait Mode parameter (the operations that create lip-sync tasks). */
+export const waitModeField: INodeProperties = {
+	displayName: 'Wait Mode',
+	name: 'waitMode',
+	type: 'options',
+	options: [
+		{
+			name: 'Poll',
+			value: 'poll',
+			description: 'Ask Kling for the status every Poll Interval; the execution runs (holds a worker) until the tasks end',
+		},
+		{
+			name: 'Callback',
+			value: 'callback',
+			description:
+				`Kling calls this execution back when the tasks end; meanwhile the execution waits without holding a worker and survives an n8n restart (${supportNote('externalTaskId')}; n8n must be reachable from the internet)`,
+		},
+	],
+	default: 'poll',
+	hint: 'Callback frees the worker only when every item fits in Max Tasks in Flight: a larger batch polls (as fast; n8n can only create its later tasks while the execution runs). To free the worker for a large batch, submit with Wait for Completion off and collect results with the Kling Lip Sync Trigger',
+	displayOptions: { show: { waitForCompletion: [true] } },
+};

@@ -2,12 +2,22 @@ import type { IDataObject, IExecuteFunctions, INodeExecutionData } from 'n8n-wor
 
 import type { Slots } from '../helpers/pool';
 import type { CreateLipSyncInput, LipSyncApi } from '../transport/types';
-import type { WaitSettings } from './common.descriptions';
-import type { ResolvedAudio } from './lipSync/audioSource';
+import type { KlingOperation } from './operations';
+import type { ResolvedAudio } from './shared/audioSource';
 
-export type KlingOperation = 'identifyFace' | 'lipSync' | 'lipSyncVideo' | 'dubDialogue' | 'textToSpeech' | 'getTask' | 'listTasks';
+export type { KlingOperation };
 
 export type WaitMode = 'poll' | 'callback';
+
+/** How a run waits for its tasks (Wait for Completion on). */
+export interface WaitSettings {
+	pollIntervalMs: number;
+	maxWaitMs: number;
+	download: boolean;
+	binaryPropertyName: string;
+	watermarked: boolean;
+	maxDownloadBytes: number;
+}
 
 /** What a node run reads once, for all its items. */
 export interface RunSettings {

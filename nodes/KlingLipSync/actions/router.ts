@@ -2,14 +2,24 @@ import type { IExecuteFunctions, INodeExecutionData } from 'n8n-workflow';
 
 import { textToSpeech } from './audio';
 import { identifyFace } from './face';
-import { dubDialogue, getTask, lipSync, lipSyncVideo, listTasks } from './lipSync';
+import { runDialogues } from './dubDialogue/run';
+import { getTask, lipSync, lipSyncVideo, listTasks } from './lipSync';
 import type { ItemOperation, RunSettings, TaskOperation } from './node.type';
+import type { OperationsRunning } from './operations';
 import { callbacksFit, callbackUrlFor, waitForCallbacks } from './pipeline/callback';
-import { startDialogues } from './pipeline/dialogueCallback';
 import { TaskExecutor } from './pipeline/executor';
-import { isOutputItem, taskOutput } from './pipeline/output';
+import { taskOutput } from './pipeline/output';
 import { readRunSettings } from './pipeline/settings';
-import { runStage } from './pipeline/stage';
+import { planAll, runStage } from './pipeline/stage';
+
+/** Each operation's work, in the record of the way its row in OPERATIONS says it runs. */
+const ITEM_WORK: Record<OperationsRunning<'items'>, ItemOperation<unknown>> = { identifyFace, textToSpeech, getTask, listTasks };
+const TASK_WORK: Record<OperationsRunning<'tasks'>, TaskOperation<unknown>> = { lipSync, lipSyncVideo };
+const CHAIN_WORK: Record<OperationsRunning<'chains'>, (ctx: IExecuteFunctions, run: RunSettings) => Promise<INodeExecutionData[]>> = {
+	dubDialogue: runDialogues,
+};
+
+const isIn = <Table extends object>(table: Table, operation: string): operation is Extract<keyof Table, string> => Object.hasOwn(table, operation);
 
 /**
  * A node run is a pipeline of plain data: the run's settings are read once; every item is planned
@@ -19,40 +29,10 @@ import { runStage } from './pipeline/stage';
  */
 export async function router(this: IExecuteFunctions): Promise<INodeExecutionData[][]> {
 	const run = await readRunSettings(this);
-	switch (run.operation) {
-		case 'lipSync':
-			return [await runTasks(this, run, lipSync)];
-		case 'lipSyncVideo':
-			return [await runTasks(this, run, lipSyncVideo)];
-		case 'dubDialogue':
-			return [await runDialogues(this, run)];
-		case 'identifyFace':
-			return [await runItems(this, run, identifyFace)];
-		case 'textToSpeech':
-			return [await runItems(this, run, textToSpeech)];
-		case 'getTask':
-			return [await runItems(this, run, getTask)];
-		case 'listTasks':
-			return [await runItems(this, run, listTasks)];
-	}
-}
-
-/** Items planned at once: enough that audio URLs download side by side, few enough that memory stays flat. */
-const PLAN_IN_PARALLEL = 20;
-
-/**
- * Plans every item, side by side (nothing billed). A bad item stops the planning of those not yet
- * started and the run (its error names the item); with Continue On Fail it becomes its error item.
- */
-async function planAll<Plan>(
-	ctx: IExecuteFunctions,
-	run: RunSettings,
-	plan: (this: IExecuteFunctions, itemIndex: number, run: RunSettings) => Promise<Plan>,
-): Promise<Array<Plan | INodeExecutionData>> {
-	const indexes = ctx.getInputData().map((_item, itemIndex) => itemIndex);
-	const planned = await runStage(ctx, run, indexes, PLAN_IN_PARALLEL, async (itemIndex) => await plan.call(ctx, itemIndex, run), true);
-	if (planned.error) throw planned.error;
-	return planned.entries;
+	const { operation } = run;
+	if (isIn(ITEM_WORK, operation)) return [await runItems(this, run, ITEM_WORK[operation])];
+	if (isIn(TASK_WORK, operation)) return [await runTasks(this, run, TASK_WORK[operation])];
+	return [await CHAIN_WORK[operation](this, run)];
 }
 
 /** Operations that answer item by item: plan all, then execute together. */
@@ -83,32 +63,4 @@ async function runTasks<Plan>(ctx: IExecuteFunctions, run: RunSettings, operatio
 	if (executed.error) throw executor.withCreatedTasks(executed.error);
 	const output = executed.entries.filter((entry): entry is INodeExecutionData => entry !== undefined);
 	return run.waitMode === 'callback' ? await waitForCallbacks(ctx, run, output) : output;
-}
-
-/**
- * Dub Dialogue: plan all; identify every dialogue's video and place its speakers (a dialogue that
- * cannot be dubbed stops the run before any task); then the dialogues run their steps, at most
- * Max Tasks in Flight dialogues at once, each step through the executor (in Callback mode the
- * execution waits between steps, and the webhook makes the next ones).
- */
-async function runDialogues(ctx: IExecuteFunctions, run: RunSettings): Promise<INodeExecutionData[]> {
-	const plans = await planAll(ctx, run, dubDialogue.plan);
-	const cast = await runStage(ctx, run, plans, run.maxInFlight, async (planned) => await dubDialogue.castDialogue.call(ctx, planned, run), true);
-	if (cast.error) throw cast.error;
-
-	const executor = new TaskExecutor(ctx, run);
-	let output: INodeExecutionData[];
-	if (run.waitMode === 'callback') {
-		output = await startDialogues(ctx, run, cast.entries, executor);
-	} else {
-		const executed = await runStage(ctx, run, cast.entries, run.maxInFlight, async (dialogue) => (executor.cancelled ? undefined : await dubDialogue.execute.call(ctx, dialogue, run, executor)), false);
-		if (executor.cancelled) throw executor.cancelledError();
-		if (executed.error) throw executor.withCreatedTasks(executed.error);
-		output = executed.entries.filter((entry): entry is INodeExecutionData => entry !== undefined);
-	}
-	const dialogues = cast.entries.filter((entry) => !isOutputItem(entry)).length;
-	const steps = cast.entries.reduce((sum, entry) => sum + (isOutputItem(entry) ? 0 : entry.plan.speakers.length), 0);
-	const reused = output.reduce((sum, item) => sum + (typeof item.json.reused_tasks === 'number' ? item.json.reused_tasks : 0), 0);
-	ctx.addExecutionHints({ message: dubDialogue.runCostHint(dialogues, steps, reused), location: 'outputPane' });
-	return output;
 }

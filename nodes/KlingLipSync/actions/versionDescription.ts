@@ -2,6 +2,7 @@ import type { INodeProperties, NodeHint } from 'n8n-workflow';
 
 import * as audio from './audio';
 import * as face from './face';
+import * as dubDialogue from './dubDialogue/dubDialogue.operation';
 import * as lipSync from './lipSync';
 
 /** The node's panel: a resource, its operations, and each operation's parameters. */
@@ -24,4 +25,4 @@ export const properties: INodeProperties[] = [
 ];
 
 /** Hints the editor shows while an operation is set up. */
-export const hints: NodeHint[] = [...lipSync.dubDialogue.hints];
+export const hints: NodeHint[] = [...dubDialogue.hints];

@@ -1,12 +1,5 @@
-import type { LipSyncTask } from '../transport/types';
+import type { AdoptionCheck, LipSyncTask } from '../transport/types';
 
-/** What this item asked for, as far as a task object can show it. */
-export interface AdoptionCheck {
-	externalTaskId: string;
-	watermark: boolean;
-	/** The session's video, when the item knows it (Identify Face's output, Lip Sync Video). */
-	video?: { url?: string; id?: string };
-}
 
 /**
  * Why a task found by external_task_id is not this item's work, or undefined when everything the

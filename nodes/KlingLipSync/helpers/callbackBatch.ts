@@ -1,6 +1,4 @@
-import { createHash } from 'node:crypto';
-
-import { workIdOf } from './externalId';
+import { SHORT_KEY_LENGTH, shortKey, workIdOf } from './externalId';
 
 /**
  * The tasks one Callback-mode run waits for, carried in the callback URL itself: the execution
@@ -15,16 +13,12 @@ export interface ExpectedTask {
 	key: string;
 }
 
-const KEY_LENGTH = 8;
-const KEYS = new RegExp(`^(?:[A-Za-z0-9_-]{${KEY_LENGTH}})+$`);
+const KEYS = new RegExp(`^(?:[A-Za-z0-9_-]{${SHORT_KEY_LENGTH}})+$`);
 
-/**
- * 48 bits of the SHA-256 of an external_task_id (8 URL-safe characters): the tasks of one run never
- * share one, and another task of the account matches one by chance with odds of 1 in 2^48.
- */
+/** A task's key in a callback URL: a short key of its external_task_id. */
 export function taskKey(externalTaskId: string): string {
 	// A task made anew after a failure (`-r<n>`) stands for the same work, under the same key.
-	return createHash('sha256').update(workIdOf(externalTaskId)).digest('base64url').slice(0, KEY_LENGTH);
+	return shortKey(workIdOf(externalTaskId));
 }
 
 /**
@@ -42,10 +36,10 @@ export function decodeBatch(value: unknown): ExpectedTask[] | undefined {
 	if (typeof value !== 'string' || !value) return undefined;
 	const [keys, indexes, extra] = value.split('.');
 	if (extra !== undefined || !KEYS.test(keys)) return undefined;
-	const count = keys.length / KEY_LENGTH;
+	const count = keys.length / SHORT_KEY_LENGTH;
 	const itemIndexes = indexes === undefined ? Array.from({ length: count }, (_, position) => position) : indexes.split(',').map((text) => (/^[0-9a-z]+$/.test(text) ? parseInt(text, 36) : NaN));
 	if (itemIndexes.length !== count || itemIndexes.some((index) => !Number.isSafeInteger(index))) return undefined;
-	return itemIndexes.map((itemIndex, position) => ({ itemIndex, key: keys.slice(position * KEY_LENGTH, (position + 1) * KEY_LENGTH) }));
+	return itemIndexes.map((itemIndex, position) => ({ itemIndex, key: keys.slice(position * SHORT_KEY_LENGTH, (position + 1) * SHORT_KEY_LENGTH) }));
 }
 
 /** The URL with one more query parameter (keeping n8n's own, e.g. the resume token). */

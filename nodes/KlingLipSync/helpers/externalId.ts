@@ -1,7 +1,6 @@
 import { createHash } from 'node:crypto';
 
-import type { AdoptionCheck } from './adoption';
-import type { CreateLipSyncInput } from '../transport/types';
+import type { AdoptionCheck, CreateLipSyncInput } from '../transport/types';
 
 /** Everything that decides what a lip-sync task produces: the same work gives the same id. */
 export type LipSyncWork = Pick<
@@ -54,19 +53,24 @@ export function workTaskId(work: LipSyncWork, nonce = ''): string {
 	return `n8n-${last ? 'e' : 'd'}${key}${step}-${digest.slice(0, 24)}`;
 }
 
-const DIALOGUE_KEY_LENGTH = 8;
+/** A short key's length: 48 bits in URL-safe characters. */
+export const SHORT_KEY_LENGTH = 8;
+
+/**
+ * 48 bits of the SHA-256 of a text, in 8 URL-safe characters: the keys of one run never share one,
+ * and another's matches one by chance with odds of 1 in 2^48.
+ */
+export const shortKey = (text: string): string => createHash('sha256').update(text).digest('base64url').slice(0, SHORT_KEY_LENGTH);
+
 /** `n8n-d<key><step>-<digest>`, or `n8n-e...` for a dialogue's last step ("ends"). */
-const CHAIN_ID = new RegExp(`^n8n-([de])([A-Za-z0-9_-]{${DIALOGUE_KEY_LENGTH}})([1-9][0-9]?)-[0-9a-f]{24}(?:-r[1-9][0-9]*)?$`);
+const CHAIN_ID = new RegExp(`^n8n-([de])([A-Za-z0-9_-]{${SHORT_KEY_LENGTH}})([1-9][0-9]?)-[0-9a-f]{24}(?:-r[1-9][0-9]*)?$`);
 
 /**
  * A dialogue's key: 48 bits of a digest of all its work (video, every speaker's face, audio and
  * timing, the options), in 8 URL-safe characters. `nonce` makes it new on purpose.
  */
 export function dialogueKey(work: unknown, nonce = ''): string {
-	return createHash('sha256')
-		.update(JSON.stringify(['dialogue/1', work, nonce]))
-		.digest('base64url')
-		.slice(0, DIALOGUE_KEY_LENGTH);
+	return shortKey(JSON.stringify(['dialogue/1', work, nonce]));
 }
 
 /** The dialogue and step an external_task_id names, when it is a dialogue step's. */

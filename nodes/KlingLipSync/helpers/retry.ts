@@ -69,3 +69,9 @@ export function mayHaveBeenCarriedOut(outcome: AttemptOutcome): boolean {
 	// 503 means the service turned the request away; 500/502/504 may come after it was handled.
 	return [500, 502, 504].includes(outcome.httpStatus ?? 0);
 }
+
+/** The longest wait before a create Kling refused as over the account's concurrency (1303) is sent again. */
+export const BUSY_LONGEST_WAIT_MS = 15_000;
+
+/** The wait before the n-th resubmission of a create refused with 1303: 2 s, doubling, at most 15 s. */
+export const busyWaitMs = (round: number): number => Math.min(BUSY_LONGEST_WAIT_MS, 2000 * 2 ** round);

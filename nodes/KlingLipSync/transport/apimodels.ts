@@ -3,6 +3,7 @@ import type { IDataObject } from 'n8n-workflow';
 import { asId, asNumber, asObject, officialCreateBody, sendIdentify } from './official';
 import { awaitIdentifyJob, explainHttpStatus } from './reseller';
 import type { DetectedFace, LipSyncTask, ProviderDialect, TaskStatus } from './types';
+import { PROVIDERS } from './providers';
 
 /**
  * apimodels.app: one generations endpoint for both steps, picked by `model`; its own
@@ -79,7 +80,7 @@ export const apimodelsDialect: ProviderDialect = {
 		const query = async (taskId: string): Promise<IDataObject> => asObject(await send(queryRequest(taskId)));
 		return {
 			provider: 'apimodels.app',
-			supports: { videoId: false, audioId: false, externalTaskId: false, listTasks: false, textToSpeech: false },
+			supports: PROVIDERS.apimodels.supports,
 			async identifyFace(input) {
 				const sent = await sendIdentify(send, PATH, { model: 'kling-identify-face', video_url: input.videoUrl });
 				const first = asObject(sent.data);
@@ -105,12 +106,6 @@ export const apimodelsDialect: ProviderDialect = {
 			async findTask(taskId) {
 				const data = await send({ ...queryRequest(taskId), absentWhen: (failure) => failure.httpStatus === 404 });
 				return data === undefined ? undefined : parseApimodelsTask(data);
-			},
-			async listTasks() {
-				throw new Error('apimodels.app has no task list');
-			},
-			async textToSpeech() {
-				throw new Error('apimodels.app has no text to speech');
 			},
 		};
 	},

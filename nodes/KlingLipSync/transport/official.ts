@@ -16,6 +16,7 @@ import type {
 	TaskStatus,
 	WhenBusy,
 } from './types';
+import { PROVIDERS } from './providers';
 
 export const asObject = (value: unknown): IDataObject =>
 	value && typeof value === 'object' && !Array.isArray(value) ? (value as IDataObject) : {};
@@ -223,7 +224,7 @@ export const klingDialect: ProviderDialect = {
 		};
 		return {
 			provider: 'Kling',
-			supports: { videoId: true, audioId: true, externalTaskId: true, listTasks: true, textToSpeech: true },
+			supports: PROVIDERS.kling.supports,
 			async identifyFace(input) {
 				const body = input.videoId ? { video_id: input.videoId } : { video_url: input.videoUrl };
 				const { data, uncertainResends } = await sendIdentify(send, '/v1/videos/identify-face', body);

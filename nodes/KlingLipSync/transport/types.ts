@@ -1,7 +1,5 @@
 import type { IDataObject } from 'n8n-workflow';
 
-import type { AdoptionCheck } from '../helpers/adoption';
-
 /** The provider-neutral task model every action works with; dialects map their responses to it. */
 export type TaskStatus = 'submitted' | 'processing' | 'succeed' | 'failed';
 
@@ -60,6 +58,14 @@ export interface IdentifyFaceInput {
  */
 export class InlineBytes {
 	constructor(readonly bytes: Buffer) {}
+}
+
+/** What this item asked for, as far as a task object can show it. */
+export interface AdoptionCheck {
+	externalTaskId: string;
+	watermark: boolean;
+	/** The session's video, when the item knows it (Identify Face's output, Lip Sync Video). */
+	video?: { url?: string; id?: string };
 }
 
 export interface CreateLipSyncInput {
@@ -125,8 +131,10 @@ export interface LipSyncApi {
 	getTask(id: string): Promise<LipSyncTask>;
 	/** The task with this id, or undefined when the provider says it has none (no error). */
 	findTask(id: string): Promise<LipSyncTask | undefined>;
-	listTasks(pageNum: number, pageSize: number): Promise<LipSyncTask[]>;
-	textToSpeech(input: TextToSpeechInput): Promise<SpeechResult>;
+	/** The account's tasks, newest first; absent where the provider has no task list. */
+	listTasks?(pageNum: number, pageSize: number): Promise<LipSyncTask[]>;
+	/** Absent where the provider has no text to speech. */
+	textToSpeech?(input: TextToSpeechInput): Promise<SpeechResult>;
 }
 
 /**

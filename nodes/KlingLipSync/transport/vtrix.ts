@@ -3,6 +3,7 @@ import type { IDataObject } from 'n8n-workflow';
 import { asId, asNumber, asObject, officialCreateBody, parseOfficialIdentify, sendIdentify } from './official';
 import { awaitIdentifyJob, explainHttpStatus } from './reseller';
 import type { IdentifyFaceResult, LipSyncTask, ProviderDialect, TaskStatus } from './types';
+import { PROVIDERS } from './providers';
 
 /**
  * vtrix "kirin": Kling's own fields plus `model` (kirin_identify_face, kirin_lipsync),
@@ -102,7 +103,7 @@ export function vtrixDialect(createPath: string, statusPath: string): ProviderDi
 			const status = async (id: string): Promise<IDataObject> => asObject(await send(statusRequest(id)));
 			return {
 				provider: 'vtrix',
-				supports: { videoId: true, audioId: true, externalTaskId: false, listTasks: false, textToSpeech: false },
+				supports: PROVIDERS.vtrix.supports,
 				async identifyFace(input) {
 					const fields = input.videoId ? { video_id: input.videoId } : { video_url: input.videoUrl };
 					const sent = await sendIdentify(send, createPath, { model: 'kirin_identify_face', ...fields });
@@ -128,12 +129,6 @@ export function vtrixDialect(createPath: string, statusPath: string): ProviderDi
 				async findTask(id) {
 					const data = await send({ ...statusRequest(id), absentWhen: (failure) => failure.httpStatus === 404 });
 					return data === undefined ? undefined : parseVtrixTask(data);
-				},
-				async listTasks() {
-					throw new Error('vtrix has no task list');
-				},
-				async textToSpeech() {
-					throw new Error('vtrix has no text to speech');
 				},
 			};
 		},

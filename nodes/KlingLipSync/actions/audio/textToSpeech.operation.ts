@@ -6,7 +6,7 @@ import { searchVoices } from '../../helpers/voices';
 import { checkId, notANumber } from '../../helpers/validation';
 import type { TextToSpeechInput } from '../../transport/types';
 import type { RunSettings } from '../node.type';
-import { failOn, requireSupport } from '../params';
+import { failOn, requireSupport, unsupported } from '../params';
 
 const properties: INodeProperties[] = [
 	{
@@ -88,6 +88,7 @@ export async function plan(this: IExecuteFunctions, itemIndex: number, run: RunS
 }
 
 export async function execute(this: IExecuteFunctions, { itemIndex, input }: TextToSpeechPlan, run: RunSettings): Promise<INodeExecutionData[]> {
+	if (!run.api.textToSpeech) throw unsupported.call(this, itemIndex, run.api, 'textToSpeech');
 	const speech = await run.api.textToSpeech(input);
 	const audio = speech.audios[0];
 	if (speech.status === 'failed' || !audio?.id) {

@@ -9,6 +9,7 @@ import type { RunSettings } from '../node.type';
 import { taskOutput } from '../pipeline/output';
 import { waitForTask } from '../pipeline/poll';
 import { failOn, requireSupport } from '../params';
+import { supportNote } from '../../transport/providers';
 
 const properties: INodeProperties[] = [
 	{
@@ -17,7 +18,7 @@ const properties: INodeProperties[] = [
 		type: 'options',
 		options: [
 			{ name: 'Task ID', value: 'taskId', description: "Kling's task_id" },
-			{ name: 'External Task ID', value: 'externalTaskId', description: 'The ID you gave the task in Lip Sync (Kling and Kling-compatible proxies only)' },
+			{ name: 'External Task ID', value: 'externalTaskId', description: `The ID you gave the task in Lip Sync (${supportNote('externalTaskId')})` },
 		],
 		default: 'taskId',
 	},
@@ -88,7 +89,7 @@ const SEARCH_PAGE_SIZE = 50;
 /** Task ID's From List mode: your tasks, newest first, each with its status and when it was made. */
 export async function searchTasks(this: ILoadOptionsFunctions, filter?: string, paginationToken?: string): Promise<INodeListSearchResult> {
 	const api = await createLipSyncApi(this, 0);
-	if (!api.supports.listTasks) {
+	if (!api.listTasks) {
 		throw new NodeOperationError(this.getNode(), `${api.provider} does not support listing tasks: choose By ID and enter the task ID`);
 	}
 	const page = Number(paginationToken) || 1;

@@ -3,12 +3,11 @@ import { updateDisplayOptions } from 'n8n-workflow';
 
 import { KLING_LIMITS } from '../../helpers/constants';
 import { checkId, checkMilliseconds, checkTiming, type SceneBounds } from '../../helpers/validation';
-import { maxInFlightOption, waitFields, waitForCompletionField } from '../common.descriptions';
+import { maxInFlightOption, waitFields, waitForCompletionField, waitModeField } from '../common.descriptions';
 import type { RunSettings, TaskRequest } from '../node.type';
-import { checkOwnCallbackUrl, waitModeField } from '../pipeline/callback';
-import { audioSourceFields, resolveAudio } from './audioSource';
-import { createOptionFields, readCreateOptions, taskCreateFields, type CreateOptionValues } from './createOptions';
 import { failOn, requireSupport } from '../params';
+import { audioSourceFields, resolveAudio } from '../shared/audioSource';
+import { createOptionFields, readCreateOptions, taskCreateFields, type CreateOptionValues } from '../shared/createOptions';
 
 const properties: INodeProperties[] = [
 	{
@@ -138,8 +137,7 @@ export async function plan(this: IExecuteFunctions, itemIndex: number, run: RunS
 	const faceId = this.getNodeParameter('faceId', itemIndex) as unknown;
 	failOn.call(this, itemIndex, checkId('Face ID', faceId));
 	const options = this.getNodeParameter('options', itemIndex, {}) as LipSyncOptions;
-	const create = readCreateOptions.call(this, itemIndex, options, run.api);
-	checkOwnCallbackUrl.call(this, itemIndex, run, options.callbackUrl);
+	const create = readCreateOptions.call(this, itemIndex, options, run);
 
 	const cropStartMs = this.getNodeParameter('cropStartMs', itemIndex) as number;
 	const requestedEnd = this.getNodeParameter('cropEndMs', itemIndex) as number;

@@ -5,14 +5,13 @@ import { checkAudioAfterCropStart, chooseFace, fitAudio, type FaceChoice } from 
 import { KLING_LIMITS } from '../../helpers/constants';
 import { checkMilliseconds } from '../../helpers/validation';
 import type { IdentifyFaceInput } from '../../transport/types';
-import { maxInFlightOption, waitFields, waitForCompletionField } from '../common.descriptions';
+import { maxInFlightOption, waitFields, waitForCompletionField, waitModeField } from '../common.descriptions';
 import type { RunSettings, TaskRequest } from '../node.type';
-import { waitModeField } from '../pipeline/callback';
-import { audioSourceFields, resolveAudio, type ResolvedAudio } from './audioSource';
-import { faceChoiceFields, readFaceChoice } from './faceChoice';
-import { createOptionFields, readCreateOptions, taskCreateFields, type CreateOptions, type CreateOptionValues } from './createOptions';
-import { readVideo, videoSourceFields } from '../face/identifyFace.operation';
 import { failOn, requireSupport } from '../params';
+import { audioSourceFields, resolveAudio, type ResolvedAudio } from '../shared/audioSource';
+import { createOptionFields, readCreateOptions, taskCreateFields, type CreateOptions, type CreateOptionValues } from '../shared/createOptions';
+import { faceChoiceFields, readFaceChoice } from '../shared/faceChoice';
+import { readVideo, videoSourceFields } from '../shared/videoSource';
 
 const properties: INodeProperties[] = [
 	...videoSourceFields,
@@ -89,7 +88,7 @@ export async function plan(this: IExecuteFunctions, itemIndex: number, run: RunS
 	const insertMs = options.insertMs;
 	if (insertMs !== undefined) failOn.call(this, itemIndex, checkMilliseconds('Insert At (ms)', insertMs));
 	failOn.call(this, itemIndex, checkAudioAfterCropStart(audioMs, cropStartMs));
-	const create = readCreateOptions.call(this, itemIndex, options, run.api);
+	const create = readCreateOptions.call(this, itemIndex, options, run);
 	return { itemIndex, video, audio, audioMs, choice, cropStartMs, insertMs, create };
 }
 

@@ -5,11 +5,12 @@ import { KLING_LIMITS } from '../../helpers/constants';
 import { taskToJson } from '../../helpers/output';
 import { notANumber } from '../../helpers/validation';
 import type { RunSettings } from '../node.type';
-import { failOn, requireSupport } from '../params';
+import { failOn, requireSupport, unsupported } from '../params';
+import { providersWithout, supportNote } from '../../transport/providers';
 
 const properties: INodeProperties[] = [
 	{
-		displayName: 'Listing tasks works with Kling and Kling-compatible proxies; apimodels.app and vtrix have no task list',
+		displayName: `Listing tasks works with ${supportNote('listTasks').replace(/ only$/, '')}; ${providersWithout('listTasks')} have no task list`,
 		name: 'listTasksNotice',
 		type: 'notice',
 		default: '',
@@ -35,6 +36,7 @@ const properties: INodeProperties[] = [
 export const description = updateDisplayOptions({ show: { operation: ['listTasks'] } }, properties);
 
 export interface ListTasksPlan {
+	itemIndex: number;
 	/** Infinity: Return All. */
 	limit: number;
 }
@@ -47,11 +49,12 @@ export async function plan(this: IExecuteFunctions, itemIndex: number, run: RunS
 		failOn.call(this, itemIndex, `Limit must be a whole number of at least 1 (got ${String(limit)})`);
 	}
 	requireSupport.call(this, itemIndex, run.api, 'listTasks');
-	return { limit };
+	return { itemIndex, limit };
 }
 
 /** Pages through pageNum/pageSize (newest first) until enough tasks, or a short page, or page 1000. */
-export async function execute(this: IExecuteFunctions, { limit }: ListTasksPlan, run: RunSettings): Promise<INodeExecutionData[]> {
+export async function execute(this: IExecuteFunctions, { itemIndex, limit }: ListTasksPlan, run: RunSettings): Promise<INodeExecutionData[]> {
+	if (!run.api.listTasks) throw unsupported.call(this, itemIndex, run.api, 'listTasks');
 	const pageSize = Math.min(KLING_LIMITS.listPageSizeMax, limit);
 	const tasks = [];
 	for (let pageNum = 1; pageNum <= KLING_LIMITS.listPageNumMax && tasks.length < limit; pageNum++) {

@@ -2,7 +2,6 @@ import type {
 	IDataObject,
 	IExecuteFunctions,
 	INodeExecutionData,
-	INodeProperties,
 	IWebhookDescription,
 	IWebhookFunctions,
 	IWebhookResponseData,
@@ -16,9 +15,8 @@ import { SIGNATURE_QUERY_PARAM, signUrlValues, urlSignatureHolds } from '../../h
 import { createLipSyncApi, credentialKey, type RunContext } from '../../transport';
 import { taskFromCallback } from '../../transport/official';
 import { isFinal, type LipSyncTask } from '../../transport/types';
-import { waitSettingsFrom, type WaitSettings } from '../common.descriptions';
-import { failOn } from '../params';
-import type { RunSettings, TaskRequest } from '../node.type';
+import { waitSettingsFrom } from './settings';
+import type { RunSettings, TaskRequest, WaitSettings } from '../node.type';
 import { awaitsCallback, callbackDetails, errorItem, isOutputItem, taskOutput, type TaskOutcome } from './output';
 import { readRunTasks, readTasksById } from './taskList';
 
@@ -27,36 +25,6 @@ import { readRunTasks, readTasksById } from './taskList';
  * holding no worker (n8n stores it, also across restarts), and the first callback that finds
  * every task of the run final resumes it with all of them.
  */
-
-/** The Wait Mode parameter (Lip Sync and Lip Sync Video). */
-export const waitModeField: INodeProperties = {
-	displayName: 'Wait Mode',
-	name: 'waitMode',
-	type: 'options',
-	options: [
-		{
-			name: 'Poll',
-			value: 'poll',
-			description: 'Ask Kling for the status every Poll Interval; the execution runs (holds a worker) until the tasks end',
-		},
-		{
-			name: 'Callback',
-			value: 'callback',
-			description:
-				'Kling calls this execution back when the tasks end; meanwhile the execution waits without holding a worker and survives an n8n restart (Kling and Kling-compatible proxies; n8n must be reachable from the internet)',
-		},
-	],
-	default: 'poll',
-	hint: 'Callback frees the worker only when every item fits in Max Tasks in Flight: a larger batch polls (as fast; n8n can only create its later tasks while the execution runs). To free the worker for a large batch, submit with Wait for Completion off and collect results with the Kling Lip Sync Trigger',
-	displayOptions: { show: { waitForCompletion: [true] } },
-};
-
-/** An item's own Callback URL option: in Callback mode the node sets the callback URL itself. */
-export function checkOwnCallbackUrl(this: IExecuteFunctions, itemIndex: number, run: RunSettings, ownCallbackUrl: string | undefined): void {
-	if (run.waitMode === 'callback' && ownCallbackUrl) {
-		failOn.call(this, itemIndex, 'Callback URL must be empty in Callback wait mode: the node sets it to this execution');
-	}
-}
 
 /**
  * The resume webhook of Callback mode (as n8n's Wait node has): it lives only while an execution

@@ -2,9 +2,10 @@ import type { IExecuteFunctions, INodeExecutionData } from 'n8n-workflow';
 import { NodeOperationError } from 'n8n-workflow';
 
 import { Slots } from '../../helpers/pool';
+import { BUSY_LONGEST_WAIT_MS, busyWaitMs } from '../../helpers/retry';
 import { sleepUnlessCancelled } from '../../transport/sleep';
 import type { InlineBytes, LipSyncTask, WhenBusy } from '../../transport/types';
-import { readAudioInline } from '../lipSync/audioSource';
+import { readAudioInline } from '../shared/audioSource';
 import type { RunSettings, TaskRequest } from '../node.type';
 import type { TaskOutcome } from './output';
 import { TaskWatch } from './poll';
@@ -12,13 +13,6 @@ import { runStage, type StageResult } from './stage';
 
 /** How long an item waits for a free slot when it does not wait for its task (no wait budget). */
 const QUEUE_BUDGET_MS = 30 * 60_000;
-/**
- * Slots held by other workflows free up unseen: look again after this long at first, growing.
- * While the run's own tasks hold slots, one of them ending is what frees one: the longest wait
- * applies, so turned-away items do not resubmit blind.
- */
-const FIRST_BUSY_WAIT_MS = 2000;
-const LONGEST_BUSY_WAIT_MS = 15_000;
 const SLICE_MS = 250;
 /**
  * How often a run that does not poll its tasks (Callback mode, Wait for Completion off) reads them
@@ -140,7 +134,9 @@ export class TaskExecutor {
 		let round = 0;
 		return async () =>
 			await this.watch.whileWantingSlot(async () => {
-				const longest = this.watch.holding > 0 ? LONGEST_BUSY_WAIT_MS : Math.min(LONGEST_BUSY_WAIT_MS, FIRST_BUSY_WAIT_MS * 2 ** round++);
+				// Slots other workflows hold free up unseen: look again after a growing while. While the run's
+				// own tasks hold slots, one of them ending frees one: the longest wait, so items do not resubmit blind.
+				const longest = this.watch.holding > 0 ? BUSY_LONGEST_WAIT_MS : busyWaitMs(round++);
 				const until = Math.min(deadline, Date.now() + longest);
 				for (;;) {
 					if (this.freedSlots > 0) {

@@ -4,7 +4,7 @@ import { NodeApiError, NodeOperationError } from 'n8n-workflow';
 import { taskToJson, videoFileName } from '../../helpers/output';
 import { downloadToBinary, type RunContext } from '../../transport';
 import { isFinal, type LipSyncTask } from '../../transport/types';
-import type { WaitSettings } from '../common.descriptions';
+import type { WaitSettings } from '../node.type';
 
 /**
  * The one output mapper: what a task becomes as an output item, in a run and in the webhook call

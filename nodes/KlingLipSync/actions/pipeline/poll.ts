@@ -3,7 +3,7 @@ import type { IExecuteFunctions } from 'n8n-workflow';
 import { describeKlingCode } from '../../helpers/errorCodes';
 import { sleepUnlessCancelled } from '../../transport/sleep';
 import { isFinal, type LipSyncApi, type LipSyncTask } from '../../transport/types';
-import type { WaitSettings } from '../common.descriptions';
+import type { WaitSettings } from '../node.type';
 import { taskError } from './output';
 import { readTasksById } from './taskList';
 
@@ -133,7 +133,7 @@ export class TaskWatch {
 		let read: Map<string, LipSyncTask>;
 		try {
 			read =
-				taskIds.length > 1 && this.api.supports.listTasks
+				taskIds.length > 1 && this.api.listTasks
 					? await readTasksById(this.api, new Set(taskIds))
 					: new Map([[taskIds[0], await this.api.getTask(taskIds[0])]]);
 			this.failedReads = 0;

@@ -43,3 +43,21 @@ export async function runStage<In, Out>(
 	const first = Math.min(...errors.keys());
 	return { entries: done, error: errors.get(first) };
 }
+
+/** Items planned at once: enough that audio URLs download side by side, few enough that memory stays flat. */
+const PLAN_IN_PARALLEL = 20;
+
+/**
+ * Plans every item, side by side (nothing billed). A bad item stops the planning of those not yet
+ * started and the run (its error names the item); with Continue On Fail it becomes its error item.
+ */
+export async function planAll<Plan>(
+	ctx: IExecuteFunctions,
+	run: RunSettings,
+	plan: (this: IExecuteFunctions, itemIndex: number, run: RunSettings) => Promise<Plan>,
+): Promise<Array<Plan | INodeExecutionData>> {
+	const indexes = ctx.getInputData().map((_item, itemIndex) => itemIndex);
+	const planned = await runStage(ctx, run, indexes, PLAN_IN_PARALLEL, async (itemIndex) => await plan.call(ctx, itemIndex, run), true);
+	if (planned.error) throw planned.error;
+	return planned.entries;
+}

@@ -17,7 +17,7 @@ const RUN_SPREAD_MS = 30 * 60_000;
  * run's creates (a run of up to 500 tasks: one read).
  */
 export async function scanTaskList(api: LipSyncApi, visit: (task: LipSyncTask) => boolean, complete: () => boolean): Promise<void> {
-	if (!api.supports.listTasks) return;
+	if (!api.listTasks) return;
 	let oldestFound = Number.POSITIVE_INFINITY;
 	for (let page = 1; !complete() && page <= MAX_LIST_PAGES; page++) {
 		const tasks = await api.listTasks(page, LIST_PAGE_SIZE);

@@ -9,6 +9,7 @@ import type { Slots } from '../../helpers/pool';
 import { downloadBytes, DownloadTooLargeError } from '../../transport';
 import { InlineBytes } from '../../transport/types';
 import { failOn as failOnItem } from '../params';
+import { supportNote } from '../../transport/providers';
 
 /** The audio parameters, shared by Lip Sync and Lip Sync Video. */
 export const audioSourceFields: INodeProperties[] = [
@@ -20,7 +21,7 @@ export const audioSourceFields: INodeProperties[] = [
 			{ name: 'URL', value: 'url', description: 'A public link to an MP3, WAV, M4A or AAC file' },
 			{ name: 'Binary File', value: 'binary', description: 'Audio in a binary field of the input item' },
 			{ name: 'Base64', value: 'base64', description: 'Base64-encoded audio (a data: URL prefix is removed)' },
-			{ name: 'Kling Audio ID', value: 'audioId', description: 'An audio_id from Kling text-to-speech, last 30 days (not with apimodels.app)' },
+			{ name: 'Kling Audio ID', value: 'audioId', description: `An audio_id from Kling text-to-speech, last 30 days (${supportNote('audioId')})` },
 		],
 		default: 'url',
 		hint: 'MP3, WAV, M4A or AAC, 2-60 seconds, up to 5 MB',

@@ -1,22 +1,17 @@
-import { randomUUID } from 'node:crypto';
-import type { IExecuteFunctions, INodeExecutionData, INodeProperties, NodeHint } from 'n8n-workflow';
-import { NodeOperationError, updateDisplayOptions } from 'n8n-workflow';
+import type { IExecuteFunctions, INodeProperties, NodeHint } from 'n8n-workflow';
+import { updateDisplayOptions } from 'n8n-workflow';
 
-import { castSpeakers, checkAudioAfterCropStart, type CastSpeaker, type FaceChoice, type SpeakerPlacement } from '../../helpers/faceFit';
-import { dialogueKey } from '../../helpers/externalId';
 import { KLING_LIMITS } from '../../helpers/constants';
+import { checkAudioAfterCropStart } from '../../helpers/faceFit';
 import { checkMilliseconds } from '../../helpers/validation';
-import type { IdentifyFaceInput, IdentifyFaceResult } from '../../transport/types';
-import { maxInFlightOption, waitFields } from '../common.descriptions';
-import type { RunSettings, TaskRequest } from '../node.type';
-import { waitModeField } from '../pipeline/callback';
-import { advanceChain, chainOutput, startChain, stepRequest, subjectOf, type ChainDialogue, type CreateStep } from '../pipeline/chain';
-import type { TaskExecutor } from '../pipeline/executor';
+import { maxInFlightOption, waitFields, waitModeField } from '../common.descriptions';
+import type { RunSettings } from '../node.type';
 import { failOn, requireSupport } from '../params';
-import { readVideo, videoSourceFields } from '../face/identifyFace.operation';
-import { audioSourceFields, resolveAudio, type ResolvedAudio } from './audioSource';
-import { faceChoiceFields, readFaceChoice } from './faceChoice';
-import { createOptionFields, readCreateOptions, type CreateOptions, type CreateOptionValues } from './createOptions';
+import { audioSourceFields, resolveAudio } from '../shared/audioSource';
+import { createOptionFields, readCreateOptions, type CreateOptionValues } from '../shared/createOptions';
+import { faceChoiceFields, readFaceChoice } from '../shared/faceChoice';
+import { readVideo, videoSourceFields } from '../shared/videoSource';
+import type { DialoguePlan, SpeakerPlacement, SpeakerPlan } from './dialogue';
 
 /** One speaker's fields: their face, their audio, where it goes. */
 const speakerFields: INodeProperties[] = [
@@ -78,7 +73,7 @@ const properties: INodeProperties[] = [
 		options: [{ name: 'speaker', displayName: 'Speaker', values: speakerFields }],
 	},
 	{ ...waitModeField, displayOptions: undefined },
-	...waitFields('dubDialogue', { always: true }),
+	...waitFields('dubDialogue'),
 	{
 		displayName: 'Options',
 		name: 'options',
@@ -118,22 +113,6 @@ export const hints: NodeHint[] = Array.from({ length: MAX_SPEAKERS }, (_, index)
 /** What a run of dialogues costs, for n8n's output pane once it ran. */
 export function runCostHint(dialogues: number, speakers: number, reused: number): string {
 	return `This run: ${dialogues} dialogue(s), ${speakers} lip-sync task(s)${reused ? ` (${reused} taken over from an earlier run, not paid again)` : ''} and ${speakers} Identify Face call(s).`;
-}
-
-/** A speaker, checked (the audio measured; nothing billed). */
-export interface SpeakerPlan {
-	face: FaceChoice;
-	audio: ResolvedAudio;
-	audioMs: number;
-	placement: SpeakerPlacement;
-}
-
-/** One dialogue (item), checked: the video and its speakers, in the order they are synced. */
-export interface DialoguePlan {
-	itemIndex: number;
-	video: IdentifyFaceInput;
-	speakers: SpeakerPlan[];
-	create: CreateOptions;
 }
 
 const speakerPath = (position: number): string => `speakers.speaker[${position}].`;
@@ -199,59 +178,6 @@ export async function plan(this: IExecuteFunctions, itemIndex: number, run: RunS
 	}
 	failOn.call(this, itemIndex, sameFaceNamed(speakers));
 	const options = this.getNodeParameter('options', itemIndex, {}) as CreateOptionValues;
-	return { itemIndex, video, speakers, create: readCreateOptions.call(this, itemIndex, options, run.api) };
+	return { itemIndex, video, speakers, create: readCreateOptions.call(this, itemIndex, options, run) };
 }
 
-/** A dialogue after its first Identify Face: every speaker's face and timing known, nothing created. */
-export interface CastDialogue extends ChainDialogue {
-	plan: DialoguePlan;
-	first: IdentifyFaceResult;
-	cast: CastSpeaker[];
-}
-
-/**
- * The first Identify Face of the video, and every speaker placed on it (faces found, no face
- * named twice, every audio inside its face's window): a dialogue that cannot be dubbed stops here,
- * before any task.
- */
-export async function castDialogue(this: IExecuteFunctions, planned: DialoguePlan, run: RunSettings): Promise<CastDialogue> {
-	const first = await run.api.identifyFace(planned.video);
-	const cast = castSpeakers(first.faces, planned.speakers);
-	if (typeof cast === 'string') {
-		const error = new NodeOperationError(this.getNode(), cast, {
-			itemIndex: planned.itemIndex,
-			description: `session_id ${first.sessionId}; faces: ${first.faces.map((face) => `${face.faceId} (${face.startMs ?? '?'}-${face.endMs ?? '?'} ms)`).join(', ') || 'none'}. No lip-sync task was created.`,
-		});
-		error.context.session_id = first.sessionId;
-		throw error;
-	}
-	const { soundVolume, originalAudioVolume, watermark, derivedId } = planned.create;
-	const work = {
-		video: subjectOf(planned.video),
-		speakers: cast.map(({ face, timing }, position) => [face.faceId, face.startMs, face.endMs, timing, planned.speakers[position].audio.fingerprint]),
-		options: [soundVolume, originalAudioVolume, watermark],
-	};
-	return { plan: planned, first, cast, key: dialogueKey(work, derivedId === 'fresh' ? randomUUID() : '') };
-}
-
-/** The first step's request, straight from the first session. */
-export function firstRequest(dialogue: CastDialogue): TaskRequest {
-	const [speaker] = dialogue.cast;
-	return stepRequest(dialogue, 0, { sessionId: dialogue.first.sessionId, faceId: speaker.face.faceId }, dialogue.plan.video, speaker.timing);
-}
-
-/**
- * Poll mode: the steps one after another, each created and waited for through the run's executor
- * (its slots, uploads and registry of paid tasks); the last step's video is the item's output.
- */
-export async function execute(
-	this: IExecuteFunctions,
-	dialogue: CastDialogue,
-	run: RunSettings,
-	executor: TaskExecutor,
-): Promise<INodeExecutionData | undefined> {
-	const chain = startChain(dialogue, firstRequest(dialogue));
-	const createStep: CreateStep = async (request) => (await executor.execute(request, undefined)).task;
-	const ended = await advanceChain(this, run.api, chain, createStep, () => executor.cancelled);
-	return ended === 'done' ? await chainOutput(this, dialogue.plan.itemIndex, chain, run.wait) : undefined;
-}

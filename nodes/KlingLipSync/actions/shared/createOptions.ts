@@ -1,11 +1,12 @@
 import { randomUUID } from 'node:crypto';
 import type { IExecuteFunctions, INodeProperties } from 'n8n-workflow';
 
-import type { AdoptionCheck } from '../../helpers/adoption';
 import { workTaskId, type LipSyncWork } from '../../helpers/externalId';
 import { checkHttpUrl, checkId, checkVolume } from '../../helpers/validation';
-import type { CreateLipSyncInput, LipSyncApi } from '../../transport/types';
+import type { AdoptionCheck, CreateLipSyncInput } from '../../transport/types';
+import type { RunSettings } from '../node.type';
 import { failOn, requireSupport } from '../params';
+import { supportNote } from '../../transport/providers';
 
 /** The panel fields of the create options, for the Options collections of Lip Sync and Lip Sync Video. */
 export const createOptionFields = {
@@ -23,7 +24,7 @@ export const createOptionFields = {
 		type: 'string',
 		default: '',
 		placeholder: 'e.g. dub-episode-12-fr',
-		description: 'Your own unique ID for the task; Get Task can find the task by it (Kling and Kling-compatible proxies only)',
+		description: `Your own unique ID for the task; Get Task can find the task by it (${supportNote('externalTaskId')})`,
 	},
 	originalAudioVolume: {
 		displayName: 'Original Audio Volume',
@@ -46,7 +47,7 @@ export const createOptionFields = {
 		type: 'boolean',
 		default: false,
 		description:
-			'Whether to pay for a new task even when the same work (session, face, audio, timings, volumes, watermark) was lip-synced before. Off: a retry or re-run finds the task already paid for and returns its result (Kling and Kling-compatible proxies).',
+			`Whether to pay for a new task even when the same work (session, face, audio, timings, volumes, watermark) was lip-synced before. Off: a retry or re-run finds the task already paid for and returns its result (${supportNote('externalTaskId')}).`,
 	},
 } satisfies Record<string, INodeProperties>;
 
@@ -75,13 +76,18 @@ export interface CreateOptions {
 }
 
 /** Checks the create options (before any call). */
-export function readCreateOptions(this: IExecuteFunctions, itemIndex: number, options: CreateOptionValues, api: LipSyncApi): CreateOptions {
+export function readCreateOptions(this: IExecuteFunctions, itemIndex: number, options: CreateOptionValues, run: RunSettings): CreateOptions {
+	const { api } = run;
 	// Unset is 1; null (an expression's NaN or Infinity) is refused, never taken for unset.
 	const soundVolume = options.soundVolume === undefined ? 1 : options.soundVolume;
 	const originalAudioVolume = options.originalAudioVolume === undefined ? 1 : options.originalAudioVolume;
 	failOn.call(this, itemIndex, checkVolume('Audio Volume', soundVolume));
 	failOn.call(this, itemIndex, checkVolume('Original Audio Volume', originalAudioVolume));
 	if (options.callbackUrl) failOn.call(this, itemIndex, checkHttpUrl('Callback URL', options.callbackUrl));
+	// In Callback mode the node sets the callback URL itself: to this execution.
+	if (options.callbackUrl && run.waitMode === 'callback') {
+		failOn.call(this, itemIndex, 'Callback URL must be empty in Callback wait mode: the node sets it to this execution');
+	}
 	const ownId = options.externalTaskId !== undefined && options.externalTaskId !== '';
 	if (ownId) {
 		failOn.call(this, itemIndex, checkId('External Task ID', options.externalTaskId, 'yours'));
