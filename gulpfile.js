@@ -7,7 +7,9 @@ const { src, dest, task } = require('gulp');
  * Runs after it (`npm run build`).
  */
 function copyCodex() {
-	return src(['nodes/**/*.node.json'], { base: path.resolve('.'), encoding: false }).pipe(dest('dist'));
+	return src(['nodes/**/*.node.json'], { base: path.resolve('.'), encoding: false }).pipe(
+		dest('dist'),
+	);
 }
 
 task('build:codex', copyCodex);

@@ -6,18 +6,29 @@ import type {
 	INodeProperties,
 } from 'n8n-workflow';
 
-import { APIMODELS_BASE_URL, CLOCK_OFFSET_HEADER, KLING_BASE_URLS } from '../nodes/KlingLipSync/helpers/constants';
+import {
+	APIMODELS_BASE_URL,
+	CLOCK_OFFSET_HEADER,
+	KLING_BASE_URLS,
+} from '../nodes/KlingLipSync/helpers/constants';
 import { signKlingJwt } from '../nodes/KlingLipSync/helpers/jwt';
-import { VTRIX_DEFAULT_CREATE_PATH, VTRIX_DEFAULT_STATUS_PATH } from '../nodes/KlingLipSync/transport/vtrix';
+import {
+	VTRIX_DEFAULT_CREATE_PATH,
+	VTRIX_DEFAULT_STATUS_PATH,
+} from '../nodes/KlingLipSync/transport/vtrix';
 
 export class KlingApi implements ICredentialType {
 	name = 'klingApi';
 
 	displayName = 'Kling API';
 
-	icon = { light: 'file:../nodes/KlingLipSync/kling.svg', dark: 'file:../nodes/KlingLipSync/kling.dark.svg' } as const;
+	icon = {
+		light: 'file:../nodes/KlingLipSync/kling.svg',
+		dark: 'file:../nodes/KlingLipSync/kling.dark.svg',
+	} as const;
 
-	documentationUrl = 'https://github.com/n8n-nodes-kling-lipsync/n8n-nodes-kling-lipsync#credentials';
+	documentationUrl =
+		'https://github.com/n8n-nodes-kling-lipsync/n8n-nodes-kling-lipsync#credentials';
 
 	properties: INodeProperties[] = [
 		{
@@ -25,14 +36,27 @@ export class KlingApi implements ICredentialType {
 			name: 'provider',
 			type: 'options',
 			options: [
-				{ name: 'Kling (Official API)', value: 'kling', description: "Kling's own API, Global or China region" },
+				{
+					name: 'Kling (Official API)',
+					value: 'kling',
+					description: "Kling's own API, Global or China region",
+				},
 				{
 					name: 'Kling-Compatible Proxy',
 					value: 'klingProxy',
-					description: "A reseller that passes Kling's API through under its own URL (kkiai, chainhub, ...)",
+					description:
+						"A reseller that passes Kling's API through under its own URL (kkiai, chainhub, ...)",
 				},
-				{ name: 'apimodels.app', value: 'apimodels', description: 'Kling lip-sync through apimodels.app (its own API)' },
-				{ name: 'Vtrix (Kirin)', value: 'vtrix', description: "Kling lip-sync through vtrix's kirin models (its own API)" },
+				{
+					name: 'apimodels.app',
+					value: 'apimodels',
+					description: 'Kling lip-sync through apimodels.app (its own API)',
+				},
+				{
+					name: 'Vtrix (Kirin)',
+					value: 'vtrix',
+					description: "Kling lip-sync through vtrix's kirin models (its own API)",
+				},
 			],
 			default: 'kling',
 		},
@@ -44,9 +68,14 @@ export class KlingApi implements ICredentialType {
 				{
 					name: 'Access Key + Secret Key',
 					value: 'accessKey',
-					description: 'The key pair from the Kling developer console; the node signs a short-lived token for every request',
+					description:
+						'The key pair from the Kling developer console; the node signs a short-lived token for every request',
 				},
-				{ name: 'API Key', value: 'apiKey', description: 'A single API key, sent as a Bearer token' },
+				{
+					name: 'API Key',
+					value: 'apiKey',
+					description: 'A single API key, sent as a Bearer token',
+				},
 			],
 			default: 'accessKey',
 			displayOptions: { show: { provider: ['kling'] } },
@@ -94,7 +123,11 @@ export class KlingApi implements ICredentialType {
 			options: [
 				{ name: 'Global (Singapore)', value: 'global', description: KLING_BASE_URLS.global },
 				{ name: 'China (Beijing)', value: 'china', description: KLING_BASE_URLS.china },
-				{ name: 'Custom Base URL', value: 'custom', description: 'Another host serving the Kling API' },
+				{
+					name: 'Custom Base URL',
+					value: 'custom',
+					description: 'Another host serving the Kling API',
+				},
 			],
 			default: 'global',
 			hint: 'Keys work only in the region they were made for',
@@ -116,7 +149,8 @@ export class KlingApi implements ICredentialType {
 			default: '',
 			placeholder: 'e.g. https://www.kkiai.com/kling',
 			required: true,
-			description: "The proxy's URL up to where Kling's paths (/v1/videos/...) begin, including its prefix",
+			description:
+				"The proxy's URL up to where Kling's paths (/v1/videos/...) begin, including its prefix",
 			displayOptions: { show: { provider: ['klingProxy'] } },
 		},
 		{
@@ -160,12 +194,17 @@ export class KlingApi implements ICredentialType {
 		requestOptions: IHttpRequestOptions,
 	): Promise<IHttpRequestOptions> {
 		// Proxies take their own key; Kling takes an API key or a JWT signed with the key pair.
-		const usesKeyPair = (credentials.provider ?? 'kling') === 'kling' && credentials.authType !== 'apiKey';
+		const usesKeyPair =
+			(credentials.provider ?? 'kling') === 'kling' && credentials.authType !== 'apiKey';
 		// The node's measured clock correction (after a 1003/1004), for this request only.
 		const { [CLOCK_OFFSET_HEADER]: offset, ...headers } = requestOptions.headers ?? {};
 		const offsetMs = Number(offset) || 0;
 		const token = usesKeyPair
-			? signKlingJwt(String(credentials.accessKey ?? '').trim(), String(credentials.secretKey ?? '').trim(), Date.now() + offsetMs)
+			? signKlingJwt(
+					String(credentials.accessKey ?? '').trim(),
+					String(credentials.secretKey ?? '').trim(),
+					Date.now() + offsetMs,
+				)
 			: String(credentials.apiKey ?? '').trim();
 		requestOptions.headers = { ...headers, Authorization: `Bearer ${token}` };
 		return requestOptions;
@@ -179,20 +218,33 @@ export class KlingApi implements ICredentialType {
 		request: {
 			baseURL: `={{ $credentials.provider === "apimodels" ? ($credentials.baseUrl || "${APIMODELS_BASE_URL}").replace(/\\/+$/, "") : $credentials.provider === "klingProxy" || $credentials.provider === "vtrix" || $credentials.region === "custom" ? $credentials.baseUrl.replace(/\\/+$/, "") : ($credentials.region === "china" ? "${KLING_BASE_URLS.china}" : "${KLING_BASE_URLS.global}") }}`,
 			url: `={{ $credentials.provider === "apimodels" ? "/api/v1/audio/generations?task_id=n8n-credential-test" : $credentials.provider === "vtrix" ? ($credentials.statusPath || "${VTRIX_DEFAULT_STATUS_PATH}").replace("{id}", "n8n-credential-test") : "/v1/videos/advanced-lip-sync?pageNum=1&pageSize=1" }}`,
-			ignoreHttpStatusErrors: '={{ $credentials.provider === "apimodels" || $credentials.provider === "vtrix" }}' as unknown as boolean,
+			ignoreHttpStatusErrors:
+				'={{ $credentials.provider === "apimodels" || $credentials.provider === "vtrix" }}' as unknown as boolean,
 		},
 		rules: [
 			{
 				type: 'responseSuccessBody',
-				properties: { key: 'code', value: 1102, message: 'The keys work, but the resource pack is exhausted (1102)' },
+				properties: {
+					key: 'code',
+					value: 1102,
+					message: 'The keys work, but the resource pack is exhausted (1102)',
+				},
 			},
 			{
 				type: 'responseSuccessBody',
-				properties: { key: 'code', value: 401, message: 'apimodels.app rejected the API key (401)' },
+				properties: {
+					key: 'code',
+					value: 401,
+					message: 'apimodels.app rejected the API key (401)',
+				},
 			},
 			{
 				type: 'responseSuccessBody',
-				properties: { key: 'error.code', value: '401', message: 'vtrix rejected the API key (401)' },
+				properties: {
+					key: 'error.code',
+					value: '401',
+					message: 'vtrix rejected the API key (401)',
+				},
 			},
 		],
 	};

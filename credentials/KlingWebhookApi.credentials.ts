@@ -9,9 +9,13 @@ export class KlingWebhookApi implements ICredentialType {
 
 	displayName = 'Kling Webhook API';
 
-	icon = { light: 'file:../nodes/KlingLipSync/kling.svg', dark: 'file:../nodes/KlingLipSync/kling.dark.svg' } as const;
+	icon = {
+		light: 'file:../nodes/KlingLipSync/kling.svg',
+		dark: 'file:../nodes/KlingLipSync/kling.dark.svg',
+	} as const;
 
-	documentationUrl = 'https://github.com/n8n-nodes-kling-lipsync/n8n-nodes-kling-lipsync#kling-lip-sync-trigger';
+	documentationUrl =
+		'https://github.com/n8n-nodes-kling-lipsync/n8n-nodes-kling-lipsync#kling-lip-sync-trigger';
 
 	properties: INodeProperties[] = [
 		{
@@ -22,7 +26,8 @@ export class KlingWebhookApi implements ICredentialType {
 			default: '',
 			required: true,
 			placeholder: 'e.g. whsec_...',
-			description: "The signing secret from Kling's console (it starts with whsec_). Callbacks without a valid signature are refused with 401.",
+			description:
+				"The signing secret from Kling's console (it starts with whsec_). Callbacks without a valid signature are refused with 401.",
 		},
 	];
 }

@@ -19,11 +19,21 @@ import { promisify } from 'node:util';
 
 process.env.N8N_USER_FOLDER ??= mkdtempSync(path.join(tmpdir(), 'kling-bench-'));
 
-import { BATCH_QUERY_PARAM, encodeBatch, taskKey, withQueryParam } from '../nodes/KlingLipSync/helpers/callbackBatch';
+import {
+	BATCH_QUERY_PARAM,
+	encodeBatch,
+	taskKey,
+	withQueryParam,
+} from '../nodes/KlingLipSync/helpers/callbackBatch';
 import { workTaskId } from '../nodes/KlingLipSync/helpers/externalId';
 import { callApi } from '../test/emulator/client';
 import { silentWav, startEmulator, type Emulator } from '../test/emulator/server';
-import { emulatorCredentials, runKlingNode, triggerWorkflow, useFilesystemBinaryData } from '../test/engine/harness';
+import {
+	emulatorCredentials,
+	runKlingNode,
+	triggerWorkflow,
+	useFilesystemBinaryData,
+} from '../test/engine/harness';
 import { startResumeServer } from '../test/engine/resume';
 import { recordN8nLog } from '../test/engine/secrets';
 import { forgedFlood } from './e2e/trigger';
@@ -36,7 +46,9 @@ const TASK_MS = Number(process.env.BENCH_TASK_MS ?? 3500);
 const POLL_S = Number(process.env.BENCH_POLL_S ?? 1);
 const BIG_BYTES = 200 * 1024 * 1024;
 /** Which figures: `speed` (batches, downloads, weight), `callback` and `memory` (hundreds of items), `dialogue`, `trigger` (a forged flood). */
-const SECTIONS = (process.env.BENCH_SECTIONS ?? 'speed,callback,memory,dialogue,trigger').split(',');
+const SECTIONS = (process.env.BENCH_SECTIONS ?? 'speed,callback,memory,dialogue,trigger').split(
+	',',
+);
 /** How long the trigger's forged flood lasts (10 deliveries a second). */
 const FLOOD_S = Number(process.env.BENCH_FLOOD_S ?? 30);
 
@@ -56,7 +68,8 @@ async function session(baseUrl: string): Promise<{ session_id: string }> {
 
 function lipSync(emu: { baseUrl: string }, inFlight: number, over: Record<string, unknown> = {}) {
 	return {
-		resource: 'lipSync', operation: 'lipSync',
+		resource: 'lipSync',
+		operation: 'lipSync',
 		audioUrl: `${emu.baseUrl}/media/fixtures/tone-3s.wav`,
 		// Each item other work (its own Insert At): the same work would share one task.
 		insertMs: '={{ $json.insert_ms ?? 0 }}',
@@ -79,22 +92,44 @@ async function batch(emu: Emulator, count: number, inFlight: number): Promise<Ba
 	const started = Date.now();
 	const { output, error } = await runKlingNode({
 		credentials: emulatorCredentials(emu.baseUrl),
-		items: Array.from({ length: count }, (_, index) => ({ session_id, face_id: '0', insert_ms: index % 5001 })),
+		items: Array.from({ length: count }, (_, index) => ({
+			session_id,
+			face_id: '0',
+			insert_ms: index % 5001,
+		})),
 		parameters: lipSync(emu, inFlight),
 	});
 	const wallMs = Date.now() - started;
-	if (error || output.some((item) => item.json.task_status !== 'succeed')) throw new Error(`batch failed: ${error?.message}`);
+	if (error || output.some((item) => item.json.task_status !== 'succeed'))
+		throw new Error(`batch failed: ${error?.message}`);
 	// Several tasks are read together by list page (a read of the run), one by GET.
-	return { wallMs, pollsPerTask: ((emu.stats.requests.get ?? 0) + (emu.stats.requests.list ?? 0)) / count, noticeDelayMs: [...emu.stats.noticeDelaysMs] };
+	return {
+		wallMs,
+		pollsPerTask: ((emu.stats.requests.get ?? 0) + (emu.stats.requests.list ?? 0)) / count,
+		noticeDelayMs: [...emu.stats.noticeDelaysMs],
+	};
 }
 
 /** The emulator in its own process (its memory is not the node's), with the cli's flags. */
 async function emulatorProcess(args: string[]): Promise<{ baseUrl: string; stop: () => void }> {
-	const child = spawn(process.execPath, ['-r', 'ts-node/register/transpile-only', path.join(ROOT, 'test/emulator/cli.ts'), '--port', '0', ...args], {
-		cwd: ROOT,
-		stdio: ['ignore', 'pipe', 'inherit'],
-	});
-	const baseUrl = await new Promise<string>((resolve) => child.stdout!.once('data', (chunk: Buffer) => resolve(chunk.toString().trim())));
+	const child = spawn(
+		process.execPath,
+		[
+			'-r',
+			'ts-node/register/transpile-only',
+			path.join(ROOT, 'test/emulator/cli.ts'),
+			'--port',
+			'0',
+			...args,
+		],
+		{
+			cwd: ROOT,
+			stdio: ['ignore', 'pipe', 'inherit'],
+		},
+	);
+	const baseUrl = await new Promise<string>((resolve) =>
+		child.stdout!.once('data', (chunk: Buffer) => resolve(chunk.toString().trim())),
+	);
 	return { baseUrl, stop: () => child.kill() };
 }
 
@@ -118,15 +153,20 @@ async function bigDownload(): Promise<number> {
 	try {
 		await useFilesystemBinaryData();
 		const { session_id } = await session(emulator.baseUrl);
-		const { growth, result } = await peakRssGrowth(async () =>
-			await runKlingNode({
-				credentials: emulatorCredentials(emulator.baseUrl),
-				items: [{ session_id, face_id: '0' }],
-				parameters: lipSync(emulator, 1, { downloadVideo: true, waitOptions: { pollIntervalSeconds: 0.2, maxWaitMinutes: 5 } }),
-			}),
+		const { growth, result } = await peakRssGrowth(
+			async () =>
+				await runKlingNode({
+					credentials: emulatorCredentials(emulator.baseUrl),
+					items: [{ session_id, face_id: '0' }],
+					parameters: lipSync(emulator, 1, {
+						downloadVideo: true,
+						waitOptions: { pollIntervalSeconds: 0.2, maxWaitMinutes: 5 },
+					}),
+				}),
 		);
 		const bytes = result.output[0]?.binary?.data.bytes;
-		if (result.error || bytes !== BIG_BYTES) throw new Error(`big download failed: ${result.error?.message ?? `${bytes} bytes`}`);
+		if (result.error || bytes !== BIG_BYTES)
+			throw new Error(`big download failed: ${result.error?.message ?? `${bytes} bytes`}`);
 		return growth;
 	} finally {
 		emulator.stop();
@@ -138,14 +178,18 @@ async function hugeAudioUrl(): Promise<number> {
 	const emulator = await emulatorProcess([]);
 	try {
 		const { session_id } = await session(emulator.baseUrl);
-		const { growth, result } = await peakRssGrowth(async () =>
-			await runKlingNode({
-				credentials: emulatorCredentials(emulator.baseUrl),
-				items: [{ session_id, face_id: '0' }],
-				parameters: lipSync(emulator, 1, { audioUrl: `${emulator.baseUrl}/media/large/1073741824.mp3` }),
-			}),
+		const { growth, result } = await peakRssGrowth(
+			async () =>
+				await runKlingNode({
+					credentials: emulatorCredentials(emulator.baseUrl),
+					items: [{ session_id, face_id: '0' }],
+					parameters: lipSync(emulator, 1, {
+						audioUrl: `${emulator.baseUrl}/media/large/1073741824.mp3`,
+					}),
+				}),
 		);
-		if (!/at most 5 MB/.test(result.error?.message ?? '')) throw new Error(`1 GB audio URL: ${result.error?.message ?? 'no error'}`);
+		if (!/at most 5 MB/.test(result.error?.message ?? ''))
+			throw new Error(`1 GB audio URL: ${result.error?.message ?? 'no error'}`);
 		return growth;
 	} finally {
 		emulator.stop();
@@ -164,15 +208,31 @@ async function binaryBatch(count: number): Promise<{ growth: number; wallMs: num
 		});
 		const { session_id } = reply.body.data as { session_id: string };
 		const started = Date.now();
-		const { growth, result } = await peakRssGrowth(async () =>
-			await runKlingNode({
-				credentials: emulatorCredentials(emulator.baseUrl),
-				items: Array.from({ length: count }, (_, index) => ({ session_id, face_id: '0', insert_ms: index * 10 })),
-				binary: Array.from({ length: count }, (_, item) => ({ item, property: 'data', fileName: 'voice.wav', path: audio, mimeType: 'audio/wav' })),
-				parameters: lipSync(emulator, 5, { audioSource: 'binary', cropEndMs: 3000, waitOptions: { pollIntervalSeconds: 0.3, maxWaitMinutes: 10 } }),
-			}),
+		const { growth, result } = await peakRssGrowth(
+			async () =>
+				await runKlingNode({
+					credentials: emulatorCredentials(emulator.baseUrl),
+					items: Array.from({ length: count }, (_, index) => ({
+						session_id,
+						face_id: '0',
+						insert_ms: index * 10,
+					})),
+					binary: Array.from({ length: count }, (_, item) => ({
+						item,
+						property: 'data',
+						fileName: 'voice.wav',
+						path: audio,
+						mimeType: 'audio/wav',
+					})),
+					parameters: lipSync(emulator, 5, {
+						audioSource: 'binary',
+						cropEndMs: 3000,
+						waitOptions: { pollIntervalSeconds: 0.3, maxWaitMinutes: 10 },
+					}),
+				}),
 		);
-		if (result.error || result.output.some((item) => item.json.task_status !== 'succeed')) throw new Error(`binary batch failed: ${result.error?.message}`);
+		if (result.error || result.output.some((item) => item.json.task_status !== 'succeed'))
+			throw new Error(`binary batch failed: ${result.error?.message}`);
 		return { growth, wallMs: Date.now() - started };
 	} finally {
 		emulator.stop();
@@ -187,7 +247,11 @@ async function preparation(emu: Emulator, count: number): Promise<number> {
 		const started = Date.now();
 		const { error } = await runKlingNode({
 			credentials: emulatorCredentials(emu.baseUrl),
-			items: Array.from({ length: count }, (_, index) => ({ session_id, face_id: '0', insert_ms: index })),
+			items: Array.from({ length: count }, (_, index) => ({
+				session_id,
+				face_id: '0',
+				insert_ms: index,
+			})),
 			parameters: lipSync(emu, 20, { waitForCompletion: false }),
 		});
 		if (error) throw new Error(`preparation run failed: ${error.message}`);
@@ -208,8 +272,18 @@ interface CallbackFigures {
  * A Callback-mode run of N tasks that finish at spread times, optionally over an account limit. A
  * run waits for callbacks only when every item fits in Max Tasks in Flight; a larger one polls.
  */
-async function callbackScale(count: number, concurrencyLimit: number, inFlight: number): Promise<CallbackFigures> {
-	const emu = await startEmulator({ taskTimeMs: 500, taskTimeSpreadMs: 3000, submittedMs: 100, concurrencyLimit, callbackRetryDelaysMs: [200, 400, 800, 1600] });
+async function callbackScale(
+	count: number,
+	concurrencyLimit: number,
+	inFlight: number,
+): Promise<CallbackFigures> {
+	const emu = await startEmulator({
+		taskTimeMs: 500,
+		taskTimeSpreadMs: 3000,
+		submittedMs: 100,
+		concurrencyLimit,
+		callbackRetryDelaysMs: [200, 400, 800, 1600],
+	});
 	const resume = await startResumeServer();
 	try {
 		const { session_id } = await session(emu.baseUrl);
@@ -217,13 +291,26 @@ async function callbackScale(count: number, concurrencyLimit: number, inFlight: 
 		const started = Date.now();
 		const waiting = await runKlingNode({
 			credentials: emulatorCredentials(emu.baseUrl),
-			items: Array.from({ length: count }, (_, index) => ({ session_id, face_id: '0', insert_ms: index % 5001 })),
-			parameters: lipSync(emu, inFlight, { waitMode: 'callback', waitOptions: { maxWaitMinutes: 30 } }),
+			items: Array.from({ length: count }, (_, index) => ({
+				session_id,
+				face_id: '0',
+				insert_ms: index % 5001,
+			})),
+			parameters: lipSync(emu, inFlight, {
+				waitMode: 'callback',
+				waitOptions: { maxWaitMinutes: 30 },
+			}),
 			resumeServer: resume,
 		});
 		const done = waiting.resumed ? await waiting.resumed() : waiting;
-		if (done.error || done.output.length !== count || done.output.some((item) => item.json.task_status !== 'succeed')) {
-			throw new Error(`callback batch failed: ${done.error?.message ?? `${done.output.length} items`}`);
+		if (
+			done.error ||
+			done.output.length !== count ||
+			done.output.some((item) => item.json.task_status !== 'succeed')
+		) {
+			throw new Error(
+				`callback batch failed: ${done.error?.message ?? `${done.output.length} items`}`,
+			);
 		}
 		const reads = (emu.stats.requests.get ?? 0) + (emu.stats.requests.list ?? 0);
 		return {
@@ -245,13 +332,18 @@ async function callbackPolls(emu: Emulator): Promise<{ beforeResume: number; tot
 		emu.resetStats();
 		const waiting = await runKlingNode({
 			credentials: emulatorCredentials(emu.baseUrl),
-			items: Array.from({ length: 5 }, (_, index) => ({ session_id, face_id: '0', insert_ms: index })),
+			items: Array.from({ length: 5 }, (_, index) => ({
+				session_id,
+				face_id: '0',
+				insert_ms: index,
+			})),
 			parameters: lipSync(emu, 5, { waitMode: 'callback' }),
 			resumeServer: resume,
 		});
 		const beforeResume = emu.stats.requests.get ?? 0;
 		const done = await waiting.resumed!();
-		if (done.output.some((item) => item.json.task_status !== 'succeed')) throw new Error('callback batch failed');
+		if (done.output.some((item) => item.json.task_status !== 'succeed'))
+			throw new Error('callback batch failed');
 		return { beforeResume, total: emu.stats.requests.get ?? 0 };
 	} finally {
 		await resume.stop();
@@ -272,7 +364,9 @@ async function coldLoadMs(): Promise<{ workflowMs: number; nodeMs: number }> {
 
 async function main(): Promise<void> {
 	recordN8nLog();
-	console.log(`bench: task time ${TASK_MS / 1000} s, poll interval ${POLL_S} s, ${RUNS} runs per figure (median)`);
+	console.log(
+		`bench: task time ${TASK_MS / 1000} s, poll interval ${POLL_S} s, ${RUNS} runs per figure (median)`,
+	);
 	const emu = await startEmulator({ taskTimeMs: TASK_MS, submittedMs: 300 });
 	try {
 		if (SECTIONS.includes('speed')) await speed(emu);
@@ -302,13 +396,18 @@ async function triggerFloodFigures(): Promise<void> {
 			const { error } = await runKlingNode({
 				credentials: emulatorCredentials(emu.baseUrl),
 				items: [{ session_id, face_id: '0', insert_ms: Math.floor(Math.random() * 5000) }],
-				parameters: lipSync(emu, 1, { waitOptions: { pollIntervalSeconds: 0.5, maxWaitMinutes: 5 } }),
+				parameters: lipSync(emu, 1, {
+					waitOptions: { pollIntervalSeconds: 0.5, maxWaitMinutes: 5 },
+				}),
 			});
 			if (error) throw error;
 			return Date.now() - started;
 		};
 		const alone = await realRun();
-		const trigger = triggerWorkflow({ downloadVideo: false }, { klingApi: emulatorCredentials(emu.baseUrl) });
+		const trigger = triggerWorkflow(
+			{ downloadVideo: false },
+			{ klingApi: emulatorCredentials(emu.baseUrl) },
+		);
 		const rssBefore = process.memoryUsage().rss;
 		const during = (async () => {
 			await new Promise((resolve) => setTimeout(resolve, Math.min(5000, (FLOOD_S * 1000) / 6)));
@@ -319,7 +418,11 @@ async function triggerFloodFigures(): Promise<void> {
 			async (body) => {
 				const sentAt = Date.now();
 				const call = await trigger.deliver({ rawBody: Buffer.from(body) });
-				return { status: call.status, ms: call.answeredAt - sentAt, body: JSON.parse(call.body || '{}') as Record<string, unknown> };
+				return {
+					status: call.status,
+					ms: call.answeredAt - sentAt,
+					body: JSON.parse(call.body || '{}') as Record<string, unknown>,
+				};
 			},
 			{ seconds: FLOOD_S, perSecond: 10, distinct: Math.round((FLOOD_S * 10 * 2) / 3) },
 		);
@@ -341,7 +444,9 @@ async function callbackScaleFigures(): Promise<void> {
 		['Callback mode, N=200 > in flight 20', 200, Number.POSITIVE_INFINITY, 20],
 	] as const) {
 		const figures = await callbackScale(count, limit, inFlight);
-		const url = figures.callbackUrlLength ? `callback URL ${figures.callbackUrlLength} characters` : 'no callback (more items than Max Tasks in Flight: the run polls)';
+		const url = figures.callbackUrlLength
+			? `callback URL ${figures.callbackUrlLength} characters`
+			: 'no callback (more items than Max Tasks in Flight: the run polls)';
 		line(
 			label,
 			`status reads ${figures.readsPerTask.toFixed(2)} per task (GETs + list pages), wall ${(figures.wallMs / 1000).toFixed(1)} s, 1303 answers ${figures.rejected1303}, ${url}`,
@@ -350,9 +455,24 @@ async function callbackScaleFigures(): Promise<void> {
 	// The URL names the run's tasks by a short key of their external ids: its length at N = 1,000.
 	const ids = Array.from({ length: 1000 }, (_, index) => ({
 		itemIndex: index,
-		key: taskKey(workTaskId({ subject: `session:${index}`, faceId: '0', audio: 'sha256:0', cropStartMs: 0, cropEndMs: 3000, insertMs: 0, soundVolume: 1, originalAudioVolume: 1, watermark: false })),
+		key: taskKey(
+			workTaskId({
+				subject: `session:${index}`,
+				faceId: '0',
+				audio: 'sha256:0',
+				cropStartMs: 0,
+				cropEndMs: 3000,
+				insertMs: 0,
+				soundVolume: 1,
+				originalAudioVolume: 1,
+				watermark: false,
+			}),
+		),
 	}));
-	line('callback URL, N=1000', `${withQueryParam('http://127.0.0.1:5678/webhook-waiting/123', BATCH_QUERY_PARAM, encodeBatch(ids)).length} characters`);
+	line(
+		'callback URL, N=1000',
+		`${withQueryParam('http://127.0.0.1:5678/webhook-waiting/123', BATCH_QUERY_PARAM, encodeBatch(ids)).length} characters`,
+	);
 }
 
 interface DialogueFigures {
@@ -362,8 +482,16 @@ interface DialogueFigures {
 }
 
 /** N two-speaker dialogues (full-length tracks), every step's task finishing at a spread time. */
-async function dialogueScale(count: number, waitMode: 'poll' | 'callback'): Promise<DialogueFigures> {
-	const emu = await startEmulator({ taskTimeMs: 500, taskTimeSpreadMs: 1500, submittedMs: 100, callbackRetryDelaysMs: [200, 400, 800, 1600] });
+async function dialogueScale(
+	count: number,
+	waitMode: 'poll' | 'callback',
+): Promise<DialogueFigures> {
+	const emu = await startEmulator({
+		taskTimeMs: 500,
+		taskTimeSpreadMs: 1500,
+		submittedMs: 100,
+		callbackRetryDelaysMs: [200, 400, 800, 1600],
+	});
 	const resume = await startResumeServer();
 	try {
 		const track = `${emu.baseUrl}/media/silence/9000.wav`;
@@ -371,11 +499,19 @@ async function dialogueScale(count: number, waitMode: 'poll' | 'callback'): Prom
 		const { growth, result } = await peakRssGrowth(async () => {
 			const first = await runKlingNode({
 				credentials: emulatorCredentials(emu.baseUrl),
-				items: Array.from({ length: count }, (_, index) => ({ url: `https://cdn.example.com/talk.mp4?durationMs=9000&faces=0-4500,4500-9000&n=${index}` })),
+				items: Array.from({ length: count }, (_, index) => ({
+					url: `https://cdn.example.com/talk.mp4?durationMs=9000&faces=0-4500,4500-9000&n=${index}`,
+				})),
 				parameters: {
-					resource: 'lipSync', operation: 'dubDialogue',
+					resource: 'lipSync',
+					operation: 'dubDialogue',
 					videoUrl: '={{ $json.url }}',
-					speakers: { speaker: [{ visibleAtMs: 1000, audioUrl: track }, { visibleAtMs: 6000, audioUrl: track }] },
+					speakers: {
+						speaker: [
+							{ visibleAtMs: 1000, audioUrl: track },
+							{ visibleAtMs: 6000, audioUrl: track },
+						],
+					},
 					downloadVideo: false,
 					waitMode,
 					waitOptions: { pollIntervalSeconds: POLL_S, maxWaitMinutes: 30 },
@@ -385,12 +521,27 @@ async function dialogueScale(count: number, waitMode: 'poll' | 'callback'): Prom
 			});
 			return first.resumed ? await first.resumed() : first;
 		});
-		if (result.error || result.output.length !== count || result.output.some((item) => item.json.task_status !== 'succeed')) {
-			throw new Error(`dialogue batch failed: ${result.error?.message ?? JSON.stringify(result.output.find((item) => item.json.task_status !== 'succeed')?.json)}`);
+		if (
+			result.error ||
+			result.output.length !== count ||
+			result.output.some((item) => item.json.task_status !== 'succeed')
+		) {
+			throw new Error(
+				`dialogue batch failed: ${result.error?.message ?? JSON.stringify(result.output.find((item) => item.json.task_status !== 'succeed')?.json)}`,
+			);
 		}
 		const steps = count * 2;
 		const per = (route: string): number => (emu.stats.requests[route] ?? 0) / steps;
-		return { perStep: { identify: per('identify'), create: per('create'), get: per('get'), list: per('list') }, wallMs: Date.now() - started, rssGrowth: growth };
+		return {
+			perStep: {
+				identify: per('identify'),
+				create: per('create'),
+				get: per('get'),
+				list: per('list'),
+			},
+			wallMs: Date.now() - started,
+			rssGrowth: growth,
+		};
 	} finally {
 		await emu.stop();
 		await resume.stop();
@@ -419,12 +570,21 @@ async function memory(emu: Emulator): Promise<void> {
 		one.push(await preparation(emu, 1));
 		twenty.push(await preparation(emu, 20));
 	}
-	line('prepare, audio URLs 300 ms each', `N=1 ${(median(one) / 1000).toFixed(2)} s, N=20 ${(median(twenty) / 1000).toFixed(2)} s, ratio ${(median(twenty) / median(one)).toFixed(2)}`);
+	line(
+		'prepare, audio URLs 300 ms each',
+		`N=1 ${(median(one) / 1000).toFixed(2)} s, N=20 ${(median(twenty) / 1000).toFixed(2)} s, ratio ${(median(twenty) / median(one)).toFixed(2)}`,
+	);
 	const huge: number[] = [];
 	for (let i = 0; i < RUNS; i++) huge.push(await hugeAudioUrl());
-	line('1 GB Audio URL (refused at 5 MB)', `peak RSS growth ${mb(median(huge))} (runs: ${huge.map(mb).join(', ')})`);
+	line(
+		'1 GB Audio URL (refused at 5 MB)',
+		`peak RSS growth ${mb(median(huge))} (runs: ${huge.map(mb).join(', ')})`,
+	);
 	const batch200 = await binaryBatch(200);
-	line('200 items x 4 MB binary audio', `peak RSS growth ${mb(batch200.growth)}, wall ${(batch200.wallMs / 1000).toFixed(1)} s (filesystem binary mode, Max Tasks in Flight 5)`);
+	line(
+		'200 items x 4 MB binary audio',
+		`peak RSS growth ${mb(batch200.growth)}, wall ${(batch200.wallMs / 1000).toFixed(1)} s (filesystem binary mode, Max Tasks in Flight 5)`,
+	);
 }
 
 async function speed(emu: Emulator): Promise<void> {
@@ -449,13 +609,17 @@ async function speed(emu: Emulator): Promise<void> {
 		}
 		const growth: number[] = [];
 		for (let i = 0; i < RUNS; i++) growth.push(await bigDownload());
-		console.log(`  ${'200 MB result -> filesystem binary'.padEnd(34)} peak RSS growth ${mb(median(growth))} (runs: ${growth.map(mb).join(', ')})`);
+		console.log(
+			`  ${'200 MB result -> filesystem binary'.padEnd(34)} peak RSS growth ${mb(median(growth))} (runs: ${growth.map(mb).join(', ')})`,
+		);
 		const callbacks: Array<{ beforeResume: number; total: number }> = [];
 		for (let i = 0; i < RUNS; i++) callbacks.push(await callbackPolls(emu));
 		console.log(
 			`  ${'Callback mode, 5 tasks'.padEnd(34)} status polls while waiting ${median(callbacks.map((c) => c.beforeResume))}, reads in all ${median(callbacks.map((c) => c.total))} (one per task when the last is final, more if finals overlap)`,
 		);
-		console.log(`  ${'npm pack tarball'.padEnd(34)} ${(await tarballBytes() / 1024).toFixed(1)} KB`);
+		console.log(
+			`  ${'npm pack tarball'.padEnd(34)} ${((await tarballBytes()) / 1024).toFixed(1)} KB`,
+		);
 		const loads: Array<{ workflowMs: number; nodeMs: number }> = [];
 		for (let i = 0; i < RUNS; i++) loads.push(await coldLoadMs());
 		console.log(

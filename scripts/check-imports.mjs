@@ -6,8 +6,15 @@ import path from 'node:path';
 const root = path.resolve(path.dirname(new URL(import.meta.url).pathname), '..');
 const ROOTS = ['nodes', 'credentials'];
 /** Folders that hold operations: shared stages may not import from them. */
-const OPERATION_FOLDERS = ['face', 'lipSync', 'audio', 'dubDialogue'].map((name) => `nodes/KlingLipSync/actions/${name}/`);
-const SHARED_STAGES = ['nodes/KlingLipSync/actions/pipeline/', 'nodes/KlingLipSync/actions/shared/', 'nodes/KlingLipSync/helpers/', 'nodes/KlingLipSync/transport/'];
+const OPERATION_FOLDERS = ['face', 'lipSync', 'audio', 'dubDialogue'].map(
+	(name) => `nodes/KlingLipSync/actions/${name}/`,
+);
+const SHARED_STAGES = [
+	'nodes/KlingLipSync/actions/pipeline/',
+	'nodes/KlingLipSync/actions/shared/',
+	'nodes/KlingLipSync/helpers/',
+	'nodes/KlingLipSync/transport/',
+];
 
 function files(dir) {
 	return readdirSync(dir).flatMap((name) => {

@@ -35,7 +35,11 @@ const FAULT_KINDS: Fault[] = [
 
 async function main(): Promise<void> {
 	recordN8nLog();
-	const emu = await startEmulator({ taskTimeMs: TASK_TIME_MS, submittedMs: 200, concurrencyLimit: CONCURRENCY_LIMIT });
+	const emu = await startEmulator({
+		taskTimeMs: TASK_TIME_MS,
+		submittedMs: 200,
+		concurrencyLimit: CONCURRENCY_LIMIT,
+	});
 	try {
 		const identified = await callApi(emu.baseUrl, 'POST', '/v1/videos/identify-face', {
 			body: { video_url: 'https://cdn.example.com/talk.mp4?durationMs=8000&faces=0-8000' },
@@ -49,9 +53,14 @@ async function main(): Promise<void> {
 		const { output, error } = await runKlingNode({
 			credentials: emulatorCredentials(emu.baseUrl),
 			// Each item other work (its own Insert At), so each is its own task.
-			items: Array.from({ length: TASKS }, (_, index) => ({ ...session, face_id: '0', insert_ms: index % 5001 })),
+			items: Array.from({ length: TASKS }, (_, index) => ({
+				...session,
+				face_id: '0',
+				insert_ms: index % 5001,
+			})),
 			parameters: {
-				resource: 'lipSync', operation: 'lipSync',
+				resource: 'lipSync',
+				operation: 'lipSync',
 				insertMs: '={{ $json.insert_ms }}',
 				audioSource: 'url',
 				audioUrl: `${emu.baseUrl}/media/fixtures/tone-3s.wav`,
@@ -66,9 +75,14 @@ async function main(): Promise<void> {
 
 		const stats = emu.stats;
 		const succeeded = output.filter((item) => item.json.task_status === 'succeed').length;
-		const failedItems = output.filter((item) => item.json.error).map((item) => `${String(item.json.error)} | ${String(item.json.description ?? '')}`);
+		const failedItems = output
+			.filter((item) => item.json.error)
+			.map((item) => `${String(item.json.error)} | ${String(item.json.description ?? '')}`);
 		const taskIds = new Set(output.map((item) => item.json.task_id));
-		const apiRequests = ['create', 'get'].reduce((sum, route) => sum + (stats.requests[route] ?? 0), 0);
+		const apiRequests = ['create', 'get'].reduce(
+			(sum, route) => sum + (stats.requests[route] ?? 0),
+			0,
+		);
 		const faultsServed = Object.values(stats.faults).reduce((sum, n) => sum + n, 0);
 		const figures = {
 			tasks: TASKS,
@@ -86,14 +100,19 @@ async function main(): Promise<void> {
 			'RSS growth': `${((process.memoryUsage().rss - rssBefore) / 1024 / 1024).toFixed(1)} MB`,
 			'secret scans passed': scanStats.runs,
 		};
-		console.log(`soak: ${TASKS} tasks, emulator concurrency limit ${CONCURRENCY_LIMIT}, node Max Tasks in Flight ${MAX_IN_FLIGHT}, faults on ${FAULT_RATE * 100}% of requests`);
-		for (const [name, value] of Object.entries(figures)) console.log(`  ${name.padEnd(36)} ${value}`);
+		console.log(
+			`soak: ${TASKS} tasks, emulator concurrency limit ${CONCURRENCY_LIMIT}, node Max Tasks in Flight ${MAX_IN_FLIGHT}, faults on ${FAULT_RATE * 100}% of requests`,
+		);
+		for (const [name, value] of Object.entries(figures))
+			console.log(`  ${name.padEnd(36)} ${value}`);
 		console.log('  faults by kind:');
-		for (const [kind, count] of Object.entries(stats.faults).sort()) console.log(`    ${kind.padEnd(34)} ${count}`);
+		for (const [kind, count] of Object.entries(stats.faults).sort())
+			console.log(`    ${kind.padEnd(34)} ${count}`);
 		if (error) console.log(`  node error: ${error.message}`);
 		for (const message of failedItems.slice(0, 10)) console.log(`  item error: ${message}`);
 
-		const ok = !error && succeeded === TASKS && stats.billed.create === TASKS && taskIds.size === TASKS;
+		const ok =
+			!error && succeeded === TASKS && stats.billed.create === TASKS && taskIds.size === TASKS;
 		console.log(ok ? 'soak: PASS (all tasks completed, 0 double billing)' : 'soak: FAIL');
 		process.exitCode = ok ? 0 : 1;
 	} finally {

@@ -28,7 +28,8 @@ export class KlingLipSync implements INodeType {
 		version: [1, 1.1],
 		defaultVersion: 1.1,
 		subtitle: OPERATION_SUBTITLE,
-		description: 'Lip-sync a video to new audio with Kling AI: identify faces, sync, and get the video',
+		description:
+			'Lip-sync a video to new audio with Kling AI: identify faces, sync, and get the video',
 		defaults: { name: 'Kling Lip Sync' },
 		usableAsTool: true,
 		inputs: [NodeConnectionTypes.Main],
@@ -48,6 +49,8 @@ export class KlingLipSync implements INodeType {
 	}
 
 	async webhook(this: IWebhookFunctions): Promise<IWebhookResponseData> {
-		return isDialogueCallback(this) ? await resumeDialogueOnCallback.call(this) : await resumeOnCallback.call(this);
+		return isDialogueCallback(this)
+			? await resumeDialogueOnCallback.call(this)
+			: await resumeOnCallback.call(this);
 	}
 }

@@ -11,16 +11,28 @@ import type {
 } from 'n8n-workflow';
 import { NodeConnectionTypes, sleep } from 'n8n-workflow';
 
-import { DEFAULT_MAX_DOWNLOAD_MB, maxDownloadField } from '../KlingLipSync/actions/common.descriptions';
+import {
+	DEFAULT_MAX_DOWNLOAD_MB,
+	maxDownloadField,
+} from '../KlingLipSync/actions/common.descriptions';
 import { downloadLimitBytes } from '../KlingLipSync/actions/pipeline/settings';
 import { KLING_CREDENTIAL_TYPE } from '../KlingLipSync/helpers/constants';
 import { taskToJson, videoFileName } from '../KlingLipSync/helpers/output';
-import { checkWebhookSecretFormat, checkWebhookSignature } from '../KlingLipSync/helpers/webhookSignature';
+import {
+	checkWebhookSecretFormat,
+	checkWebhookSignature,
+} from '../KlingLipSync/helpers/webhookSignature';
 import { createLipSyncApi, downloadToBinary } from '../KlingLipSync/transport';
 import { isFinal, type LipSyncTask } from '../KlingLipSync/transport/types';
 import { readTaskCallback, TRIGGER_WEBHOOKS } from './callbackTask';
 import { readerFor, type TaskRead } from './accountReader';
-import { ANSWER_WITHIN_MS, ledgerFor, READ_TIMEOUT_MS, RETRY_AFTER_SECONDS, type DeliveryLedger } from './deliveryGuard';
+import {
+	ANSWER_WITHIN_MS,
+	ledgerFor,
+	READ_TIMEOUT_MS,
+	RETRY_AFTER_SECONDS,
+	type DeliveryLedger,
+} from './deliveryGuard';
 
 /**
  * How a callback earns trust. Anyone who learns the trigger's URL can POST to it, so an unsigned
@@ -29,7 +41,9 @@ import { ANSWER_WITHIN_MS, ledgerFor, READ_TIMEOUT_MS, RETRY_AFTER_SECONDS, type
 type Verification = 'apiRead' | 'signature';
 
 /** A verified task, or the answer the sender gets instead of a run. */
-type Verified = { task: LipSyncTask; provider: string } | { status: number; body: IDataObject; retryAfterSeconds?: number };
+type Verified =
+	| { task: LipSyncTask; provider: string }
+	| { status: number; body: IDataObject; retryAfterSeconds?: number };
 
 export class KlingLipSyncTrigger implements INodeType {
 	description: INodeTypeDescription = {
@@ -42,8 +56,10 @@ export class KlingLipSyncTrigger implements INodeType {
 		// far less from 1.1 on.
 		version: [1, 1.1],
 		defaultVersion: 1.1,
-		subtitle: '={{ $parameter["events"] === "everyChange" ? "Every status change" : "Finished tasks" }}',
-		description: 'Starts the workflow when Kling (or apimodels.app) reports a lip-sync task through its callback URL',
+		subtitle:
+			'={{ $parameter["events"] === "everyChange" ? "Every status change" : "Finished tasks" }}',
+		description:
+			'Starts the workflow when Kling (or apimodels.app) reports a lip-sync task through its callback URL',
 		defaults: { name: 'Kling Lip Sync Trigger' },
 		inputs: [],
 		outputs: [NodeConnectionTypes.Main],
@@ -64,7 +80,7 @@ export class KlingLipSyncTrigger implements INodeType {
 		properties: [
 			{
 				displayName:
-					'Give Lip Sync this trigger\'s Production URL as its <b>Callback URL</b> option (publish the workflow first). Kling then calls it whenever a task changes status. One run per task and status: repeats are dropped (remembered 30 days, last 10,000).',
+					"Give Lip Sync this trigger's Production URL as its <b>Callback URL</b> option (publish the workflow first). Kling then calls it whenever a task changes status. One run per task and status: repeats are dropped (remembered 30 days, last 10,000).",
 				name: 'notice',
 				type: 'notice',
 				default: '',
@@ -95,8 +111,16 @@ export class KlingLipSyncTrigger implements INodeType {
 				name: 'events',
 				type: 'options',
 				options: [
-					{ name: 'Finished Tasks', value: 'finished', description: 'One run per task that succeeded or failed' },
-					{ name: 'Every Status Change', value: 'everyChange', description: 'Also submitted and processing' },
+					{
+						name: 'Finished Tasks',
+						value: 'finished',
+						description: 'One run per task that succeeded or failed',
+					},
+					{
+						name: 'Every Status Change',
+						value: 'everyChange',
+						description: 'Also submitted and processing',
+					},
 				],
 				default: 'finished',
 			},
@@ -128,15 +152,22 @@ export class KlingLipSyncTrigger implements INodeType {
 				credential: ICredentialsDecrypted,
 			): Promise<INodeCredentialTestResult> {
 				const problem = checkWebhookSecretFormat(String(credential.data?.secret ?? ''));
-				return problem ? { status: 'Error', message: problem } : { status: 'OK', message: 'The secret has the whsec_ form' };
+				return problem
+					? { status: 'Error', message: problem }
+					: { status: 'OK', message: 'The secret has the whsec_ form' };
 			},
 		},
 	};
 
 	async webhook(this: IWebhookFunctions): Promise<IWebhookResponseData> {
 		const response = this.getResponseObject();
-		const answer = (status: number, body: IDataObject, retryAfterSeconds?: number): IWebhookResponseData => {
-			if (retryAfterSeconds !== undefined) response.setHeader('Retry-After', String(retryAfterSeconds));
+		const answer = (
+			status: number,
+			body: IDataObject,
+			retryAfterSeconds?: number,
+		): IWebhookResponseData => {
+			if (retryAfterSeconds !== undefined)
+				response.setHeader('Retry-After', String(retryAfterSeconds));
 			response.status(status).json(body);
 			return { noWebhookResponse: true };
 		};
@@ -146,33 +177,60 @@ export class KlingLipSyncTrigger implements INodeType {
 
 		if (verification === 'signature') {
 			const problem = await signatureProblem(this);
-			if (problem) return answer(401, { received: false, reason: `Signature check failed: ${problem}` });
+			if (problem)
+				return answer(401, { received: false, reason: `Signature check failed: ${problem}` });
 		}
 		const claimed = readTaskCallback(this.getBodyData());
-		if (!claimed) return answer(400, { received: false, reason: 'The body is not a Kling or apimodels.app task callback' });
+		if (!claimed)
+			return answer(400, {
+				received: false,
+				reason: 'The body is not a Kling or apimodels.app task callback',
+			});
 		// A status that starts nothing needs no check; nor does a repeat of a delivery that started
 		// a run (only verified deliveries are recorded).
-		if (!everyChange && !isFinal(claimed.task)) return answer(200, { received: true, ignored: `status ${claimed.task.status}` });
+		if (!everyChange && !isFinal(claimed.task))
+			return answer(200, { received: true, ignored: `status ${claimed.task.status}` });
 		const ledger = ledgerFor(`${this.getWorkflow().id ?? ''}:${this.getNode().id}`);
 		const staticData = this.getWorkflowStaticData('node');
-		if (ledger.wasDelivered(deliveryKey(claimed.task), staticData, Date.now())) return answer(200, { received: true, ignored: 'repeat' });
+		if (ledger.wasDelivered(deliveryKey(claimed.task), staticData, Date.now()))
+			return answer(200, { received: true, ignored: 'repeat' });
 
-		const verified: Verified = verification === 'signature' ? claimed : await readFromApi(this, ledger, claimed.task, answerBy);
-		if ('status' in verified) return answer(verified.status, verified.body, verified.retryAfterSeconds);
+		const verified: Verified =
+			verification === 'signature'
+				? claimed
+				: await readFromApi(this, ledger, claimed.task, answerBy);
+		if ('status' in verified)
+			return answer(verified.status, verified.body, verified.retryAfterSeconds);
 		const { task, provider } = verified;
-		if (!everyChange && !isFinal(task)) return answer(200, { received: true, ignored: `status ${task.status} (read from the API)` });
+		if (!everyChange && !isFinal(task))
+			return answer(200, { received: true, ignored: `status ${task.status} (read from the API)` });
 		// Kling retries and repeats callbacks: one run per task and status, however many arrive at once.
-		if (!ledger.claim(deliveryKey(task), staticData, Date.now())) return answer(200, { received: true, ignored: 'repeat' });
+		if (!ledger.claim(deliveryKey(task), staticData, Date.now()))
+			return answer(200, { received: true, ignored: 'repeat' });
 
 		// Answer before downloading: the sender does not wait minutes for a reply.
 		answer(200, { received: true });
 		const item: INodeExecutionData = { json: { ...taskToJson(task), provider } };
 		const url = task.videos[0]?.url;
-		if (task.status === 'succeed' && url && (this.getNodeParameter('downloadVideo', false) as boolean)) {
+		if (
+			task.status === 'succeed' &&
+			url &&
+			(this.getNodeParameter('downloadVideo', false) as boolean)
+		) {
 			const property = this.getNodeParameter('binaryPropertyName', 'data') as string;
 			try {
-				const limitBytes = downloadLimitBytes(this.getNodeParameter('maxDownloadMb', DEFAULT_MAX_DOWNLOAD_MB));
-				item.binary = { [property]: await downloadToBinary(this, url, videoFileName(task.taskId), 'video/mp4', limitBytes) };
+				const limitBytes = downloadLimitBytes(
+					this.getNodeParameter('maxDownloadMb', DEFAULT_MAX_DOWNLOAD_MB),
+				);
+				item.binary = {
+					[property]: await downloadToBinary(
+						this,
+						url,
+						videoFileName(task.taskId),
+						'video/mp4',
+						limitBytes,
+					),
+				};
 			} catch (error) {
 				item.json.download_error = `The video of task ${task.taskId} was not stored: ${(error as Error).message}`;
 			}
@@ -187,17 +245,28 @@ const deliveryKey = (task: LipSyncTask): string => `${task.taskId}:${task.status
 async function signatureProblem(ctx: IWebhookFunctions): Promise<string | undefined> {
 	const { secret } = await ctx.getCredentials<{ secret: string }>('klingWebhookApi');
 	const headers = ctx.getHeaderData();
-	const header = (name: string) => (typeof headers[name] === 'string' ? (headers[name] as string) : undefined);
-	const rawBody = (ctx.getRequestObject() as unknown as { rawBody?: Buffer }).rawBody ?? Buffer.from(JSON.stringify(ctx.getBodyData()));
+	const header = (name: string) =>
+		typeof headers[name] === 'string' ? (headers[name] as string) : undefined;
+	const rawBody =
+		(ctx.getRequestObject() as unknown as { rawBody?: Buffer }).rawBody ??
+		Buffer.from(JSON.stringify(ctx.getBodyData()));
 	return checkWebhookSignature(
 		secret,
-		{ id: header('webhook-id'), timestamp: header('webhook-timestamp'), signature: header('webhook-signature'), rawBody },
+		{
+			id: header('webhook-id'),
+			timestamp: header('webhook-timestamp'),
+			signature: header('webhook-signature'),
+			rawBody,
+		},
 		Math.floor(Date.now() / 1000),
 	);
 }
 
 /** What one verification read found; deliveries of the same task that arrive meanwhile share it. */
-type ReadOutcome = { task: LipSyncTask; provider: string } | { unknown: string } | { error: string };
+type ReadOutcome =
+	| { task: LipSyncTask; provider: string }
+	| { unknown: string }
+	| { error: string };
 
 const retryLater = (status: number, reason: string): Verified => ({
 	status,
@@ -224,34 +293,64 @@ async function readFromApi(
 	const known = ledger.finalRead(taskId, now);
 	if (known) return known;
 	if (ledger.isUnknown(taskId, now)) {
-		return { status: 200, body: { received: true, ignored: `unknown task: ${taskId} was not found moments ago` } };
+		return {
+			status: 200,
+			body: { received: true, ignored: `unknown task: ${taskId} was not found moments ago` },
+		};
 	}
 	if (isFinal(claimed) && ledger.wasNotFinal(taskId, now)) {
-		return retryLater(503, `Task ${taskId} was not final when it was read moments ago; try again later`);
+		return retryLater(
+			503,
+			`Task ${taskId} was not final when it was read moments ago; try again later`,
+		);
 	}
 	let outcome = ledger.readUnderWay<ReadOutcome>(taskId);
 	if (!outcome) {
 		const account = ctx.getNode().credentials?.[KLING_CREDENTIAL_TYPE]?.id ?? ctx.getNode().id;
-		const read = readerFor(account, now).read(taskId, async () => await createLipSyncApi(ctx, 0, { singleAttempt: true, timeoutMs: READ_TIMEOUT_MS }));
+		const read = readerFor(account, now).read(
+			taskId,
+			async () =>
+				await createLipSyncApi(ctx, 0, { singleAttempt: true, timeoutMs: READ_TIMEOUT_MS }),
+		);
 		if (!read) return retryLater(429, 'Too many callbacks to verify right now; try again later');
 		const claimedFinal = isFinal(claimed);
-		outcome = ledger.share(taskId, async () => outcomeOf(ctx, ledger, taskId, claimedFinal, await read));
+		outcome = ledger.share(taskId, async () =>
+			outcomeOf(ctx, ledger, taskId, claimedFinal, await read),
+		);
 	}
 	// A read still under way at the deadline goes on (its final task is remembered) while this
 	// request ends: the sender is told to come back, and its next try starts the run with no read.
-	const late = await Promise.race([outcome.then(() => false), sleep(Math.max(0, answerBy - Date.now())).then(() => true)]);
+	const late = await Promise.race([
+		outcome.then(() => false),
+		sleep(Math.max(0, answerBy - Date.now())).then(() => true),
+	]);
 	if (late) return retryLater(503, 'Verifying the callback takes longer; try again later');
 	const read = await outcome;
 	if ('task' in read) return read;
 	if ('unknown' in read) {
-		return { status: 200, body: { received: true, ignored: `unknown task: ${read.unknown} has no task ${taskId} for this credential` } };
+		return {
+			status: 200,
+			body: {
+				received: true,
+				ignored: `unknown task: ${read.unknown} has no task ${taskId} for this credential`,
+			},
+		};
 	}
 	// The reason stays in n8n's log: the sender may be anyone.
-	return retryLater(503, 'Could not read the task from the API to verify the callback; try again later');
+	return retryLater(
+		503,
+		'Could not read the task from the API to verify the callback; try again later',
+	);
 }
 
 /** What a read found, remembered: a task the API did not know, a claimed end it does not show yet. */
-function outcomeOf(ctx: IWebhookFunctions, ledger: DeliveryLedger, taskId: string, claimedFinal: boolean, read: TaskRead): ReadOutcome {
+function outcomeOf(
+	ctx: IWebhookFunctions,
+	ledger: DeliveryLedger,
+	taskId: string,
+	claimedFinal: boolean,
+	read: TaskRead,
+): ReadOutcome {
 	if ('task' in read) {
 		// A claimed end the API does not show yet is not read again for a moment.
 		if (claimedFinal && !isFinal(read.task)) ledger.rememberNotFinal(taskId, Date.now());
@@ -266,6 +365,8 @@ function outcomeOf(ctx: IWebhookFunctions, ledger: DeliveryLedger, taskId: strin
 		return read;
 	}
 	const reason = read.error.message;
-	ctx.logger.warn(`Kling Lip Sync Trigger "${ctx.getNode().name}": could not read task ${taskId} to verify its callback: ${reason}`);
+	ctx.logger.warn(
+		`Kling Lip Sync Trigger "${ctx.getNode().name}": could not read task ${taskId} to verify its callback: ${reason}`,
+	);
 	return { error: reason };
 }

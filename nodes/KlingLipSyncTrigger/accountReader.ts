@@ -13,7 +13,10 @@ const TOKEN_WAIT_MS = 100;
 export const QUEUE_WAIT_MS = 10_000;
 
 /** What a verification read found for one task. */
-export type TaskRead = { task: LipSyncTask; provider: string } | { unknown: string } | { error: Error };
+export type TaskRead =
+	| { task: LipSyncTask; provider: string }
+	| { unknown: string }
+	| { error: Error };
 
 /**
  * One account's verification reads. Deliveries wait for the next read the budget allows, and one
@@ -36,7 +39,9 @@ export class AccountReader {
 	/** The task's read, joining one under way or queued; undefined when the queue is full. */
 	read(taskId: string, connect: () => Promise<LipSyncApi>): Promise<TaskRead> | undefined {
 		if (!this.queue.has(taskId) && this.queue.size >= QUEUED_READS) return undefined;
-		const read = new Promise<TaskRead>((resolve) => this.queue.set(taskId, [...(this.queue.get(taskId) ?? []), resolve]));
+		const read = new Promise<TaskRead>((resolve) =>
+			this.queue.set(taskId, [...(this.queue.get(taskId) ?? []), resolve]),
+		);
 		if (!this.since.has(taskId)) this.since.set(taskId, Date.now());
 		this.connect = connect;
 		void this.readWhileQueued();
@@ -78,7 +83,8 @@ export class AccountReader {
 			if (fresh.length > 1 && api.listTasks) {
 				asked = fresh;
 				for (const task of await api.listTasks(1, LIST_PAGE_SIZE)) {
-					if (this.queue.has(task.taskId)) this.settle(task.taskId, { task, provider: api.provider });
+					if (this.queue.has(task.taskId))
+						this.settle(task.taskId, { task, provider: api.provider });
 				}
 				for (const taskId of asked) if (this.queue.has(taskId)) this.byIdOnly.add(taskId);
 				return;
@@ -90,14 +96,19 @@ export class AccountReader {
 		} catch (error) {
 			for (const taskId of asked) this.settle(taskId, { error: error as Error });
 			// A read that failed before asking (no connection): the waiting deliveries are told so.
-			if (asked.length === 0) for (const taskId of [...this.queue.keys()]) this.settle(taskId, { error: error as Error });
+			if (asked.length === 0)
+				for (const taskId of [...this.queue.keys()]) this.settle(taskId, { error: error as Error });
 		}
 	}
 
 	private expire(now: number): void {
 		for (const [taskId, since] of this.since) {
 			if (since > now - QUEUE_WAIT_MS) break;
-			this.settle(taskId, { error: new Error(`no read for it within ${QUEUE_WAIT_MS / 1000} s: too many callbacks to verify`) });
+			this.settle(taskId, {
+				error: new Error(
+					`no read for it within ${QUEUE_WAIT_MS / 1000} s: too many callbacks to verify`,
+				),
+			});
 		}
 	}
 
@@ -114,6 +125,12 @@ const readers = new Map<string, AccountReader>();
 
 export function readerFor(account: string, now: number): AccountReader {
 	let reader = readers.get(account);
-	if (!reader) readers.set(account, (reader = new AccountReader(new ReadBudget(READS_AT_ONCE, READS_PER_SECOND, READ_BURST, now))));
+	if (!reader)
+		readers.set(
+			account,
+			(reader = new AccountReader(
+				new ReadBudget(READS_AT_ONCE, READS_PER_SECOND, READ_BURST, now),
+			)),
+		);
 	return reader;
 }

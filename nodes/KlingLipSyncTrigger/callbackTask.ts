@@ -17,7 +17,9 @@ export const TRIGGER_WEBHOOKS: IWebhookDescription[] = [
  * in `data` by some proxies) or apimodels.app's `{code, msg, data: {taskId, state, ...}}`.
  * Undefined when the body is neither.
  */
-export function readTaskCallback(body: IDataObject): { task: LipSyncTask; provider: string } | undefined {
+export function readTaskCallback(
+	body: IDataObject,
+): { task: LipSyncTask; provider: string } | undefined {
 	const data = asObject(body.data);
 	if (data.taskId !== undefined && data.taskId !== null && data.taskId !== '') {
 		return { task: parseApimodelsTask(data), provider: 'apimodels.app' };

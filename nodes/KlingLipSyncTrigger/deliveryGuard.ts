@@ -54,7 +54,10 @@ export class DeliveryLedger {
 	private readonly delivered = new ExpiringSet(REMEMBERED_DELIVERIES, DELIVERY_MEMORY_MS);
 	private readonly unknown = new ExpiringSet(REMEMBERED_UNKNOWN, UNKNOWN_MEMORY_MS);
 	private readonly notFinal = new ExpiringSet(REMEMBERED_UNKNOWN, NOT_FINAL_MEMORY_MS);
-	private readonly finalReads = new ExpiringMap<{ task: LipSyncTask; provider: string }>(REMEMBERED_FINAL_READS, FINAL_READ_MEMORY_MS);
+	private readonly finalReads = new ExpiringMap<{ task: LipSyncTask; provider: string }>(
+		REMEMBERED_FINAL_READS,
+		FINAL_READ_MEMORY_MS,
+	);
 	private readonly reads = new Map<string, Promise<unknown>>();
 	/** This process's newest claims, oldest first: what it writes to the static data. */
 	private readonly recent: string[] = [];
@@ -84,8 +87,10 @@ export class DeliveryLedger {
 	rememberUnknown = (taskId: string, now: number): void => this.unknown.add(taskId, now);
 	wasNotFinal = (taskId: string, now: number): boolean => this.notFinal.has(taskId, now);
 	rememberNotFinal = (taskId: string, now: number): void => this.notFinal.add(taskId, now);
-	finalRead = (taskId: string, now: number): { task: LipSyncTask; provider: string } | undefined => this.finalReads.get(taskId, now);
-	rememberFinal = (read: { task: LipSyncTask; provider: string }, now: number): void => this.finalReads.set(read.task.taskId, read, now);
+	finalRead = (taskId: string, now: number): { task: LipSyncTask; provider: string } | undefined =>
+		this.finalReads.get(taskId, now);
+	rememberFinal = (read: { task: LipSyncTask; provider: string }, now: number): void =>
+		this.finalReads.set(read.task.taskId, read, now);
 
 	/** The read of this task already under way, if any: concurrent deliveries share one read. */
 	readUnderWay<T>(taskId: string): Promise<T> | undefined {
@@ -101,12 +106,18 @@ export class DeliveryLedger {
 
 	/** How much the ledger holds, for tests and benchmarks. */
 	get sizes(): { delivered: number; unknown: number; readsUnderWay: number } {
-		return { delivered: this.delivered.size, unknown: this.unknown.size, readsUnderWay: this.reads.size };
+		return {
+			delivered: this.delivered.size,
+			unknown: this.unknown.size,
+			readsUnderWay: this.reads.size,
+		};
 	}
 }
 
 const persistedKeys = (staticData: IDataObject): string[] =>
-	Array.isArray(staticData.deliveries) ? (staticData.deliveries as unknown[]).filter((key): key is string => typeof key === 'string') : [];
+	Array.isArray(staticData.deliveries)
+		? (staticData.deliveries as unknown[]).filter((key): key is string => typeof key === 'string')
+		: [];
 
 /**
  * A token bucket with a cap on reads at once: what the trigger may spend of an account's rate
@@ -129,7 +140,10 @@ export class ReadBudget {
 
 	/** Takes one read if the budget allows it now; call `done` when the read has ended. */
 	tryTake(now: number): boolean {
-		this.tokens = Math.min(this.burst, this.tokens + ((now - this.refilledAt) / 1000) * this.perSecond);
+		this.tokens = Math.min(
+			this.burst,
+			this.tokens + ((now - this.refilledAt) / 1000) * this.perSecond,
+		);
 		this.refilledAt = now;
 		if (this.running >= this.atOnce || this.tokens < 1) return false;
 		this.tokens -= 1;

@@ -19,7 +19,14 @@ export const PROVIDERS: Provider[] = ['kling', 'klingProxy', 'apimodels', 'vtrix
 /** The credential the examples use, pointing at the emulator through the given provider's door. */
 export function credential(emu: Emulator, provider: Provider = 'kling'): Record<string, unknown> {
 	const data = {
-		kling: { provider, authType: 'accessKey', accessKey: 'test-access-key', secretKey: 'test-secret-key', region: 'custom', baseUrl: emu.baseUrl },
+		kling: {
+			provider,
+			authType: 'accessKey',
+			accessKey: 'test-access-key',
+			secretKey: 'test-secret-key',
+			region: 'custom',
+			baseUrl: emu.baseUrl,
+		},
 		klingProxy: { provider, apiKey: 'test-api-key', baseUrl: `${emu.baseUrl}/kling` },
 		apimodels: { provider, apiKey: 'test-api-key', baseUrl: emu.baseUrl },
 		vtrix: { provider, apiKey: 'test-api-key', baseUrl: emu.baseUrl },
@@ -28,7 +35,11 @@ export function credential(emu: Emulator, provider: Provider = 'kling'): Record<
 }
 
 /** The examples with their sample media pointed at the emulator and a fast poll. */
-export function exampleFor(emu: Emulator, which: keyof typeof EXAMPLES, replace: Record<string, string> = {}): Record<string, unknown> {
+export function exampleFor(
+	emu: Emulator,
+	which: keyof typeof EXAMPLES,
+	replace: Record<string, string> = {},
+): Record<string, unknown> {
 	const fixtures = `${emu.baseUrl}/media/fixtures`;
 	const workflow = loadExample(EXAMPLES[which].file, {
 		'https://example.com/audio/dub-en.mp3': `${fixtures}/tone-3s.mp3`,
@@ -36,7 +47,8 @@ export function exampleFor(emu: Emulator, which: keyof typeof EXAMPLES, replace:
 		'https://example.com/audio/lesson-2-es.mp3': `${fixtures}/tone-3s.m4a`,
 		'https://example.com/audio/lesson-3-es.mp3': `${fixtures}/tone-3s.aac`,
 		// The interview: the host on screen for its first 4.5 s, the guest for the rest; 9 s tracks.
-		'https://example.com/videos/interview.mp4': 'https://cdn.example.com/interview.mp4?durationMs=9000&faces=0-4500,4500-9000',
+		'https://example.com/videos/interview.mp4':
+			'https://cdn.example.com/interview.mp4?durationMs=9000&faces=0-4500,4500-9000',
 		'https://example.com/audio/interview-host-fr.mp3': `${emu.baseUrl}/media/silence/9000.wav`,
 		'https://example.com/audio/interview-guest-fr.mp3': `${emu.baseUrl}/media/silence/9000.wav`,
 		'"pollIntervalSeconds": 10': '"pollIntervalSeconds": 0.5',
@@ -45,4 +57,3 @@ export function exampleFor(emu: Emulator, which: keyof typeof EXAMPLES, replace:
 	});
 	return { ...workflow, id: EXAMPLES[which].id };
 }
-

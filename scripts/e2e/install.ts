@@ -8,7 +8,8 @@ import { TARGETS, installN8n } from './n8n';
 const started = Date.now();
 Promise.all(TARGETS.map(async (target) => await installN8n(target)))
 	.then((installs) => {
-		for (const [index, install] of installs.entries()) console.log(`n8n ${TARGETS[index].version}: ${install.folder}`);
+		for (const [index, install] of installs.entries())
+			console.log(`n8n ${TARGETS[index].version}: ${install.folder}`);
 		console.log(`n8n installs ready in ${((Date.now() - started) / 1000).toFixed(0)} s`);
 	})
 	.catch((error: unknown) => {

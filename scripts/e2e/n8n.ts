@@ -15,7 +15,12 @@ export const ROOT = path.resolve(__dirname, '..', '..');
 export const PACKAGE_NAME = 'n8n-nodes-kling-lipsync';
 
 /** The owner account the e2e suite sets up in every n8n it starts (editor check, queue mode). */
-export const OWNER = { email: 'owner@example.com', firstName: 'Kling', lastName: 'Tester', password: 'Kling-e2e-Passw0rd' };
+export const OWNER = {
+	email: 'owner@example.com',
+	firstName: 'Kling',
+	lastName: 'Tester',
+	password: 'Kling-e2e-Passw0rd',
+};
 
 export interface N8nTarget {
 	version: string;
@@ -41,7 +46,9 @@ export async function freePort(): Promise<number> {
 
 /** `npm pack`s the built package and returns the tarball's path. */
 export async function packPackage(): Promise<string> {
-	const { stdout } = await run('npm', ['pack', '--silent', '--pack-destination', tmpdir()], { cwd: ROOT });
+	const { stdout } = await run('npm', ['pack', '--silent', '--pack-destination', tmpdir()], {
+		cwd: ROOT,
+	});
 	return path.join(tmpdir(), stdout.trim().split('\n').pop() as string);
 }
 
@@ -62,13 +69,20 @@ export async function installN8n(target: N8nTarget): Promise<{ folder: string; n
 }
 
 async function runInstaller(target: N8nTarget): Promise<{ folder: string; nodeBin: string }> {
-	const child = spawn('bash', [path.join(__dirname, 'install-n8n.sh'), target.version, String(target.nodeMajor)], {
-		stdio: ['ignore', 'pipe', 'inherit'],
-	});
+	const child = spawn(
+		'bash',
+		[path.join(__dirname, 'install-n8n.sh'), target.version, String(target.nodeMajor)],
+		{
+			stdio: ['ignore', 'pipe', 'inherit'],
+		},
+	);
 	let stdout = '';
 	child.stdout?.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
 	const code = await new Promise<number | null>((resolve) => child.on('close', resolve));
-	if (code !== 0) throw new Error(`Installing n8n ${target.version} failed (exit ${code}); its messages are above`);
+	if (code !== 0)
+		throw new Error(
+			`Installing n8n ${target.version} failed (exit ${code}); its messages are above`,
+		);
 	const folder = stdout.trim().split('\n').pop() as string;
 	const nodeDir = readFileSync(path.join(folder, '.nodedir'), 'utf8').trim();
 	return { folder, nodeBin: path.join(nodeDir, 'bin', 'node') };
@@ -195,7 +209,11 @@ export class N8nUser {
 		} catch (error) {
 			const failed = error as { code?: number; stdout?: string; stderr?: string };
 			this.cliOutput.push(failed.stdout ?? '', failed.stderr ?? '');
-			return { code: typeof failed.code === 'number' ? failed.code : 1, stdout: failed.stdout ?? '', stderr: failed.stderr ?? '' };
+			return {
+				code: typeof failed.code === 'number' ? failed.code : 1,
+				stdout: failed.stdout ?? '',
+				stderr: failed.stderr ?? '',
+			};
 		}
 	}
 
@@ -208,13 +226,24 @@ export class N8nUser {
 		mkdirSync(path.dirname(target), { recursive: true });
 		rmSync(target, { recursive: true, force: true });
 		renameSync(path.join(unpack, 'package'), target);
-		const manifest = JSON.parse(readFileSync(path.join(target, 'package.json'), 'utf8')) as Record<string, unknown>;
+		const manifest = JSON.parse(readFileSync(path.join(target, 'package.json'), 'utf8')) as Record<
+			string,
+			unknown
+		>;
 		delete manifest.devDependencies;
 		delete manifest.peerDependencies;
 		writeFileSync(path.join(target, 'package.json'), JSON.stringify(manifest, null, 2));
 		writeFileSync(
 			path.join(nodesDir, 'package.json'),
-			JSON.stringify({ name: 'installed-nodes', private: true, dependencies: { [PACKAGE_NAME]: manifest.version } }, null, 2),
+			JSON.stringify(
+				{
+					name: 'installed-nodes',
+					private: true,
+					dependencies: { [PACKAGE_NAME]: manifest.version },
+				},
+				null,
+				2,
+			),
 		);
 	}
 
@@ -225,7 +254,10 @@ export class N8nUser {
 	 */
 	async registerPackage(): Promise<void> {
 		const manifest = JSON.parse(
-			readFileSync(path.join(this.userFolder, '.n8n', 'nodes', 'node_modules', PACKAGE_NAME, 'package.json'), 'utf8'),
+			readFileSync(
+				path.join(this.userFolder, '.n8n', 'nodes', 'node_modules', PACKAGE_NAME, 'package.json'),
+				'utf8',
+			),
 		) as { version: string; author?: { name?: string; email?: string } };
 		const script = `
 			const sqlite3 = require(${JSON.stringify(path.join(this.install.folder, 'node_modules', 'sqlite3'))});
@@ -247,7 +279,9 @@ export class N8nUser {
 		const result = await this.cli([`import:${kind}`, `--input=${file}`]);
 		rmSync(file);
 		if (result.code !== 0 || !/(successfully )?imported/i.test(result.stdout + result.stderr)) {
-			throw new Error(`n8n import:${kind} failed (${result.code}): ${result.stdout}\n${result.stderr}`);
+			throw new Error(
+				`n8n import:${kind} failed (${result.code}): ${result.stdout}\n${result.stderr}`,
+			);
 		}
 	}
 
@@ -260,7 +294,10 @@ export class N8nUser {
 		const cli = await this.cli(['execute', `--id=${workflowId}`, '--rawOutput']);
 		const lines = cli.stdout.split('\n');
 		const start = lines.findIndex((line) => line.startsWith('{'));
-		if (start < 0) throw new Error(`n8n execute printed no JSON (exit ${cli.code}):\n${cli.stdout}\n${cli.stderr}`);
+		if (start < 0)
+			throw new Error(
+				`n8n execute printed no JSON (exit ${cli.code}):\n${cli.stdout}\n${cli.stderr}`,
+			);
 		const end = lines.findIndex((line, index) => index > start && line === '}');
 		const json = lines.slice(start, end < 0 ? undefined : end + 1).join('\n');
 		return { result: JSON.parse(json) as ExecutionResult, cli };
@@ -272,21 +309,30 @@ export class N8nUser {
 			env: this.env({ N8N_LOG_LEVEL: 'info', ...extraEnv }),
 			stdio: ['ignore', 'pipe', 'pipe'],
 		});
-		await this.waitForLine(this.server, 'Editor is now accessible', (chunk) => (this.serverLog += chunk), 'n8n start');
+		await this.waitForLine(
+			this.server,
+			'Editor is now accessible',
+			(chunk) => (this.serverLog += chunk),
+			'n8n start',
+		);
 	}
 
 	/** `n8n worker` (queue mode), with a broker port of its own; its log is in `workerLog`. */
 	async startWorker(extraEnv: Record<string, string>, concurrency: number): Promise<void> {
-		const worker = spawn(this.install.nodeBin, [this.n8nBin, 'worker', `--concurrency=${concurrency}`], {
-			env: this.env({
-				N8N_LOG_LEVEL: 'info',
-				N8N_RUNNERS_BROKER_PORT: String(await freePort()),
-				// Each worker's health server (metrics) on a port of its own.
-				QUEUE_HEALTH_CHECK_PORT: String(await freePort()),
-				...extraEnv,
-			}),
-			stdio: ['ignore', 'pipe', 'pipe'],
-		});
+		const worker = spawn(
+			this.install.nodeBin,
+			[this.n8nBin, 'worker', `--concurrency=${concurrency}`],
+			{
+				env: this.env({
+					N8N_LOG_LEVEL: 'info',
+					N8N_RUNNERS_BROKER_PORT: String(await freePort()),
+					// Each worker's health server (metrics) on a port of its own.
+					QUEUE_HEALTH_CHECK_PORT: String(await freePort()),
+					...extraEnv,
+				}),
+				stdio: ['ignore', 'pipe', 'pipe'],
+			},
+		);
 		const index = this.workers.push(worker) - 1;
 		let partial = '';
 		const record = (chunk: string): void => {
@@ -295,10 +341,20 @@ export class N8nUser {
 			partial = lines.pop() ?? '';
 			for (const line of lines) this.onWorkerLine?.(index, line, Date.now());
 		};
-		await this.waitForLine(worker, /[Ww]orker (is )?(ready|started)|n8n worker is now ready/, record, 'n8n worker');
+		await this.waitForLine(
+			worker,
+			/[Ww]orker (is )?(ready|started)|n8n worker is now ready/,
+			record,
+			'n8n worker',
+		);
 	}
 
-	private async waitForLine(child: ChildProcess, line: string | RegExp, record: (chunk: string) => void, name: string): Promise<void> {
+	private async waitForLine(
+		child: ChildProcess,
+		line: string | RegExp,
+		record: (chunk: string) => void,
+		name: string,
+	): Promise<void> {
 		let log = '';
 		let started = false;
 		const ready = new Promise<void>((resolve, reject) => {
@@ -314,11 +370,16 @@ export class N8nUser {
 			};
 			child.stdout?.on('data', onData);
 			child.stderr?.on('data', onData);
-			child.on('exit', (code) => reject(new Error(`${name} exited with ${code}:\n${log.slice(-3000)}`)));
+			child.on('exit', (code) =>
+				reject(new Error(`${name} exited with ${code}:\n${log.slice(-3000)}`)),
+			);
 		});
 		let timer: NodeJS.Timeout | undefined;
 		const timeout = new Promise<never>((_, reject) => {
-			timer = setTimeout(() => reject(new Error(`${name} did not start:\n${log.slice(-3000)}`)), 120_000);
+			timer = setTimeout(
+				() => reject(new Error(`${name} did not start:\n${log.slice(-3000)}`)),
+				120_000,
+			);
 		});
 		try {
 			await Promise.race([ready, timeout]);
@@ -375,19 +436,35 @@ export interface ExecutionResult {
 	data: {
 		resultData: {
 			error?: { message: string };
-			runData: Record<string, Array<{ error?: { message: string }; data?: { main: Array<Array<ExecutionItem>> } }>>;
+			runData: Record<
+				string,
+				Array<{ error?: { message: string }; data?: { main: Array<Array<ExecutionItem>> } }>
+			>;
 		};
 	};
 }
 
 export interface ExecutionItem {
 	json: Record<string, unknown>;
-	binary?: Record<string, { mimeType: string; fileName?: string; fileSize?: string; bytes?: number; id?: string; data?: string }>;
+	binary?: Record<
+		string,
+		{
+			mimeType: string;
+			fileName?: string;
+			fileSize?: string;
+			bytes?: number;
+			id?: string;
+			data?: string;
+		}
+	>;
 	pairedItem?: { item: number } | Array<{ item: number }>;
 }
 
 /** The example workflows, pointed at a credential id and with their sample URLs replaced. */
-export function loadExample(name: string, replacements: Record<string, string>): Record<string, unknown> {
+export function loadExample(
+	name: string,
+	replacements: Record<string, string>,
+): Record<string, unknown> {
 	let text = readFileSync(path.join(ROOT, 'examples', name), 'utf8');
 	for (const [from, to] of Object.entries(replacements)) text = text.split(from).join(to);
 	return JSON.parse(text) as Record<string, unknown>;

@@ -13,10 +13,21 @@ import { startEmulator } from '../../test/emulator/server';
 import { checkQueueMode } from './queue';
 import { checkEditor } from './ui';
 import { EXAMPLES, PROVIDERS, RESULT_BYTES, credential, exampleFor } from './examples';
-import { TARGETS, N8nUser, installN8n, packPackage, type ExecutionItem, type ExecutionResult } from './n8n';
+import {
+	TARGETS,
+	N8nUser,
+	installN8n,
+	packPackage,
+	type ExecutionItem,
+	type ExecutionResult,
+} from './n8n';
 
 const outputOf = (result: ExecutionResult, node: string): ExecutionItem[] => {
-	assert.equal(result.data.resultData.error, undefined, `workflow error: ${result.data.resultData.error?.message}`);
+	assert.equal(
+		result.data.resultData.error,
+		undefined,
+		`workflow error: ${result.data.resultData.error?.message}`,
+	);
 	const runs = result.data.resultData.runData[node];
 	assert.ok(runs?.[0], `node "${node}" did not run`);
 	assert.equal(runs[0].error, undefined, `node "${node}" failed: ${runs[0].error?.message}`);
@@ -29,7 +40,11 @@ const pairedIndex = (item: ExecutionItem): number => {
 };
 
 function assertVideo(item: ExecutionItem): void {
-	assert.equal(item.json.task_status, 'succeed', `not a succeeded task: ${JSON.stringify(item.json)}`);
+	assert.equal(
+		item.json.task_status,
+		'succeed',
+		`not a succeeded task: ${JSON.stringify(item.json)}`,
+	);
 	assert.match(String(item.json.task_id), /^(\d{18}|cl[0-9a-f]+|vtx_[0-9a-f]+)$/);
 	const video = item.binary?.data;
 	assert.ok(video, 'the video binary is missing');
@@ -67,7 +82,11 @@ async function main(): Promise<void> {
 	for (const target of targets) {
 		// A fresh emulator per n8n: the batch example's external_task_ids are per night and item,
 		// and Kling (like the emulator) refuses an id it has seen.
-		const emu = await startEmulator({ taskTimeMs: 3000, submittedMs: 500, resultBytes: RESULT_BYTES });
+		const emu = await startEmulator({
+			taskTimeMs: 3000,
+			submittedMs: 500,
+			resultBytes: RESULT_BYTES,
+		});
 		try {
 			console.log(`n8n ${target.version} on Node ${target.nodeMajor}`);
 			let n8n: N8nUser | undefined;
@@ -76,81 +95,112 @@ async function main(): Promise<void> {
 				await n8n.installPackage(tarball);
 				await n8n.importJson('credentials', [credential(emu)]);
 				await n8n.registerPackage();
-				await n8n.importJson('workflow', [exampleFor(emu, 'single'), exampleFor(emu, 'batch'), exampleFor(emu, 'textToVideo'), exampleFor(emu, 'dialogue')]);
+				await n8n.importJson('workflow', [
+					exampleFor(emu, 'single'),
+					exampleFor(emu, 'batch'),
+					exampleFor(emu, 'textToVideo'),
+					exampleFor(emu, 'dialogue'),
+				]);
 			});
 			if (!n8n) continue;
 			const instance = n8n;
 
 			for (const provider of PROVIDERS) {
-				await check(`n8n ${target.version}: single video example through ${provider} -> lip-synced video binary`, async () => {
-					// Switching provider is switching the credential alone: the workflow is the same.
-					await instance.importJson('credentials', [credential(emu, provider)]);
-					emu.resetStats();
-					const { result } = await instance.execute(EXAMPLES.single.id);
-					const faces = outputOf(result, 'Identify Face');
-					assert.equal(faces.length, 1);
-					assert.equal(faces[0].json.face_id, '0');
-					const [item, ...rest] = outputOf(result, 'Lip Sync');
-					assert.equal(rest.length, 0);
-					assertVideo(item);
-					assert.equal(pairedIndex(item), 0);
-					assert.equal(emu.stats.billed.create, 1);
-				});
+				await check(
+					`n8n ${target.version}: single video example through ${provider} -> lip-synced video binary`,
+					async () => {
+						// Switching provider is switching the credential alone: the workflow is the same.
+						await instance.importJson('credentials', [credential(emu, provider)]);
+						emu.resetStats();
+						const { result } = await instance.execute(EXAMPLES.single.id);
+						const faces = outputOf(result, 'Identify Face');
+						assert.equal(faces.length, 1);
+						assert.equal(faces[0].json.face_id, '0');
+						const [item, ...rest] = outputOf(result, 'Lip Sync');
+						assert.equal(rest.length, 0);
+						assertVideo(item);
+						assert.equal(pairedIndex(item), 0);
+						assert.equal(emu.stats.billed.create, 1);
+					},
+				);
 			}
 			await instance.importJson('credentials', [credential(emu)]);
 
-			await check(`n8n ${target.version}: scheduled batch example -> 3 videos at once, paired`, async () => {
-				emu.resetStats();
-				const { result } = await instance.execute(EXAMPLES.batch.id);
-				const items = outputOf(result, 'Lip Sync All');
-				assert.equal(items.length, 3);
-				items.forEach((item, index) => {
+			await check(
+				`n8n ${target.version}: scheduled batch example -> 3 videos at once, paired`,
+				async () => {
+					emu.resetStats();
+					const { result } = await instance.execute(EXAMPLES.batch.id);
+					const items = outputOf(result, 'Lip Sync All');
+					assert.equal(items.length, 3);
+					items.forEach((item, index) => {
+						assertVideo(item);
+						assert.equal(pairedIndex(item), index);
+						assert.match(
+							String(item.json.external_task_id),
+							new RegExp(`^nightly-\\d{8}-${index}$`),
+						);
+					});
+					assert.equal(emu.stats.highestConcurrency, 3, 'the three tasks ran together');
+				},
+			);
+
+			await check(
+				`n8n ${target.version}: text -> talking video example (Text to Speech -> Lip Sync Video)`,
+				async () => {
+					emu.resetStats();
+					const { result } = await instance.execute(EXAMPLES.textToVideo.id);
+					const [speech] = outputOf(result, 'Text to Speech');
+					assert.match(String(speech.json.audio_id), /^\d{18}$/);
+					const [item, ...rest] = outputOf(result, 'Lip Sync Video');
+					assert.equal(rest.length, 0);
 					assertVideo(item);
-					assert.equal(pairedIndex(item), index);
-					assert.match(String(item.json.external_task_id), new RegExp(`^nightly-\\d{8}-${index}$`));
-				});
-				assert.equal(emu.stats.highestConcurrency, 3, 'the three tasks ran together');
-			});
+					assert.equal(item.json.audio_id, speech.json.audio_id);
+					assert.equal(item.json.crop_end_time, speech.json.audio_duration_ms);
+					assert.equal(emu.stats.billed.tts, 1);
+					assert.equal(emu.stats.billed.create, 1);
+				},
+			);
 
-			await check(`n8n ${target.version}: text -> talking video example (Text to Speech -> Lip Sync Video)`, async () => {
-				emu.resetStats();
-				const { result } = await instance.execute(EXAMPLES.textToVideo.id);
-				const [speech] = outputOf(result, 'Text to Speech');
-				assert.match(String(speech.json.audio_id), /^\d{18}$/);
-				const [item, ...rest] = outputOf(result, 'Lip Sync Video');
-				assert.equal(rest.length, 0);
-				assertVideo(item);
-				assert.equal(item.json.audio_id, speech.json.audio_id);
-				assert.equal(item.json.crop_end_time, speech.json.audio_duration_ms);
-				assert.equal(emu.stats.billed.tts, 1);
-				assert.equal(emu.stats.billed.create, 1);
-			});
-
-			await check(`n8n ${target.version}: dub dialogue example -> both speakers lip-synced, one task each, chained`, async () => {
-				emu.resetStats();
-				const { result } = await instance.execute(EXAMPLES.dialogue.id);
-				const [item, ...rest] = outputOf(result, 'Dub Dialogue');
-				assert.equal(rest.length, 0);
-				assertVideo(item);
-				const steps = item.json.speakers as Array<Record<string, unknown>>;
-				assert.deepEqual(steps.map((step) => [step.speaker, step.face_id, step.insert_time]), [[1, '0', 0], [2, '1', 4500]]);
-				// The guest's step lip-synced the video the host's step made.
-				const second = emu.task(String(steps[1].task_id))?.task_info as { parent_video?: { id?: string } };
-				assert.equal(second.parent_video?.id, steps[0].video_id);
-				assert.equal(item.json.task_id, steps[1].task_id);
-				assert.equal(emu.stats.billed.create, 2);
-				assert.equal(emu.stats.billed.identify, 2);
-			});
+			await check(
+				`n8n ${target.version}: dub dialogue example -> both speakers lip-synced, one task each, chained`,
+				async () => {
+					emu.resetStats();
+					const { result } = await instance.execute(EXAMPLES.dialogue.id);
+					const [item, ...rest] = outputOf(result, 'Dub Dialogue');
+					assert.equal(rest.length, 0);
+					assertVideo(item);
+					const steps = item.json.speakers as Array<Record<string, unknown>>;
+					assert.deepEqual(
+						steps.map((step) => [step.speaker, step.face_id, step.insert_time]),
+						[
+							[1, '0', 0],
+							[2, '1', 4500],
+						],
+					);
+					// The guest's step lip-synced the video the host's step made.
+					const second = emu.task(String(steps[1].task_id))?.task_info as {
+						parent_video?: { id?: string };
+					};
+					assert.equal(second.parent_video?.id, steps[0].video_id);
+					assert.equal(item.json.task_id, steps[1].task_id);
+					assert.equal(emu.stats.billed.create, 2);
+					assert.equal(emu.stats.billed.identify, 2);
+				},
+			);
 
 			if (!process.env.E2E_SKIP_UI && target === targets[0]) {
-				await check(`n8n ${target.version}: editor shows the node, tests the credential, runs the workflow`, async () => {
-					await instance.start();
-					try {
-						await checkEditor(instance, emu);
-					} finally {
-						await instance.stop();
-					}
-				});
+				await check(
+					`n8n ${target.version}: editor shows the node, tests the credential, runs the workflow`,
+					async () => {
+						await instance.start();
+						try {
+							await checkEditor(instance, emu);
+						} finally {
+							await instance.stop();
+						}
+					},
+				);
 			}
 			if (!process.env.E2E_SKIP_QUEUE && target === targets[0]) {
 				await checkQueueMode(instance, emu, check).catch(async (error: unknown) => {
@@ -160,19 +210,31 @@ async function main(): Promise<void> {
 				});
 			}
 
-			await check(`n8n ${target.version}: a wrong secret key fails clearly; no secret in any output or log`, async () => {
-				const right = credential(emu);
-				const wrongSecret = 'wrong-secret-key-e2e';
-				await instance.importJson('credentials', [{ ...right, data: { ...(right.data as object), secretKey: wrongSecret } }]);
-				try {
-					const { result } = await instance.execute(EXAMPLES.single.id);
-					assert.match(JSON.stringify(result.data.resultData), /Kling error 1000: Authentication failed/);
-				} finally {
-					await instance.importJson('credentials', [right]);
-				}
-				const secrets = ['test-secret-key', 'test-api-key', wrongSecret, ...emu.seenTokens()];
-				assert.deepEqual(findSecrets(instance.transcript(), secrets), [], 'secrets found in what n8n printed');
-			});
+			await check(
+				`n8n ${target.version}: a wrong secret key fails clearly; no secret in any output or log`,
+				async () => {
+					const right = credential(emu);
+					const wrongSecret = 'wrong-secret-key-e2e';
+					await instance.importJson('credentials', [
+						{ ...right, data: { ...(right.data as object), secretKey: wrongSecret } },
+					]);
+					try {
+						const { result } = await instance.execute(EXAMPLES.single.id);
+						assert.match(
+							JSON.stringify(result.data.resultData),
+							/Kling error 1000: Authentication failed/,
+						);
+					} finally {
+						await instance.importJson('credentials', [right]);
+					}
+					const secrets = ['test-secret-key', 'test-api-key', wrongSecret, ...emu.seenTokens()];
+					assert.deepEqual(
+						findSecrets(instance.transcript(), secrets),
+						[],
+						'secrets found in what n8n printed',
+					);
+				},
+			);
 			instance.cleanup();
 		} finally {
 			await emu.stop();

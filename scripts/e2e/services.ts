@@ -19,7 +19,9 @@ const INSTALL_TIMEOUT_MS = 10 * 60_000;
 function postgresBinDir(): string | undefined {
 	const root = '/usr/lib/postgresql';
 	if (!existsSync(root)) return undefined;
-	const versions = readdirSync(root).filter((name) => existsSync(path.join(root, name, 'bin', 'postgres')));
+	const versions = readdirSync(root).filter((name) =>
+		existsSync(path.join(root, name, 'bin', 'postgres')),
+	);
 	versions.sort((a, b) => Number(b) - Number(a));
 	return versions[0] ? path.join(root, versions[0], 'bin') : undefined;
 }
@@ -35,14 +37,29 @@ async function onPath(binary: string): Promise<boolean> {
 
 /** Installs Debian's redis-server and postgresql when their servers are missing. */
 export async function ensureQueueServices(): Promise<void> {
-	const missing = [...((await onPath('redis-server')) ? [] : ['redis-server']), ...(postgresBinDir() ? [] : ['postgresql'])];
+	const missing = [
+		...((await onPath('redis-server')) ? [] : ['redis-server']),
+		...(postgresBinDir() ? [] : ['postgresql']),
+	];
 	if (missing.length === 0) return;
-	if (process.getuid?.() !== 0) throw new Error(`Install ${missing.join(' and ')} first (apt-get install -y ${missing.join(' ')}): installing needs root`);
-	console.error(`installing ${missing.join(', ')} from Debian's packages (at most ${INSTALL_TIMEOUT_MS / 60_000} min)`);
+	if (process.getuid?.() !== 0)
+		throw new Error(
+			`Install ${missing.join(' and ')} first (apt-get install -y ${missing.join(' ')}): installing needs root`,
+		);
+	console.error(
+		`installing ${missing.join(', ')} from Debian's packages (at most ${INSTALL_TIMEOUT_MS / 60_000} min)`,
+	);
 	const env = { ...process.env, DEBIAN_FRONTEND: 'noninteractive' };
 	await run('apt-get', ['update', '-qq'], { timeout: INSTALL_TIMEOUT_MS, env });
-	await run('apt-get', ['install', '-y', '-qq', '--no-install-recommends', ...missing], { timeout: INSTALL_TIMEOUT_MS, env, maxBuffer: 64 * 1024 * 1024 });
-	if (!postgresBinDir() && missing.includes('postgresql')) throw new Error('postgresql installed, but no server binary was found under /usr/lib/postgresql');
+	await run('apt-get', ['install', '-y', '-qq', '--no-install-recommends', ...missing], {
+		timeout: INSTALL_TIMEOUT_MS,
+		env,
+		maxBuffer: 64 * 1024 * 1024,
+	});
+	if (!postgresBinDir() && missing.includes('postgresql'))
+		throw new Error(
+			'postgresql installed, but no server binary was found under /usr/lib/postgresql',
+		);
 }
 
 export interface Service {
@@ -53,7 +70,10 @@ export interface Service {
 async function readyWhen(child: ChildProcess, line: RegExp, name: string): Promise<void> {
 	let log = '';
 	await new Promise<void>((resolve, reject) => {
-		const timer = setTimeout(() => reject(new Error(`${name} did not start:\n${log.slice(-2000)}`)), 60_000);
+		const timer = setTimeout(
+			() => reject(new Error(`${name} did not start:\n${log.slice(-2000)}`)),
+			60_000,
+		);
 		const onData = (chunk: Buffer): void => {
 			log += chunk.toString();
 			if (line.test(log)) {
@@ -64,7 +84,9 @@ async function readyWhen(child: ChildProcess, line: RegExp, name: string): Promi
 		child.stdout?.on('data', onData);
 		child.stderr?.on('data', onData);
 		child.once('error', (error) => reject(new Error(`${name} could not start: ${error.message}`)));
-		child.once('exit', (code) => reject(new Error(`${name} exited with ${code}:\n${log.slice(-2000)}`)));
+		child.once('exit', (code) =>
+			reject(new Error(`${name} exited with ${code}:\n${log.slice(-2000)}`)),
+		);
 	});
 }
 
@@ -80,8 +102,16 @@ async function stopped(child: ChildProcess, signal: NodeJS.Signals): Promise<voi
 /** redis-server on a free loopback port, in memory only. */
 export async function startRedis(): Promise<Service> {
 	const port = await freePort();
-	const redis = spawn('redis-server', ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'], { stdio: ['ignore', 'pipe', 'pipe'] });
-	await readyWhen(redis, /Ready to accept connections/i, 'redis-server (apt-get install redis-server)');
+	const redis = spawn(
+		'redis-server',
+		['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'],
+		{ stdio: ['ignore', 'pipe', 'pipe'] },
+	);
+	await readyWhen(
+		redis,
+		/Ready to accept connections/i,
+		'redis-server (apt-get install redis-server)',
+	);
 	return { port, stop: async () => await stopped(redis, 'SIGTERM') };
 }
 
@@ -96,11 +126,45 @@ export async function startPostgres(): Promise<Service & { env: Record<string, s
 	const asRoot = process.getuid?.() === 0;
 	if (asRoot) chownSync(dataDir, ...(await postgresIds()));
 	const command = (binary: string, args: string[]): [string, string[]] =>
-		asRoot ? ['runuser', ['-u', 'postgres', '--', path.join(bin, binary), ...args]] : [path.join(bin, binary), args];
-	await run(...command('initdb', ['-D', dataDir, '-A', 'trust', '-U', 'postgres', '-E', 'UTF8', '--no-sync']), { timeout: 120_000 });
+		asRoot
+			? ['runuser', ['-u', 'postgres', '--', path.join(bin, binary), ...args]]
+			: [path.join(bin, binary), args];
+	await run(
+		...command('initdb', [
+			'-D',
+			dataDir,
+			'-A',
+			'trust',
+			'-U',
+			'postgres',
+			'-E',
+			'UTF8',
+			'--no-sync',
+		]),
+		{ timeout: 120_000 },
+	);
 	const port = await freePort();
-	const settings = ['-c', 'listen_addresses=127.0.0.1', '-c', 'fsync=off', '-c', 'synchronous_commit=off', '-c', 'full_page_writes=off', '-c', 'max_connections=200'];
-	const [binary, args] = command('postgres', ['-D', dataDir, '-p', String(port), '-k', dataDir, ...settings]);
+	const settings = [
+		'-c',
+		'listen_addresses=127.0.0.1',
+		'-c',
+		'fsync=off',
+		'-c',
+		'synchronous_commit=off',
+		'-c',
+		'full_page_writes=off',
+		'-c',
+		'max_connections=200',
+	];
+	const [binary, args] = command('postgres', [
+		'-D',
+		dataDir,
+		'-p',
+		String(port),
+		'-k',
+		dataDir,
+		...settings,
+	]);
 	const server = spawn(binary, args, { stdio: ['ignore', 'pipe', 'pipe'] });
 	await readyWhen(server, /ready to accept connections/, 'postgres');
 	return {

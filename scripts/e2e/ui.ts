@@ -29,10 +29,15 @@ export const CHROMIUM_ARGS = [
 async function signIn(request: APIRequestContext, baseUrl: string): Promise<void> {
 	const setup = await request.post(`${baseUrl}/rest/owner/setup`, { data: OWNER });
 	if (setup.ok()) return;
-	for (const data of [{ emailOrLdapLoginId: OWNER.email, password: OWNER.password }, { email: OWNER.email, password: OWNER.password }]) {
+	for (const data of [
+		{ emailOrLdapLoginId: OWNER.email, password: OWNER.password },
+		{ email: OWNER.email, password: OWNER.password },
+	]) {
 		if ((await request.post(`${baseUrl}/rest/login`, { data })).ok()) return;
 	}
-	throw new Error(`could not sign in: owner setup answered ${setup.status()} ${await setup.text()}`);
+	throw new Error(
+		`could not sign in: owner setup answered ${setup.status()} ${await setup.text()}`,
+	);
 }
 
 /** Double-clicks a canvas node by its name: its box sits just above the name label. */
@@ -50,7 +55,10 @@ async function shot(page: Page, version: string, name: string): Promise<void> {
 }
 
 export async function checkEditor(n8n: N8nUser, emu: Emulator): Promise<void> {
-	const browser = await chromium.launch({ executablePath: '/usr/bin/chromium', args: CHROMIUM_ARGS });
+	const browser = await chromium.launch({
+		executablePath: '/usr/bin/chromium',
+		args: CHROMIUM_ARGS,
+	});
 	const version = n8n.target.version;
 	try {
 		const context = await browser.newContext({ viewport: { width: 1440, height: 900 } });
@@ -59,18 +67,30 @@ export async function checkEditor(n8n: N8nUser, emu: Emulator): Promise<void> {
 
 		// The credential test, as the credential dialog's "Test" runs it: each provider, right and
 		// wrong keys.
-		const testCredential = async (data: Record<string, unknown>): Promise<{ status?: string; message?: string }> => {
+		const testCredential = async (
+			data: Record<string, unknown>,
+		): Promise<{ status?: string; message?: string }> => {
 			const response = await context.request.post(`${n8n.baseUrl}/rest/credentials/test`, {
 				data: { credentials: { id: CREDENTIAL_ID, name: 'Kling API', type: 'klingApi', data } },
 			});
-			return ((await response.json()) as { data?: { status?: string; message?: string } }).data ?? {};
+			return (
+				((await response.json()) as { data?: { status?: string; message?: string } }).data ?? {}
+			);
 		};
 		for (const provider of PROVIDERS) {
 			const { data } = credential(emu, provider) as { data: Record<string, unknown> };
 			const right = await testCredential(data);
-			assert.equal(right.status, 'OK', `credential test (${provider}, right keys): ${JSON.stringify(right)}`);
+			assert.equal(
+				right.status,
+				'OK',
+				`credential test (${provider}, right keys): ${JSON.stringify(right)}`,
+			);
 			const wrong = await testCredential({ ...data, apiKey: 'wrong', secretKey: 'wrong' });
-			assert.equal(wrong.status, 'Error', `credential test (${provider}, wrong keys): ${JSON.stringify(wrong)}`);
+			assert.equal(
+				wrong.status,
+				'Error',
+				`credential test (${provider}, wrong keys): ${JSON.stringify(wrong)}`,
+			);
 		}
 
 		await page.goto(`${n8n.baseUrl}/workflow/${EXAMPLES.single.id}`);
@@ -79,7 +99,17 @@ export async function checkEditor(n8n: N8nUser, emu: Emulator): Promise<void> {
 
 		// The node's panel: the Lip Sync action's fields.
 		await openNode(page, 'Lip Sync');
-		for (const field of ['Session ID', 'Face ID', 'Audio Source', 'Audio URL', 'Crop Start (Ms)', 'Crop End (Ms)', 'Insert At (Ms)', 'Wait for Completion', 'Download Video']) {
+		for (const field of [
+			'Session ID',
+			'Face ID',
+			'Audio Source',
+			'Audio URL',
+			'Crop Start (Ms)',
+			'Crop End (Ms)',
+			'Insert At (Ms)',
+			'Wait for Completion',
+			'Download Video',
+		]) {
 			await page.getByText(field, { exact: true }).first().waitFor({ timeout: 15_000 });
 		}
 		await shot(page, version, '2-lip-sync-panel');
@@ -97,10 +127,22 @@ export async function checkEditor(n8n: N8nUser, emu: Emulator): Promise<void> {
 		// (n8n evaluates the hint's condition on the speakers set).
 		await page.goto(`${n8n.baseUrl}/workflow/${EXAMPLES.dialogue.id}`);
 		await openNode(page, 'Dub Dialogue');
-		for (const field of ['Video Source', 'Speakers', 'Face', 'Visible At (Ms)', 'Audio Source', 'Audio Placement', 'Wait Mode', 'Download Video']) {
+		for (const field of [
+			'Video Source',
+			'Speakers',
+			'Face',
+			'Visible At (Ms)',
+			'Audio Source',
+			'Audio Placement',
+			'Wait Mode',
+			'Download Video',
+		]) {
 			await page.getByText(field, { exact: true }).first().waitFor({ timeout: 15_000 });
 		}
-		await page.getByText(/Each item \(dialogue\) costs 2 lip-sync tasks and 2 Identify Face calls/).first().waitFor({ timeout: 15_000 });
+		await page
+			.getByText(/Each item \(dialogue\) costs 2 lip-sync tasks and 2 Identify Face calls/)
+			.first()
+			.waitFor({ timeout: 15_000 });
 		await shot(page, version, '3b-dub-dialogue-panel');
 		await page.keyboard.press('Escape');
 
@@ -114,7 +156,10 @@ export async function checkEditor(n8n: N8nUser, emu: Emulator): Promise<void> {
 			assert.ok(Date.now() < deadline, 'the workflow run from the editor created no finished task');
 			await page.waitForTimeout(250);
 		}
-		await page.getByText(/Workflow executed successfully|executed successfully/i).first().waitFor({ timeout: 30_000 });
+		await page
+			.getByText(/Workflow executed successfully|executed successfully/i)
+			.first()
+			.waitFor({ timeout: 30_000 });
 		await shot(page, version, '4-executed');
 
 		// The nodes panel lists the node's actions (in a new workflow: n8n autosaves, and the
@@ -131,13 +176,31 @@ export async function checkEditor(n8n: N8nUser, emu: Emulator): Promise<void> {
 		await page.keyboard.type('Kling');
 		await page.waitForTimeout(500);
 		await shot(page, version, '5-search');
-		await page.locator('[data-test-id="node-creator"]').getByText('Kling Lip Sync', { exact: true }).first().click();
-		for (const action of ['Identify faces in video', 'Lip sync face to new audio', 'Lip sync video to new audio in one step', 'Dub a dialogue with several speakers', 'Convert text to speech', 'Get lip sync task', 'List lip sync tasks']) {
+		await page
+			.locator('[data-test-id="node-creator"]')
+			.getByText('Kling Lip Sync', { exact: true })
+			.first()
+			.click();
+		for (const action of [
+			'Identify faces in video',
+			'Lip sync face to new audio',
+			'Lip sync video to new audio in one step',
+			'Dub a dialogue with several speakers',
+			'Convert text to speech',
+			'Get lip sync task',
+			'List lip sync tasks',
+		]) {
 			await page.getByText(action, { exact: true }).first().waitFor({ timeout: 15_000 });
 		}
 		await shot(page, version, '6-actions');
 		await page.getByText('Get lip sync task', { exact: true }).first().click();
-		for (const field of ['Resource', 'Operation', 'Find Task By', 'Task ID', 'Wait for Completion']) {
+		for (const field of [
+			'Resource',
+			'Operation',
+			'Find Task By',
+			'Task ID',
+			'Wait for Completion',
+		]) {
 			await page.getByText(field, { exact: true }).first().waitFor({ timeout: 15_000 });
 		}
 		await shot(page, version, '7-get-task-panel');
@@ -147,8 +210,16 @@ export async function checkEditor(n8n: N8nUser, emu: Emulator): Promise<void> {
 		await page.locator('[data-test-id="node-creator-plus-button"]').first().click();
 		await page.waitForTimeout(500);
 		await page.keyboard.type('Kling');
-		await page.locator('[data-test-id="node-creator"]').getByText('Kling Lip Sync', { exact: true }).first().click();
-		await page.locator('[data-test-id="node-creator"]').getByText('List lip sync tasks', { exact: true }).first().click();
+		await page
+			.locator('[data-test-id="node-creator"]')
+			.getByText('Kling Lip Sync', { exact: true })
+			.first()
+			.click();
+		await page
+			.locator('[data-test-id="node-creator"]')
+			.getByText('List lip sync tasks', { exact: true })
+			.first()
+			.click();
 		for (const field of ['Return All', 'Limit']) {
 			await page.getByText(field, { exact: true }).first().waitFor({ timeout: 15_000 });
 		}

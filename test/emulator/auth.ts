@@ -34,7 +34,8 @@ export function authenticate(header: string | undefined, config: AuthConfig, now
 	const payload = decodeJson(parts[1]);
 	if (!head || !payload || head.alg !== 'HS256') throw new KlingError(1002);
 	const secret = typeof payload.iss === 'string' ? config.accessKeys[payload.iss] : undefined;
-	if (secret === undefined) throw new KlingError(1002, 'Authorization is invalid: unknown access key');
+	if (secret === undefined)
+		throw new KlingError(1002, 'Authorization is invalid: unknown access key');
 
 	const expected = createHmac('sha256', secret).update(`${parts[0]}.${parts[1]}`).digest();
 	const given = Buffer.from(parts[2], 'base64url');
@@ -42,7 +43,8 @@ export function authenticate(header: string | undefined, config: AuthConfig, now
 		throw new KlingError(1000, 'Authentication failed: signature does not match');
 	}
 	const nowSeconds = Math.floor(nowMs / 1000);
-	if (typeof payload.exp !== 'number') throw new KlingError(1002, 'Authorization is invalid: exp missing');
+	if (typeof payload.exp !== 'number')
+		throw new KlingError(1002, 'Authorization is invalid: exp missing');
 	if (typeof payload.nbf === 'number' && payload.nbf > nowSeconds) throw new KlingError(1003);
 	if (payload.exp <= nowSeconds) throw new KlingError(1004);
 }

@@ -17,7 +17,8 @@ export async function callApi(
 	const response = await fetch(`${baseUrl}${path}`, {
 		method,
 		headers,
-		body: options.rawBody ?? (options.body === undefined ? undefined : JSON.stringify(options.body)),
+		body:
+			options.rawBody ?? (options.body === undefined ? undefined : JSON.stringify(options.body)),
 	});
 	return { status: response.status, body: (await response.json()) as ApiReply['body'] };
 }

@@ -15,7 +15,8 @@ export const MIN_VIDEO_MS = 2000;
 export const MAX_VIDEO_MS = 60000;
 
 /** An empty string counts as absent, as Kling's "cannot be empty or both populated" implies. */
-export const present = (value: unknown): boolean => value !== undefined && value !== null && value !== '';
+export const present = (value: unknown): boolean =>
+	value !== undefined && value !== null && value !== '';
 
 export function requireString(body: Record<string, unknown>, field: string, label = field): string {
 	const value = body[field];
@@ -24,9 +25,14 @@ export function requireString(body: Record<string, unknown>, field: string, labe
 	return value;
 }
 
-export function requireInteger(body: Record<string, unknown>, field: string, label: string): number {
+export function requireInteger(
+	body: Record<string, unknown>,
+	field: string,
+	label: string,
+): number {
 	const value = body[field];
-	if (value === undefined || value === null || value === '') throw invalidParameter(`${label} is required`);
+	if (value === undefined || value === null || value === '')
+		throw invalidParameter(`${label} is required`);
 	if (typeof value !== 'number' || !Number.isInteger(value)) {
 		throw invalidParameter(`${label} must be an integer number of milliseconds`);
 	}
@@ -48,8 +54,12 @@ export function checkVideoScene(scene: Scene, field: 'video_url' | 'video_id'): 
 	}
 	if (field === 'video_url') {
 		if (scene.sizeMb > 100) throw invalidParameter('video_url: video must be at most 100 MB');
-		for (const [name, px] of [['width', scene.width], ['height', scene.height]] as const) {
-			if (px < 512 || px > 2160) throw invalidParameter(`video_url: ${name} must be 512-2160 px (got ${px})`);
+		for (const [name, px] of [
+			['width', scene.width],
+			['height', scene.height],
+		] as const) {
+			if (px < 512 || px > 2160)
+				throw invalidParameter(`video_url: ${name} must be 512-2160 px (got ${px})`);
 		}
 	}
 }

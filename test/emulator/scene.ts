@@ -72,7 +72,10 @@ export function sceneFromQuery(query: URLSearchParams): Scene {
 		failMessage: query.get('fail') ?? undefined,
 		step: 1,
 		failAtStep: query.get('failAtStep') === null ? undefined : num('failAtStep', 1),
-		lostFaces: (query.get('lostFaces') ?? '').split(',').filter((s) => s.trim() !== '').map(Number),
+		lostFaces: (query.get('lostFaces') ?? '')
+			.split(',')
+			.filter((s) => s.trim() !== '')
+			.map(Number),
 		failTimes: query.get('failTimes') === null ? undefined : num('failTimes', 1),
 		origin: query.toString(),
 	};

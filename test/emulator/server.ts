@@ -161,7 +161,12 @@ export interface Emulator {
 	stop(): Promise<void>;
 }
 
-const DEFAULTS: Required<Omit<EmulatorOptions, 'webhookSecret' | 'clock' | 'resultBytes' | 'randomFaults' | 'resultVideoUrl'>> = {
+const DEFAULTS: Required<
+	Omit<
+		EmulatorOptions,
+		'webhookSecret' | 'clock' | 'resultBytes' | 'randomFaults' | 'resultVideoUrl'
+	>
+> = {
 	port: 0,
 	apiKeys: ['test-api-key'],
 	accessKeys: { 'test-access-key': 'test-secret-key' },
@@ -174,8 +179,24 @@ const DEFAULTS: Required<Omit<EmulatorOptions, 'webhookSecret' | 'clock' | 'resu
 	noFace: 'empty',
 	callbackRetryDelaysMs: [100, 300, 900],
 	videos: {
-		'kling-video-8s': { durationMs: 8000, width: 1280, height: 720, sizeMb: 3, faces: [{ startMs: 0, endMs: 8000 }], step: 1, lostFaces: [] },
-		'kling-video-90s': { durationMs: 90000, width: 1280, height: 720, sizeMb: 30, faces: [{ startMs: 0, endMs: 90000 }], step: 1, lostFaces: [] },
+		'kling-video-8s': {
+			durationMs: 8000,
+			width: 1280,
+			height: 720,
+			sizeMb: 3,
+			faces: [{ startMs: 0, endMs: 8000 }],
+			step: 1,
+			lostFaces: [],
+		},
+		'kling-video-90s': {
+			durationMs: 90000,
+			width: 1280,
+			height: 720,
+			sizeMb: 30,
+			faces: [{ startMs: 0, endMs: 90000 }],
+			step: 1,
+			lostFaces: [],
+		},
 	},
 	tickMs: 20,
 	apimodelsIdentifyMs: 300,
@@ -230,7 +251,12 @@ function download(url: string, limit: number, redirects = 3): Promise<Buffer> {
 		const client = url.startsWith('https:') ? https : http;
 		const req = client.get(url, { timeout: 10000 }, (res) => {
 			const location = res.headers.location;
-			if (location && (res.statusCode ?? 0) >= 300 && (res.statusCode ?? 0) < 400 && redirects > 0) {
+			if (
+				location &&
+				(res.statusCode ?? 0) >= 300 &&
+				(res.statusCode ?? 0) < 400 &&
+				redirects > 0
+			) {
 				res.resume();
 				download(new URL(location, url).toString(), limit, redirects - 1).then(resolve, reject);
 				return;
@@ -282,7 +308,11 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Emul
 	// An option left undefined (a command-line flag not given) keeps its default.
 	const given = (values: Partial<EmulatorOptions>): Partial<EmulatorOptions> =>
 		Object.fromEntries(Object.entries(values).filter(([, value]) => value !== undefined));
-	let config = { ...DEFAULTS, ...given(options), videos: { ...DEFAULTS.videos, ...options.videos } };
+	let config = {
+		...DEFAULTS,
+		...given(options),
+		videos: { ...DEFAULTS.videos, ...options.videos },
+	};
 	const clock = options.clock ?? systemClock;
 	const sessions = new Map<string, Session>();
 	const tasks = new Map<string, Task>();
@@ -327,7 +357,11 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Emul
 								id: `${task.task_id}1`,
 								url: config.resultVideoUrl ?? `${baseUrl}/media/results/${task.task_id}.mp4`,
 								...(task.watermark
-									? { watermark_url: config.resultVideoUrl ?? `${baseUrl}/media/results/${task.task_id}-watermark.mp4` }
+									? {
+											watermark_url:
+												config.resultVideoUrl ??
+												`${baseUrl}/media/results/${task.task_id}-watermark.mp4`,
+										}
 									: {}),
 								duration: (task.resultMs / 1000).toFixed(3),
 							},
@@ -340,7 +374,11 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Emul
 			task_status_msg: task.statusMsg,
 			task_info: {
 				external_task_id: task.external_task_id ?? '',
-				parent_video: { id: video.id, url: video.url, duration: (task.session.scene.durationMs / 1000).toFixed(3) },
+				parent_video: {
+					id: video.id,
+					url: video.url,
+					duration: (task.session.scene.durationMs / 1000).toFixed(3),
+				},
 			},
 			task_result: result,
 			watermark_info: { enabled: task.watermark },
@@ -414,16 +452,21 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Emul
 
 	// ---- request handlers -------------------------------------------------------------------
 
-	const resolveScene = async (body: Record<string, unknown>): Promise<{ scene: Scene; video: Session['video'] }> => {
+	const resolveScene = async (
+		body: Record<string, unknown>,
+	): Promise<{ scene: Scene; video: Session['video'] }> => {
 		const hasId = present(body.video_id);
 		const hasUrl = present(body.video_url);
-		if (hasId === hasUrl) throw invalidParameter('Exactly one of video_id and video_url must be provided');
+		if (hasId === hasUrl)
+			throw invalidParameter('Exactly one of video_id and video_url must be provided');
 		if (hasId) {
 			const id = requireString(body, 'video_id');
 			// A video Kling made: a registered one, or a lip-sync result (its id is the task's id + "1"),
 			// which shows the faces of the video it was made from.
 			const resultOf = id.endsWith('1') ? tasks.get(id.slice(0, -1)) : undefined;
-			const scene = config.videos[id] ?? (resultOf?.status === 'succeed' ? resultScene(resultOf.session.scene) : undefined);
+			const scene =
+				config.videos[id] ??
+				(resultOf?.status === 'succeed' ? resultScene(resultOf.session.scene) : undefined);
 			if (!scene) throw invalidParameter('video_id does not exist or is older than 30 days');
 			checkVideoScene(scene, 'video_id');
 			return { scene, video: { id, url: '' } };
@@ -435,8 +478,10 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Emul
 		} catch {
 			throw invalidParameter('video_url must be a valid http(s) URL');
 		}
-		if (!/^https?:$/.test(url.protocol)) throw invalidParameter('video_url must be a valid http(s) URL');
-		if (!/\.(mp4|mov)$/i.test(url.pathname)) throw invalidParameter('video_url must point to an .mp4 or .mov file');
+		if (!/^https?:$/.test(url.protocol))
+			throw invalidParameter('video_url must be a valid http(s) URL');
+		if (!/\.(mp4|mov)$/i.test(url.pathname))
+			throw invalidParameter('video_url must point to an .mp4 or .mov file');
 		const scene = sceneFromQuery(url.searchParams);
 		checkVideoScene(scene, 'video_url');
 		return { scene, video: { id: '', url: raw } };
@@ -467,7 +512,9 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Emul
 		const hasAudioId = present(choice.audio_id);
 		const hasSoundFile = present(choice.sound_file);
 		if (hasAudioId === hasSoundFile) {
-			throw invalidParameter('face_choose[0]: exactly one of audio_id and sound_file must be provided');
+			throw invalidParameter(
+				'face_choose[0]: exactly one of audio_id and sound_file must be provided',
+			);
 		}
 		if (hasAudioId) {
 			const id = requireString(choice, 'audio_id', 'face_choose[0].audio_id');
@@ -495,15 +542,20 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Emul
 				throw invalidParameter('face_choose[0].sound_file: base64 must not carry a data: prefix');
 			}
 			if (!/^[A-Za-z0-9+/]+={0,2}$/.test(soundFile) || soundFile.length % 4 !== 0) {
-				throw invalidParameter('face_choose[0].sound_file must be base64-encoded audio or an http(s) URL');
+				throw invalidParameter(
+					'face_choose[0].sound_file must be base64-encoded audio or an http(s) URL',
+				);
 			}
 			bytes = Buffer.from(soundFile, 'base64');
 		}
-		if (bytes.length > MAX_AUDIO_BYTES) throw invalidParameter('face_choose[0].sound_file must be at most 5 MB');
+		if (bytes.length > MAX_AUDIO_BYTES)
+			throw invalidParameter('face_choose[0].sound_file must be at most 5 MB');
 		const info = inspectAudio(bytes);
 		if ('error' in info) throw invalidParameter(`face_choose[0].sound_file ${info.error}`);
 		if (info.durationMs < MIN_AUDIO_MS || info.durationMs > MAX_AUDIO_MS) {
-			throw invalidParameter(`face_choose[0].sound_file must be 2-60 s long (got ${info.durationMs} ms)`);
+			throw invalidParameter(
+				`face_choose[0].sound_file must be 2-60 s long (got ${info.durationMs} ms)`,
+			);
 		}
 		return info.durationMs;
 	};
@@ -520,7 +572,8 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Emul
 		}
 		if (faceChoose.length > 1) throw invalidParameter('face_choose supports only one face');
 		const choice = faceChoose[0] as Record<string, unknown>;
-		if (!choice || typeof choice !== 'object') throw invalidParameter('face_choose[0] must be an object');
+		if (!choice || typeof choice !== 'object')
+			throw invalidParameter('face_choose[0] must be an object');
 		const faceId = requireString(choice, 'face_id', 'face_choose[0].face_id');
 		const face = session.scene.faces[Number(faceId)];
 		if (!/^\d+$/.test(faceId) || !face) {
@@ -534,15 +587,24 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Emul
 		optionalVolume(choice, 'sound_volume', 'face_choose[0].sound_volume');
 		optionalVolume(choice, 'original_audio_volume', 'face_choose[0].original_audio_volume');
 		const watermark = body.watermark_info;
-		if (watermark !== undefined && (typeof watermark !== 'object' || watermark === null || typeof (watermark as { enabled?: unknown }).enabled !== 'boolean')) {
+		if (
+			watermark !== undefined &&
+			(typeof watermark !== 'object' ||
+				watermark === null ||
+				typeof (watermark as { enabled?: unknown }).enabled !== 'boolean')
+		) {
 			throw invalidParameter('watermark_info must be {"enabled": boolean}');
 		}
 		const callbackUrl = body.callback_url;
-		if (present(callbackUrl) && (typeof callbackUrl !== 'string' || !/^https?:\/\/\S+$/.test(callbackUrl))) {
+		if (
+			present(callbackUrl) &&
+			(typeof callbackUrl !== 'string' || !/^https?:\/\/\S+$/.test(callbackUrl))
+		) {
 			throw invalidParameter('callback_url must be an http(s) URL');
 		}
 		const externalId = body.external_task_id;
-		if (present(externalId) && typeof externalId !== 'string') throw invalidParameter('external_task_id must be a string');
+		if (present(externalId) && typeof externalId !== 'string')
+			throw invalidParameter('external_task_id must be a string');
 		const audioMs = await audioLength(choice);
 		checkTiming(timing, audioMs, session.scene.durationMs, face);
 		// Checked after the last await, as Kling's unique key is: concurrent creates never both pass.
@@ -597,12 +659,15 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Emul
 			const raw = query.get(name);
 			if (raw === null) return fallback;
 			const value = Number(raw);
-			if (!/^\d+$/.test(raw) || value < 1 || value > max) throw invalidParameter(`${name} must be an integer from 1 to ${max}`);
+			if (!/^\d+$/.test(raw) || value < 1 || value > max)
+				throw invalidParameter(`${name} must be an integer from 1 to ${max}`);
 			return value;
 		};
 		const pageNum = page('pageNum', 1, 1000);
 		const pageSize = page('pageSize', 30, 500);
-		const newestFirst = [...tasks.values()].sort((a, b) => b.createdAt - a.createdAt || (a.task_id < b.task_id ? 1 : -1));
+		const newestFirst = [...tasks.values()].sort(
+			(a, b) => b.createdAt - a.createdAt || (a.task_id < b.task_id ? 1 : -1),
+		);
 		return newestFirst.slice((pageNum - 1) * pageSize, pageNum * pageSize).map(taskObject);
 	};
 
@@ -611,10 +676,15 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Emul
 		if (text.length > 1000) throw invalidParameter('text must be at most 1000 characters');
 		requireString(body, 'voice_id');
 		const language = body.voice_language ?? 'en';
-		if (language !== 'zh' && language !== 'en') throw invalidParameter('voice_language must be "zh" or "en"');
+		if (language !== 'zh' && language !== 'en')
+			throw invalidParameter('voice_language must be "zh" or "en"');
 		const speed = body.voice_speed ?? 1;
-		if (typeof speed !== 'number' || speed < 0.8 || speed > 2) throw invalidParameter('voice_speed must be a number from 0.8 to 2.0');
-		const durationMs = Math.min(MAX_AUDIO_MS, Math.max(MIN_AUDIO_MS, Math.round((text.length * 60) / speed / 10) * 10));
+		if (typeof speed !== 'number' || speed < 0.8 || speed > 2)
+			throw invalidParameter('voice_speed must be a number from 0.8 to 2.0');
+		const durationMs = Math.min(
+			MAX_AUDIO_MS,
+			Math.max(MIN_AUDIO_MS, Math.round((text.length * 60) / speed / 10) * 10),
+		);
 		const id = klingId();
 		audios.set(id, { durationMs, createdAt: clock.now(), wav: silentWav(durationMs) });
 		stats.billed.tts++;
@@ -626,7 +696,9 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Emul
 			created_at: now,
 			updated_at: now,
 			task_result: {
-				audios: [{ id, url: `${baseUrl}/media/audio/${id}.wav`, duration: (durationMs / 1000).toFixed(3) }],
+				audios: [
+					{ id, url: `${baseUrl}/media/audio/${id}.wav`, duration: (durationMs / 1000).toFixed(3) },
+				],
 			},
 		};
 	};
@@ -718,14 +790,20 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Emul
 			return true;
 		}
 		if (kind === 'faces' && sessions.has(first) && second) {
-			res.writeHead(200, { 'content-type': 'image/png', 'content-length': String(FACE_PNG.length) });
+			res.writeHead(200, {
+				'content-type': 'image/png',
+				'content-length': String(FACE_PNG.length),
+			});
 			res.end(FACE_PNG);
 			return true;
 		}
 		if (kind === 'audio') {
 			const audio = audios.get(first?.replace(/\.wav$/, ''));
 			if (!audio) return false;
-			res.writeHead(200, { 'content-type': 'audio/wav', 'content-length': String(audio.wav.length) });
+			res.writeHead(200, {
+				'content-type': 'audio/wav',
+				'content-length': String(audio.wav.length),
+			});
 			res.end(audio.wav);
 			return true;
 		}
@@ -759,7 +837,10 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Emul
 
 	// ---- routing ------------------------------------------------------------------------------
 
-	const route = (method: string, fullPath: string): { name: RouteName; id?: string } | undefined => {
+	const route = (
+		method: string,
+		fullPath: string,
+	): { name: RouteName; id?: string } | undefined => {
 		// Pass-through resellers (kkiai, chainhub) serve the same API under a /kling prefix.
 		const pathname = fullPath.startsWith('/kling/') ? fullPath.slice('/kling'.length) : fullPath;
 		if (pathname === '/v1/videos/identify-face' && method === 'POST') return { name: 'identify' };
@@ -775,7 +856,11 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Emul
 	const seenTokens = new Set<string>();
 
 	const faultName = (fault: Fault): string =>
-		fault.kind === 'error' ? `error ${fault.code}` : fault.kind === 'http' ? `http ${fault.status}` : fault.kind;
+		fault.kind === 'error'
+			? `error ${fault.code}`
+			: fault.kind === 'http'
+				? `http ${fault.status}`
+				: fault.kind;
 
 	const takeFault = (name: RouteName): Fault | undefined => {
 		const scripted = faults.find((f) => f.route === name || (f.route === '*' && name !== 'media'));
@@ -793,19 +878,33 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Emul
 
 	const send = (res: http.ServerResponse, status: number, payload: unknown): void => {
 		const json = JSON.stringify(payload);
-		const text = config.bareNumericIds ? json.replace(/"((?:\w+_)?id)":"(\d{15,})"/g, '"$1":$2') : json;
+		const text = config.bareNumericIds
+			? json.replace(/"((?:\w+_)?id)":"(\d{15,})"/g, '"$1":$2')
+			: json;
 		// Date on the emulator's clock: a client measures clock skew from it.
 		const date = new Date(clock.now()).toUTCString();
-		res.writeHead(status, { 'content-type': 'application/json', 'content-length': String(Buffer.byteLength(text)), date });
+		res.writeHead(status, {
+			'content-type': 'application/json',
+			'content-length': String(Buffer.byteLength(text)),
+			date,
+		});
 		res.end(text);
 	};
 
 	const sendError = (res: http.ServerResponse, error: KlingError, requestId: string): void => {
 		stats.rejected[error.code] = (stats.rejected[error.code] ?? 0) + 1;
-		send(res, error.httpStatus, { code: error.code, message: error.message, request_id: requestId, data: null });
+		send(res, error.httpStatus, {
+			code: error.code,
+			message: error.message,
+			request_id: requestId,
+			data: null,
+		});
 	};
 
-	const sendHttpFault = (res: http.ServerResponse, fault: { status: number; json?: unknown; text?: string }): void => {
+	const sendHttpFault = (
+		res: http.ServerResponse,
+		fault: { status: number; json?: unknown; text?: string },
+	): void => {
 		if (fault.text !== undefined) {
 			res.writeHead(fault.status, { 'content-type': 'application/json' });
 			res.end(fault.text);
@@ -822,32 +921,54 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Emul
 	// ---- apimodels.app dialect (seed 004): one endpoint, `model` picks the step ----------------
 
 	/** A reseller's job id -> what it stands for: an identify result, or one of our tasks. */
-	const resellerJobs = new Map<string, { model: string; createdAt: number; identify?: unknown; taskId?: string }>();
+	const resellerJobs = new Map<
+		string,
+		{ model: string; createdAt: number; identify?: unknown; taskId?: string }
+	>();
 	const APIMODELS_PATH = '/api/v1/audio/generations';
-	const STATE_OF: Record<TaskStatus, string> = { submitted: 'pending', processing: 'processing', succeed: 'completed', failed: 'failed' };
+	const STATE_OF: Record<TaskStatus, string> = {
+		submitted: 'pending',
+		processing: 'processing',
+		succeed: 'completed',
+		failed: 'failed',
+	};
 
 	const apimodelsJob = (id: string): Record<string, unknown> => {
 		const job = resellerJobs.get(id);
 		if (!job) throw new KlingError(1203, 'Task not found');
 		const base = { taskId: id, model: job.model };
 		if (job.identify) {
-			const identified = job.identify as { session_id: string; face_data: Array<{ face_id: string; face_image: string }> };
-			if (clock.now() - job.createdAt < config.apimodelsIdentifyMs) return { ...base, state: 'processing' };
-			if (identified.face_data.length === 0) return { ...base, state: 'failed', failMsg: 'Face detection failed: no faces found' };
+			const identified = job.identify as {
+				session_id: string;
+				face_data: Array<{ face_id: string; face_image: string }>;
+			};
+			if (clock.now() - job.createdAt < config.apimodelsIdentifyMs)
+				return { ...base, state: 'processing' };
+			if (identified.face_data.length === 0)
+				return { ...base, state: 'failed', failMsg: 'Face detection failed: no faces found' };
 			return {
 				...base,
 				state: 'completed',
 				faceData: {
 					session_id: identified.session_id,
-					face_list: identified.face_data.map((face) => ({ face_id: face.face_id, face_reference: face.face_image })),
+					face_list: identified.face_data.map((face) => ({
+						face_id: face.face_id,
+						face_reference: face.face_image,
+					})),
 				},
 			};
 		}
-		const task = taskObject(tasks.get(job.taskId ?? '') as Task) as { task_status: TaskStatus; task_status_msg: string; task_result: { videos?: Array<{ url: string }> } };
+		const task = taskObject(tasks.get(job.taskId ?? '') as Task) as {
+			task_status: TaskStatus;
+			task_status_msg: string;
+			task_result: { videos?: Array<{ url: string }> };
+		};
 		return {
 			...base,
 			state: STATE_OF[task.task_status],
-			...(task.task_status === 'succeed' ? { resultUrls: (task.task_result.videos ?? []).map((video) => video.url) } : {}),
+			...(task.task_status === 'succeed'
+				? { resultUrls: (task.task_result.videos ?? []).map((video) => video.url) }
+				: {}),
 			...(task.task_status === 'failed' ? { failMsg: task.task_status_msg } : {}),
 		};
 	};
@@ -861,7 +982,8 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Emul
 		if (!job) throw new KlingError(1203, 'Task not found');
 		const base = { id, model: job.model };
 		if (job.identify) {
-			if (clock.now() - job.createdAt < config.apimodelsIdentifyMs) return { ...base, status: 'processing' };
+			if (clock.now() - job.createdAt < config.apimodelsIdentifyMs)
+				return { ...base, status: 'processing' };
 			return {
 				...base,
 				status: 'completed',
@@ -876,13 +998,27 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Emul
 			task_result: { videos?: Array<{ url: string; duration: string }> };
 		};
 		if (task.task_status === 'failed') {
-			return { ...base, status: 'failed', error: { code: '014002095', error_message: task.task_status_msg } };
+			return {
+				...base,
+				status: 'failed',
+				error: { code: '014002095', error_message: task.task_status_msg },
+			};
 		}
-		if (task.task_status !== 'succeed') return { ...base, status: task.task_status === 'submitted' ? 'pending' : 'processing' };
+		if (task.task_status !== 'succeed')
+			return { ...base, status: task.task_status === 'submitted' ? 'pending' : 'processing' };
 		return {
 			...base,
 			status: 'completed',
-			output: [{ content: (task.task_result.videos ?? []).map((video) => ({ type: 'video', url: video.url, duration: Number(video.duration), jobId: task.task_id })) }],
+			output: [
+				{
+					content: (task.task_result.videos ?? []).map((video) => ({
+						type: 'video',
+						url: video.url,
+						duration: Number(video.duration),
+						jobId: task.task_id,
+					})),
+				},
+			],
 			usage: { cost: '0.05', discount: 0 },
 		};
 	};
@@ -901,19 +1037,28 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Emul
 	}
 
 	/** One request to a reseller's endpoint: auth, accounting and faults as on the official routes. */
-	const handleReseller = async (req: http.IncomingMessage, res: http.ServerResponse, spec: ResellerSpec, jobId: string | undefined): Promise<void> => {
+	const handleReseller = async (
+		req: http.IncomingMessage,
+		res: http.ServerResponse,
+		spec: ResellerSpec,
+		jobId: string | undefined,
+	): Promise<void> => {
 		const token = /^Bearer\s+(\S+)$/.exec((req.headers.authorization ?? '').trim())?.[1];
 		if (token) seenTokens.add(token);
 		let body: Record<string, unknown> = {};
 		if (req.method === 'POST') {
 			try {
-				body = JSON.parse((await readBody(req, 12 * 1024 * 1024)).toString('utf8')) as Record<string, unknown>;
+				body = JSON.parse((await readBody(req, 12 * 1024 * 1024)).toString('utf8')) as Record<
+					string,
+					unknown
+				>;
 			} catch {
 				spec.fail(res, 400, 'Request body must be JSON');
 				return;
 			}
 		}
-		const name: RouteName = req.method === 'GET' ? 'get' : body.model === spec.identifyModel ? 'identify' : 'create';
+		const name: RouteName =
+			req.method === 'GET' ? 'get' : body.model === spec.identifyModel ? 'identify' : 'create';
 		stats.requests[name] = (stats.requests[name] ?? 0) + 1;
 		if (!token || !config.apiKeys.includes(token)) {
 			spec.fail(res, 401, 'Invalid API key');
@@ -937,7 +1082,11 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Emul
 			const { model, ...kling } = body;
 			const id = `${spec.idPrefix}${randomBytes(10).toString('hex')}`;
 			if (model === spec.identifyModel) {
-				resellerJobs.set(id, { model, createdAt: clock.now(), identify: await identifyFace(kling) });
+				resellerJobs.set(id, {
+					model,
+					createdAt: clock.now(),
+					identify: await identifyFace(kling),
+				});
 			} else if (model === spec.lipSyncModel) {
 				const created = (await createTask(kling)) as { task_id: string };
 				resellerJobs.set(id, { model, createdAt: clock.now(), taskId: created.task_id });
@@ -951,8 +1100,13 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Emul
 			}
 			spec.ok(res, spec.created(id, model));
 		} catch (error) {
-			const klingError = error instanceof KlingError ? error : new KlingError(5000, (error as Error).message);
-			spec.fail(res, klingError.code === 1203 ? 404 : klingError.httpStatus >= 500 ? 500 : 400, klingError.message);
+			const klingError =
+				error instanceof KlingError ? error : new KlingError(5000, (error as Error).message);
+			spec.fail(
+				res,
+				klingError.code === 1203 ? 404 : klingError.httpStatus >= 500 ? 500 : 400,
+				klingError.message,
+			);
 		}
 	};
 
@@ -971,7 +1125,8 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Emul
 		lipSyncModel: 'kirin_lipsync',
 		idPrefix: 'vtx_',
 		ok: (res, data) => send(res, 200, data),
-		fail: (res, status, message) => send(res, status, { error: { code: String(status), error_message: message } }),
+		fail: (res, status, message) =>
+			send(res, status, { error: { code: String(status), error_message: message } }),
 		view: (id) => vtrixJob(id),
 		created: (id, model) => ({ id, status: 'pending', model }),
 	};
@@ -982,8 +1137,10 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Emul
 		const requestId = randomUUID();
 		if (url.pathname.startsWith('/media/')) {
 			stats.requests.media = (stats.requests.media ?? 0) + 1;
-			if (config.mediaDelayMs > 0) await new Promise((resolve) => setTimeout(resolve, config.mediaDelayMs));
-			if (!serveMedia(url, res)) send(res, 404, { code: 1203, message: 'Not found', request_id: requestId, data: null });
+			if (config.mediaDelayMs > 0)
+				await new Promise((resolve) => setTimeout(resolve, config.mediaDelayMs));
+			if (!serveMedia(url, res))
+				send(res, 404, { code: 1203, message: 'Not found', request_id: requestId, data: null });
 			return;
 		}
 		if (url.pathname === VTRIX_PATH || url.pathname.startsWith(`${VTRIX_PATH}/`)) {
@@ -996,7 +1153,11 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Emul
 		}
 		const matched = route(method, url.pathname);
 		if (!matched) {
-			sendError(res, new KlingError(1202, `${method} ${url.pathname} is not a valid method`), requestId);
+			sendError(
+				res,
+				new KlingError(1202, `${method} ${url.pathname} is not a valid method`),
+				requestId,
+			);
 			return;
 		}
 		stats.requests[matched.name] = (stats.requests[matched.name] ?? 0) + 1;
@@ -1018,7 +1179,9 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Emul
 		}
 		let fault = takeFault(matched.name);
 		if (fault?.kind === 'delay') {
-			await new Promise((resolve) => setTimeout(resolve, fault && fault.kind === 'delay' ? fault.ms : 0));
+			await new Promise((resolve) =>
+				setTimeout(resolve, fault && fault.kind === 'delay' ? fault.ms : 0),
+			);
 			fault = takeFault(matched.name);
 		}
 		if (fault?.kind === 'reset') {
@@ -1030,7 +1193,14 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Emul
 			return;
 		}
 		if (fault?.kind === 'echoAuthorization') {
-			sendError(res, new KlingError(fault.code, `rejected request with Authorization: ${req.headers.authorization ?? ''}`), requestId);
+			sendError(
+				res,
+				new KlingError(
+					fault.code,
+					`rejected request with Authorization: ${req.headers.authorization ?? ''}`,
+				),
+				requestId,
+			);
 			return;
 		}
 		if (fault?.kind === 'http') {
@@ -1043,7 +1213,8 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Emul
 				const raw = await readBody(req, 12 * 1024 * 1024);
 				try {
 					const parsed: unknown = JSON.parse(raw.toString('utf8'));
-					if (!parsed || typeof parsed !== 'object' || Array.isArray(parsed)) throw new Error('not an object');
+					if (!parsed || typeof parsed !== 'object' || Array.isArray(parsed))
+						throw new Error('not an object');
 					body = parsed as Record<string, unknown>;
 				} catch {
 					throw new KlingError(1200, 'Request body must be a JSON object');

@@ -14,7 +14,11 @@ describe('batches larger than Max Tasks in Flight', () => {
 	let emu: Emulator;
 	let resume: ResumeServer;
 	const run = async (options: Omit<RunOptions, 'credentials'>) =>
-		runKlingNode({ credentials: emulatorCredentials(emu.baseUrl), resumeServer: resume, ...options });
+		runKlingNode({
+			credentials: emulatorCredentials(emu.baseUrl),
+			resumeServer: resume,
+			...options,
+		});
 	const reads = () => (emu.stats.requests.get ?? 0) + (emu.stats.requests.list ?? 0);
 	const downloadsPerTask = () => Object.values(emu.stats.videoDownloads);
 
@@ -41,7 +45,10 @@ describe('batches larger than Max Tasks in Flight', () => {
 	it('Poll mode reads the whole run at once: a list page a round, not a read per task', async () => {
 		const { output, error } = await run({
 			items: await items(12),
-			parameters: lipSyncParameters(emu, { options: { maxInFlight: 12 }, waitOptions: { pollIntervalSeconds: 0.2, maxWaitMinutes: 1 } }),
+			parameters: lipSyncParameters(emu, {
+				options: { maxInFlight: 12 },
+				waitOptions: { pollIntervalSeconds: 0.2, maxWaitMinutes: 1 },
+			}),
 		});
 		expect(error).toBeUndefined();
 		expect(output.map((item) => item.json.task_status)).toEqual(Array(12).fill('succeed'));
@@ -53,14 +60,25 @@ describe('batches larger than Max Tasks in Flight', () => {
 
 	it('Callback mode with more items than Max Tasks in Flight polls: no callback URL, every item made, nothing made twice', async () => {
 		emu.configure({ concurrencyLimit: 3 });
-		const { output, error, status, run: finished } = await run({
+		const {
+			output,
+			error,
+			status,
+			run: finished,
+		} = await run({
 			items: await items(8),
-			parameters: lipSyncParameters(emu, { waitMode: 'callback', options: { maxInFlight: 3 }, waitOptions: { maxWaitMinutes: 2 } }),
+			parameters: lipSyncParameters(emu, {
+				waitMode: 'callback',
+				options: { maxInFlight: 3 },
+				waitOptions: { maxWaitMinutes: 2 },
+			}),
 		});
 		expect(error).toBeUndefined();
 		expect(status).toBe('success');
 		expect(output.map((item) => item.json.task_status)).toEqual(Array(8).fill('succeed'));
-		expect(output.map((item) => item.pairedItem)).toEqual(Array.from({ length: 8 }, (_, item) => ({ item })));
+		expect(output.map((item) => item.pairedItem)).toEqual(
+			Array.from({ length: 8 }, (_, item) => ({ item })),
+		);
 		expect(output.every((item) => item.binary?.data.mimeType === 'video/mp4')).toBe(true);
 		expect(emu.callbacks).toHaveLength(0);
 		expect(emu.stats.billed.create).toBe(8);
@@ -71,7 +89,9 @@ describe('batches larger than Max Tasks in Flight', () => {
 		expect(reads()).toBeLessThanOrEqual(2 * 8);
 		expect(downloadsPerTask()).toEqual(Array(8).fill(1));
 		const hints = finished.data.resultData.runData.Kling[0].hints ?? [];
-		expect(hints.map((hint) => hint.message)).toContainEqual(expect.stringMatching(/^8 tasks are more than Max Tasks in Flight \(3\)/));
+		expect(hints.map((hint) => hint.message)).toContainEqual(
+			expect.stringMatching(/^8 tasks are more than Max Tasks in Flight \(3\)/),
+		);
 	});
 
 	it('Wait for Completion off keeps Max Tasks in Flight at Kling: the next task starts when one ends, no 1303', async () => {
@@ -96,7 +116,12 @@ describe('batches larger than Max Tasks in Flight', () => {
 		emu.configure({ concurrencyLimit: 2 });
 		const waiting = await run({
 			items: await items(4),
-			parameters: lipSyncParameters(emu, { waitMode: 'callback', downloadVideo: false, options: { maxInFlight: 4 }, waitOptions: { maxWaitMinutes: 2 } }),
+			parameters: lipSyncParameters(emu, {
+				waitMode: 'callback',
+				downloadVideo: false,
+				options: { maxInFlight: 4 },
+				waitOptions: { maxWaitMinutes: 2 },
+			}),
 		});
 		expect(waiting.error).toBeUndefined();
 		const { output, status } = waiting.status === 'waiting' ? await waiting.resumed!() : waiting;
@@ -110,14 +135,23 @@ describe('batches larger than Max Tasks in Flight', () => {
 	it('a Callback-mode run whose tasks all end together resumes once: each video downloaded once', async () => {
 		const waiting = await run({
 			items: await items(6),
-			parameters: lipSyncParameters(emu, { waitMode: 'callback', options: { maxInFlight: 6 }, waitOptions: { maxWaitMinutes: 2 } }),
+			parameters: lipSyncParameters(emu, {
+				waitMode: 'callback',
+				options: { maxInFlight: 6 },
+				waitOptions: { maxWaitMinutes: 2 },
+			}),
 		});
 		expect(waiting.status).toBe('waiting');
 		const { output, status } = await waiting.resumed!();
 		expect(status).toBe('success');
 		expect(output.map((item) => item.json.task_status)).toEqual(Array(6).fill('succeed'));
 		// Let every final callback arrive: those after the resume download nothing either.
-		for (const deadline = Date.now() + 3000; emu.callbacks.filter((c) => c.status === 'succeed' && c.delivered).length < 6 && Date.now() < deadline; ) {
+		for (
+			const deadline = Date.now() + 3000;
+			emu.callbacks.filter((c) => c.status === 'succeed' && c.delivered).length < 6 &&
+			Date.now() < deadline;
+
+		) {
 			await new Promise((resolve) => setTimeout(resolve, 50));
 		}
 		expect(downloadsPerTask()).toEqual(Array(6).fill(1));

@@ -9,7 +9,13 @@ import { Container } from '@n8n/di';
 import { createReadStream, mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { BinaryDataService, ErrorReporter, ExecutionLifecycleHooks, LoadOptionsContext, WorkflowExecute } from 'n8n-core';
+import {
+	BinaryDataService,
+	ErrorReporter,
+	ExecutionLifecycleHooks,
+	LoadOptionsContext,
+	WorkflowExecute,
+} from 'n8n-core';
 import type { BinaryDataConfig } from 'n8n-core';
 import type {
 	ICredentialDataDecryptedObject,
@@ -27,11 +33,22 @@ import type {
 	IWorkflowExecuteAdditionalData,
 	IVersionedNodeType,
 } from 'n8n-workflow';
-import { createDeferredPromise, createRunExecutionData, ICredentialsHelper, NodeHelpers, Workflow } from 'n8n-workflow';
+import {
+	createDeferredPromise,
+	createRunExecutionData,
+	ICredentialsHelper,
+	NodeHelpers,
+	Workflow,
+} from 'n8n-workflow';
 
 import { KlingApi } from '../../credentials/KlingApi.credentials';
 import { KlingWebhookApi } from '../../credentials/KlingWebhookApi.credentials';
-import { callNodeWebhook, type ResumeServer, type WebhookCall, type WebhookRequest } from './resume';
+import {
+	callNodeWebhook,
+	type ResumeServer,
+	type WebhookCall,
+	type WebhookRequest,
+} from './resume';
 import { assertNoSecrets, logMark, logSince, serialize } from './secrets';
 
 /** n8n numbers executions; a new id per run, as the derived external_task_ids depend on it. */
@@ -70,7 +87,9 @@ class ItemsNode implements INodeType {
 		const output: INodeExecutionData[] = items.map((json) => ({ json }));
 		for (const file of binaries) {
 			// A file on disk is streamed into the binary store: large batches never sit in memory here.
-			const source = file.path ? createReadStream(file.path) : Buffer.from(file.base64 ?? '', 'base64');
+			const source = file.path
+				? createReadStream(file.path)
+				: Buffer.from(file.base64 ?? '', 'base64');
 			const data = await this.helpers.prepareBinaryData(source, file.fileName, file.mimeType);
 			output[file.item].binary = { ...output[file.item].binary, [file.property]: data };
 		}
@@ -79,23 +98,32 @@ class ItemsNode implements INodeType {
 }
 
 // By file name: plain Node (ts-node in scripts/) would resolve "KlingLipSync.node" to the codex .json.
-const { KlingLipSync } = require(path.join(__dirname, '..', '..', 'nodes', 'KlingLipSync', 'KlingLipSync.node.ts')) as typeof import('../../nodes/KlingLipSync/KlingLipSync.node');
+const { KlingLipSync } = require(
+	path.join(__dirname, '..', '..', 'nodes', 'KlingLipSync', 'KlingLipSync.node.ts'),
+) as typeof import('../../nodes/KlingLipSync/KlingLipSync.node');
 
 /** The resource each operation belongs to, read from the node's panel (each resource's Operation list). */
 const RESOURCE_OF: Record<string, string> = Object.fromEntries(
 	new KlingLipSync().description.properties
 		.filter((property) => property.name === 'operation')
 		.flatMap((property) =>
-			(property.options ?? []).map((option) => ['value' in option ? String(option.value) : '', String(property.displayOptions?.show?.resource?.[0])]),
+			(property.options ?? []).map((option) => [
+				'value' in option ? String(option.value) : '',
+				String(property.displayOptions?.show?.resource?.[0]),
+			]),
 		),
 );
 
 function withResource(parameters: IDataObject): IDataObject {
 	const operation = typeof parameters.operation === 'string' ? parameters.operation : 'lipSync';
-	return parameters.resource === undefined ? { resource: RESOURCE_OF[operation] ?? 'lipSync', ...parameters } : parameters;
+	return parameters.resource === undefined
+		? { resource: RESOURCE_OF[operation] ?? 'lipSync', ...parameters }
+		: parameters;
 }
 
-const { KlingLipSyncTrigger } = require(path.join(__dirname, '..', '..', 'nodes', 'KlingLipSyncTrigger', 'KlingLipSyncTrigger.node.ts')) as typeof import('../../nodes/KlingLipSyncTrigger/KlingLipSyncTrigger.node');
+const { KlingLipSyncTrigger } = require(
+	path.join(__dirname, '..', '..', 'nodes', 'KlingLipSyncTrigger', 'KlingLipSyncTrigger.node.ts'),
+) as typeof import('../../nodes/KlingLipSyncTrigger/KlingLipSyncTrigger.node');
 
 export const TRIGGER_NODE_TYPE = 'n8n-nodes-kling-lipsync.klingLipSyncTrigger';
 
@@ -107,11 +135,15 @@ const nodeTypeMap: Record<string, INodeType | IVersionedNodeType> = {
 
 const nodeTypes: INodeTypes = {
 	getByName: (name) => nodeTypeMap[name],
-	getByNameAndVersion: (name, version) => NodeHelpers.getVersionedNodeType(nodeTypeMap[name], version),
+	getByNameAndVersion: (name, version) =>
+		NodeHelpers.getVersionedNodeType(nodeTypeMap[name], version),
 	getKnownTypes: () => ({}),
 };
 
-const credentialTypes: Record<string, ICredentialType> = { klingApi: new KlingApi(), klingWebhookApi: new KlingWebhookApi() };
+const credentialTypes: Record<string, ICredentialType> = {
+	klingApi: new KlingApi(),
+	klingWebhookApi: new KlingWebhookApi(),
+};
 
 /** Hands the node the test's credential data and signs requests with the credential's own code. */
 class TestCredentialsHelper extends ICredentialsHelper {
@@ -123,11 +155,20 @@ class TestCredentialsHelper extends ICredentialsHelper {
 		return [];
 	}
 
-	async authenticate(credentials: ICredentialDataDecryptedObject, typeName: string, requestOptions: IHttpRequestOptions): Promise<IHttpRequestOptions> {
+	async authenticate(
+		credentials: ICredentialDataDecryptedObject,
+		typeName: string,
+		requestOptions: IHttpRequestOptions,
+	): Promise<IHttpRequestOptions> {
 		const authenticate = credentialTypes[typeName]?.authenticate;
-		const signed = typeof authenticate === 'function' ? await authenticate(credentials, requestOptions) : requestOptions;
+		const signed =
+			typeof authenticate === 'function'
+				? await authenticate(credentials, requestOptions)
+				: requestOptions;
 		// Every token the credential signs is a secret the run's data and log must not contain.
-		const authorization = String(signed.headers?.Authorization ?? signed.headers?.authorization ?? '');
+		const authorization = String(
+			signed.headers?.Authorization ?? signed.headers?.authorization ?? '',
+		);
 		if (authorization) signedTokens.add(authorization.replace(/^Bearer\s+/i, ''));
 		return signed;
 	}
@@ -140,7 +181,11 @@ class TestCredentialsHelper extends ICredentialsHelper {
 		throw new Error('not used by the engine for decrypted credentials');
 	}
 
-	async getDecrypted(_additionalData: unknown, _nodeCredentials: unknown, type: string): Promise<ICredentialDataDecryptedObject> {
+	async getDecrypted(
+		_additionalData: unknown,
+		_nodeCredentials: unknown,
+		type: string,
+	): Promise<ICredentialDataDecryptedObject> {
 		return this.data[type] ?? {};
 	}
 
@@ -219,13 +264,24 @@ export interface RunResult {
 export type CredentialMode = 'accessKey' | 'apiKey' | 'klingProxy' | 'apimodels' | 'vtrix';
 
 /** A credential pointing at the emulator: Kling with a key pair or an API key, or a /kling proxy. */
-export function emulatorCredentials(baseUrl: string, mode: CredentialMode = 'accessKey'): ICredentialDataDecryptedObject {
-	if (mode === 'klingProxy') return { provider: 'klingProxy', apiKey: 'test-api-key', baseUrl: `${baseUrl}/kling/` };
+export function emulatorCredentials(
+	baseUrl: string,
+	mode: CredentialMode = 'accessKey',
+): ICredentialDataDecryptedObject {
+	if (mode === 'klingProxy')
+		return { provider: 'klingProxy', apiKey: 'test-api-key', baseUrl: `${baseUrl}/kling/` };
 	if (mode === 'apimodels') return { provider: 'apimodels', apiKey: 'test-api-key', baseUrl };
 	if (mode === 'vtrix') return { provider: 'vtrix', apiKey: 'test-api-key', baseUrl };
 	return mode === 'apiKey'
 		? { provider: 'kling', authType: 'apiKey', apiKey: 'test-api-key', region: 'custom', baseUrl }
-		: { provider: 'kling', authType: 'accessKey', accessKey: 'test-access-key', secretKey: 'test-secret-key', region: 'custom', baseUrl };
+		: {
+				provider: 'kling',
+				authType: 'accessKey',
+				accessKey: 'test-access-key',
+				secretKey: 'test-secret-key',
+				region: 'custom',
+				baseUrl,
+			};
 }
 
 /** What n8n hands the engine besides the workflow: credentials, hooks and its URLs. */
@@ -280,7 +336,11 @@ export async function runKlingNode(options: RunOptions): Promise<RunResult> {
 		parameters: {
 			items: JSON.stringify(options.items ?? [{}]),
 			binary: JSON.stringify(
-				(options.binary ?? []).map((b) => ({ ...b, bytes: undefined, base64: b.bytes?.toString('base64') })),
+				(options.binary ?? []).map((b) => ({
+					...b,
+					bytes: undefined,
+					base64: b.bytes?.toString('base64'),
+				})),
 			),
 		},
 	};
@@ -318,16 +378,27 @@ export async function runKlingNode(options: RunOptions): Promise<RunResult> {
 	});
 	signedTokens.clear();
 	const logStart = logMark();
-	const execution = new WorkflowExecute(additionalData, 'manual', runExecutionData).processRunExecutionData(workflow);
+	const execution = new WorkflowExecute(
+		additionalData,
+		'manual',
+		runExecutionData,
+	).processRunExecutionData(workflow);
 	let timer: NodeJS.Timeout | undefined;
-	if (options.cancelAfterMs !== undefined) timer = setTimeout(() => execution.cancel(), options.cancelAfterMs);
+	if (options.cancelAfterMs !== undefined)
+		timer = setTimeout(() => execution.cancel(), options.cancelAfterMs);
 	const run = await execution;
 	if (timer) clearTimeout(timer);
 	const finished = await Promise.race([done.promise, Promise.resolve(run)]);
 	const result = { ...resultOf(finished, options, logStart), executionId };
 	if (finished.status === 'waiting' && options.resumeServer) {
 		const server = options.resumeServer;
-		const resumed = server.register({ executionId, workflow, nodeName: 'Kling', additionalData, run: finished });
+		const resumed = server.register({
+			executionId,
+			workflow,
+			nodeName: 'Kling',
+			additionalData,
+			run: finished,
+		});
 		resumed.catch(() => undefined); // a test that never awaits it must not crash on a rejection
 		result.resumed = async () => resultOf(await resumed, options, logStart);
 	}
@@ -340,10 +411,16 @@ function resultOf(finished: IRun, options: RunOptions, logStart: number): RunRes
 	const taskData = runs[runs.length - 1];
 	const error = (taskData?.error ?? finished.data.resultData.error) as RunResult['error'];
 	const credentials = options.credentials ?? {};
-	const secrets = [credentials.secretKey, credentials.apiKey, ...signedTokens].filter((v): v is string => typeof v === 'string');
+	const secrets = [credentials.secretKey, credentials.apiKey, ...signedTokens].filter(
+		(v): v is string => typeof v === 'string',
+	);
 	assertNoSecrets(
-		'the Kling node\'s run data or n8n\'s log',
-		serialize({ kling: finished.data.resultData.runData.Kling, error: finished.data.resultData.error, log: logSince(logStart) }),
+		"the Kling node's run data or n8n's log",
+		serialize({
+			kling: finished.data.resultData.runData.Kling,
+			error: finished.data.resultData.error,
+			log: logSince(logStart),
+		}),
 		secrets,
 	);
 	return {
@@ -360,7 +437,10 @@ function resultOf(finished: IRun, options: RunOptions, logStart: number): RunRes
  */
 let triggerWorkflows = 0;
 
-export function triggerWorkflow(parameters: IDataObject, credentials: Record<string, ICredentialDataDecryptedObject> = {}) {
+export function triggerWorkflow(
+	parameters: IDataObject,
+	credentials: Record<string, ICredentialDataDecryptedObject> = {},
+) {
 	const trigger: INode = {
 		id: 'trigger',
 		name: 'Trigger',
@@ -369,13 +449,19 @@ export function triggerWorkflow(parameters: IDataObject, credentials: Record<str
 		position: [0, 0],
 		parameters: parameters as INode['parameters'],
 		webhookId: 'kling-trigger-test',
-		credentials: { klingApi: { id: '1', name: 'Kling account' }, klingWebhookApi: { id: '2', name: 'Kling webhook' } },
+		credentials: {
+			klingApi: { id: '1', name: 'Kling account' },
+			klingWebhookApi: { id: '2', name: 'Kling webhook' },
+		},
 	};
 	// As n8n's webhook service: each request loads the workflow with its own copy of the stored
 	// static data and writes it back when the request ends, if the node changed it.
 	// Its own workflow and credential ids: the trigger's memory and read budget are per trigger and account.
 	const id = `trigger-workflow-${++triggerWorkflows}`;
-	trigger.credentials = { klingApi: { id: `account-${triggerWorkflows}`, name: 'Kling account' }, klingWebhookApi: { id: '2', name: 'Kling webhook' } };
+	trigger.credentials = {
+		klingApi: { id: `account-${triggerWorkflows}`, name: 'Kling account' },
+		klingWebhookApi: { id: '2', name: 'Kling webhook' },
+	};
 	let storedStaticData: IDataObject = {};
 	const load = () =>
 		new Workflow({
@@ -389,8 +475,13 @@ export function triggerWorkflow(parameters: IDataObject, credentials: Record<str
 			settings: { executionOrder: 'v1' },
 		});
 	const workflow = load();
-	const additionalData = engineAdditionalData(credentials, new ExecutionLifecycleHooks('webhook', 'trigger', workflow as never));
-	const secrets = Object.values(credentials).flatMap((data) => [data.secret, data.secretKey, data.apiKey].filter((v): v is string => typeof v === 'string'));
+	const additionalData = engineAdditionalData(
+		credentials,
+		new ExecutionLifecycleHooks('webhook', 'trigger', workflow as never),
+	);
+	const secrets = Object.values(credentials).flatMap((data) =>
+		[data.secret, data.secretKey, data.apiKey].filter((v): v is string => typeof v === 'string'),
+	);
 	return {
 		workflow,
 		/** The trigger's static data as n8n stored it after the last request. */
@@ -404,7 +495,11 @@ export function triggerWorkflow(parameters: IDataObject, credentials: Record<str
 				delete saved.__dataChanged;
 				storedStaticData = saved;
 			}
-			assertNoSecrets('the trigger\'s answer, output or n8n\'s log', serialize({ call, log: logSince(logStart) }), secrets);
+			assertNoSecrets(
+				"the trigger's answer, output or n8n's log",
+				serialize({ call, log: logSince(logStart) }),
+				secrets,
+			);
 			return call;
 		},
 	};
@@ -421,9 +516,22 @@ export async function searchList(
 	paginationToken?: string,
 ): Promise<INodeListSearchResult> {
 	const node = klingNodeWith({ operation: 'getTask' });
-	const workflow = new Workflow({ id: 'search', name: 'search', nodes: [node], connections: {}, active: false, nodeTypes, settings: { executionOrder: 'v1' } });
+	const workflow = new Workflow({
+		id: 'search',
+		name: 'search',
+		nodes: [node],
+		connections: {},
+		active: false,
+		nodeTypes,
+		settings: { executionOrder: 'v1' },
+	});
 	const hooks = new ExecutionLifecycleHooks('manual', 'search', workflow as never);
-	const context = new LoadOptionsContext(workflow, node, engineAdditionalData({ klingApi: credentials }, hooks), 'parameters.taskId');
+	const context = new LoadOptionsContext(
+		workflow,
+		node,
+		engineAdditionalData({ klingApi: credentials }, hooks),
+		'parameters.taskId',
+	);
 	const search = new KlingLipSync().methods.listSearch[method];
 	return await search.call(context, filter, paginationToken);
 }

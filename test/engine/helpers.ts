@@ -12,7 +12,9 @@ export const fixture = (name: string): Buffer => readFileSync(path.join(FIXTURES
 
 /** A fresh session, made through the emulator's API (billing is reset by the caller if needed). */
 export async function identify(emu: Emulator, videoUrl = VIDEO): Promise<{ session_id: string }> {
-	const reply = await callApi(emu.baseUrl, 'POST', '/v1/videos/identify-face', { body: { video_url: videoUrl } });
+	const reply = await callApi(emu.baseUrl, 'POST', '/v1/videos/identify-face', {
+		body: { video_url: videoUrl },
+	});
 	if (reply.body.code !== 0) throw new Error(reply.body.message);
 	return reply.body.data as { session_id: string };
 }
@@ -56,11 +58,24 @@ export function derivedTaskId(sessionId: string): string {
 }
 
 /** A task made at the emulator directly (as another n8n or a stranger would), for face 0 with tone-3s.wav. */
-export async function plantTask(emu: Emulator, sessionId: string, externalTaskId: string, watermark = false): Promise<string> {
+export async function plantTask(
+	emu: Emulator,
+	sessionId: string,
+	externalTaskId: string,
+	watermark = false,
+): Promise<string> {
 	const reply = await callApi(emu.baseUrl, 'POST', '/v1/videos/advanced-lip-sync', {
 		body: {
 			session_id: sessionId,
-			face_choose: [{ face_id: '0', sound_file: `${emu.baseUrl}/media/fixtures/tone-3s.wav`, sound_start_time: 0, sound_end_time: 3000, sound_insert_time: 0 }],
+			face_choose: [
+				{
+					face_id: '0',
+					sound_file: `${emu.baseUrl}/media/fixtures/tone-3s.wav`,
+					sound_start_time: 0,
+					sound_end_time: 3000,
+					sound_insert_time: 0,
+				},
+			],
 			external_task_id: externalTaskId,
 			watermark_info: { enabled: watermark },
 		},

@@ -1,19 +1,30 @@
 import { callApi } from '../emulator/client';
 import { startEmulator, type Emulator } from '../emulator/server';
-import { emulatorCredentials, runKlingNode, searchList, useFilesystemBinaryData, type RunOptions } from './harness';
+import {
+	emulatorCredentials,
+	runKlingNode,
+	searchList,
+	useFilesystemBinaryData,
+	type RunOptions,
+} from './harness';
 import { FAST_WAIT, VIDEO, fixture, identify, lipSyncParameters, waitUntilIdle } from './helpers';
 
-describe('Kling Lip Sync in n8n\'s engine', () => {
+describe("Kling Lip Sync in n8n's engine", () => {
 	let emu: Emulator;
-	const run = async (options: Omit<RunOptions, 'credentials'> & { credentials?: RunOptions['credentials'] }) =>
-		runKlingNode({ credentials: emulatorCredentials(emu.baseUrl), ...options });
+	const run = async (
+		options: Omit<RunOptions, 'credentials'> & { credentials?: RunOptions['credentials'] },
+	) => runKlingNode({ credentials: emulatorCredentials(emu.baseUrl), ...options });
 
 	beforeAll(async () => {
 		emu = await startEmulator({ taskTimeMs: 600, submittedMs: 100 });
 	});
 	afterAll(async () => emu.stop());
 	beforeEach(async () => {
-		emu.configure({ taskTimeMs: 600, concurrencyLimit: Number.POSITIVE_INFINITY, resultBytes: undefined });
+		emu.configure({
+			taskTimeMs: 600,
+			concurrencyLimit: Number.POSITIVE_INFINITY,
+			resultBytes: undefined,
+		});
 		emu.clearFaults();
 		await waitUntilIdle(emu);
 		emu.resetStats();
@@ -21,10 +32,18 @@ describe('Kling Lip Sync in n8n\'s engine', () => {
 
 	describe('Identify Face', () => {
 		it('outputs one item per face, ready for Lip Sync', async () => {
-			const { output, error } = await run({ parameters: { operation: 'identifyFace', videoUrl: VIDEO } });
+			const { output, error } = await run({
+				parameters: { operation: 'identifyFace', videoUrl: VIDEO },
+			});
 			expect(error).toBeUndefined();
 			expect(output.map((item) => item.json)).toEqual([
-				expect.objectContaining({ face_id: '0', start_time: 0, end_time: 5200, face_count: 2, face_index: 0 }),
+				expect.objectContaining({
+					face_id: '0',
+					start_time: 0,
+					end_time: 5200,
+					face_count: 2,
+					face_index: 0,
+				}),
 				expect.objectContaining({ face_id: '1', start_time: 3000, end_time: 8000, face_index: 1 }),
 			]);
 			expect(output[0].json.session_id).toMatch(/^\d{18}$/);
@@ -34,24 +53,43 @@ describe('Kling Lip Sync in n8n\'s engine', () => {
 
 		it('outputs one item per video with a Kling video id, using API key auth', async () => {
 			const { output } = await run({
-				parameters: { operation: 'identifyFace', videoSource: 'videoId', videoId: 'kling-video-8s', output: 'perVideo' },
+				parameters: {
+					operation: 'identifyFace',
+					videoSource: 'videoId',
+					videoId: 'kling-video-8s',
+					output: 'perVideo',
+				},
 				credentials: emulatorCredentials(emu.baseUrl, 'apiKey'),
 			});
 			expect(output).toHaveLength(1);
-			expect(output[0].json.faces).toEqual([expect.objectContaining({ face_id: '0', start_time: 0, end_time: 8000 })]);
+			expect(output[0].json.faces).toEqual([
+				expect.objectContaining({ face_id: '0', start_time: 0, end_time: 8000 }),
+			]);
 		});
 
 		it('fails clearly when no face is found, or outputs an empty list when told to', async () => {
-			const failed = await run({ parameters: { operation: 'identifyFace', videoUrl: 'https://x/a.mp4?faces=' } });
+			const failed = await run({
+				parameters: { operation: 'identifyFace', videoUrl: 'https://x/a.mp4?faces=' },
+			});
 			expect(failed.error?.message).toBe('Kling found no face to lip-sync in the video');
-			const kept = await run({ parameters: { operation: 'identifyFace', videoUrl: 'https://x/a.mp4?faces=', failWhenNoFace: false } });
+			const kept = await run({
+				parameters: {
+					operation: 'identifyFace',
+					videoUrl: 'https://x/a.mp4?faces=',
+					failWhenNoFace: false,
+				},
+			});
 			expect(kept.output[0].json).toEqual(expect.objectContaining({ face_count: 0, faces: [] }));
 		});
 
-		it('passes Kling\'s own rejection through with the remedy and request_id', async () => {
-			const { error } = await run({ parameters: { operation: 'identifyFace', videoUrl: 'https://x/a.mp4?durationMs=90000' } });
+		it("passes Kling's own rejection through with the remedy and request_id", async () => {
+			const { error } = await run({
+				parameters: { operation: 'identifyFace', videoUrl: 'https://x/a.mp4?durationMs=90000' },
+			});
 			expect(error?.message).toBe('Kling error 1201: Invalid parameter');
-			expect(error?.description).toMatch(/Kling says: video_url: video duration must be 2-60 s.*request_id: [0-9a-f-]{36}/);
+			expect(error?.description).toMatch(
+				/Kling says: video_url: video duration must be 2-60 s.*request_id: [0-9a-f-]{36}/,
+			);
 		});
 	});
 
@@ -61,7 +99,9 @@ describe('Kling Lip Sync in n8n\'s engine', () => {
 			const started = Date.now();
 			const { output, error } = await run({
 				items: [{ session_id: session.session_id, face_id: '0', start_time: 0, end_time: 5200 }],
-				parameters: lipSyncParameters(emu, { options: { watermark: true, externalTaskId: 'ext-engine-1' } }),
+				parameters: lipSyncParameters(emu, {
+					options: { watermark: true, externalTaskId: 'ext-engine-1' },
+				}),
 			});
 			expect(error).toBeUndefined();
 			expect(Date.now() - started).toBeLessThan(3000);
@@ -77,7 +117,11 @@ describe('Kling Lip Sync in n8n\'s engine', () => {
 			expect(item.json.video_url).toMatch(/\/media\/results\/\d+\.mp4$/);
 			expect(item.json.watermark_url).toMatch(/-watermark\.mp4$/);
 			expect(item.binary?.data).toEqual(
-				expect.objectContaining({ mimeType: 'video/mp4', fileName: `kling-lipsync-${item.json.task_id as string}.mp4`, fileExtension: 'mp4' }),
+				expect.objectContaining({
+					mimeType: 'video/mp4',
+					fileName: `kling-lipsync-${item.json.task_id as string}.mp4`,
+					fileExtension: 'mp4',
+				}),
 			);
 			const bytes = Buffer.from(item.binary!.data.data, 'base64');
 			expect(bytes.equals(fixture('tiny.mp4'))).toBe(true);
@@ -86,7 +130,11 @@ describe('Kling Lip Sync in n8n\'s engine', () => {
 		});
 
 		it.each([
-			['an n8n binary file', { audioSource: 'binary', audioBinaryPropertyName: 'voice' }, 'tone-3s.mp3'],
+			[
+				'an n8n binary file',
+				{ audioSource: 'binary', audioBinaryPropertyName: 'voice' },
+				'tone-3s.mp3',
+			],
 			['base64 with a data: prefix', { audioSource: 'base64' }, 'tone-3s.m4a'],
 		])('takes audio from %s', async (_name, parameters, file) => {
 			const session = await identify(emu);
@@ -97,7 +145,10 @@ describe('Kling Lip Sync in n8n\'s engine', () => {
 					: {};
 			const { output, error } = await run({
 				items: [{ ...session, face_id: '0' }],
-				binary: parameters.audioSource === 'binary' ? [{ item: 0, property: 'voice', fileName: file, bytes, mimeType: 'audio/mpeg' }] : [],
+				binary:
+					parameters.audioSource === 'binary'
+						? [{ item: 0, property: 'voice', fileName: file, bytes, mimeType: 'audio/mpeg' }]
+						: [],
 				parameters: lipSyncParameters(emu, { ...parameters, ...extra, downloadVideo: false }),
 			});
 			expect(error).toBeUndefined();
@@ -107,19 +158,31 @@ describe('Kling Lip Sync in n8n\'s engine', () => {
 
 		it('takes a Kling audio_id from text-to-speech, with an explicit crop end', async () => {
 			const session = await identify(emu);
-			const tts = await callApi(emu.baseUrl, 'POST', '/v1/audio/tts', { body: { text: 'x'.repeat(50), voice_id: 'v1', voice_language: 'en' } });
+			const tts = await callApi(emu.baseUrl, 'POST', '/v1/audio/tts', {
+				body: { text: 'x'.repeat(50), voice_id: 'v1', voice_language: 'en' },
+			});
 			const audio = tts.body.data.task_result.audios[0] as { id: string };
 			const { output, error } = await run({
 				items: [{ ...session, face_id: '0', audio_id: audio.id }],
-				parameters: lipSyncParameters(emu, { audioSource: 'audioId', audioId: '={{ $json.audio_id }}', cropEndMs: 3000, waitForCompletion: false }),
+				parameters: lipSyncParameters(emu, {
+					audioSource: 'audioId',
+					audioId: '={{ $json.audio_id }}',
+					cropEndMs: 3000,
+					waitForCompletion: false,
+				}),
 			});
 			expect(error).toBeUndefined();
-			expect(output[0].json).toEqual(expect.objectContaining({ task_status: 'submitted', video_url: null }));
+			expect(output[0].json).toEqual(
+				expect.objectContaining({ task_status: 'submitted', video_url: null }),
+			);
 		});
 
 		it('returns the task at once without waiting', async () => {
 			const session = await identify(emu);
-			const { output } = await run({ items: [{ ...session, face_id: '1' }], parameters: lipSyncParameters(emu, { waitForCompletion: false, insertMs: 3000 }) });
+			const { output } = await run({
+				items: [{ ...session, face_id: '1' }],
+				parameters: lipSyncParameters(emu, { waitForCompletion: false, insertMs: 3000 }),
+			});
 			expect(output[0].json.task_status).toBe('submitted');
 			expect(output[0].json.task_id).toMatch(/^\d{18}$/);
 		});
@@ -130,11 +193,16 @@ describe('Kling Lip Sync in n8n\'s engine', () => {
 			const started = Date.now();
 			const { output, error } = await run({
 				items: sessions.map((s, i) => ({ ...s, face_id: '0', n: i })),
-				parameters: lipSyncParameters(emu, { downloadVideo: false, options: { externalTaskId: '={{ "many-" + $json.n }}', maxInFlight: 10 } }),
+				parameters: lipSyncParameters(emu, {
+					downloadVideo: false,
+					options: { externalTaskId: '={{ "many-" + $json.n }}', maxInFlight: 10 },
+				}),
 			});
 			const elapsed = Date.now() - started;
 			expect(error).toBeUndefined();
-			expect(output.map((item) => item.json.external_task_id)).toEqual(sessions.map((_s, i) => `many-${i}`));
+			expect(output.map((item) => item.json.external_task_id)).toEqual(
+				sessions.map((_s, i) => `many-${i}`),
+			);
 			expect(output.map((item) => item.pairedItem)).toEqual(sessions.map((_s, i) => ({ item: i })));
 			expect(emu.stats.highestConcurrency).toBe(6);
 			expect(elapsed).toBeLessThan(1500 * 2.5); // one after another would take 6 x 1.5 s
@@ -154,11 +222,24 @@ describe('Kling Lip Sync in n8n\'s engine', () => {
 			const session = await identify(emu, 'https://x/a.mp4?fail=face%20turned%20away');
 			const parameters = lipSyncParameters(emu);
 			const failed = await run({ items: [{ ...session, face_id: '0' }], parameters });
-			expect(failed.error?.message).toMatch(/^Kling task failed: face turned away \(task_id \d{18}\)$/);
-			const kept = await run({ items: [{ ...session, face_id: '0' }, { ...session, face_id: '0' }], parameters, continueOnFail: true });
+			expect(failed.error?.message).toMatch(
+				/^Kling task failed: face turned away \(task_id \d{18}\)$/,
+			);
+			const kept = await run({
+				items: [
+					{ ...session, face_id: '0' },
+					{ ...session, face_id: '0' },
+				],
+				parameters,
+				continueOnFail: true,
+			});
 			expect(kept.output).toHaveLength(2);
 			expect(kept.output[1].json).toEqual(
-				expect.objectContaining({ task_status: 'failed', task_id: expect.stringMatching(/^\d{18}$/), error: expect.stringContaining('face turned away') }),
+				expect.objectContaining({
+					task_status: 'failed',
+					task_id: expect.stringMatching(/^\d{18}$/),
+					error: expect.stringContaining('face turned away'),
+				}),
 			);
 			expect(kept.output[1].pairedItem).toEqual({ item: 1 });
 		});
@@ -176,7 +257,12 @@ describe('Kling Lip Sync in n8n\'s engine', () => {
 			expect(retried.output[0].json.reused_existing_task).toBeUndefined();
 			expect(String(retried.output[0].json.external_task_id)).toMatch(/^n8n-[0-9a-f]{32}-r1$/);
 			const again = await run({ items, parameters });
-			expect(again.output[0].json).toEqual(expect.objectContaining({ task_id: retried.output[0].json.task_id, reused_existing_task: true }));
+			expect(again.output[0].json).toEqual(
+				expect.objectContaining({
+					task_id: retried.output[0].json.task_id,
+					reused_existing_task: true,
+				}),
+			);
 			expect(emu.stats.billed.create).toBe(2);
 		});
 
@@ -185,12 +271,18 @@ describe('Kling Lip Sync in n8n\'s engine', () => {
 			const session = await identify(emu);
 			const { error, output } = await run({
 				items: [{ ...session, face_id: '0' }],
-				parameters: lipSyncParameters(emu, { waitOptions: { pollIntervalSeconds: 0.5, maxWaitMinutes: 0.05 } }),
+				parameters: lipSyncParameters(emu, {
+					waitOptions: { pollIntervalSeconds: 0.5, maxWaitMinutes: 0.05 },
+				}),
 				continueOnFail: true,
 			});
 			expect(error).toBeUndefined();
 			expect(output[0].json).toEqual(
-				expect.objectContaining({ task_id: expect.stringMatching(/^\d{18}$/), task_status: 'processing', error: expect.stringMatching(/still processing after 0\.05 min/) }),
+				expect.objectContaining({
+					task_id: expect.stringMatching(/^\d{18}$/),
+					task_status: 'processing',
+					error: expect.stringMatching(/still processing after 0\.05 min/),
+				}),
 			);
 		});
 
@@ -200,7 +292,9 @@ describe('Kling Lip Sync in n8n\'s engine', () => {
 			const started = Date.now();
 			const result = await run({
 				items: [{ ...session, face_id: '0' }],
-				parameters: lipSyncParameters(emu, { waitOptions: { pollIntervalSeconds: 5, maxWaitMinutes: 5 } }),
+				parameters: lipSyncParameters(emu, {
+					waitOptions: { pollIntervalSeconds: 5, maxWaitMinutes: 5 },
+				}),
 				cancelAfterMs: 700,
 			});
 			expect(result.status).toBe('canceled');
@@ -212,7 +306,10 @@ describe('Kling Lip Sync in n8n\'s engine', () => {
 			const store = await useFilesystemBinaryData();
 			emu.configure({ resultBytes: 20 * 1024 * 1024 });
 			const session = await identify(emu);
-			const { output, error } = await run({ items: [{ ...session, face_id: '0' }], parameters: lipSyncParameters(emu) });
+			const { output, error } = await run({
+				items: [{ ...session, face_id: '0' }],
+				parameters: lipSyncParameters(emu),
+			});
 			expect(error).toBeUndefined();
 			const binary = output[0].binary!.data;
 			expect(binary.id).toMatch(/^filesystem/);
@@ -227,21 +324,38 @@ describe('Kling Lip Sync in n8n\'s engine', () => {
 			const session = await identify(emu);
 			const created = await run({
 				items: [{ ...session, face_id: '0' }],
-				parameters: lipSyncParameters(emu, { waitForCompletion: false, options: { watermark: true, externalTaskId: 'get-me' } }),
+				parameters: lipSyncParameters(emu, {
+					waitForCompletion: false,
+					options: { watermark: true, externalTaskId: 'get-me' },
+				}),
 			});
 			const taskId = created.output[0].json.task_id as string;
-			const byId = await run({ items: [{ task_id: taskId }], parameters: { operation: 'getTask' } });
-			expect(byId.output[0].json).toEqual(expect.objectContaining({ task_id: taskId, external_task_id: 'get-me' }));
+			const byId = await run({
+				items: [{ task_id: taskId }],
+				parameters: { operation: 'getTask' },
+			});
+			expect(byId.output[0].json).toEqual(
+				expect.objectContaining({ task_id: taskId, external_task_id: 'get-me' }),
+			);
 			const waited = await run({
 				items: [{ external_task_id: 'get-me' }],
-				parameters: { operation: 'getTask', taskIdType: 'externalTaskId', waitForCompletion: true, waitOptions: { ...FAST_WAIT, watermarked: true } },
+				parameters: {
+					operation: 'getTask',
+					taskIdType: 'externalTaskId',
+					waitForCompletion: true,
+					waitOptions: { ...FAST_WAIT, watermarked: true },
+				},
 			});
 			expect(waited.output[0].json.task_status).toBe('succeed');
-			expect(waited.output[0].binary?.data.fileName).toBe(`kling-lipsync-${taskId}-watermarked.mp4`);
+			expect(waited.output[0].binary?.data.fileName).toBe(
+				`kling-lipsync-${taskId}-watermarked.mp4`,
+			);
 		});
 
 		it('answers an unknown task with 1203 and a remedy', async () => {
-			const { error } = await run({ parameters: { operation: 'getTask', taskId: '123456789012345678' } });
+			const { error } = await run({
+				parameters: { operation: 'getTask', taskId: '123456789012345678' },
+			});
 			expect(error?.message).toBe('Kling error 1203: Resource does not exist');
 			expect(error?.description).toMatch(/deleted after 30 days/);
 		});
@@ -250,7 +364,18 @@ describe('Kling Lip Sync in n8n\'s engine', () => {
 			const session = await identify(emu);
 			for (let i = 0; i < 3; i++) {
 				await callApi(emu.baseUrl, 'POST', '/v1/videos/advanced-lip-sync', {
-					body: { session_id: session.session_id, face_choose: [{ face_id: '0', sound_file: fixture('tone-3s.wav').toString('base64'), sound_start_time: 0, sound_end_time: 3000, sound_insert_time: 0 }] },
+					body: {
+						session_id: session.session_id,
+						face_choose: [
+							{
+								face_id: '0',
+								sound_file: fixture('tone-3s.wav').toString('base64'),
+								sound_start_time: 0,
+								sound_end_time: 3000,
+								sound_insert_time: 0,
+							},
+						],
+					},
 				});
 			}
 			const limited = await run({ parameters: { operation: 'listTasks', limit: 2 } });
@@ -264,17 +389,33 @@ describe('Kling Lip Sync in n8n\'s engine', () => {
 			const session = await identify(emu);
 			const created = await run({
 				items: [{ ...session, face_id: '0' }],
-				parameters: lipSyncParameters(emu, { waitForCompletion: false, options: { externalTaskId: 'find-me-in-the-list' } }),
+				parameters: lipSyncParameters(emu, {
+					waitForCompletion: false,
+					options: { externalTaskId: 'find-me-in-the-list' },
+				}),
 			});
 			const taskId = created.output[0].json.task_id as string;
 			const first = await searchList('searchTasks', emulatorCredentials(emu.baseUrl));
-			expect(first.results[0]).toEqual({ name: expect.stringMatching(new RegExp(`^${taskId} \\((submitted|processing|succeed), \\d{4}-\\d\\d-\\d\\d \\d\\d:\\d\\d UTC\\)$`)), value: taskId });
+			expect(first.results[0]).toEqual({
+				name: expect.stringMatching(
+					new RegExp(
+						`^${taskId} \\((submitted|processing|succeed), \\d{4}-\\d\\d-\\d\\d \\d\\d:\\d\\d UTC\\)$`,
+					),
+				),
+				value: taskId,
+			});
 			const found = await searchList('searchTasks', emulatorCredentials(emu.baseUrl), 'find-me-in');
 			expect(found.results.map((result) => result.value)).toEqual([taskId]);
-			expect((await searchList('searchTasks', emulatorCredentials(emu.baseUrl), 'no such task')).results).toEqual([]);
-			const fromList = await run({ parameters: { operation: 'getTask', taskId: { __rl: true, mode: 'list', value: taskId } } });
+			expect(
+				(await searchList('searchTasks', emulatorCredentials(emu.baseUrl), 'no such task')).results,
+			).toEqual([]);
+			const fromList = await run({
+				parameters: { operation: 'getTask', taskId: { __rl: true, mode: 'list', value: taskId } },
+			});
 			expect(fromList.output[0].json.task_id).toBe(taskId);
-			await expect(searchList('searchTasks', emulatorCredentials(emu.baseUrl, 'apimodels'))).rejects.toThrow(/apimodels\.app does not support listing tasks: choose By ID/);
+			await expect(
+				searchList('searchTasks', emulatorCredentials(emu.baseUrl, 'apimodels')),
+			).rejects.toThrow(/apimodels\.app does not support listing tasks: choose By ID/);
 		});
 	});
 
@@ -282,11 +423,18 @@ describe('Kling Lip Sync in n8n\'s engine', () => {
 		const createWith = async (fault: Parameters<Emulator['injectFault']>[0]) => {
 			const session = await identify(emu);
 			emu.injectFault(fault);
-			return run({ items: [{ ...session, face_id: '0' }], parameters: lipSyncParameters(emu, { waitForCompletion: false }) });
+			return run({
+				items: [{ ...session, face_id: '0' }],
+				parameters: lipSyncParameters(emu, { waitForCompletion: false }),
+			});
 		};
 
 		it.each([
-			[1102, 'Kling error 1102: Resource pack exhausted or expired', /Top up or renew the resource pack/],
+			[
+				1102,
+				'Kling error 1102: Resource pack exhausted or expired',
+				/Top up or renew the resource pack/,
+			],
 			[1101, 'Kling error 1101: Account in arrears', /Settle the outstanding balance/],
 			[1103, 'Kling error 1103: No permission for this API', /Enable lip-sync/],
 			[1301, 'Kling error 1301: Content safety policy triggered', /safety policy/],
@@ -316,7 +464,10 @@ describe('Kling Lip Sync in n8n\'s engine', () => {
 		it('retries a reset while polling', async () => {
 			const session = await identify(emu);
 			emu.injectFault({ route: 'get', kind: 'reset' });
-			const polled = await run({ items: [{ ...session, face_id: '0' }], parameters: lipSyncParameters(emu, { downloadVideo: false }) });
+			const polled = await run({
+				items: [{ ...session, face_id: '0' }],
+				parameters: lipSyncParameters(emu, { downloadVideo: false }),
+			});
 			expect(polled.output[0].json.task_status).toBe('succeed');
 			expect(emu.stats.requests.get).toBeGreaterThanOrEqual(2);
 		});

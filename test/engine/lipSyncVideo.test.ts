@@ -5,9 +5,11 @@ import { FAST_WAIT } from './helpers';
 /** Lip Sync Video (the whole job in one action) and Text to Speech, in n8n's engine. */
 describe('Lip Sync Video and Text to Speech', () => {
 	let emu: Emulator;
-	const run = async (options: Omit<RunOptions, 'credentials'> & { credentials?: RunOptions['credentials'] }) =>
-		runKlingNode({ credentials: emulatorCredentials(emu.baseUrl), ...options });
-	const video = (faces: string, durationMs = 8000) => `https://cdn.example.com/talk.mp4?durationMs=${durationMs}&faces=${faces}`;
+	const run = async (
+		options: Omit<RunOptions, 'credentials'> & { credentials?: RunOptions['credentials'] },
+	) => runKlingNode({ credentials: emulatorCredentials(emu.baseUrl), ...options });
+	const video = (faces: string, durationMs = 8000) =>
+		`https://cdn.example.com/talk.mp4?durationMs=${durationMs}&faces=${faces}`;
 	const wav = (ms: number) => silentWav(ms, 8000).toString('base64');
 	const syncVideo = (videoUrl: string, audioMs: number, over = {}) => ({
 		operation: 'lipSyncVideo',
@@ -38,7 +40,9 @@ describe('Lip Sync Video and Text to Speech', () => {
 		});
 
 		it('identifies, picks the face whose window holds most of the audio, syncs and returns the video with every id', async () => {
-			const { output, error } = await run({ parameters: { ...syncVideo(video('0-3000,2000-8000'), 4000), downloadVideo: true } });
+			const { output, error } = await run({
+				parameters: { ...syncVideo(video('0-3000,2000-8000'), 4000), downloadVideo: true },
+			});
 			expect(error).toBeUndefined();
 			const json = output[0].json;
 			expect(json).toEqual(
@@ -64,18 +68,38 @@ describe('Lip Sync Video and Text to Speech', () => {
 		});
 
 		it('chooses the face visible at a time, and says so when several are', async () => {
-			const { output, error } = await run({ parameters: { ...syncVideo(video('0-3000,2000-8000'), 3000), faceChoice: 'visibleAt', visibleAtMs: 5000 } });
+			const { output, error } = await run({
+				parameters: {
+					...syncVideo(video('0-3000,2000-8000'), 3000),
+					faceChoice: 'visibleAt',
+					visibleAtMs: 5000,
+				},
+			});
 			expect(error).toBeUndefined();
 			expect(output[0].json).toEqual(expect.objectContaining({ face_id: '1', insert_time: 2000 }));
-			const several = await run({ parameters: { ...syncVideo(video('0-3000,2000-8000'), 3000), faceChoice: 'visibleAt', visibleAtMs: 2500 } });
-			expect(several.error?.message).toMatch(/2 faces are visible at 2500 ms .*choose the face by index or face ID/);
+			const several = await run({
+				parameters: {
+					...syncVideo(video('0-3000,2000-8000'), 3000),
+					faceChoice: 'visibleAt',
+					visibleAtMs: 2500,
+				},
+			});
+			expect(several.error?.message).toMatch(
+				/2 faces are visible at 2500 ms .*choose the face by index or face ID/,
+			);
 		});
 
 		it('trims the end of audio longer than the face window, and says so', async () => {
 			const { output, error } = await run({ parameters: syncVideo(video('1000-4500'), 6000) });
 			expect(error).toBeUndefined();
 			expect(output[0].json).toEqual(
-				expect.objectContaining({ insert_time: 1000, crop_end_time: 3500, trimmed: true, trimmed_ms: 2500, note: expect.stringMatching(/2500 ms longer than face 0's window/) }),
+				expect.objectContaining({
+					insert_time: 1000,
+					crop_end_time: 3500,
+					trimmed: true,
+					trimmed_ms: 2500,
+					note: expect.stringMatching(/2500 ms longer than face 0's window/),
+				}),
 			);
 		});
 
@@ -84,24 +108,54 @@ describe('Lip Sync Video and Text to Speech', () => {
 			['by face id', { faceChoice: 'faceId', chosenFaceId: '0' }, '0'],
 			['most overlap at a given Insert At', { options: { insertMs: 5000 } }, '1'],
 		])('chooses the face %s', async (_name, over, faceId) => {
-			const { output, error } = await run({ parameters: syncVideo(video('0-6000,4000-8000'), 3000, over) });
+			const { output, error } = await run({
+				parameters: syncVideo(video('0-6000,4000-8000'), 3000, over),
+			});
 			expect(error).toBeUndefined();
 			expect(output[0].json.face_id).toBe(faceId);
 		});
 
 		it.each([
 			['no face', video(''), {}, /^Kling found no face to lip-sync in the video$/],
-			['a face index past the faces found', video('0-8000'), { faceChoice: 'index', faceIndex: 3 }, /^Face Index must be from 0 to 0: Kling found 1 face\(s\) \(got 3\)/],
-			['an unknown face id', video('0-8000'), { faceChoice: 'faceId', chosenFaceId: '7' }, /^Face ID "7" is not among the faces Kling found \(0\)/],
-			['a face window under 2 s', video('0-1500'), {}, /leaves 1500 ms for the audio from 0 ms; at least 2000 ms are needed/],
-			['an Insert At outside the window', video('0-4000'), { options: { insertMs: 6000 } }, /^Insert At \(ms\) 6000 is outside face 0's window \(0-4000 ms\)/],
-			['an Insert At near the end of the video', video('0-8000'), { options: { insertMs: 7000 } }, /^Insert At \(ms\) 7000 leaves 1000 ms of audio inside face 0's window \(0-8000 ms\)/],
-		])('stops after identifying, before any task, for %s', async (_name, videoUrl, over, message) => {
-			const { error } = await run({ parameters: syncVideo(videoUrl, 3000, over) });
-			expect(error?.message).toMatch(message);
-			expect(error?.description).toMatch(/session_id \d{18}\. No lip-sync task was created\./);
-			expect(emu.stats.requests.create ?? 0).toBe(0);
-		});
+			[
+				'a face index past the faces found',
+				video('0-8000'),
+				{ faceChoice: 'index', faceIndex: 3 },
+				/^Face Index must be from 0 to 0: Kling found 1 face\(s\) \(got 3\)/,
+			],
+			[
+				'an unknown face id',
+				video('0-8000'),
+				{ faceChoice: 'faceId', chosenFaceId: '7' },
+				/^Face ID "7" is not among the faces Kling found \(0\)/,
+			],
+			[
+				'a face window under 2 s',
+				video('0-1500'),
+				{},
+				/leaves 1500 ms for the audio from 0 ms; at least 2000 ms are needed/,
+			],
+			[
+				'an Insert At outside the window',
+				video('0-4000'),
+				{ options: { insertMs: 6000 } },
+				/^Insert At \(ms\) 6000 is outside face 0's window \(0-4000 ms\)/,
+			],
+			[
+				'an Insert At near the end of the video',
+				video('0-8000'),
+				{ options: { insertMs: 7000 } },
+				/^Insert At \(ms\) 7000 leaves 1000 ms of audio inside face 0's window \(0-8000 ms\)/,
+			],
+		])(
+			'stops after identifying, before any task, for %s',
+			async (_name, videoUrl, over, message) => {
+				const { error } = await run({ parameters: syncVideo(videoUrl, 3000, over) });
+				expect(error?.message).toMatch(message);
+				expect(error?.description).toMatch(/session_id \d{18}\. No lip-sync task was created\./);
+				expect(emu.stats.requests.create ?? 0).toBe(0);
+			},
+		);
 
 		it('checks the audio before identifying: nothing is billed for bad audio', async () => {
 			const { error } = await run({ parameters: syncVideo(video('0-8000'), 1500) });
@@ -110,17 +164,34 @@ describe('Lip Sync Video and Text to Speech', () => {
 		});
 
 		it('syncs without fitting where the provider gives no face windows (apimodels.app)', async () => {
-			const { output, error } = await run({ credentials: emulatorCredentials(emu.baseUrl, 'apimodels'), parameters: syncVideo(video('0-8000'), 3000) });
+			const { output, error } = await run({
+				credentials: emulatorCredentials(emu.baseUrl, 'apimodels'),
+				parameters: syncVideo(video('0-8000'), 3000),
+			});
 			expect(error).toBeUndefined();
-			expect(output[0].json).toEqual(expect.objectContaining({ task_status: 'succeed', face_start_time: null, crop_end_time: 3000, insert_time: 0 }));
+			expect(output[0].json).toEqual(
+				expect.objectContaining({
+					task_status: 'succeed',
+					face_start_time: null,
+					crop_end_time: 3000,
+					insert_time: 0,
+				}),
+			);
 		});
 	});
 
 	describe('Text to Speech', () => {
-		const speech = (over = {}) => ({ operation: 'textToSpeech', text: 'Hello from n8n, this is a lip sync test.', voice: { mode: 'list', value: 'oversea_male1' }, ...over });
+		const speech = (over = {}) => ({
+			operation: 'textToSpeech',
+			text: 'Hello from n8n, this is a lip sync test.',
+			voice: { mode: 'list', value: 'oversea_male1' },
+			...over,
+		});
 
 		it('returns an audio_id, its URL and duration', async () => {
-			const { output, error } = await run({ parameters: speech({ voice: { mode: 'id', value: 'my_custom_voice' }, speed: 1.5 }) });
+			const { output, error } = await run({
+				parameters: speech({ voice: { mode: 'id', value: 'my_custom_voice' }, speed: 1.5 }),
+			});
 			expect(error).toBeUndefined();
 			expect(output[0].json).toEqual(
 				expect.objectContaining({
@@ -137,9 +208,17 @@ describe('Lip Sync Video and Text to Speech', () => {
 
 		it.each([
 			['empty text', { text: '={{ "" }}' }, /^Text is required$/],
-			['text over 1000 characters', { text: 'a'.repeat(1001) }, /^Text must be at most 1000 characters \(it has 1001\)/],
+			[
+				'text over 1000 characters',
+				{ text: 'a'.repeat(1001) },
+				/^Text must be at most 1000 characters \(it has 1001\)/,
+			],
 			['a speed of 3', { speed: 3 }, /^Speed must be from 0\.8 to 2\.0 \(got 3\)/],
-			['a voice id with spaces', { voice: { mode: 'id', value: 'my voice' } }, /^Voice must be an id as Kling gives it/],
+			[
+				'a voice id with spaces',
+				{ voice: { mode: 'id', value: 'my voice' } },
+				/^Voice must be an id as Kling gives it/,
+			],
 		])('refuses %s before any call', async (_name, over, message) => {
 			const { error } = await run({ parameters: speech(over) });
 			expect(error?.message).toMatch(message);
@@ -147,8 +226,13 @@ describe('Lip Sync Video and Text to Speech', () => {
 		});
 
 		it('is refused with a provider that has none', async () => {
-			const { error } = await run({ credentials: emulatorCredentials(emu.baseUrl, 'apimodels'), parameters: speech() });
-			expect(error?.message).toBe('apimodels.app does not support text to speech (use Kling itself, or another TTS and an audio URL)');
+			const { error } = await run({
+				credentials: emulatorCredentials(emu.baseUrl, 'apimodels'),
+				parameters: speech(),
+			});
+			expect(error?.message).toBe(
+				'apimodels.app does not support text to speech (use Kling itself, or another TTS and an audio URL)',
+			);
 		});
 
 		it('feeds Lip Sync Video and Lip Sync directly: text -> talking video', async () => {
@@ -156,14 +240,35 @@ describe('Lip Sync Video and Text to Speech', () => {
 			const audio = spoken.output[0].json;
 			const synced = await run({
 				items: [audio],
-				parameters: { operation: 'lipSyncVideo', videoUrl: video('0-8000'), audioSource: 'audioId', audioId: '={{ $json.audio_id }}', downloadVideo: false, waitOptions: FAST_WAIT },
+				parameters: {
+					operation: 'lipSyncVideo',
+					videoUrl: video('0-8000'),
+					audioSource: 'audioId',
+					audioId: '={{ $json.audio_id }}',
+					downloadVideo: false,
+					waitOptions: FAST_WAIT,
+				},
 			});
 			expect(synced.error).toBeUndefined();
-			expect(synced.output[0].json).toEqual(expect.objectContaining({ task_status: 'succeed', audio_id: audio.audio_id, crop_end_time: audio.audio_duration_ms }));
-			const session = (await run({ parameters: { operation: 'identifyFace', videoUrl: video('0-8000') } })).output[0].json;
+			expect(synced.output[0].json).toEqual(
+				expect.objectContaining({
+					task_status: 'succeed',
+					audio_id: audio.audio_id,
+					crop_end_time: audio.audio_duration_ms,
+				}),
+			);
+			const session = (
+				await run({ parameters: { operation: 'identifyFace', videoUrl: video('0-8000') } })
+			).output[0].json;
 			const direct = await run({
 				items: [{ ...session, ...audio }],
-				parameters: { operation: 'lipSync', audioSource: 'audioId', audioId: '={{ $json.audio_id }}', downloadVideo: false, waitOptions: FAST_WAIT },
+				parameters: {
+					operation: 'lipSync',
+					audioSource: 'audioId',
+					audioId: '={{ $json.audio_id }}',
+					downloadVideo: false,
+					waitOptions: FAST_WAIT,
+				},
 			});
 			expect(direct.error).toBeUndefined();
 			expect(direct.output[0].json.task_status).toBe('succeed');

@@ -107,7 +107,9 @@ export async function callNodeWebhook(
 	const response = expressResponse((status, body) => {
 		answered = { status, body, at: Date.now() };
 	});
-	const headers = Object.fromEntries(Object.entries(request.headers ?? {}).map(([k, v]) => [k.toLowerCase(), v]));
+	const headers = Object.fromEntries(
+		Object.entries(request.headers ?? {}).map(([k, v]) => [k.toLowerCase(), v]),
+	);
 	const httpRequest = {
 		method: 'POST',
 		headers,
@@ -116,7 +118,11 @@ export async function callNodeWebhook(
 		body: request.rawBody.length ? (JSON.parse(request.rawBody.toString()) as unknown) : {},
 		rawBody: request.rawBody,
 	};
-	const webhookAdditionalData = { ...additionalData, httpRequest, httpResponse: response } as unknown as IWorkflowExecuteAdditionalData;
+	const webhookAdditionalData = {
+		...additionalData,
+		httpRequest,
+		httpResponse: response,
+	} as unknown as IWorkflowExecuteAdditionalData;
 	const webhookData: IWebhookData = {
 		httpMethod: 'POST',
 		node: node.name,
@@ -125,10 +131,25 @@ export async function callNodeWebhook(
 		workflowId: workflow.id,
 		workflowExecuteAdditionalData: webhookAdditionalData,
 	};
-	const context = new WebhookContext(workflow, node, webhookAdditionalData, 'manual', webhookData, [], runExecutionData);
+	const context = new WebhookContext(
+		workflow,
+		node,
+		webhookAdditionalData,
+		'manual',
+		webhookData,
+		[],
+		runExecutionData,
+	);
 	const result = await nodeType.webhook!.call(context);
-	if (!result.noWebhookResponse) response.status(200).json(result.webhookResponse ?? { message: 'Workflow was started' });
-	return { result, status: answered?.status ?? 0, body: answered?.body ?? '', headers: response.headers, answeredAt: answered?.at ?? Date.now() };
+	if (!result.noWebhookResponse)
+		response.status(200).json(result.webhookResponse ?? { message: 'Workflow was started' });
+	return {
+		result,
+		status: answered?.status ?? 0,
+		body: answered?.body ?? '',
+		headers: response.headers,
+		answeredAt: answered?.at ?? Date.now(),
+	};
 }
 
 export async function startResumeServer(): Promise<ResumeServer> {
@@ -168,7 +189,11 @@ export async function startResumeServer(): Promise<ResumeServer> {
 				workflow,
 				registration.nodeName,
 				additionalData,
-				{ query: Object.fromEntries(url.searchParams), headers: req.headers as Record<string, string>, rawBody },
+				{
+					query: Object.fromEntries(url.searchParams),
+					headers: req.headers as Record<string, string>,
+					rawBody,
+				},
 				seen,
 			);
 			const result = call.result;
@@ -212,7 +237,12 @@ export async function startResumeServer(): Promise<ResumeServer> {
 		received,
 		register(execution) {
 			const finished = createDeferredPromise<IRun>();
-			waiting.set(execution.executionId, { ...execution, resumed: false, resolve: finished.resolve, reject: finished.reject });
+			waiting.set(execution.executionId, {
+				...execution,
+				resumed: false,
+				resolve: finished.resolve,
+				reject: finished.reject,
+			});
 			return finished.promise;
 		},
 		async stop() {

@@ -50,10 +50,17 @@ export function serialize(value: unknown): string {
 		seen.add(entry);
 		// Buffers arrive as their toJSON() form: scan their bytes as text.
 		const asBuffer = entry as { type?: unknown; data?: unknown };
-		if (asBuffer.type === 'Buffer' && Array.isArray(asBuffer.data)) return Buffer.from(asBuffer.data as number[]).toString('utf8');
+		if (asBuffer.type === 'Buffer' && Array.isArray(asBuffer.data))
+			return Buffer.from(asBuffer.data as number[]).toString('utf8');
 		if (entry instanceof Error) {
-			const fields: Record<string, unknown> = { name: entry.name, message: entry.message, stack: entry.stack, cause: entry.cause };
-			for (const key of Object.getOwnPropertyNames(entry)) fields[key] = (entry as unknown as Record<string, unknown>)[key];
+			const fields: Record<string, unknown> = {
+				name: entry.name,
+				message: entry.message,
+				stack: entry.stack,
+				cause: entry.cause,
+			};
+			for (const key of Object.getOwnPropertyNames(entry))
+				fields[key] = (entry as unknown as Record<string, unknown>)[key];
 			return fields;
 		}
 		return entry;
@@ -68,7 +75,11 @@ export function findSecrets(text: string, secrets: Iterable<string>): string[] {
 	const found = new Set<string>();
 	for (const secret of secrets) {
 		if (secret.length < MIN_SECRET_LENGTH) continue;
-		const forms = [secret, Buffer.from(secret).toString('base64').replace(/=+$/, ''), encodeURIComponent(secret)];
+		const forms = [
+			secret,
+			Buffer.from(secret).toString('base64').replace(/=+$/, ''),
+			encodeURIComponent(secret),
+		];
 		if (forms.some((form) => text.includes(form))) found.add(secret);
 	}
 	return [...found];
@@ -82,7 +93,9 @@ export function assertNoSecrets(what: string, text: string, secrets: Iterable<st
 	scanStats.bytes += text.length;
 	const leaked = findSecrets(text, secrets);
 	if (leaked.length) {
-		const shown = leaked.map((secret) => `${secret.slice(0, 4)}… (${secret.length} chars)`).join(', ');
+		const shown = leaked
+			.map((secret) => `${secret.slice(0, 4)}… (${secret.length} chars)`)
+			.join(', ');
 		throw new Error(`A secret leaked into ${what}: ${shown}`);
 	}
 }

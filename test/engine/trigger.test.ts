@@ -24,13 +24,21 @@ describe('Kling Lip Sync Trigger', () => {
 	afterAll(async () => emu.stop());
 
 	/** An HTTP endpoint in front of the trigger, as n8n's /webhook/... route would be. */
-	async function endpoint(deliver: (request: { headers: Record<string, string>; rawBody: Buffer }) => Promise<WebhookCall>) {
+	async function endpoint(
+		deliver: (request: {
+			headers: Record<string, string>;
+			rawBody: Buffer;
+		}) => Promise<WebhookCall>,
+	) {
 		const calls: WebhookCall[] = [];
 		const server = http.createServer((req, res) => {
 			const chunks: Buffer[] = [];
 			req.on('data', (chunk: Buffer) => chunks.push(chunk));
 			req.on('end', () => {
-				void deliver({ headers: req.headers as Record<string, string>, rawBody: Buffer.concat(chunks) }).then((call) => {
+				void deliver({
+					headers: req.headers as Record<string, string>,
+					rawBody: Buffer.concat(chunks),
+				}).then((call) => {
 					calls.push(call);
 					res.writeHead(call.status, { 'content-type': 'application/json' });
 					res.end(call.body);
@@ -39,10 +47,15 @@ describe('Kling Lip Sync Trigger', () => {
 		});
 		await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
 		const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}/webhook/kling-trigger-test/kling-lipsync`;
-		return { url, calls, stop: async () => await new Promise<void>((resolve) => server.close(() => resolve())) };
+		return {
+			url,
+			calls,
+			stop: async () => await new Promise<void>((resolve) => server.close(() => resolve())),
+		};
 	}
 
-	const runs = (calls: WebhookCall[]) => calls.filter((call) => call.result.workflowData).map((call) => call.result.workflowData![0][0]);
+	const runs = (calls: WebhookCall[]) =>
+		calls.filter((call) => call.result.workflowData).map((call) => call.result.workflowData![0][0]);
 
 	async function submit(callbackUrl: string, count: number) {
 		// A session each: the same work would share one task.
@@ -50,14 +63,21 @@ describe('Kling Lip Sync Trigger', () => {
 		const created = await runKlingNode({
 			credentials: emulatorCredentials(emu.baseUrl),
 			items: sessions.map((session) => ({ ...session, face_id: '0' })),
-			parameters: lipSyncParameters(emu, { waitForCompletion: false, options: callbackUrl ? { callbackUrl } : {} }),
+			parameters: lipSyncParameters(emu, {
+				waitForCompletion: false,
+				options: callbackUrl ? { callbackUrl } : {},
+			}),
 		});
 		return created.output.map((item) => String(item.json.task_id));
 	}
 
 	/** Waits until the trigger has started `expected` runs. */
 	async function settle(calls: WebhookCall[], expected: number) {
-		for (const deadline = Date.now() + 8000; runs(calls).length < expected && Date.now() < deadline; ) {
+		for (
+			const deadline = Date.now() + 8000;
+			runs(calls).length < expected && Date.now() < deadline;
+
+		) {
 			await new Promise((resolve) => setTimeout(resolve, 50));
 		}
 	}
@@ -85,20 +105,33 @@ describe('Kling Lip Sync Trigger', () => {
 		const [taskId] = await submit('', 1);
 		for (const deadline = Date.now() + 8000; Date.now() < deadline; ) {
 			const reply = await callApi(emu.baseUrl, 'GET', `/v1/videos/advanced-lip-sync/${taskId}`);
-			if (reply.body.data.task_status === 'succeed') return { taskId, videoUrl: reply.body.data.task_result.videos[0].url };
+			if (reply.body.data.task_status === 'succeed')
+				return { taskId, videoUrl: reply.body.data.task_result.videos[0].url };
 			await new Promise((resolve) => setTimeout(resolve, 50));
 		}
 		throw new Error(`task ${taskId} did not finish`);
 	}
 
 	const forged = (taskId: string, videoUrl: string) =>
-		Buffer.from(JSON.stringify({ task_id: taskId, task_status: 'succeed', task_result: { videos: [{ id: '1', url: videoUrl, duration: '5' }] } }));
+		Buffer.from(
+			JSON.stringify({
+				task_id: taskId,
+				task_status: 'succeed',
+				task_result: { videos: [{ id: '1', url: videoUrl, duration: '5' }] },
+			}),
+		);
 
 	const readingTrigger = (parameters: Record<string, unknown> = {}) =>
-		triggerWorkflow({ downloadVideo: true, ...parameters }, { klingApi: emulatorCredentials(emu.baseUrl) });
+		triggerWorkflow(
+			{ downloadVideo: true, ...parameters },
+			{ klingApi: emulatorCredentials(emu.baseUrl) },
+		);
 
 	it('starts one run per finished task from signed Kling callbacks and reads nothing; a video on an internal host is not fetched', async () => {
-		const trigger = triggerWorkflow({ verification: 'signature', downloadVideo: true }, { klingWebhookApi: { secret: SECRET } });
+		const trigger = triggerWorkflow(
+			{ verification: 'signature', downloadVideo: true },
+			{ klingWebhookApi: { secret: SECRET } },
+		);
 		const hook = await endpoint(trigger.deliver);
 		try {
 			const taskIds = await submit(hook.url, 2);
@@ -106,13 +139,23 @@ describe('Kling Lip Sync Trigger', () => {
 			await settle(hook.calls, 2);
 			const items = runs(hook.calls);
 			expect(items.map((item) => item.json.task_id).sort()).toEqual([...taskIds].sort());
-			expect(items.every((item) => item.json.task_status === 'succeed' && item.json.provider === 'Kling')).toBe(true);
+			expect(
+				items.every(
+					(item) => item.json.task_status === 'succeed' && item.json.provider === 'Kling',
+				),
+			).toBe(true);
 			// A signed body's video URL is still a provider's answer: with no API credential whose base
 			// URL is this machine, a video on 127.0.0.1 is refused, and the item says why.
 			expect(items[0].binary).toBeUndefined();
-			expect(items[0].json.download_error).toMatch(new RegExp(`^The video of task ${items[0].json.task_id} was not stored: refused to fetch from 127\\.0\\.0\\.1:\\d+: its host 127\\.0\\.0\\.1 is a loopback address`));
+			expect(items[0].json.download_error).toMatch(
+				new RegExp(
+					`^The video of task ${items[0].json.task_id} was not stored: refused to fetch from 127\\.0\\.0\\.1:\\d+: its host 127\\.0\\.0\\.1 is a loopback address`,
+				),
+			);
 			// The emulator calls on each status change: processing is acknowledged and starts nothing.
-			expect(hook.calls.filter((call) => /"ignored":"status processing"/.test(call.body))).toHaveLength(2);
+			expect(
+				hook.calls.filter((call) => /"ignored":"status processing"/.test(call.body)),
+			).toHaveLength(2);
 			expect(hook.calls.every((call) => call.status === 200)).toBe(true);
 			// A verified signature is trusted as it is: no status read.
 			expect(reads()).toBe(readsBefore);
@@ -121,17 +164,23 @@ describe('Kling Lip Sync Trigger', () => {
 		}
 	});
 
-	it('by default reads each callback\'s task from the API: one read per delivered callback, repeats dropped unread', async () => {
+	it("by default reads each callback's task from the API: one read per delivered callback, repeats dropped unread", async () => {
 		const trigger = readingTrigger({ events: 'everyChange', downloadVideo: false });
 		const hook = await endpoint(trigger.deliver);
 		try {
 			const [taskId] = await submit(hook.url, 1);
 			const readsBefore = reads();
 			await settle(hook.calls, 2);
-			expect(runs(hook.calls).map((item) => item.json.task_status)).toEqual(['processing', 'succeed']);
+			expect(runs(hook.calls).map((item) => item.json.task_status)).toEqual([
+				'processing',
+				'succeed',
+			]);
 			expect(reads() - readsBefore).toBe(2);
 			const last = emu.callbacks.filter((delivery) => delivery.taskId === taskId).pop()!;
-			const repeat = await trigger.deliver({ headers: last.headers, rawBody: Buffer.from(last.body) });
+			const repeat = await trigger.deliver({
+				headers: last.headers,
+				rawBody: Buffer.from(last.body),
+			});
 			expect(repeat.result.workflowData).toBeUndefined();
 			expect(JSON.parse(repeat.body)).toEqual({ received: true, ignored: 'repeat' });
 			expect(reads() - readsBefore).toBe(2);
@@ -144,9 +193,14 @@ describe('Kling Lip Sync Trigger', () => {
 		const internal = await internalService();
 		try {
 			const readsBefore = reads();
-			const call = await readingTrigger().deliver({ rawBody: forged('899999999999999999', internal.url) });
+			const call = await readingTrigger().deliver({
+				rawBody: forged('899999999999999999', internal.url),
+			});
 			expect(call.status).toBe(200);
-			expect(JSON.parse(call.body)).toEqual({ received: true, ignored: 'unknown task: Kling has no task 899999999999999999 for this credential' });
+			expect(JSON.parse(call.body)).toEqual({
+				received: true,
+				ignored: 'unknown task: Kling has no task 899999999999999999 for this credential',
+			});
 			expect(call.result.workflowData).toBeUndefined();
 			expect(internal.hits()).toBe(0);
 			expect(reads() - readsBefore).toBe(1);
@@ -161,7 +215,14 @@ describe('Kling Lip Sync Trigger', () => {
 			const { taskId, videoUrl } = await finishedTask();
 			const call = await readingTrigger().deliver({ rawBody: forged(taskId, internal.url) });
 			const item = call.result.workflowData![0][0];
-			expect(item.json).toEqual(expect.objectContaining({ task_id: taskId, task_status: 'succeed', video_url: videoUrl, provider: 'Kling' }));
+			expect(item.json).toEqual(
+				expect.objectContaining({
+					task_id: taskId,
+					task_status: 'succeed',
+					video_url: videoUrl,
+					provider: 'Kling',
+				}),
+			);
 			expect(item.binary?.data.mimeType).toBe('video/mp4');
 			expect(internal.hits()).toBe(0);
 		} finally {
@@ -171,19 +232,27 @@ describe('Kling Lip Sync Trigger', () => {
 
 	it('a callback claiming "succeed" for a task the API says still works starts nothing', async () => {
 		const [taskId] = await submit('', 1);
-		const call = await readingTrigger().deliver({ rawBody: forged(taskId, `${emu.baseUrl}/media/forged.mp4`) });
+		const call = await readingTrigger().deliver({
+			rawBody: forged(taskId, `${emu.baseUrl}/media/forged.mp4`),
+		});
 		expect(call.result.workflowData).toBeUndefined();
-		expect(JSON.parse(call.body).ignored).toMatch(/^status (submitted|processing) \(read from the API\)$/);
+		expect(JSON.parse(call.body).ignored).toMatch(
+			/^status (submitted|processing) \(read from the API\)$/,
+		);
 	});
 
 	it('answers 503 when the task cannot be read (the sender tries again later), and starts nothing', async () => {
 		const wrongKey = { ...emulatorCredentials(emu.baseUrl, 'apiKey'), apiKey: 'not-the-key' };
 		const trigger = triggerWorkflow({}, { klingApi: wrongKey });
-		const call = await trigger.deliver({ rawBody: forged('812345678901234567', `${emu.baseUrl}/media/x.mp4`) });
+		const call = await trigger.deliver({
+			rawBody: forged('812345678901234567', `${emu.baseUrl}/media/x.mp4`),
+		});
 		expect(call.status).toBe(503);
 		expect(call.headers['retry-after']).toBe('5');
 		// The API's words stay in n8n's log: the sender may be anyone.
-		expect(JSON.parse(call.body).reason).toBe('Could not read the task from the API to verify the callback; try again later');
+		expect(JSON.parse(call.body).reason).toBe(
+			'Could not read the task from the API to verify the callback; try again later',
+		);
 		expect(call.result.workflowData).toBeUndefined();
 	});
 
@@ -192,8 +261,11 @@ describe('Kling Lip Sync Trigger', () => {
 		async function finalCallback(hookUrl: string) {
 			const [taskId] = await submit(hookUrl, 1);
 			for (const deadline = Date.now() + 8000; Date.now() < deadline; ) {
-				const delivery = emu.callbacks.find((sent) => sent.taskId === taskId && sent.status === 'succeed');
-				if (delivery) return { taskId, headers: delivery.headers, rawBody: Buffer.from(delivery.body) };
+				const delivery = emu.callbacks.find(
+					(sent) => sent.taskId === taskId && sent.status === 'succeed',
+				);
+				if (delivery)
+					return { taskId, headers: delivery.headers, rawBody: Buffer.from(delivery.body) };
 				await new Promise((resolve) => setTimeout(resolve, 50));
 			}
 			throw new Error(`no final callback for ${taskId}`);
@@ -206,7 +278,10 @@ describe('Kling Lip Sync Trigger', () => {
 				req.on('end', () => res.writeHead(200).end('{}'));
 			});
 			await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-			return { url: `http://127.0.0.1:${(server.address() as AddressInfo).port}/cb`, stop: async () => await new Promise<void>((resolve) => server.close(() => resolve())) };
+			return {
+				url: `http://127.0.0.1:${(server.address() as AddressInfo).port}/cb`,
+				stop: async () => await new Promise<void>((resolve) => server.close(() => resolve())),
+			};
 		}
 
 		it('20 identical deliveries at once start 1 run and cost 1 read (API read); repeats later start none', async () => {
@@ -234,7 +309,10 @@ describe('Kling Lip Sync Trigger', () => {
 			const collector = await sink();
 			try {
 				const genuine = await finalCallback(collector.url);
-				const trigger = triggerWorkflow({ verification: 'signature' }, { klingWebhookApi: { secret: SECRET } });
+				const trigger = triggerWorkflow(
+					{ verification: 'signature' },
+					{ klingWebhookApi: { secret: SECRET } },
+				);
 				const readsBefore = reads();
 				const calls = await Promise.all(Array.from({ length: 20 }, () => trigger.deliver(genuine)));
 				expect(calls.filter((call) => call.result.workflowData)).toHaveLength(1);
@@ -244,14 +322,18 @@ describe('Kling Lip Sync Trigger', () => {
 			}
 		});
 
-		it('three tasks\' callbacks at once, then each again interleaved: 3 runs, one per task', async () => {
+		it("three tasks' callbacks at once, then each again interleaved: 3 runs, one per task", async () => {
 			const collector = await sink();
 			try {
 				const genuine = await Promise.all([1, 2, 3].map(() => finalCallback(collector.url)));
 				const trigger = readingTrigger({ downloadVideo: false });
 				const first = await Promise.all(genuine.map((delivery) => trigger.deliver(delivery)));
-				const again = await Promise.all([...genuine, ...genuine, ...genuine].map((delivery) => trigger.deliver(delivery)));
-				const started = [...first, ...again].filter((call) => call.result.workflowData).map((call) => call.result.workflowData![0][0].json.task_id);
+				const again = await Promise.all(
+					[...genuine, ...genuine, ...genuine].map((delivery) => trigger.deliver(delivery)),
+				);
+				const started = [...first, ...again]
+					.filter((call) => call.result.workflowData)
+					.map((call) => call.result.workflowData![0][0].json.task_id);
 				expect(started.sort()).toEqual(genuine.map((delivery) => delivery.taskId).sort());
 				expect(trigger.staticData().deliveries as string[]).toHaveLength(3);
 			} finally {
@@ -273,10 +355,16 @@ describe('Kling Lip Sync Trigger', () => {
 				for (const [n, id] of ids.entries()) {
 					if (n % 10 === 0) await new Promise((resolve) => setTimeout(resolve, 100));
 					const sentAt = Date.now();
-					flood.push(trigger.deliver({ rawBody: forged(id, 'http://127.0.0.1:1/x.mp4') }).then((call) => {
-						answers.push({ status: call.status, ms: call.answeredAt - sentAt, retryAfter: call.headers['retry-after'] });
-						expect(call.result.workflowData).toBeUndefined();
-					}));
+					flood.push(
+						trigger.deliver({ rawBody: forged(id, 'http://127.0.0.1:1/x.mp4') }).then((call) => {
+							answers.push({
+								status: call.status,
+								ms: call.answeredAt - sentAt,
+								retryAfter: call.headers['retry-after'],
+							});
+							expect(call.result.workflowData).toBeUndefined();
+						}),
+					);
 				}
 				await Promise.all(flood);
 				const floodReads = reads() - readsBefore;
@@ -286,10 +374,20 @@ describe('Kling Lip Sync Trigger', () => {
 				expect(floodReads).toBeLessThanOrEqual(4 + floodSeconds);
 				expect(Math.max(...answers.map((answer) => answer.ms))).toBeLessThan(1000);
 				expect(reads() - readsBefore).toBe(floodReads);
-				expect(answers.filter((answer) => answer.status !== 200).every((answer) => answer.retryAfter === '5')).toBe(true);
-				expect([...new Set(answers.map((answer) => answer.status))].every((status) => [200, 429, 503].includes(status))).toBe(true);
+				expect(
+					answers
+						.filter((answer) => answer.status !== 200)
+						.every((answer) => answer.retryAfter === '5'),
+				).toBe(true);
+				expect(
+					[...new Set(answers.map((answer) => answer.status))].every((status) =>
+						[200, 429, 503].includes(status),
+					),
+				).toBe(true);
 				// An id found unknown is answered from memory.
-				const known = await trigger.deliver({ rawBody: forged(ids[0], 'http://127.0.0.1:1/x.mp4') });
+				const known = await trigger.deliver({
+					rawBody: forged(ids[0], 'http://127.0.0.1:1/x.mp4'),
+				});
 				expect(JSON.parse(known.body).ignored).toMatch(/was not found moments ago/);
 				expect(reads() - readsBefore).toBe(floodReads);
 				// The genuine callback, retried as its sender does once the budget has refilled, starts its run.
@@ -336,7 +434,11 @@ describe('Kling Lip Sync Trigger', () => {
 	});
 
 	describe('signatures', () => {
-		const body = JSON.stringify({ task_id: '812345678901234567', task_status: 'succeed', task_result: { videos: [] } });
+		const body = JSON.stringify({
+			task_id: '812345678901234567',
+			task_status: 'succeed',
+			task_result: { videos: [] },
+		});
 		const now = () => Math.floor(Date.now() / 1000);
 		const signed = (timestamp: number, secret = SECRET) => ({
 			'webhook-id': 'msg_1',
@@ -346,12 +448,19 @@ describe('Kling Lip Sync Trigger', () => {
 
 		it.each([
 			['a valid signature', 200, signed(now())],
-			['a signature made with another secret', 401, signed(now(), 'whsec_b3RoZXJzZWNyZXRvdGhlcnNlY3JldG90aGVy')],
+			[
+				'a signature made with another secret',
+				401,
+				signed(now(), 'whsec_b3RoZXJzZWNyZXRvdGhlcnNlY3JldG90aGVy'),
+			],
 			['no signature headers', 401, {}],
 			['a timestamp 6 minutes old', 401, signed(now() - 360)],
 			['a timestamp 6 minutes ahead', 401, signed(now() + 360)],
 		])('%s -> HTTP %s', async (_name, status, headers) => {
-			const trigger = triggerWorkflow({ verification: 'signature' }, { klingWebhookApi: { secret: SECRET } });
+			const trigger = triggerWorkflow(
+				{ verification: 'signature' },
+				{ klingWebhookApi: { secret: SECRET } },
+			);
 			const call = await trigger.deliver({ headers, rawBody: Buffer.from(body) });
 			expect(call.status).toBe(status);
 			expect(call.result.workflowData === undefined).toBe(status !== 200);
@@ -365,34 +474,65 @@ describe('Kling Lip Sync Trigger', () => {
 			body: {
 				model: 'kling-advanced-lip-sync',
 				session_id: session.session_id,
-				face_choose: [{ face_id: '0', sound_file: `${emu.baseUrl}/media/fixtures/tone-3s.wav`, sound_start_time: 0, sound_end_time: 3000, sound_insert_time: 0 }],
+				face_choose: [
+					{
+						face_id: '0',
+						sound_file: `${emu.baseUrl}/media/fixtures/tone-3s.wav`,
+						sound_start_time: 0,
+						sound_end_time: 3000,
+						sound_insert_time: 0,
+					},
+				],
 			},
 		});
 		const taskId = String((created.body as unknown as { data: { taskId: string } }).data.taskId);
-		const trigger = triggerWorkflow({}, { klingApi: emulatorCredentials(emu.baseUrl, 'apimodels') });
+		const trigger = triggerWorkflow(
+			{},
+			{ klingApi: emulatorCredentials(emu.baseUrl, 'apimodels') },
+		);
 		const callback = (resultUrl: string) => ({
 			code: 200,
 			msg: 'success',
-			data: { taskId, model: 'kling-advanced-lip-sync', state: 'completed', resultJson: JSON.stringify({ resultUrls: [resultUrl] }), failMsg: null },
+			data: {
+				taskId,
+				model: 'kling-advanced-lip-sync',
+				state: 'completed',
+				resultJson: JSON.stringify({ resultUrls: [resultUrl] }),
+				failMsg: null,
+			},
 		});
-		const early = await trigger.deliver({ rawBody: Buffer.from(JSON.stringify(callback('https://forged.example.com/out.mp4'))) });
+		const early = await trigger.deliver({
+			rawBody: Buffer.from(JSON.stringify(callback('https://forged.example.com/out.mp4'))),
+		});
 		expect(early.result.workflowData).toBeUndefined();
 		let item;
 		// A task read not final is not read again for a few seconds (those deliveries get 503).
 		for (const deadline = Date.now() + 15_000; !item && Date.now() < deadline; ) {
 			await new Promise((resolve) => setTimeout(resolve, 250));
-			const call = await trigger.deliver({ rawBody: Buffer.from(JSON.stringify(callback('https://forged.example.com/out.mp4'))) });
+			const call = await trigger.deliver({
+				rawBody: Buffer.from(JSON.stringify(callback('https://forged.example.com/out.mp4'))),
+			});
 			item = call.result.workflowData?.[0][0];
 		}
-		expect(item?.json).toEqual(expect.objectContaining({ task_id: taskId, task_status: 'succeed', provider: 'apimodels.app' }));
+		expect(item?.json).toEqual(
+			expect.objectContaining({
+				task_id: taskId,
+				task_status: 'succeed',
+				provider: 'apimodels.app',
+			}),
+		);
 		expect(String(item?.json.video_url)).toMatch(new RegExp(`^${emu.baseUrl}/`));
 		// The repeat is dropped.
-		const repeat = await trigger.deliver({ rawBody: Buffer.from(JSON.stringify(callback('https://forged.example.com/out.mp4'))) });
+		const repeat = await trigger.deliver({
+			rawBody: Buffer.from(JSON.stringify(callback('https://forged.example.com/out.mp4'))),
+		});
 		expect(JSON.parse(repeat.body)).toEqual({ received: true, ignored: 'repeat' });
 	});
 
 	it('answers 400 to a body that is no task callback', async () => {
-		const call = await triggerWorkflow({}).deliver({ rawBody: Buffer.from(JSON.stringify({ hello: 'world' })) });
+		const call = await triggerWorkflow({}).deliver({
+			rawBody: Buffer.from(JSON.stringify({ hello: 'world' })),
+		});
 		expect(call.status).toBe(400);
 		expect(call.result.workflowData).toBeUndefined();
 	});
@@ -400,7 +540,12 @@ describe('Kling Lip Sync Trigger', () => {
 	it('tests the webhook secret credential by its form', async () => {
 		const test = new KlingLipSyncTrigger().methods.credentialTest.klingWebhookSecretTest;
 		const run = async (secret: string) =>
-			await test.call({} as never, { id: '1', name: 'secret', type: 'klingWebhookApi', data: { secret } });
+			await test.call({} as never, {
+				id: '1',
+				name: 'secret',
+				type: 'klingWebhookApi',
+				data: { secret },
+			});
 		expect(await run(SECRET)).toEqual({ status: 'OK', message: 'The secret has the whsec_ form' });
 		expect((await run('abc')).status).toBe('Error');
 		expect((await run('whsec_c2hvcnQ=')).message).toMatch(/at least 16 bytes/);

@@ -1,9 +1,14 @@
 /* eslint-disable -- not shipped: `n8n-node lint` checks the package's code, eslint.tests.config.mjs this file */
-import { AccountReader, QUEUE_WAIT_MS, QUEUED_READS } from '../../nodes/KlingLipSyncTrigger/accountReader';
+import {
+	AccountReader,
+	QUEUE_WAIT_MS,
+	QUEUED_READS,
+} from '../../nodes/KlingLipSyncTrigger/accountReader';
 import { ReadBudget } from '../../nodes/KlingLipSyncTrigger/deliveryGuard';
 import type { LipSyncApi, LipSyncTask } from '../../nodes/KlingLipSync/transport/types';
 
-const task = (taskId: string): LipSyncTask => ({ taskId, status: 'succeed', videos: [] }) as unknown as LipSyncTask;
+const task = (taskId: string): LipSyncTask =>
+	({ taskId, status: 'succeed', videos: [] }) as unknown as LipSyncTask;
 
 /** An account whose newest page holds `listed`; `known` can be read by id too. */
 function account(listed: string[], known: string[] = listed) {
@@ -30,7 +35,11 @@ describe('AccountReader: verification reads shared by every delivery waiting for
 		// The first is read at once, by id; those that arrive meanwhile wait for the next read, a page.
 		const reads = ['a', 'b', 'c', 'old', 'forged'].map((taskId) => reader.read(taskId, connect)!);
 		const found = await Promise.all(reads);
-		expect(found.map((read) => ('task' in read ? read.task.taskId : 'unknown' in read ? 'unknown' : 'error'))).toEqual(['a', 'b', 'c', 'old', 'unknown']);
+		expect(
+			found.map((read) =>
+				'task' in read ? read.task.taskId : 'unknown' in read ? 'unknown' : 'error',
+			),
+		).toEqual(['a', 'b', 'c', 'old', 'unknown']);
 		expect(calls.list).toBe(1);
 		expect(calls.find.sort()).toEqual(['a', 'forged', 'old']);
 	});
@@ -60,10 +69,14 @@ describe('AccountReader: verification reads shared by every delivery waiting for
 		const { calls, connect } = account(['fresh-1', 'fresh-2']);
 		// A burst of 1, then a read every 0.5 s.
 		const reader = new AccountReader(new ReadBudget(1, 2, 1, Date.now()));
-		const missed = ['missed-1', 'missed-2', 'missed-3'].map((taskId) => reader.read(taskId, connect)!);
+		const missed = ['missed-1', 'missed-2', 'missed-3'].map(
+			(taskId) => reader.read(taskId, connect)!,
+		);
 		// missed-1 is read at once; at 0.5 s a page misses the other two; at 0.6 s two genuine ones arrive.
 		await new Promise((resolve) => setTimeout(resolve, 600));
-		const genuine = await Promise.all(['fresh-1', 'fresh-2'].map((taskId) => reader.read(taskId, connect)!));
+		const genuine = await Promise.all(
+			['fresh-1', 'fresh-2'].map((taskId) => reader.read(taskId, connect)!),
+		);
 		expect(genuine.every((read) => 'task' in read)).toBe(true);
 		expect(calls.list).toBe(2);
 		expect(calls.find).toEqual(['missed-1']);
@@ -84,7 +97,14 @@ describe('AccountReader: verification reads shared by every delivery waiting for
 		const started = Date.now();
 		const given = await Promise.all(waiting);
 		expect(Date.now() - started).toBeGreaterThanOrEqual(QUEUE_WAIT_MS - 500);
-		expect(given.every((read) => read !== undefined && 'error' in read && /no read for it within 10 s/.test(read.error.message))).toBe(true);
+		expect(
+			given.every(
+				(read) =>
+					read !== undefined &&
+					'error' in read &&
+					/no read for it within 10 s/.test(read.error.message),
+			),
+		).toBe(true);
 		expect(reader.queued).toBe(0);
 		expect(calls).toEqual({ list: 0, find: [] });
 	}, 20_000);

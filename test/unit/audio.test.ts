@@ -43,10 +43,18 @@ describe('audio helpers', () => {
 
 	it.each([
 		['a PNG', () => fixture('face.png'), /is not MP3, WAV, M4A or AAC/],
-		['an MP4 video without moov', () => Buffer.from('0000000c667479706d703432', 'hex'), /duration could not be read/],
+		[
+			'an MP4 video without moov',
+			() => Buffer.from('0000000c667479706d703432', 'hex'),
+			/duration could not be read/,
+		],
 		['empty bytes', () => Buffer.alloc(0), /is not MP3/],
 		['text', () => Buffer.from('hello world, not audio'), /is not MP3/],
-		['a WAV header without data', () => silentWav(1000).subarray(0, 36), /duration could not be read/],
+		[
+			'a WAV header without data',
+			() => silentWav(1000).subarray(0, 36),
+			/duration could not be read/,
+		],
 	])('rejects %s', (_name, bytes, pattern) => {
 		const info = inspectAudio(bytes());
 		expect('error' in info && info.error).toMatch(pattern);

@@ -16,7 +16,10 @@ import {
 describe('the trigger’s delivery ledger', () => {
 	it('remembers final tasks as read, for a while and a bounded number', () => {
 		const ledger = new DeliveryLedger();
-		const read = (taskId: string) => ({ task: { taskId, status: 'succeed' as const, videos: [], raw: {} }, provider: 'kling' });
+		const read = (taskId: string) => ({
+			task: { taskId, status: 'succeed' as const, videos: [], raw: {} },
+			provider: 'kling',
+		});
 		ledger.rememberFinal(read('first'), 0);
 		expect(ledger.finalRead('first', FINAL_READ_MEMORY_MS - 1)?.task.taskId).toBe('first');
 		expect(ledger.finalRead('first', FINAL_READ_MEMORY_MS)).toBeUndefined();
@@ -60,7 +63,9 @@ describe('the trigger’s delivery ledger', () => {
 		expect(ledger.sizes.delivered).toBe(REMEMBERED_DELIVERIES);
 		expect((data.deliveries as string[]).length).toBe(PERSISTED_DELIVERIES);
 		expect(ledger.wasDelivered('t0:succeed', {}, REMEMBERED_DELIVERIES)).toBe(false);
-		expect(ledger.wasDelivered(`t${REMEMBERED_DELIVERIES}:succeed`, {}, REMEMBERED_DELIVERIES)).toBe(true);
+		expect(
+			ledger.wasDelivered(`t${REMEMBERED_DELIVERIES}:succeed`, {}, REMEMBERED_DELIVERIES),
+		).toBe(true);
 	});
 
 	it('remembers unknown and not-final tasks for their windows only', () => {
@@ -97,7 +102,12 @@ describe('the trigger’s read budget', () => {
 		const taken = Array.from({ length: 10 }, () => budget.tryTake(0)).filter(Boolean).length;
 		expect(taken).toBe(READS_AT_ONCE);
 		for (let i = 0; i < READS_AT_ONCE; i++) budget.done();
-		expect(Array.from({ length: 10 }, () => (budget.tryTake(0) ? (budget.done(), 1) : 0)).reduce((a: number, b) => a + b, 0)).toBe(READ_BURST - READS_AT_ONCE);
+		expect(
+			Array.from({ length: 10 }, () => (budget.tryTake(0) ? (budget.done(), 1) : 0)).reduce(
+				(a: number, b) => a + b,
+				0,
+			),
+		).toBe(READ_BURST - READS_AT_ONCE);
 		expect(budget.tryTake(500)).toBe(false);
 		expect(budget.tryTake(1000)).toBe(true);
 	});

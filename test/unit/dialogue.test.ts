@@ -1,8 +1,23 @@
-import { castSpeakers, matchFace, placeSpeakerAudio, timingInWindow } from '../../nodes/KlingLipSync/actions/dubDialogue/casting';
+import {
+	castSpeakers,
+	matchFace,
+	placeSpeakerAudio,
+	timingInWindow,
+} from '../../nodes/KlingLipSync/actions/dubDialogue/casting';
 import { chooseFace } from '../../nodes/KlingLipSync/helpers/faceFit';
 import { taskKey } from '../../nodes/KlingLipSync/helpers/callbackBatch';
-import { chainStepOf, dialogueKey, retryGeneration, workIdOf, workTaskId } from '../../nodes/KlingLipSync/helpers/externalId';
-import { decodeDialogue, encodeDialogue, type DialogueWire } from '../../nodes/KlingLipSync/actions/dubDialogue/wire';
+import {
+	chainStepOf,
+	dialogueKey,
+	retryGeneration,
+	workIdOf,
+	workTaskId,
+} from '../../nodes/KlingLipSync/helpers/externalId';
+import {
+	decodeDialogue,
+	encodeDialogue,
+	type DialogueWire,
+} from '../../nodes/KlingLipSync/actions/dubDialogue/wire';
 
 /** Dub Dialogue's pure parts: placing speakers, finding faces again, chain ids, the signed URL plan. */
 describe('Dub Dialogue: speakers and faces', () => {
@@ -15,51 +30,140 @@ describe('Dub Dialogue: speakers and faces', () => {
 	it('finds the face visible at a time, and says when none or several are', () => {
 		expect(chooseFace(faces, 3000, { by: 'visibleAt', atMs: 1000 })).toBe(0);
 		expect(chooseFace(faces, 3000, { by: 'visibleAt', atMs: 8000 })).toBe(1);
-		expect(chooseFace(faces, 3000, { by: 'visibleAt', atMs: 4000 })).toMatch(/^2 faces are visible at 4000 ms .*choose the face by index or face ID/);
-		expect(chooseFace(faces, 3000, { by: 'visibleAt', atMs: 9000 })).toMatch(/^no face Kling found is visible at 9000 ms/);
+		expect(chooseFace(faces, 3000, { by: 'visibleAt', atMs: 4000 })).toMatch(
+			/^2 faces are visible at 4000 ms .*choose the face by index or face ID/,
+		);
+		expect(chooseFace(faces, 3000, { by: 'visibleAt', atMs: 9000 })).toMatch(
+			/^no face Kling found is visible at 9000 ms/,
+		);
 		expect(chooseFace(faces, 3000, { by: 'index', index: 2 })).toBe(2);
 		expect(chooseFace(faces, 3000, { by: 'faceId', faceId: '1' })).toBe(1);
-		expect(chooseFace(faces, 3000, { by: 'index', index: 3 })).toMatch(/Face Index must be from 0 to 2/);
+		expect(chooseFace(faces, 3000, { by: 'index', index: 3 })).toMatch(
+			/Face Index must be from 0 to 2/,
+		);
 	});
 
 	it('places a full-length track inside the window, and a clip only where it fits whole', () => {
-		expect(placeSpeakerAudio(faces[1], 9000, { kind: 'fullLength' })).toEqual({ cropStartMs: 4500, cropEndMs: 9000, insertMs: 4500 });
+		expect(placeSpeakerAudio(faces[1], 9000, { kind: 'fullLength' })).toEqual({
+			cropStartMs: 4500,
+			cropEndMs: 9000,
+			insertMs: 4500,
+		});
 		// A track shorter than the video: its end is where it ends.
-		expect(placeSpeakerAudio(faces[1], 7000, { kind: 'fullLength' })).toEqual({ cropStartMs: 4500, cropEndMs: 7000, insertMs: 4500 });
-		expect(placeSpeakerAudio(faces[1], 6000, { kind: 'fullLength' })).toMatch(/the track \(6000 ms\) holds 1500 ms inside face 1's window \(4500-9000 ms\)/);
-		expect(placeSpeakerAudio(faces[0], 3000, { kind: 'clip', insertMs: 1000, cropStartMs: 0, cropEndMs: 3000 })).toEqual({ cropStartMs: 0, cropEndMs: 3000, insertMs: 1000 });
-		expect(placeSpeakerAudio(faces[0], 3000, { kind: 'clip', insertMs: 2000, cropStartMs: 0, cropEndMs: 3000 })).toMatch(/runs 500 ms past the end of face 0's window/);
-		expect(placeSpeakerAudio(faces[0], 3000, { kind: 'clip', insertMs: 5000, cropStartMs: 0, cropEndMs: 3000 })).toMatch(/Insert At \(ms\) 5000 is outside face 0's window/);
+		expect(placeSpeakerAudio(faces[1], 7000, { kind: 'fullLength' })).toEqual({
+			cropStartMs: 4500,
+			cropEndMs: 7000,
+			insertMs: 4500,
+		});
+		expect(placeSpeakerAudio(faces[1], 6000, { kind: 'fullLength' })).toMatch(
+			/the track \(6000 ms\) holds 1500 ms inside face 1's window \(4500-9000 ms\)/,
+		);
+		expect(
+			placeSpeakerAudio(faces[0], 3000, {
+				kind: 'clip',
+				insertMs: 1000,
+				cropStartMs: 0,
+				cropEndMs: 3000,
+			}),
+		).toEqual({ cropStartMs: 0, cropEndMs: 3000, insertMs: 1000 });
+		expect(
+			placeSpeakerAudio(faces[0], 3000, {
+				kind: 'clip',
+				insertMs: 2000,
+				cropStartMs: 0,
+				cropEndMs: 3000,
+			}),
+		).toMatch(/runs 500 ms past the end of face 0's window/);
+		expect(
+			placeSpeakerAudio(faces[0], 3000, {
+				kind: 'clip',
+				insertMs: 5000,
+				cropStartMs: 0,
+				cropEndMs: 3000,
+			}),
+		).toMatch(/Insert At \(ms\) 5000 is outside face 0's window/);
 		// The part from Crop Start to Crop End: 500-2800 ms of the clip, at 2000 ms.
-		expect(placeSpeakerAudio(faces[0], 3000, { kind: 'clip', insertMs: 2000, cropStartMs: 500, cropEndMs: 2800 })).toEqual({ cropStartMs: 500, cropEndMs: 2800, insertMs: 2000 });
+		expect(
+			placeSpeakerAudio(faces[0], 3000, {
+				kind: 'clip',
+				insertMs: 2000,
+				cropStartMs: 500,
+				cropEndMs: 2800,
+			}),
+		).toEqual({ cropStartMs: 500, cropEndMs: 2800, insertMs: 2000 });
 	});
 
 	it('casts every speaker before any task: one face each, every audio placed', () => {
 		const speakers = [
-			{ face: { by: 'visibleAt' as const, atMs: 1000 }, audioMs: 9000, placement: { kind: 'fullLength' as const } },
-			{ face: { by: 'index' as const, index: 1 }, audioMs: 9000, placement: { kind: 'fullLength' as const } },
+			{
+				face: { by: 'visibleAt' as const, atMs: 1000 },
+				audioMs: 9000,
+				placement: { kind: 'fullLength' as const },
+			},
+			{
+				face: { by: 'index' as const, index: 1 },
+				audioMs: 9000,
+				placement: { kind: 'fullLength' as const },
+			},
 		];
 		const cast = castSpeakers(faces, speakers);
-		expect(Array.isArray(cast) && cast.map((speaker) => [speaker.faceIndex, speaker.timing.insertMs])).toEqual([[0, 0], [1, 4500]]);
-		expect(castSpeakers(faces, [speakers[0], { ...speakers[1], face: { by: 'faceId', faceId: '0' } }])).toMatch(/^Speaker 2 and Speaker 1 both name face 0/);
-		expect(castSpeakers(faces, [speakers[0], { ...speakers[1], audioMs: 5000 }])).toMatch(/^Speaker 2: the track \(5000 ms\) holds 500 ms/);
+		expect(
+			Array.isArray(cast) && cast.map((speaker) => [speaker.faceIndex, speaker.timing.insertMs]),
+		).toEqual([
+			[0, 0],
+			[1, 4500],
+		]);
+		expect(
+			castSpeakers(faces, [speakers[0], { ...speakers[1], face: { by: 'faceId', faceId: '0' } }]),
+		).toMatch(/^Speaker 2 and Speaker 1 both name face 0/);
+		expect(castSpeakers(faces, [speakers[0], { ...speakers[1], audioMs: 5000 }])).toMatch(
+			/^Speaker 2: the track \(5000 ms\) holds 500 ms/,
+		);
 	});
 
 	it('finds the same face in a new video by its window, and keeps the audio inside the new window', () => {
 		const planned = { faceId: '1', startMs: 4500, endMs: 9000 };
 		// Re-encoding moved the edges by a frame; the ids may differ.
-		expect(matchFace([{ faceId: '0', startMs: 0, endMs: 4480 }, { faceId: '7', startMs: 4520, endMs: 9000 }], planned)).toBe(1);
-		expect(matchFace([{ faceId: '0', startMs: 0, endMs: 4500 }], planned)).toMatch(/the face of 4500-9000 ms is not in the new video's faces \(0: 0-4500 ms\)/);
+		expect(
+			matchFace(
+				[
+					{ faceId: '0', startMs: 0, endMs: 4480 },
+					{ faceId: '7', startMs: 4520, endMs: 9000 },
+				],
+				planned,
+			),
+		).toBe(1);
+		expect(matchFace([{ faceId: '0', startMs: 0, endMs: 4500 }], planned)).toMatch(
+			/the face of 4500-9000 ms is not in the new video's faces \(0: 0-4500 ms\)/,
+		);
 		// Less than half of the window overlaps: another person.
-		expect(matchFace([{ faceId: '0', startMs: 0, endMs: 6000 }], planned)).toMatch(/not in the new video's faces/);
+		expect(matchFace([{ faceId: '0', startMs: 0, endMs: 6000 }], planned)).toMatch(
+			/not in the new video's faces/,
+		);
 		const timing = { cropStartMs: 4500, cropEndMs: 9000, insertMs: 4500 };
-		expect(timingInWindow(timing, { faceId: '7', startMs: 4520, endMs: 8960 })).toEqual({ cropStartMs: 4520, cropEndMs: 8960, insertMs: 4520 });
-		expect(timingInWindow(timing, { faceId: '7', startMs: 4500, endMs: 6000 })).toMatch(/leaves 1500 ms of the audio/);
+		expect(timingInWindow(timing, { faceId: '7', startMs: 4520, endMs: 8960 })).toEqual({
+			cropStartMs: 4520,
+			cropEndMs: 8960,
+			insertMs: 4520,
+		});
+		expect(timingInWindow(timing, { faceId: '7', startMs: 4500, endMs: 6000 })).toMatch(
+			/leaves 1500 ms of the audio/,
+		);
 	});
 });
 
 describe('Dub Dialogue: chain ids and the signed plan', () => {
-	const work = { subject: 'video_id:1', faceId: '0', audio: 'sha256:ab', cropStartMs: 0, cropEndMs: 4500, insertMs: 0, soundVolume: 1, originalAudioVolume: 1, watermark: false };
+	const work = {
+		subject: 'video_id:1',
+		faceId: '0',
+		audio: 'sha256:ab',
+		cropStartMs: 0,
+		cropEndMs: 4500,
+		insertMs: 0,
+		soundVolume: 1,
+		originalAudioVolume: 1,
+		watermark: false,
+	};
 
 	it('names the dialogue and the step in each step id, the last step apart, and reads them back', () => {
 		const key = dialogueKey({ video: 'video_url:x', speakers: [1, 2] });
@@ -67,7 +171,11 @@ describe('Dub Dialogue: chain ids and the signed plan', () => {
 		expect(dialogueKey({ video: 'video_url:x', speakers: [1, 2] })).toBe(key);
 		expect(dialogueKey({ video: 'video_url:x', speakers: [1, 2] }, 'nonce')).not.toBe(key);
 		const first = workTaskId({ ...work, chain: { key, step: 1, last: false } });
-		const last = workTaskId({ ...work, subject: 'video_id:2', chain: { key, step: 2, last: true } });
+		const last = workTaskId({
+			...work,
+			subject: 'video_id:2',
+			chain: { key, step: 2, last: true },
+		});
 		expect(first).toMatch(new RegExp(`^n8n-d${key.replace(/[-]/g, '\\-')}1-[0-9a-f]{24}$`));
 		expect(chainStepOf(first)).toEqual({ key, step: 1, last: false });
 		expect(chainStepOf(last)).toEqual({ key, step: 2, last: true });
@@ -78,7 +186,22 @@ describe('Dub Dialogue: chain ids and the signed plan', () => {
 		expect(workIdOf(`${last}-r2`)).toBe(last);
 		expect(taskKey(`${last}-r1`)).toBe(taskKey(last));
 		const reuse = { externalTaskId: last, watermark: false };
-		const next = retryGeneration({ sessionId: 's', faceId: '0', cropStartMs: 0, cropEndMs: 2000, insertMs: 0, soundVolume: 1, originalAudioVolume: 1, watermark: false, externalTaskId: last, reuse }, reuse, 3);
+		const next = retryGeneration(
+			{
+				sessionId: 's',
+				faceId: '0',
+				cropStartMs: 0,
+				cropEndMs: 2000,
+				insertMs: 0,
+				soundVolume: 1,
+				originalAudioVolume: 1,
+				watermark: false,
+				externalTaskId: last,
+				reuse,
+			},
+			reuse,
+			3,
+		);
 		expect(next.externalTaskId).toBe(`${last}-r3`);
 		expect(next.reuse?.externalTaskId).toBe(`${last}-r3`);
 		// The same work in another dialogue or step is another task.
@@ -94,16 +217,32 @@ describe('Dub Dialogue: chain ids and the signed plan', () => {
 			originalAudioVolume: 0.5,
 			watermark: false,
 			fresh: false,
-			speakers: [{ window: [4500, 9000], faceId: '1', timing: { cropStartMs: 4500, cropEndMs: 9000, insertMs: 4500 }, audio: { url: 'https://a.example/b.mp3' }, fingerprint: 'sha256:ab', durationMs: 9000 }],
+			speakers: [
+				{
+					window: [4500, 9000],
+					faceId: '1',
+					timing: { cropStartMs: 4500, cropEndMs: 9000, insertMs: 4500 },
+					audio: { url: 'https://a.example/b.mp3' },
+					fingerprint: 'sha256:ab',
+					durationMs: 9000,
+				},
+			],
 		};
 		const key = Buffer.alloc(32, 7);
 		const { dialogue, signature } = encodeDialogue(wire, 'AbCdEfGh', key, '17');
 		expect(decodeDialogue('AbCdEfGh', dialogue, signature, key, '17')).toEqual(wire);
 		// Another execution's resume URL with this dialogue: refused.
 		expect(decodeDialogue('AbCdEfGh', dialogue, signature, key, '18')).toBeUndefined();
-		expect(decodeDialogue('AbCdEfGh', dialogue, signature, Buffer.alloc(32, 8), '17')).toBeUndefined();
+		expect(
+			decodeDialogue('AbCdEfGh', dialogue, signature, Buffer.alloc(32, 8), '17'),
+		).toBeUndefined();
 		expect(decodeDialogue('AbCdEfGhIjKlMnOp', dialogue, signature, key, '17')).toBeUndefined();
-		const edited = Buffer.from(JSON.stringify({ ...wire, speakers: [{ ...wire.speakers[0], audio: { url: 'https://evil.example/x.mp3' } }] })).toString('base64url');
+		const edited = Buffer.from(
+			JSON.stringify({
+				...wire,
+				speakers: [{ ...wire.speakers[0], audio: { url: 'https://evil.example/x.mp3' } }],
+			}),
+		).toString('base64url');
 		expect(decodeDialogue('AbCdEfGh', edited, signature, key, '17')).toBeUndefined();
 		expect(decodeDialogue('AbCdEfGh', dialogue, undefined, key, '17')).toBeUndefined();
 		expect(decodeDialogue('AbCdEfGh', 'not json', signature, key, '17')).toBeUndefined();

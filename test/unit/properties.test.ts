@@ -5,11 +5,35 @@ import { describeKlingCode } from '../../nodes/KlingLipSync/helpers/errorCodes';
 import { workTaskId } from '../../nodes/KlingLipSync/helpers/externalId';
 import { parseJsonKeepingBigIntegers } from '../../nodes/KlingLipSync/helpers/json';
 import { faceToJson, taskToJson } from '../../nodes/KlingLipSync/helpers/output';
-import { MAX_RETRIES, mayHaveBeenCarriedOut, retryDelayMs, shouldRetry } from '../../nodes/KlingLipSync/helpers/retry';
-import { checkHttpUrl, checkId, checkMilliseconds, checkTiming, checkVolume } from '../../nodes/KlingLipSync/helpers/validation';
-import { apimodelsDialect, parseApimodelsFaces, parseApimodelsTask } from '../../nodes/KlingLipSync/transport/apimodels';
-import { klingDialect, parseOfficialIdentify, parseOfficialTask, UnsafeIdError } from '../../nodes/KlingLipSync/transport/official';
-import { parseVtrixIdentify, parseVtrixTask, vtrixDialect } from '../../nodes/KlingLipSync/transport/vtrix';
+import {
+	MAX_RETRIES,
+	mayHaveBeenCarriedOut,
+	retryDelayMs,
+	shouldRetry,
+} from '../../nodes/KlingLipSync/helpers/retry';
+import {
+	checkHttpUrl,
+	checkId,
+	checkMilliseconds,
+	checkTiming,
+	checkVolume,
+} from '../../nodes/KlingLipSync/helpers/validation';
+import {
+	apimodelsDialect,
+	parseApimodelsFaces,
+	parseApimodelsTask,
+} from '../../nodes/KlingLipSync/transport/apimodels';
+import {
+	klingDialect,
+	parseOfficialIdentify,
+	parseOfficialTask,
+	UnsafeIdError,
+} from '../../nodes/KlingLipSync/transport/official';
+import {
+	parseVtrixIdentify,
+	parseVtrixTask,
+	vtrixDialect,
+} from '../../nodes/KlingLipSync/transport/vtrix';
 import type { LipSyncTask } from '../../nodes/KlingLipSync/transport/types';
 
 /**
@@ -18,15 +42,21 @@ import type { LipSyncTask } from '../../nodes/KlingLipSync/transport/types';
  * a hang (each property runs hundreds of inputs inside the test's timeout).
  */
 const RUNS = { numRuns: 300 };
-const violation = (result: unknown) => result === undefined || (typeof result === 'string' && result.length > 0);
+const violation = (result: unknown) =>
+	result === undefined || (typeof result === 'string' && result.length > 0);
 
 describe('validation never throws, whatever the parameter', () => {
 	it('checks ids, URLs, volumes and milliseconds of any value', () => {
 		fc.assert(
-			fc.property(fc.anything({ withBigInt: true, withDate: true, withMap: true, withNullPrototype: true }), fc.string(), (value, label) => {
-				for (const check of [checkId, checkHttpUrl, checkVolume, checkMilliseconds]) expect(violation(check(label, value))).toBe(true);
-				expect(violation(checkId(label, value, 'yours'))).toBe(true);
-			}),
+			fc.property(
+				fc.anything({ withBigInt: true, withDate: true, withMap: true, withNullPrototype: true }),
+				fc.string(),
+				(value, label) => {
+					for (const check of [checkId, checkHttpUrl, checkVolume, checkMilliseconds])
+						expect(violation(check(label, value))).toBe(true);
+					expect(violation(checkId(label, value, 'yours'))).toBe(true);
+				},
+			),
 			RUNS,
 		);
 	});
@@ -42,18 +72,36 @@ describe('validation never throws, whatever the parameter', () => {
 	});
 
 	it('checks any timing: a valid one stays inside every rule', () => {
-		const ms = fc.oneof(fc.integer({ min: -100_000, max: 200_000 }), fc.double(), fc.constant(Number.NaN));
+		const ms = fc.oneof(
+			fc.integer({ min: -100_000, max: 200_000 }),
+			fc.double(),
+			fc.constant(Number.NaN),
+		);
 		const optional = fc.option(fc.integer({ min: 0, max: 120_000 }), { nil: undefined });
 		fc.assert(
-			fc.property(ms, ms, ms, optional, optional, optional, optional, (cropStartMs, cropEndMs, insertMs, audioMs, faceStartMs, faceEndMs, videoDurationMs) => {
-				const result = checkTiming({ cropStartMs, cropEndMs, insertMs }, audioMs, { faceStartMs, faceEndMs, videoDurationMs });
-				expect(violation(result)).toBe(true);
-				if (result !== undefined) return;
-				expect(Number.isInteger(cropStartMs) && cropStartMs >= 0).toBe(true);
-				expect(cropEndMs - cropStartMs).toBeGreaterThanOrEqual(2000);
-				if (audioMs !== undefined) expect(cropEndMs).toBeLessThanOrEqual(audioMs);
-				if (videoDurationMs !== undefined) expect(insertMs + cropEndMs - cropStartMs).toBeLessThanOrEqual(videoDurationMs);
-			}),
+			fc.property(
+				ms,
+				ms,
+				ms,
+				optional,
+				optional,
+				optional,
+				optional,
+				(cropStartMs, cropEndMs, insertMs, audioMs, faceStartMs, faceEndMs, videoDurationMs) => {
+					const result = checkTiming({ cropStartMs, cropEndMs, insertMs }, audioMs, {
+						faceStartMs,
+						faceEndMs,
+						videoDurationMs,
+					});
+					expect(violation(result)).toBe(true);
+					if (result !== undefined) return;
+					expect(Number.isInteger(cropStartMs) && cropStartMs >= 0).toBe(true);
+					expect(cropEndMs - cropStartMs).toBeGreaterThanOrEqual(2000);
+					if (audioMs !== undefined) expect(cropEndMs).toBeLessThanOrEqual(audioMs);
+					if (videoDurationMs !== undefined)
+						expect(insertMs + cropEndMs - cropStartMs).toBeLessThanOrEqual(videoDurationMs);
+				},
+			),
 			RUNS,
 		);
 	});
@@ -71,16 +119,21 @@ describe('audio inspection terminates on any bytes', () => {
 
 	it('answers a format and duration or an error for random bytes behind every known header', () => {
 		fc.assert(
-			fc.property(fc.constantFrom(...headers), fc.uint8Array({ maxLength: 4096 }), (header, tail) => {
-				const started = Date.now();
-				const info = inspectAudio(Buffer.concat([header, tail]));
-				expect(Date.now() - started).toBeLessThan(1000);
-				if ('error' in info) expect(typeof info.error).toBe('string');
-				else {
-					expect(['mp3', 'wav', 'm4a', 'aac']).toContain(info.format);
-					if (info.durationMs !== undefined) expect(Number.isFinite(info.durationMs) && info.durationMs >= 0).toBe(true);
-				}
-			}),
+			fc.property(
+				fc.constantFrom(...headers),
+				fc.uint8Array({ maxLength: 4096 }),
+				(header, tail) => {
+					const started = Date.now();
+					const info = inspectAudio(Buffer.concat([header, tail]));
+					expect(Date.now() - started).toBeLessThan(1000);
+					if ('error' in info) expect(typeof info.error).toBe('string');
+					else {
+						expect(['mp3', 'wav', 'm4a', 'aac']).toContain(info.format);
+						if (info.durationMs !== undefined)
+							expect(Number.isFinite(info.durationMs) && info.durationMs >= 0).toBe(true);
+					}
+				},
+			),
 			RUNS,
 		);
 	});
@@ -93,7 +146,10 @@ describe('response parsing never throws, whatever a provider answers', () => {
 		fc.record(
 			{
 				task_id: fc.oneof(fc.string(), fc.integer(), fc.constant(null)),
-				task_status: fc.oneof(fc.constantFrom('submitted', 'processing', 'succeed', 'failed', 'SUCCESS'), fc.anything()),
+				task_status: fc.oneof(
+					fc.constantFrom('submitted', 'processing', 'succeed', 'failed', 'SUCCESS'),
+					fc.anything(),
+				),
 				task_result: fc.anything(),
 				task_info: fc.anything(),
 				face_data: fc.anything(),
@@ -113,7 +169,7 @@ describe('response parsing never throws, whatever a provider answers', () => {
 	};
 
 	/** The parse's result; the one error allowed is an id that arrived as a number with lost digits. */
-	const parsedOrUnsafeId = <T,>(parse: () => T): T | undefined => {
+	const parsedOrUnsafeId = <T>(parse: () => T): T | undefined => {
 		try {
 			return parse();
 		} catch (error) {
@@ -161,14 +217,22 @@ describe('response parsing never throws, whatever a provider answers', () => {
 		fc.assert(
 			fc.property(fc.bigInt({ min: 2n ** 53n, max: 10n ** 30n }), fc.string(), (big, text) => {
 				const body = `{"id": ${big}, "text": ${JSON.stringify(text)}, "list": [-${big}, 1.5, ${big}]}`;
-				expect(parseJsonKeepingBigIntegers(body)).toEqual({ id: String(big), text, list: [`-${big}`, 1.5, String(big)] });
+				expect(parseJsonKeepingBigIntegers(body)).toEqual({
+					id: String(big),
+					text,
+					list: [`-${big}`, 1.5, String(big)],
+				});
 			}),
 			RUNS,
 		);
 	});
 
 	it('unwraps any envelope with any HTTP status into data or an explained failure', () => {
-		const dialects = [klingDialect, apimodelsDialect, vtrixDialect('/v1/generations', '/v1/generations/{id}')];
+		const dialects = [
+			klingDialect,
+			apimodelsDialect,
+			vtrixDialect('/v1/generations', '/v1/generations/{id}'),
+		];
 		fc.assert(
 			fc.property(fc.integer({ min: 100, max: 599 }), reply, (status, body) => {
 				for (const dialect of dialects) {
@@ -195,14 +259,20 @@ describe('retry arithmetic and ids', () => {
 			recoverable: fc.option(fc.boolean(), { nil: undefined }),
 		});
 		fc.assert(
-			fc.property(outcome, fc.nat(20), fc.double({ min: 0, max: 1, maxExcluded: true, noNaN: true }), (attempt, index, random) => {
-				if (index >= MAX_RETRIES) expect(shouldRetry(attempt, index)).toBe(false);
-				const delay = retryDelayMs(index, attempt, () => random);
-				expect(delay).toBeGreaterThanOrEqual(250);
-				expect(delay).toBeLessThanOrEqual(8000);
-				if (attempt.method === 'GET') expect(mayHaveBeenCarriedOut(attempt)).toBe(false);
-				if (attempt.code !== undefined) expect(describeKlingCode(attempt.code).title.length).toBeGreaterThan(0);
-			}),
+			fc.property(
+				outcome,
+				fc.nat(20),
+				fc.double({ min: 0, max: 1, maxExcluded: true, noNaN: true }),
+				(attempt, index, random) => {
+					if (index >= MAX_RETRIES) expect(shouldRetry(attempt, index)).toBe(false);
+					const delay = retryDelayMs(index, attempt, () => random);
+					expect(delay).toBeGreaterThanOrEqual(250);
+					expect(delay).toBeLessThanOrEqual(8000);
+					if (attempt.method === 'GET') expect(mayHaveBeenCarriedOut(attempt)).toBe(false);
+					if (attempt.code !== undefined)
+						expect(describeKlingCode(attempt.code).title.length).toBeGreaterThan(0);
+				},
+			),
 			RUNS,
 		);
 	});

@@ -1,4 +1,9 @@
-import { hostOf, internalHostProblem, internalOrigin, mediaUrlProblem } from '../../nodes/KlingLipSync/helpers/mediaUrl';
+import {
+	hostOf,
+	internalHostProblem,
+	internalOrigin,
+	mediaUrlProblem,
+} from '../../nodes/KlingLipSync/helpers/mediaUrl';
 import { answerExcerpt, maskSecrets } from '../../nodes/KlingLipSync/helpers/redact';
 
 describe('where a media URL from an answer may point', () => {
@@ -42,7 +47,7 @@ describe('where a media URL from an answer may point', () => {
 		expect(mediaUrlProblem(url)).toBeUndefined();
 	});
 
-	it('allows the credential\'s own internal origin, and only that origin', () => {
+	it("allows the credential's own internal origin, and only that origin", () => {
 		const origin = internalOrigin('http://127.0.0.1:4010/kling');
 		expect(origin).toBe('http://127.0.0.1:4010');
 		expect(mediaUrlProblem('http://127.0.0.1:4010/media/x.mp4', origin)).toBeUndefined();
@@ -65,7 +70,9 @@ describe('text from an answer is masked', () => {
 	});
 
 	it('quotes the start of an answer on one line', () => {
-		expect(answerExcerpt(Buffer.from('<html>\n  <body>Bad gateway</body>\n</html>'), [])).toBe('"<html> <body>Bad gateway</body> </html>"');
+		expect(answerExcerpt(Buffer.from('<html>\n  <body>Bad gateway</body>\n</html>'), [])).toBe(
+			'"<html> <body>Bad gateway</body> </html>"',
+		);
 		expect(answerExcerpt('', [])).toBe('(an empty body)');
 		expect(answerExcerpt('x'.repeat(500), [], 10)).toBe('"xxxxxxxxxx..."');
 	});

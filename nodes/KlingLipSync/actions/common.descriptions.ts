@@ -33,7 +33,7 @@ export const maxDownloadField: INodeProperties = {
 	typeOptions: { minValue: 1, maxValue: 10_000 },
 	default: DEFAULT_MAX_DOWNLOAD_MB,
 	description:
-		'A video larger than this is not stored: the download stops there and the item fails, naming the task. Kling\'s results are at most a minute of video, far below the default.',
+		"A video larger than this is not stored: the download stops there and the item fails, naming the task. Kling's results are at most a minute of video, far below the default.",
 };
 
 /**
@@ -41,7 +41,9 @@ export const maxDownloadField: INodeProperties = {
  * for Completion switch).
  */
 export function waitFields(operation: KlingOperation): INodeProperties[] {
-	const waiting: Record<string, unknown[]> = OPERATIONS[operation].alwaysWaits ? {} : { waitForCompletion: [true] };
+	const waiting: Record<string, unknown[]> = OPERATIONS[operation].alwaysWaits
+		? {}
+		: { waitForCompletion: [true] };
 	const whileWaiting = showFor([operation], waiting);
 	return [
 		{
@@ -120,13 +122,13 @@ export const waitModeField: INodeProperties = {
 		{
 			name: 'Poll',
 			value: 'poll',
-			description: 'Ask Kling for the status every Poll Interval; the execution runs (holds a worker) until the tasks end',
+			description:
+				'Ask Kling for the status every Poll Interval; the execution runs (holds a worker) until the tasks end',
 		},
 		{
 			name: 'Callback',
 			value: 'callback',
-			description:
-				`Kling calls this execution back when the tasks end; meanwhile the execution waits without holding a worker and survives an n8n restart (${supportNote('externalTaskId')}; n8n must be reachable from the internet)`,
+			description: `Kling calls this execution back when the tasks end; meanwhile the execution waits without holding a worker and survives an n8n restart (${supportNote('externalTaskId')}; n8n must be reachable from the internet)`,
 		},
 	],
 	default: 'poll',

@@ -48,7 +48,8 @@ export const OPERATIONS = {
 		resource: 'lipSync',
 		name: 'Lip Sync Video',
 		action: 'Lip sync video to new audio in one step',
-		description: 'Video + audio -> the talking video: identifies the face, fits the audio, syncs and waits',
+		description:
+			'Video + audio -> the talking video: identifies the face, fits the audio, syncs and waits',
 		runs: 'tasks',
 		canWaitByCallback: true,
 		alwaysWaits: false,
@@ -58,7 +59,8 @@ export const OPERATIONS = {
 		resource: 'lipSync',
 		name: 'Dub Dialogue',
 		action: 'Dub a dialogue with several speakers',
-		description: 'Video + one audio track per speaker -> one video where every speaker is lip-synced, one speaker after another',
+		description:
+			'Video + one audio track per speaker -> one video where every speaker is lip-synced, one speaker after another',
 		runs: 'chains',
 		canWaitByCallback: true,
 		alwaysWaits: true,
@@ -100,16 +102,24 @@ export type KlingOperation = keyof typeof OPERATIONS;
 
 /** The operations that run the given way. */
 export type OperationsRunning<Shape extends RunShape> = {
-	[Operation in KlingOperation]: (typeof OPERATIONS)[Operation]['runs'] extends Shape ? Operation : never;
+	[Operation in KlingOperation]: (typeof OPERATIONS)[Operation]['runs'] extends Shape
+		? Operation
+		: never;
 }[KlingOperation];
 
-export const isOperation = (value: unknown): value is KlingOperation => typeof value === 'string' && Object.hasOwn(OPERATIONS, value);
+export const isOperation = (value: unknown): value is KlingOperation =>
+	typeof value === 'string' && Object.hasOwn(OPERATIONS, value);
 
 const operationsOf = (resource: KlingResource): KlingOperation[] =>
-	(Object.keys(OPERATIONS) as KlingOperation[]).filter((operation) => OPERATIONS[operation].resource === resource);
+	(Object.keys(OPERATIONS) as KlingOperation[]).filter(
+		(operation) => OPERATIONS[operation].resource === resource,
+	);
 
 /** A resource's Operation picker, its operations in name order as n8n lists them. */
-export function operationPicker(resource: KlingResource, defaultOperation: KlingOperation): INodeProperties {
+export function operationPicker(
+	resource: KlingResource,
+	defaultOperation: KlingOperation,
+): INodeProperties {
 	return {
 		displayName: 'Operation',
 		name: 'operation',
@@ -128,5 +138,10 @@ export function operationPicker(resource: KlingResource, defaultOperation: Kling
 
 /** The node's subtitle: the operation's name. */
 export const OPERATION_SUBTITLE = `={{ ${JSON.stringify(
-	Object.fromEntries((Object.keys(OPERATIONS) as KlingOperation[]).map((operation) => [operation, OPERATIONS[operation].name])),
+	Object.fromEntries(
+		(Object.keys(OPERATIONS) as KlingOperation[]).map((operation) => [
+			operation,
+			OPERATIONS[operation].name,
+		]),
+	),
 )}[$parameter["operation"]] }}`;

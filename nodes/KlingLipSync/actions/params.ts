@@ -11,14 +11,28 @@ export function failOn(this: IExecuteFunctions, itemIndex: number, violation: Ru
 }
 
 /** Says plainly that the credential's provider cannot do what was asked. */
-export function unsupported(this: IExecuteFunctions, itemIndex: number, api: LipSyncApi, feature: Feature): NodeOperationError {
-	return new NodeOperationError(this.getNode(), `${api.provider} does not support ${FEATURE_NAMES[feature]}`, {
-		itemIndex,
-		description: 'This is a limit of the provider chosen in the credential, not of the node.',
-	});
+export function unsupported(
+	this: IExecuteFunctions,
+	itemIndex: number,
+	api: LipSyncApi,
+	feature: Feature,
+): NodeOperationError {
+	return new NodeOperationError(
+		this.getNode(),
+		`${api.provider} does not support ${FEATURE_NAMES[feature]}`,
+		{
+			itemIndex,
+			description: 'This is a limit of the provider chosen in the credential, not of the node.',
+		},
+	);
 }
 
 /** Refuses, before any call, what the credential's provider cannot do. */
-export function requireSupport(this: IExecuteFunctions, itemIndex: number, api: LipSyncApi, feature: Feature): void {
+export function requireSupport(
+	this: IExecuteFunctions,
+	itemIndex: number,
+	api: LipSyncApi,
+	feature: Feature,
+): void {
 	if (!api.supports[feature]) throw unsupported.call(this, itemIndex, api, feature);
 }

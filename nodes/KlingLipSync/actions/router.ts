@@ -13,13 +13,27 @@ import { readRunSettings } from './pipeline/settings';
 import { planAll, runStage } from './pipeline/stage';
 
 /** Each operation's work, in the record of the way its row in OPERATIONS says it runs. */
-const ITEM_WORK: Record<OperationsRunning<'items'>, ItemOperation<unknown>> = { identifyFace, textToSpeech, getTask, listTasks };
-const TASK_WORK: Record<OperationsRunning<'tasks'>, TaskOperation<unknown>> = { lipSync, lipSyncVideo };
-const CHAIN_WORK: Record<OperationsRunning<'chains'>, (ctx: IExecuteFunctions, run: RunSettings) => Promise<INodeExecutionData[]>> = {
+const ITEM_WORK: Record<OperationsRunning<'items'>, ItemOperation<unknown>> = {
+	identifyFace,
+	textToSpeech,
+	getTask,
+	listTasks,
+};
+const TASK_WORK: Record<OperationsRunning<'tasks'>, TaskOperation<unknown>> = {
+	lipSync,
+	lipSyncVideo,
+};
+const CHAIN_WORK: Record<
+	OperationsRunning<'chains'>,
+	(ctx: IExecuteFunctions, run: RunSettings) => Promise<INodeExecutionData[]>
+> = {
 	dubDialogue: runDialogues,
 };
 
-const isIn = <Table extends object>(table: Table, operation: string): operation is Extract<keyof Table, string> => Object.hasOwn(table, operation);
+const isIn = <Table extends object>(
+	table: Table,
+	operation: string,
+): operation is Extract<keyof Table, string> => Object.hasOwn(table, operation);
 
 /**
  * A node run is a pipeline of plain data: the run's settings are read once; every item is planned
@@ -36,11 +50,24 @@ export async function router(this: IExecuteFunctions): Promise<INodeExecutionDat
 }
 
 /** Operations that answer item by item: plan all, then execute together. */
-async function runItems<Plan>(ctx: IExecuteFunctions, run: RunSettings, operation: ItemOperation<Plan>): Promise<INodeExecutionData[]> {
+async function runItems<Plan>(
+	ctx: IExecuteFunctions,
+	run: RunSettings,
+	operation: ItemOperation<Plan>,
+): Promise<INodeExecutionData[]> {
 	const plans = await planAll(ctx, run, operation.plan);
-	const executed = await runStage(ctx, run, plans, run.maxInFlight, async (planned, itemIndex) =>
-		(await operation.execute.call(ctx, planned, run)).map((item) => ({ ...item, pairedItem: { item: itemIndex } })),
-	false);
+	const executed = await runStage(
+		ctx,
+		run,
+		plans,
+		run.maxInFlight,
+		async (planned, itemIndex) =>
+			(await operation.execute.call(ctx, planned, run)).map((item) => ({
+				...item,
+				pairedItem: { item: itemIndex },
+			})),
+		false,
+	);
 	if (executed.error) throw executed.error;
 	return executed.entries.flat();
 }
@@ -51,16 +78,35 @@ async function runItems<Plan>(ctx: IExecuteFunctions, run: RunSettings, operatio
  * of the run; then the executor creates and waits; the output mapper makes the items. In Callback
  * mode the execution then waits for the tasks' callbacks.
  */
-async function runTasks<Plan>(ctx: IExecuteFunctions, run: RunSettings, operation: TaskOperation<Plan>): Promise<INodeExecutionData[]> {
+async function runTasks<Plan>(
+	ctx: IExecuteFunctions,
+	run: RunSettings,
+	operation: TaskOperation<Plan>,
+): Promise<INodeExecutionData[]> {
 	const plans = await planAll(ctx, run, operation.plan);
-	const requested = await runStage(ctx, run, plans, run.maxInFlight, async (planned) => await operation.request.call(ctx, planned, run), true);
+	const requested = await runStage(
+		ctx,
+		run,
+		plans,
+		run.maxInFlight,
+		async (planned) => await operation.request.call(ctx, planned, run),
+		true,
+	);
 	if (requested.error) throw requested.error;
 
 	const executor = new TaskExecutor(ctx, run);
-	const callbackUrl = callbacksFit(ctx, run, requested.entries) ? await callbackUrlFor(ctx, requested.entries) : undefined;
-	const executed = await executor.runAll(requested.entries, callbackUrl, async (outcome) => await taskOutput(ctx, outcome, run.wait));
+	const callbackUrl = callbacksFit(ctx, run, requested.entries)
+		? await callbackUrlFor(ctx, requested.entries)
+		: undefined;
+	const executed = await executor.runAll(
+		requested.entries,
+		callbackUrl,
+		async (outcome) => await taskOutput(ctx, outcome, run.wait),
+	);
 	if (executor.cancelled) throw executor.cancelledError();
 	if (executed.error) throw executor.withCreatedTasks(executed.error);
-	const output = executed.entries.filter((entry): entry is INodeExecutionData => entry !== undefined);
+	const output = executed.entries.filter(
+		(entry): entry is INodeExecutionData => entry !== undefined,
+	);
 	return run.waitMode === 'callback' ? await waitForCallbacks(ctx, run, output) : output;
 }

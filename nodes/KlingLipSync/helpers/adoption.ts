@@ -1,6 +1,5 @@
 import type { AdoptionCheck, LipSyncTask } from '../transport/types';
 
-
 /**
  * Why a task found by external_task_id is not this item's work, or undefined when everything the
  * task object shows agrees (its id, its watermark setting, the video it lip-syncs). Kling's task
@@ -15,11 +14,17 @@ export function adoptionProblem(task: LipSyncTask, expected: AdoptionCheck): str
 		return `it was made with Watermark ${watermark ? 'on' : 'off'}, this item asks for it ${expected.watermark ? 'on' : 'off'}`;
 	}
 	const parent = task.parentVideo ?? {};
-	const parentId = typeof parent.id === 'string' || typeof parent.id === 'number' ? String(parent.id) : undefined;
+	const parentId =
+		typeof parent.id === 'string' || typeof parent.id === 'number' ? String(parent.id) : undefined;
 	if (expected.video?.id && parentId && parentId !== expected.video.id) {
 		return `it lip-syncs video ${parentId}, this item's session is of video ${expected.video.id}`;
 	}
-	if (expected.video?.url && typeof parent.url === 'string' && parent.url && parent.url !== expected.video.url) {
+	if (
+		expected.video?.url &&
+		typeof parent.url === 'string' &&
+		parent.url &&
+		parent.url !== expected.video.url
+	) {
 		return `it lip-syncs the video at ${parent.url}, this item's session is of ${expected.video.url}`;
 	}
 	return undefined;
@@ -30,7 +35,9 @@ export class WorkMismatchError extends Error {
 	readonly description: string;
 
 	constructor(externalTaskId: string, problem: string) {
-		super(`A task with external_task_id ${externalTaskId} exists at Kling for other work (${problem}); it was not adopted`);
+		super(
+			`A task with external_task_id ${externalTaskId} exists at Kling for other work (${problem}); it was not adopted`,
+		);
 		this.name = 'WorkMismatchError';
 		this.description =
 			'No task was created for this item. The id is a digest of the work, so this is another n8n, a reused id or a planted one. Turn on "New Task Every Run" to make a task with a fresh id.';

@@ -43,7 +43,8 @@ const isMpegAudioSync = (b: Uint8Array, o: number): boolean =>
 
 /** Recognises the four formats Kling accepts by their magic bytes, never by a file name. */
 export function detectAudioFormat(bytes: Uint8Array): AudioFormat | undefined {
-	if (bytes.length >= 12 && ascii(bytes, 0, 4) === 'RIFF' && ascii(bytes, 8, 4) === 'WAVE') return 'wav';
+	if (bytes.length >= 12 && ascii(bytes, 0, 4) === 'RIFF' && ascii(bytes, 8, 4) === 'WAVE')
+		return 'wav';
 	if (bytes.length >= 12 && ascii(bytes, 4, 4) === 'ftyp') return 'm4a';
 	const start = id3v2Length(bytes);
 	if (isAdtsSync(bytes, start)) return 'aac';
@@ -152,8 +153,7 @@ function m4aDurationMs(b: Uint8Array): number | undefined {
 	const [o] = mvhd;
 	const version = b[o];
 	const timescale = version === 1 ? u32be(b, o + 20) : u32be(b, o + 12);
-	const duration =
-		version === 1 ? u32be(b, o + 24) * 2 ** 32 + u32be(b, o + 28) : u32be(b, o + 16);
+	const duration = version === 1 ? u32be(b, o + 24) * 2 ** 32 + u32be(b, o + 28) : u32be(b, o + 16);
 	return timescale ? (duration * 1000) / timescale : undefined;
 }
 

@@ -37,9 +37,16 @@ export function decodeBatch(value: unknown): ExpectedTask[] | undefined {
 	const [keys, indexes, extra] = value.split('.');
 	if (extra !== undefined || !KEYS.test(keys)) return undefined;
 	const count = keys.length / SHORT_KEY_LENGTH;
-	const itemIndexes = indexes === undefined ? Array.from({ length: count }, (_, position) => position) : indexes.split(',').map((text) => (/^[0-9a-z]+$/.test(text) ? parseInt(text, 36) : NaN));
-	if (itemIndexes.length !== count || itemIndexes.some((index) => !Number.isSafeInteger(index))) return undefined;
-	return itemIndexes.map((itemIndex, position) => ({ itemIndex, key: keys.slice(position * SHORT_KEY_LENGTH, (position + 1) * SHORT_KEY_LENGTH) }));
+	const itemIndexes =
+		indexes === undefined
+			? Array.from({ length: count }, (_, position) => position)
+			: indexes.split(',').map((text) => (/^[0-9a-z]+$/.test(text) ? parseInt(text, 36) : NaN));
+	if (itemIndexes.length !== count || itemIndexes.some((index) => !Number.isSafeInteger(index)))
+		return undefined;
+	return itemIndexes.map((itemIndex, position) => ({
+		itemIndex,
+		key: keys.slice(position * SHORT_KEY_LENGTH, (position + 1) * SHORT_KEY_LENGTH),
+	}));
 }
 
 /** The URL with one more query parameter (keeping n8n's own, e.g. the resume token). */

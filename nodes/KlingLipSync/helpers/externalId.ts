@@ -5,7 +5,13 @@ import type { AdoptionCheck, CreateLipSyncInput } from '../transport/types';
 /** Everything that decides what a lip-sync task produces: the same work gives the same id. */
 export type LipSyncWork = Pick<
 	CreateLipSyncInput,
-	'faceId' | 'cropStartMs' | 'cropEndMs' | 'insertMs' | 'soundVolume' | 'originalAudioVolume' | 'watermark'
+	| 'faceId'
+	| 'cropStartMs'
+	| 'cropEndMs'
+	| 'insertMs'
+	| 'soundVolume'
+	| 'originalAudioVolume'
+	| 'watermark'
 > & {
 	/**
 	 * What is lip-synced: Lip Sync's session_id, or for Lip Sync Video (which identifies anew on
@@ -60,10 +66,13 @@ export const SHORT_KEY_LENGTH = 8;
  * 48 bits of the SHA-256 of a text, in 8 URL-safe characters: the keys of one run never share one,
  * and another's matches one by chance with odds of 1 in 2^48.
  */
-export const shortKey = (text: string): string => createHash('sha256').update(text).digest('base64url').slice(0, SHORT_KEY_LENGTH);
+export const shortKey = (text: string): string =>
+	createHash('sha256').update(text).digest('base64url').slice(0, SHORT_KEY_LENGTH);
 
 /** `n8n-d<key><step>-<digest>`, or `n8n-e...` for a dialogue's last step ("ends"). */
-const CHAIN_ID = new RegExp(`^n8n-([de])([A-Za-z0-9_-]{${SHORT_KEY_LENGTH}})([1-9][0-9]?)-[0-9a-f]{24}(?:-r[1-9][0-9]*)?$`);
+const CHAIN_ID = new RegExp(
+	`^n8n-([de])([A-Za-z0-9_-]{${SHORT_KEY_LENGTH}})([1-9][0-9]?)-[0-9a-f]{24}(?:-r[1-9][0-9]*)?$`,
+);
 
 /**
  * A dialogue's key: 48 bits of a digest of all its work (video, every speaker's face, audio and
@@ -98,7 +107,11 @@ export const workIdOf = (externalTaskId: string): string => externalTaskId.repla
  * The create of work whose earlier tasks failed at Kling, under its `generation`-th next id
  * (`<work id>-r<n>`): derived, so a later retry finds and adopts it as it does the first.
  */
-export function retryGeneration(input: CreateLipSyncInput, reuse: AdoptionCheck, generation: number): CreateLipSyncInput {
+export function retryGeneration(
+	input: CreateLipSyncInput,
+	reuse: AdoptionCheck,
+	generation: number,
+): CreateLipSyncInput {
 	const externalTaskId = `${workIdOf(reuse.externalTaskId)}-r${generation}`;
 	return { ...input, externalTaskId, reuse: { ...reuse, externalTaskId } };
 }

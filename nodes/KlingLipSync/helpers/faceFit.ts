@@ -21,14 +21,20 @@ export type FaceChoice =
 	| { by: 'faceId'; faceId: string };
 
 /** Where the audio would start for a face: the user's Insert At, else the face window's start. */
-const insertFor = (face: FaceWindow, insertMs: number | undefined): number => insertMs ?? face.startMs ?? 0;
+const insertFor = (face: FaceWindow, insertMs: number | undefined): number =>
+	insertMs ?? face.startMs ?? 0;
 
 /**
  * The chosen face's index, or why none can be chosen. "Most overlap": the face whose window
  * overlaps the audio most (placed at Insert At, or at each face's own start); ties go to the first.
  * "Visible at": the one face whose window holds that moment.
  */
-export function chooseFace(faces: FaceWindow[], audioMs: number, choice: FaceChoice, insertMs?: number): number | string {
+export function chooseFace(
+	faces: FaceWindow[],
+	audioMs: number,
+	choice: FaceChoice,
+	insertMs?: number,
+): number | string {
 	if (faces.length === 0) return 'Kling found no face to lip-sync in the video';
 	if (choice.by === 'visibleAt') return visibleFace(faces, choice.atMs);
 	if (choice.by === 'index') {
@@ -39,14 +45,18 @@ export function chooseFace(faces: FaceWindow[], audioMs: number, choice: FaceCho
 	}
 	if (choice.by === 'faceId') {
 		const index = faces.findIndex((face) => face.faceId === choice.faceId.trim());
-		return index >= 0 ? index : `Face ID "${choice.faceId}" is not among the faces Kling found (${faces.map((f) => f.faceId).join(', ')})`;
+		return index >= 0
+			? index
+			: `Face ID "${choice.faceId}" is not among the faces Kling found (${faces.map((f) => f.faceId).join(', ')})`;
 	}
 	let best = 0;
 	let bestOverlap = -1;
 	faces.forEach((face, index) => {
 		const start = insertFor(face, insertMs);
 		const overlap =
-			face.startMs === undefined || face.endMs === undefined ? audioMs : overlapMs(start, start + audioMs, face.startMs, face.endMs);
+			face.startMs === undefined || face.endMs === undefined
+				? audioMs
+				: overlapMs(start, start + audioMs, face.startMs, face.endMs);
 		if (overlap > bestOverlap) [best, bestOverlap] = [index, overlap];
 	});
 	return best;
@@ -55,10 +65,17 @@ export function chooseFace(faces: FaceWindow[], audioMs: number, choice: FaceCho
 /** The one face whose window holds a moment of the video, or why there is not exactly one. */
 function visibleFace(faces: FaceWindow[], atMs: number): number | string {
 	const visible = faces.flatMap((face, index) =>
-		face.startMs !== undefined && face.endMs !== undefined && face.startMs <= atMs && atMs < face.endMs ? [index] : [],
+		face.startMs !== undefined &&
+		face.endMs !== undefined &&
+		face.startMs <= atMs &&
+		atMs < face.endMs
+			? [index]
+			: [],
 	);
 	if (visible.length === 1) return visible[0];
-	const windows = faces.map((f) => `${f.faceId}: ${f.startMs ?? '?'}-${f.endMs ?? '?'} ms`).join('; ');
+	const windows = faces
+		.map((f) => `${f.faceId}: ${f.startMs ?? '?'}-${f.endMs ?? '?'} ms`)
+		.join('; ');
 	if (visible.length === 0) return `no face Kling found is visible at ${atMs} ms (${windows})`;
 	return `${visible.length} faces are visible at ${atMs} ms (${windows}): choose the face by index or face ID`;
 }
@@ -66,7 +83,9 @@ function visibleFace(faces: FaceWindow[], atMs: number): number | string {
 /** Whether at least 2 s of audio remain after Crop Start (checked before identifying, too). */
 export function checkAudioAfterCropStart(audioMs: number, cropStartMs: number): string | undefined {
 	const usable = audioMs - cropStartMs;
-	return usable < KLING_LIMITS.minCropMs ? `Crop Start (ms) leaves ${usable} ms of audio; at least 2000 ms are needed` : undefined;
+	return usable < KLING_LIMITS.minCropMs
+		? `Crop Start (ms) leaves ${usable} ms of audio; at least 2000 ms are needed`
+		: undefined;
 }
 
 export interface AudioFit {
@@ -81,7 +100,12 @@ export interface AudioFit {
  * Places the audio (from `cropStartMs`) at Insert At (default: the window's start) and cuts its end
  * where the face's window ends. Fails when less than 2 s of audio would remain or overlap.
  */
-export function fitAudio(face: FaceWindow, audioMs: number, cropStartMs: number, insertMs?: number): AudioFit | string {
+export function fitAudio(
+	face: FaceWindow,
+	audioMs: number,
+	cropStartMs: number,
+	insertMs?: number,
+): AudioFit | string {
 	const tooShort = checkAudioAfterCropStart(audioMs, cropStartMs);
 	if (tooShort) return tooShort;
 	const usable = audioMs - cropStartMs;
@@ -100,5 +124,10 @@ export function fitAudio(face: FaceWindow, audioMs: number, cropStartMs: number,
 		}
 		return `Face ${face.faceId}'s window (${face.startMs}-${face.endMs} ms) leaves ${length} ms for the audio from ${insert} ms; at least 2000 ms are needed`;
 	}
-	return { cropStartMs, cropEndMs: cropStartMs + length, insertMs: insert, trimmedMs: usable - length };
+	return {
+		cropStartMs,
+		cropEndMs: cropStartMs + length,
+		insertMs: insert,
+		trimmedMs: usable - length,
+	};
 }

@@ -19,7 +19,8 @@ function quoteBigIntegers(text: string): string {
 		const char = text[index];
 		if (char === '"') {
 			// Skip the string, escapes included.
-			for (index++; index < text.length && text[index] !== '"'; index++) if (text[index] === '\\') index++;
+			for (index++; index < text.length && text[index] !== '"'; index++)
+				if (text[index] === '\\') index++;
 			continue;
 		}
 		if (char !== '-' && (char < '0' || char > '9')) continue;

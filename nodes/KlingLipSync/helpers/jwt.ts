@@ -12,8 +12,14 @@ export function signKlingJwt(accessKey: string, secretKey: string, nowMs: number
 	const now = Math.floor(nowMs / 1000);
 	const header = base64url(JSON.stringify({ alg: 'HS256', typ: 'JWT' }));
 	const payload = base64url(
-		JSON.stringify({ iss: accessKey, exp: now + TOKEN_LIFETIME_SECONDS, nbf: now - NOT_BEFORE_SKEW_SECONDS }),
+		JSON.stringify({
+			iss: accessKey,
+			exp: now + TOKEN_LIFETIME_SECONDS,
+			nbf: now - NOT_BEFORE_SKEW_SECONDS,
+		}),
 	);
-	const signature = createHmac('sha256', secretKey).update(`${header}.${payload}`).digest('base64url');
+	const signature = createHmac('sha256', secretKey)
+		.update(`${header}.${payload}`)
+		.digest('base64url');
 	return `${header}.${payload}.${signature}`;
 }

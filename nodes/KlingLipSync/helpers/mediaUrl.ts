@@ -12,7 +12,16 @@
  */
 
 /** Names that always mean this machine, the local network or a metadata service. */
-const INTERNAL_NAMES = [/^localhost$/, /\.localhost$/, /\.local$/, /\.internal$/, /\.intranet$/, /\.lan$/, /\.home\.arpa$/, /^instance-data$/];
+const INTERNAL_NAMES = [
+	/^localhost$/,
+	/\.localhost$/,
+	/\.local$/,
+	/\.internal$/,
+	/\.intranet$/,
+	/\.lan$/,
+	/\.home\.arpa$/,
+	/^instance-data$/,
+];
 
 const ipv4 = (host: string): number[] | undefined => {
 	const parts = host.split('.');
@@ -25,7 +34,8 @@ const ipv4 = (host: string): number[] | undefined => {
 function ipv4Problem([a, b]: number[]): string | undefined {
 	if (a === 127) return 'a loopback address';
 	if (a === 0) return 'a "this network" address';
-	if (a === 10 || (a === 172 && b >= 16 && b <= 31) || (a === 192 && b === 168)) return 'a private address';
+	if (a === 10 || (a === 172 && b >= 16 && b <= 31) || (a === 192 && b === 168))
+		return 'a private address';
 	if (a === 169 && b === 254) return 'a link-local address (cloud metadata services live there)';
 	if (a === 100 && b >= 64 && b <= 127) return 'a carrier-grade NAT address';
 	if (a === 198 && (b === 18 || b === 19)) return 'a benchmarking network address';
@@ -52,7 +62,10 @@ function ipv6Problem(host: string): string | undefined {
 
 /** Why a URL's host is internal (this machine, a private network, a metadata service), or undefined when public. */
 export function internalHostProblem(hostname: string): string | undefined {
-	const host = hostname.replace(/^\[|\]$/g, '').replace(/\.$/, '').toLowerCase();
+	const host = hostname
+		.replace(/^\[|\]$/g, '')
+		.replace(/\.$/, '')
+		.toLowerCase();
 	if (host.includes(':')) return ipv6Problem(host);
 	const bytes = ipv4(host);
 	if (bytes) return ipv4Problem(bytes);
@@ -83,7 +96,8 @@ export function mediaUrlProblem(text: string, allowedOrigin?: string): string | 
 	} catch {
 		return 'it is not a URL';
 	}
-	if (url.protocol !== 'http:' && url.protocol !== 'https:') return `it is not http(s) (${url.protocol})`;
+	if (url.protocol !== 'http:' && url.protocol !== 'https:')
+		return `it is not http(s) (${url.protocol})`;
 	if (url.username || url.password) return 'it carries a user name or password';
 	if (allowedOrigin !== undefined && url.origin === allowedOrigin) return undefined;
 	const problem = internalHostProblem(url.hostname);

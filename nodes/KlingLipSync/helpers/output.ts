@@ -34,7 +34,10 @@ export function faceToJson(face: IdentifyFaceResult['faces'][number]): IDataObje
 		face_image: face.imageUrl ?? null,
 		start_time: face.startMs ?? null,
 		end_time: face.endMs ?? null,
-		window_ms: face.startMs === undefined || face.endMs === undefined ? null : Math.max(0, face.endMs - face.startMs),
+		window_ms:
+			face.startMs === undefined || face.endMs === undefined
+				? null
+				: Math.max(0, face.endMs - face.startMs),
 	};
 }
 

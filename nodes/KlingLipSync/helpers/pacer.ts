@@ -40,7 +40,10 @@ export class RequestPacer {
 	rateLimited(startMs: number): void {
 		if (startMs < this.slowedAtMs + RequestPacer.WINDOW_MS) return;
 		this.slowedAtMs = this.now();
-		this.spacingMs = Math.min(RequestPacer.LONGEST_SPACING_MS, Math.max(RequestPacer.FIRST_SPACING_MS, this.spacingMs * 2));
+		this.spacingMs = Math.min(
+			RequestPacer.LONGEST_SPACING_MS,
+			Math.max(RequestPacer.FIRST_SPACING_MS, this.spacingMs * 2),
+		);
 	}
 
 	/** An answer without 1302: a little faster, unpaced once the spacing is small. */

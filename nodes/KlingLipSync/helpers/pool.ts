@@ -2,7 +2,11 @@
  * Runs `count` jobs with at most `limit` running at once, keeping results in input order.
  * Unlike n8n's own nodes, items do not wait for each other: 20 lip-syncs take about as long as one.
  */
-export async function runPool<T>(count: number, limit: number, job: (index: number) => Promise<T>): Promise<T[]> {
+export async function runPool<T>(
+	count: number,
+	limit: number,
+	job: (index: number) => Promise<T>,
+): Promise<T[]> {
 	const results = new Array<T>(count);
 	let next = 0;
 	const worker = async (): Promise<void> => {

@@ -19,7 +19,13 @@ export function maskSecrets(text: string, secrets: readonly string[]): string {
 
 /** The first characters of an answer that is not the provider's JSON, on one line and masked. */
 export function answerExcerpt(body: unknown, secrets: readonly string[], length = 120): string {
-	const text = Buffer.isBuffer(body) ? body.toString('utf8') : typeof body === 'string' ? body : body === undefined ? '' : JSON.stringify(body);
+	const text = Buffer.isBuffer(body)
+		? body.toString('utf8')
+		: typeof body === 'string'
+			? body
+			: body === undefined
+				? ''
+				: JSON.stringify(body);
 	const line = text.replace(/\s+/g, ' ').trim();
 	if (line === '') return '(an empty body)';
 	const excerpt = maskSecrets(line.slice(0, length * 2), secrets).slice(0, length);

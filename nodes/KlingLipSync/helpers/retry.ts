@@ -33,7 +33,8 @@ const MIN_DELAY_AFTER_1303_MS = 1000;
  */
 export function shouldRetry(outcome: AttemptOutcome, attempt: number): boolean {
 	if (attempt >= MAX_RETRIES) return false;
-	if (outcome.networkError || unreadableAfterWork(outcome)) return outcome.method === 'GET' || outcome.recoverable === true;
+	if (outcome.networkError || unreadableAfterWork(outcome))
+		return outcome.method === 'GET' || outcome.recoverable === true;
 	if (outcome.code !== undefined && outcome.code !== 0) {
 		if (outcome.code === 1003 || outcome.code === 1004) return attempt === 0;
 		return describeKlingCode(outcome.code).retriable;
@@ -42,7 +43,11 @@ export function shouldRetry(outcome: AttemptOutcome, attempt: number): boolean {
 }
 
 /** Exponential backoff with full jitter; `random` is injectable so tests are exact. */
-export function retryDelayMs(attempt: number, outcome: AttemptOutcome, random: () => number = Math.random): number {
+export function retryDelayMs(
+	attempt: number,
+	outcome: AttemptOutcome,
+	random: () => number = Math.random,
+): number {
 	const ceiling = Math.min(MAX_DELAY_MS, BASE_DELAY_MS * 2 ** attempt);
 	const delay = ceiling / 2 + random() * (ceiling / 2);
 	return Math.round(outcome.code === 1303 ? Math.max(delay, MIN_DELAY_AFTER_1303_MS) : delay);
@@ -74,4 +79,5 @@ export function mayHaveBeenCarriedOut(outcome: AttemptOutcome): boolean {
 export const BUSY_LONGEST_WAIT_MS = 15_000;
 
 /** The wait before the n-th resubmission of a create refused with 1303: 2 s, doubling, at most 15 s. */
-export const busyWaitMs = (round: number): number => Math.min(BUSY_LONGEST_WAIT_MS, 2000 * 2 ** round);
+export const busyWaitMs = (round: number): number =>
+	Math.min(BUSY_LONGEST_WAIT_MS, 2000 * 2 ** round);

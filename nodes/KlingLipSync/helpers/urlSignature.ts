@@ -9,11 +9,23 @@ import { createHmac, timingSafeEqual } from 'node:crypto';
 export const SIGNATURE_QUERY_PARAM = 'kling_sig';
 
 export const signUrlValues = (key: Buffer, executionId: string, values: string[]): string =>
-	createHmac('sha256', key).update([`execution ${executionId}`, ...values].join('\n')).digest('base64url').slice(0, 32);
+	createHmac('sha256', key)
+		.update([`execution ${executionId}`, ...values].join('\n'))
+		.digest('base64url')
+		.slice(0, 32);
 
 /** Whether `signature` signs exactly these values for this execution (never throws). */
-export function urlSignatureHolds(key: Buffer, executionId: string, values: unknown[], signature: unknown): boolean {
-	if (typeof signature !== 'string' || !values.every((value): value is string => typeof value === 'string')) return false;
+export function urlSignatureHolds(
+	key: Buffer,
+	executionId: string,
+	values: unknown[],
+	signature: unknown,
+): boolean {
+	if (
+		typeof signature !== 'string' ||
+		!values.every((value): value is string => typeof value === 'string')
+	)
+		return false;
 	const expected = Buffer.from(signUrlValues(key, executionId, values));
 	const given = Buffer.from(signature);
 	return given.length === expected.length && timingSafeEqual(given, expected);

@@ -13,14 +13,20 @@ export type RuleViolation = string | undefined;
  * node as null, so null is named as such: it never falls back to a default nobody chose.
  */
 export function notANumber(label: string, value: unknown, what: string): RuleViolation {
-	if (value === null) return `${label} must be ${what}: its expression gave null (NaN and Infinity arrive as null)`;
-	if (typeof value === 'number' && !Number.isFinite(value)) return `${label} must be ${what}: its expression gave ${value}`;
+	if (value === null)
+		return `${label} must be ${what}: its expression gave null (NaN and Infinity arrive as null)`;
+	if (typeof value === 'number' && !Number.isFinite(value))
+		return `${label} must be ${what}: its expression gave ${value}`;
 	if (typeof value !== 'number') return `${label} must be ${what} (got ${typeName(value)})`;
 	return undefined;
 }
 
 /** A time: whole, non-negative milliseconds, at most `maxMs` (by default the longest video). */
-export function checkMilliseconds(label: string, value: unknown, maxMs: number = KLING_LIMITS.maxVideoMs): RuleViolation {
+export function checkMilliseconds(
+	label: string,
+	value: unknown,
+	maxMs: number = KLING_LIMITS.maxVideoMs,
+): RuleViolation {
 	const notNumber = notANumber(label, value, 'a number of milliseconds');
 	if (notNumber) return notNumber;
 	const ms = value as number;
@@ -40,7 +46,8 @@ export function checkVolume(label: string, value: unknown): RuleViolation {
 	return undefined;
 }
 
-const typeName = (value: unknown): string => (value === null ? 'null' : Array.isArray(value) ? 'a list' : `a ${typeof value}`);
+const typeName = (value: unknown): string =>
+	value === null ? 'null' : Array.isArray(value) ? 'a list' : `a ${typeof value}`;
 
 /** Ids Kling (or a reseller) issued: printable ASCII without spaces (digits, letters, - and _). */
 const ISSUED_ID = /^[\x21-\x7e]+$/;
@@ -56,7 +63,11 @@ const hasControlCharacter = (text: string): boolean =>
  * `issued` ids come from Kling and are plain ASCII; `yours` (external_task_id) may be any text
  * without control characters.
  */
-export function checkId(label: string, value: unknown, origin: 'issued' | 'yours' = 'issued'): RuleViolation {
+export function checkId(
+	label: string,
+	value: unknown,
+	origin: 'issued' | 'yours' = 'issued',
+): RuleViolation {
 	if (typeof value === 'number') {
 		return `${label} must be text, not a number: Kling ids have up to 19 digits and lose precision as numbers. Wrap it in quotes or use {{ String(...) }}`;
 	}
@@ -75,10 +86,12 @@ export function checkId(label: string, value: unknown, origin: 'issued' | 'yours
 const MAX_URL_LENGTH = 4096;
 
 export function checkHttpUrl(label: string, value: unknown): RuleViolation {
-	if (value !== undefined && value !== null && typeof value !== 'string') return `${label} must be a URL as text (got ${typeName(value)})`;
+	if (value !== undefined && value !== null && typeof value !== 'string')
+		return `${label} must be a URL as text (got ${typeName(value)})`;
 	if (typeof value !== 'string' || value.trim() === '') return `${label} is required`;
 	// Longer is not a link someone meant (often base64 pasted into the URL field).
-	if (value.trim().length > MAX_URL_LENGTH) return `${label} is too long for a URL (${value.trim().length} characters; at most ${MAX_URL_LENGTH})`;
+	if (value.trim().length > MAX_URL_LENGTH)
+		return `${label} is too long for a URL (${value.trim().length} characters; at most ${MAX_URL_LENGTH})`;
 	let url: URL;
 	try {
 		url = new URL(value.trim());
@@ -122,7 +135,11 @@ export const overlapMs = (aStart: number, aEnd: number, bStart: number, bEnd: nu
 	Math.max(0, Math.min(aEnd, bEnd) - Math.max(aStart, bStart));
 
 /** The crop, insert and overlap rules of face_choose, as Kling documents them. */
-export function checkTiming(timing: LipSyncTiming, audioMs: number | undefined, scene: SceneBounds): RuleViolation {
+export function checkTiming(
+	timing: LipSyncTiming,
+	audioMs: number | undefined,
+	scene: SceneBounds,
+): RuleViolation {
 	for (const [label, value, maxMs] of [
 		['Crop Start (ms)', timing.cropStartMs, KLING_LIMITS.maxAudioMs],
 		['Crop End (ms)', timing.cropEndMs, KLING_LIMITS.maxAudioMs],

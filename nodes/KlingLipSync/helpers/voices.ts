@@ -35,5 +35,7 @@ export const KLING_VOICES: readonly KlingVoice[] = [
 export function searchVoices(filter: string | undefined): KlingVoice[] {
 	const needle = (filter ?? '').trim().toLowerCase();
 	if (!needle) return [...KLING_VOICES];
-	return KLING_VOICES.filter((voice) => `${voice.name} ${voice.id} ${voice.language}`.toLowerCase().includes(needle));
+	return KLING_VOICES.filter((voice) =>
+		`${voice.name} ${voice.id} ${voice.language}`.toLowerCase().includes(needle),
+	);
 }

@@ -15,12 +15,19 @@ export interface SignedDelivery {
  * Checks a Standard Webhooks signature: base64(HMAC-SHA256(key, "{id}.{timestamp}.{body}")) with
  * the key being the secret's base64 after "whsec_". Returns why it fails, or undefined when valid.
  */
-export function checkWebhookSignature(secret: string, delivery: SignedDelivery, nowSeconds: number): string | undefined {
+export function checkWebhookSignature(
+	secret: string,
+	delivery: SignedDelivery,
+	nowSeconds: number,
+): string | undefined {
 	if (!delivery.id || !delivery.timestamp || !delivery.signature) {
 		return 'the webhook-id, webhook-timestamp or webhook-signature header is missing';
 	}
 	const timestamp = Number(delivery.timestamp);
-	if (!/^\d+$/.test(delivery.timestamp) || Math.abs(nowSeconds - timestamp) > MAX_CLOCK_SKEW_SECONDS) {
+	if (
+		!/^\d+$/.test(delivery.timestamp) ||
+		Math.abs(nowSeconds - timestamp) > MAX_CLOCK_SKEW_SECONDS
+	) {
 		return 'the webhook-timestamp is more than 5 minutes off';
 	}
 	const key = Buffer.from(secret.trim().replace(/^whsec_/, ''), 'base64');
@@ -40,7 +47,8 @@ export function checkWebhookSignature(secret: string, delivery: SignedDelivery, 
 /** Why a webhook secret cannot be Kling's, or undefined: "whsec_" and base64 of at least 16 bytes. */
 export function checkWebhookSecretFormat(secret: string): string | undefined {
 	const trimmed = secret.trim();
-	if (!trimmed.startsWith('whsec_')) return 'The webhook secret starts with whsec_ (copy it whole from Kling\'s console)';
+	if (!trimmed.startsWith('whsec_'))
+		return "The webhook secret starts with whsec_ (copy it whole from Kling's console)";
 	const body = trimmed.slice('whsec_'.length);
 	if (!/^[A-Za-z0-9+/]+={0,2}$/.test(body) || Buffer.from(body, 'base64').length < 16) {
 		return 'After whsec_ the webhook secret is base64 of at least 16 bytes';

@@ -38,7 +38,9 @@ function resultOf(raw: IDataObject): { urls: string[]; durationSeconds?: number 
 			result = {};
 		}
 	}
-	const urls = (Array.isArray(result.resultUrls) ? result.resultUrls : []).filter((url): url is string => typeof url === 'string');
+	const urls = (Array.isArray(result.resultUrls) ? result.resultUrls : []).filter(
+		(url): url is string => typeof url === 'string',
+	);
 	return { urls, durationSeconds: asNumber(result.videoDuration) };
 }
 
@@ -62,7 +64,10 @@ export function parseApimodelsFaces(data: unknown): { sessionId: string; faces: 
 	const faceData = asObject(asObject(data).faceData);
 	const faces = (Array.isArray(faceData.face_list) ? faceData.face_list : []).map((entry) => {
 		const face = asObject(entry);
-		return { faceId: asId(face.face_id), imageUrl: typeof face.face_reference === 'string' ? face.face_reference : undefined };
+		return {
+			faceId: asId(face.face_id),
+			imageUrl: typeof face.face_reference === 'string' ? face.face_reference : undefined,
+		};
 	});
 	return { sessionId: asId(faceData.session_id), faces };
 }
@@ -71,18 +76,33 @@ export const apimodelsDialect: ProviderDialect = {
 	name: 'apimodels.app',
 	unwrap(httpStatus, body) {
 		const envelope = asObject(body);
-		if (httpStatus >= 200 && httpStatus < 300 && envelope.code === 200) return { data: envelope.data };
-		return { failure: { httpStatus, message: typeof envelope.msg === 'string' ? envelope.msg : undefined } };
+		if (httpStatus >= 200 && httpStatus < 300 && envelope.code === 200)
+			return { data: envelope.data };
+		return {
+			failure: { httpStatus, message: typeof envelope.msg === 'string' ? envelope.msg : undefined },
+		};
 	},
-	explain: explainHttpStatus('apimodels.app', HTTP_HELP, 'The service may be down or the base URL wrong: check the credential.'),
+	explain: explainHttpStatus(
+		'apimodels.app',
+		HTTP_HELP,
+		'The service may be down or the base URL wrong: check the credential.',
+	),
 	api(send, wait) {
-		const queryRequest = (taskId: string) => ({ method: 'GET' as const, path: PATH, qs: { task_id: taskId } });
-		const query = async (taskId: string): Promise<IDataObject> => asObject(await send(queryRequest(taskId)));
+		const queryRequest = (taskId: string) => ({
+			method: 'GET' as const,
+			path: PATH,
+			qs: { task_id: taskId },
+		});
+		const query = async (taskId: string): Promise<IDataObject> =>
+			asObject(await send(queryRequest(taskId)));
 		return {
 			provider: 'apimodels.app',
 			supports: PROVIDERS.apimodels.supports,
 			async identifyFace(input) {
-				const sent = await sendIdentify(send, PATH, { model: 'kling-identify-face', video_url: input.videoUrl });
+				const sent = await sendIdentify(send, PATH, {
+					model: 'kling-identify-face',
+					video_url: input.videoUrl,
+				});
 				const first = asObject(sent.data);
 				const taskId = asId(first.taskId);
 				const job = await awaitIdentifyJob({
@@ -91,7 +111,8 @@ export const apimodelsDialect: ProviderDialect = {
 					first,
 					query: async () => await query(taskId),
 					statusOf,
-					reasonOf: (done) => (typeof done.failMsg === 'string' && done.failMsg ? done.failMsg : undefined),
+					reasonOf: (done) =>
+						typeof done.failMsg === 'string' && done.failMsg ? done.failMsg : undefined,
 					wait,
 				});
 				return { ...parseApimodelsFaces(job), uncertainResends: sent.uncertainResends };
@@ -104,7 +125,10 @@ export const apimodelsDialect: ProviderDialect = {
 				return parseApimodelsTask(await query(taskId));
 			},
 			async findTask(taskId) {
-				const data = await send({ ...queryRequest(taskId), absentWhen: (failure) => failure.httpStatus === 404 });
+				const data = await send({
+					...queryRequest(taskId),
+					absentWhen: (failure) => failure.httpStatus === 404,
+				});
 				return data === undefined ? undefined : parseApimodelsTask(data);
 			},
 		};

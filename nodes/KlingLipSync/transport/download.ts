@@ -44,7 +44,11 @@ interface FetchPolicy {
 
 const header = (headers: Record<string, unknown> | undefined, name: string): string | undefined => {
 	const value = headers?.[name];
-	return typeof value === 'string' ? value : Array.isArray(value) && typeof value[0] === 'string' ? value[0] : undefined;
+	return typeof value === 'string'
+		? value
+		: Array.isArray(value) && typeof value[0] === 'string'
+			? value[0]
+			: undefined;
 };
 
 /** The credential's base URL's origin when it is internal (a local test server): media may come from there. */
@@ -63,7 +67,10 @@ async function open(ctx: ApiContext, url: string, policy: FetchPolicy): Promise<
 	for (let hop = 0; ; hop++) {
 		if (hop > 0 ? policy.checkRedirects : policy.checkFirst) {
 			const problem = mediaUrlProblem(current, policy.allowedOrigin);
-			if (problem) throw new Error(`refused to fetch from ${hostOf(current)}${hop > 0 ? ' (a redirect)' : ''}: ${problem}`);
+			if (problem)
+				throw new Error(
+					`refused to fetch from ${hostOf(current)}${hop > 0 ? ' (a redirect)' : ''}: ${problem}`,
+				);
 		}
 		const response = (await ctx.helpers.httpRequest({
 			method: 'GET',
@@ -77,7 +84,8 @@ async function open(ctx: ApiContext, url: string, policy: FetchPolicy): Promise<
 		const location = header(response.headers, 'location');
 		if (response.statusCode >= 300 && response.statusCode < 400 && location) {
 			response.body.destroy();
-			if (hop >= MAX_REDIRECTS) throw new Error(`more than ${MAX_REDIRECTS} redirects from ${hostOf(url)}`);
+			if (hop >= MAX_REDIRECTS)
+				throw new Error(`more than ${MAX_REDIRECTS} redirects from ${hostOf(url)}`);
 			current = new URL(location, current).toString();
 			continue;
 		}
@@ -85,12 +93,16 @@ async function open(ctx: ApiContext, url: string, policy: FetchPolicy): Promise<
 			response.body.destroy();
 			throw new Error(`${hostOf(current)} answered HTTP ${response.statusCode}`);
 		}
-		return { stream: response.body, contentType: header(response.headers, 'content-type') ?? 'none' };
+		return {
+			stream: response.body,
+			contentType: header(response.headers, 'content-type') ?? 'none',
+		};
 	}
 }
 
 /** Whether bytes start as an MP4/MOV does: a box whose type, at offset 4, is `ftyp`. */
-const looksLikeVideo = (head: Buffer): boolean => head.length >= 8 && head.toString('latin1', 4, 8) === 'ftyp';
+const looksLikeVideo = (head: Buffer): boolean =>
+	head.length >= 8 && head.toString('latin1', 4, 8) === 'ftyp';
 
 /**
  * Downloads a result video (from a provider's answer: untrusted) as a stream straight into n8n's
@@ -98,8 +110,18 @@ const looksLikeVideo = (head: Buffer): boolean => head.length >= 8 && head.toStr
  * internal address (unless the credential's own base URL is one, for its origin), stopped at
  * `limitBytes`, and refused unless it starts as an MP4/MOV does.
  */
-export async function downloadToBinary(ctx: RunContext, url: string, fileName: string, mimeType: string, limitBytes: number): Promise<IBinaryData> {
-	const { stream, contentType } = await open(ctx, url, { checkFirst: true, checkRedirects: true, allowedOrigin: await credentialOrigin(ctx) });
+export async function downloadToBinary(
+	ctx: RunContext,
+	url: string,
+	fileName: string,
+	mimeType: string,
+	limitBytes: number,
+): Promise<IBinaryData> {
+	const { stream, contentType } = await open(ctx, url, {
+		checkFirst: true,
+		checkRedirects: true,
+		allowedOrigin: await credentialOrigin(ctx),
+	});
 	let problem: Error | undefined;
 	let size = 0;
 	let head = Buffer.alloc(0);
@@ -129,7 +151,11 @@ export async function downloadToBinary(ctx: RunContext, url: string, fileName: s
 	});
 	let binary: IBinaryData;
 	try {
-		binary = await ctx.helpers.prepareBinaryData(stream as unknown as BinarySource, fileName, mimeType);
+		binary = await ctx.helpers.prepareBinaryData(
+			stream as unknown as BinarySource,
+			fileName,
+			mimeType,
+		);
 	} catch (error) {
 		throw problem ?? error;
 	}
@@ -138,16 +164,26 @@ export async function downloadToBinary(ctx: RunContext, url: string, fileName: s
 }
 
 const notAVideo = (contentType: string, head: Buffer): Error =>
-	new Error(`what came back is not an MP4/MOV video (content type ${contentType}, it starts with ${answerExcerpt(head.toString('latin1').replace(/[^\x20-\x7e]/g, '.'), [], 32)})`);
+	new Error(
+		`what came back is not an MP4/MOV video (content type ${contentType}, it starts with ${answerExcerpt(head.toString('latin1').replace(/[^\x20-\x7e]/g, '.'), [], 32)})`,
+	);
 
 /**
  * Downloads a small file the user named (the audio to measure) into memory, reading at most
  * `limitBytes`. The URL is the user's own, so it is not checked; a redirect from a public URL to
  * an internal address is refused (unless the first URL was internal itself).
  */
-export async function downloadBytes(ctx: ApiContext, url: string, limitBytes: number): Promise<Buffer> {
+export async function downloadBytes(
+	ctx: ApiContext,
+	url: string,
+	limitBytes: number,
+): Promise<Buffer> {
 	const firstIsInternal = mediaUrlProblem(url) !== undefined;
-	const { stream } = await open(ctx, url, { checkFirst: false, checkRedirects: !firstIsInternal, allowedOrigin: await credentialOrigin(ctx) });
+	const { stream } = await open(ctx, url, {
+		checkFirst: false,
+		checkRedirects: !firstIsInternal,
+		allowedOrigin: await credentialOrigin(ctx),
+	});
 	const chunks: Buffer[] = [];
 	let size = 0;
 	for await (const chunk of stream) {

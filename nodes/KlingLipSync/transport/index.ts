@@ -1,18 +1,35 @@
 import { createHash, randomUUID } from 'node:crypto';
-import type { ICredentialDataDecryptedObject, IDataObject, IHttpRequestOptions, JsonObject } from 'n8n-workflow';
+import type {
+	ICredentialDataDecryptedObject,
+	IDataObject,
+	IHttpRequestOptions,
+	JsonObject,
+} from 'n8n-workflow';
 import { NodeApiError, NodeOperationError } from 'n8n-workflow';
 
 import { CLOCK_OFFSET_HEADER, KLING_CREDENTIAL_TYPE } from '../helpers/constants';
 import { parseJsonKeepingBigIntegers } from '../helpers/json';
 import { answerExcerpt, maskSecrets } from '../helpers/redact';
 import { RequestPacer } from '../helpers/pacer';
-import { MAX_UNCERTAIN_RESENDS, mayHaveBeenCarriedOut, retryDelayMs, shouldRetry, type AttemptOutcome } from '../helpers/retry';
+import {
+	MAX_UNCERTAIN_RESENDS,
+	mayHaveBeenCarriedOut,
+	retryDelayMs,
+	shouldRetry,
+	type AttemptOutcome,
+} from '../helpers/retry';
 import { apimodelsDialect } from './apimodels';
 import { resolveBaseUrl, type ApiContext, type RunContext } from './context';
 import { klingDialect } from './official';
 import { VTRIX_DEFAULT_CREATE_PATH, VTRIX_DEFAULT_STATUS_PATH, vtrixDialect } from './vtrix';
 import { sleepUnlessCancelled } from './sleep';
-import { InlineBytes, type LipSyncApi, type ProviderDialect, type ProviderFailure, type SendRequest } from './types';
+import {
+	InlineBytes,
+	type LipSyncApi,
+	type ProviderDialect,
+	type ProviderFailure,
+	type SendRequest,
+} from './types';
 
 export type { LipSyncApi } from './types';
 export type { ApiContext, RunContext } from './context';
@@ -29,8 +46,12 @@ export function providerError(
 	secrets: readonly string[] = [],
 ): NodeApiError {
 	const explained = dialect.explain(failure);
-	const title = failure.unreadable ? `${dialect.name} answered HTTP ${failure.httpStatus} with something that is not its JSON` : explained.title;
-	const remedy = failure.unreadable ? 'The provider or a gateway in front of it is failing, or the base URL is not its API.' : explained.remedy;
+	const title = failure.unreadable
+		? `${dialect.name} answered HTTP ${failure.httpStatus} with something that is not its JSON`
+		: explained.title;
+	const remedy = failure.unreadable
+		? 'The provider or a gateway in front of it is failing, or the base URL is not its API.'
+		: explained.remedy;
 	const message = failure.message === undefined ? undefined : maskSecrets(failure.message, secrets);
 	const details = [
 		message && !title.endsWith(message) ? `${dialect.name} says: ${message}.` : '',
@@ -42,7 +63,11 @@ export function providerError(
 		.join(' ');
 	const error = new NodeApiError(
 		ctx.getNode(),
-		{ code: failure.klingCode ?? null, message: message ?? null, request_id: failure.requestId ?? null } as JsonObject,
+		{
+			code: failure.klingCode ?? null,
+			message: message ?? null,
+			request_id: failure.requestId ?? null,
+		} as JsonObject,
 		{ message: title, description: details, httpCode: String(failure.httpStatus), itemIndex },
 	);
 	error.context.klingCode = failure.klingCode;
@@ -62,8 +87,14 @@ export function credentialSecrets(credentials: ICredentialDataDecryptedObject): 
  * An answer that is not the provider's JSON (an HTML error page, truncated JSON, junk with a 200):
  * what came back, for the error, masked.
  */
-function unreadableAnswer(statusCode: number, headers: Record<string, unknown> | undefined, raw: unknown, secrets: readonly string[]): string {
-	const contentType = typeof headers?.['content-type'] === 'string' ? headers['content-type'] : 'none';
+function unreadableAnswer(
+	statusCode: number,
+	headers: Record<string, unknown> | undefined,
+	raw: unknown,
+	secrets: readonly string[],
+): string {
+	const contentType =
+		typeof headers?.['content-type'] === 'string' ? headers['content-type'] : 'none';
 	const bytes = Buffer.isBuffer(raw) ? raw : raw instanceof ArrayBuffer ? Buffer.from(raw) : raw;
 	return `HTTP ${statusCode}, content type ${contentType}, body ${answerExcerpt(bytes, secrets)}`;
 }
@@ -75,7 +106,9 @@ const cancelledError = (ctx: ApiContext, itemIndex: number): NodeOperationError 
 function markUncertain(error: Error, provider: string): void {
 	const withDescription = error as Error & { description?: string | null };
 	const warning = `The request may have reached ${provider} before it failed; the node did not send it again, so it cannot be billed twice. Check your tasks at ${provider} before running this item again.`;
-	withDescription.description = withDescription.description ? `${withDescription.description} ${warning}` : warning;
+	withDescription.description = withDescription.description
+		? `${withDescription.description} ${warning}`
+		: warning;
 }
 
 /** Says on a 1003/1004 error, after signing on the provider's clock did not help, how far off this host is. */
@@ -83,11 +116,17 @@ function describeClock(error: Error, offsetMs: number): void {
 	const seconds = Math.round(offsetMs / 1000);
 	const withDescription = error as Error & { description?: string | null };
 	const note = `This machine's clock is off by ${Math.abs(seconds)} s (${seconds >= 0 ? 'behind' : 'ahead of'} the API's, from its Date header); the node signed again on the API's time and was still refused. Set the clock right (NTP) on the machine running n8n.`;
-	withDescription.description = withDescription.description ? `${withDescription.description} ${note}` : note;
+	withDescription.description = withDescription.description
+		? `${withDescription.description} ${note}`
+		: note;
 }
 
 const describeOutcome = (outcome: AttemptOutcome): string =>
-	outcome.networkError ? 'no reply' : outcome.code !== undefined ? `code ${outcome.code}` : `HTTP ${outcome.httpStatus}`;
+	outcome.networkError
+		? 'no reply'
+		: outcome.code !== undefined
+			? `code ${outcome.code}`
+			: `HTTP ${outcome.httpStatus}`;
 
 /** The dialect a credential's provider speaks (vtrix's paths are the credential's own). */
 function dialectFor(credentials: ICredentialDataDecryptedObject): ProviderDialect {
@@ -130,7 +169,11 @@ function offsetFromDateHeader(headers: Record<string, unknown> | undefined): num
 
 /** A reply body as text, parsed so that no id loses digits; a body that is not JSON stays text. */
 function parseBody(body: unknown): unknown {
-	const text = Buffer.isBuffer(body) ? body.toString('utf8') : body instanceof ArrayBuffer ? Buffer.from(body).toString('utf8') : body;
+	const text = Buffer.isBuffer(body)
+		? body.toString('utf8')
+		: body instanceof ArrayBuffer
+			? Buffer.from(body).toString('utf8')
+			: body;
 	if (typeof text !== 'string') return text;
 	if (text.trim() === '') return undefined;
 	try {
@@ -159,7 +202,9 @@ export function jsonBytes(body: IDataObject): Buffer {
 	if (inline.length === 0) return Buffer.from(text, 'utf8');
 	const parts = text.split(`"${JSON.stringify(mark).slice(1, -1)}"`);
 	const encodedLength = (bytes: Buffer): number => 4 * Math.ceil(bytes.length / 3) + 2;
-	const total = parts.reduce((sum, part) => sum + Buffer.byteLength(part, 'utf8'), 0) + inline.reduce((sum, bytes) => sum + encodedLength(bytes), 0);
+	const total =
+		parts.reduce((sum, part) => sum + Buffer.byteLength(part, 'utf8'), 0) +
+		inline.reduce((sum, bytes) => sum + encodedLength(bytes), 0);
 	const out = Buffer.allocUnsafe(total);
 	let offset = 0;
 	parts.forEach((part, index) => {
@@ -168,7 +213,11 @@ export function jsonBytes(body: IDataObject): Buffer {
 		if (!bytes) return;
 		offset += out.write('"', offset, 'latin1');
 		for (let start = 0; start < bytes.length; start += BASE64_SLICE_BYTES) {
-			offset += out.write(bytes.subarray(start, start + BASE64_SLICE_BYTES).toString('base64'), offset, 'latin1');
+			offset += out.write(
+				bytes.subarray(start, start + BASE64_SLICE_BYTES).toString('base64'),
+				offset,
+				'latin1',
+			);
 		}
 		offset += out.write('"', offset, 'latin1');
 	});
@@ -182,7 +231,9 @@ export function jsonBytes(body: IDataObject): Buffer {
 export async function credentialKey(ctx: RunContext): Promise<Buffer> {
 	const credentials = await ctx.getCredentials(KLING_CREDENTIAL_TYPE, 0);
 	const fields = Object.entries(credentials).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
-	return createHash('sha256').update(JSON.stringify(['n8n-nodes-kling-lipsync/url-key/1', fields])).digest();
+	return createHash('sha256')
+		.update(JSON.stringify(['n8n-nodes-kling-lipsync/url-key/1', fields]))
+		.digest();
 }
 
 /**
@@ -201,7 +252,11 @@ export interface ApiLimits {
  * provider's dialect unwrap its envelope, retries only what is safe to retry, and honours the
  * execution's cancel signal.
  */
-export async function createLipSyncApi(ctx: ApiContext, itemIndex: number, limits: ApiLimits = {}): Promise<LipSyncApi> {
+export async function createLipSyncApi(
+	ctx: ApiContext,
+	itemIndex: number,
+	limits: ApiLimits = {},
+): Promise<LipSyncApi> {
 	const credentials = await ctx.getCredentials(KLING_CREDENTIAL_TYPE, itemIndex);
 	const baseUrl = resolveBaseUrl(credentials);
 	const dialect = dialectFor(credentials);
@@ -215,7 +270,17 @@ export async function createLipSyncApi(ctx: ApiContext, itemIndex: number, limit
 		if (!(await sleepUnlessCancelled(ms, signal))) throw cancelledError(ctx, itemIndex);
 	};
 
-	const send: SendRequest = async ({ method, path, body, qs, recover, adoptDuplicate, onUncertainResend, whenBusy, absentWhen }) => {
+	const send: SendRequest = async ({
+		method,
+		path,
+		body,
+		qs,
+		recover,
+		adoptDuplicate,
+		onUncertainResend,
+		whenBusy,
+		absentWhen,
+	}) => {
 		const options: IHttpRequestOptions = {
 			method,
 			url: `${baseUrl}${path}`,
@@ -244,8 +309,14 @@ export async function createLipSyncApi(ctx: ApiContext, itemIndex: number, limit
 			if (turn.delayMs > 0) await wait(turn.delayMs);
 			try {
 				// The credential signs with the corrected time and drops this header (never sent).
-				options.headers = clock.offsetMs ? { ...contentType, [CLOCK_OFFSET_HEADER]: String(clock.offsetMs) } : { ...contentType };
-				const response = (await ctx.helpers.httpRequestWithAuthentication.call(ctx, KLING_CREDENTIAL_TYPE, options)) as {
+				options.headers = clock.offsetMs
+					? { ...contentType, [CLOCK_OFFSET_HEADER]: String(clock.offsetMs) }
+					: { ...contentType };
+				const response = (await ctx.helpers.httpRequestWithAuthentication.call(
+					ctx,
+					KLING_CREDENTIAL_TYPE,
+					options,
+				)) as {
 					statusCode: number;
 					body: unknown;
 					headers?: Record<string, unknown>;
@@ -264,9 +335,15 @@ export async function createLipSyncApi(ctx: ApiContext, itemIndex: number, limit
 				}
 				if (absentWhen?.(reply.failure)) return undefined;
 				const code = reply.failure.klingCode;
-				outcome = { method, httpStatus: response.statusCode, code, unreadable: unreadable !== undefined };
+				outcome = {
+					method,
+					httpStatus: response.statusCode,
+					code,
+					unreadable: unreadable !== undefined,
+				};
 				// The id is taken: this call's own task only if an earlier attempt may have created it.
-				duplicateExternalId = code === 1201 && /external_task_id/i.test(reply.failure.message ?? '');
+				duplicateExternalId =
+					code === 1201 && /external_task_id/i.test(reply.failure.message ?? '');
 				failure = providerError(ctx, itemIndex, dialect, reply.failure, secrets);
 				if (code === 1003 || code === 1004) {
 					const offsetMs = offsetFromDateHeader(response.headers);
@@ -282,18 +359,15 @@ export async function createLipSyncApi(ctx: ApiContext, itemIndex: number, limit
 			} catch (error) {
 				// n8n's own operation errors (e.g. no credential selected) are not network trouble;
 				// n8n reports a failed connection as a NodeApiError without an HTTP status.
-				if (error instanceof NodeOperationError) throw new NodeOperationError(ctx.getNode(), error, { itemIndex });
+				if (error instanceof NodeOperationError)
+					throw new NodeOperationError(ctx.getNode(), error, { itemIndex });
 				outcome = { method, networkError: true };
 				const reason = maskSecrets((error as Error).message, secrets);
-				failure = new NodeApiError(
-					ctx.getNode(),
-					{ message: reason } as JsonObject,
-					{
-						message: `Could not reach the ${dialect.name} API at ${baseUrl}`,
-						description: `${reason}. Check the credential's base URL and the network.`,
-						itemIndex,
-					},
-				);
+				failure = new NodeApiError(ctx.getNode(), { message: reason } as JsonObject, {
+					message: `Could not reach the ${dialect.name} API at ${baseUrl}`,
+					description: `${reason}. Check the credential's base URL and the network.`,
+					itemIndex,
+				});
 			}
 			if (limits.singleAttempt) throw failure;
 			if (isRateLimited(outcome)) {

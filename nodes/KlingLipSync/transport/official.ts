@@ -60,7 +60,10 @@ export function parseOfficialTask(data: unknown): LipSyncTask {
 		return {
 			id: asId(video.id),
 			url: typeof video.url === 'string' ? video.url : '',
-			watermarkUrl: typeof video.watermark_url === 'string' && video.watermark_url ? video.watermark_url : undefined,
+			watermarkUrl:
+				typeof video.watermark_url === 'string' && video.watermark_url
+					? video.watermark_url
+					: undefined,
 			durationSeconds: asNumber(video.duration),
 		};
 	});
@@ -70,7 +73,10 @@ export function parseOfficialTask(data: unknown): LipSyncTask {
 		taskId: asId(raw.task_id),
 		externalTaskId: externalTaskId || undefined,
 		status,
-		statusMessage: typeof raw.task_status_msg === 'string' && raw.task_status_msg ? raw.task_status_msg : undefined,
+		statusMessage:
+			typeof raw.task_status_msg === 'string' && raw.task_status_msg
+				? raw.task_status_msg
+				: undefined,
 		videos,
 		units: raw.final_unit_deduction === undefined ? undefined : String(raw.final_unit_deduction),
 		createdAt: asNumber(raw.created_at),
@@ -82,10 +88,13 @@ export function parseOfficialTask(data: unknown): LipSyncTask {
 
 /** The task a callback body carries (Kling POSTs the task object; some proxies wrap it in `data`). */
 export function taskFromCallback(body: IDataObject): LipSyncTask {
-	const wrapped = body.data && typeof body.data === 'object' && !Array.isArray(body.data) && 'task_id' in body.data;
+	const wrapped =
+		body.data &&
+		typeof body.data === 'object' &&
+		!Array.isArray(body.data) &&
+		'task_id' in body.data;
 	return parseOfficialTask(wrapped ? body.data : body);
 }
-
 
 export function parseOfficialIdentify(data: unknown): IdentifyFaceResult {
 	const raw = asObject(data);
@@ -121,7 +130,10 @@ export function parseSpeech(data: unknown): SpeechResult {
 	return {
 		taskId: asId(raw.task_id),
 		status: STATUSES.find((s) => s === raw.task_status) ?? 'processing',
-		statusMessage: typeof raw.task_status_msg === 'string' && raw.task_status_msg ? raw.task_status_msg : undefined,
+		statusMessage:
+			typeof raw.task_status_msg === 'string' && raw.task_status_msg
+				? raw.task_status_msg
+				: undefined,
 		audios,
 		raw,
 	};
@@ -155,9 +167,18 @@ export function officialCreateBody(input: CreateLipSyncInput): IDataObject {
  * may have been carried out it is sent again; each such resend may bill one more identify, and is
  * counted for the output.
  */
-export async function sendIdentify(send: SendRequest, path: string, body: IDataObject): Promise<{ data: unknown; uncertainResends: number }> {
+export async function sendIdentify(
+	send: SendRequest,
+	path: string,
+	body: IDataObject,
+): Promise<{ data: unknown; uncertainResends: number }> {
 	let uncertainResends = 0;
-	const data = await send({ method: 'POST', path, body, onUncertainResend: () => uncertainResends++ });
+	const data = await send({
+		method: 'POST',
+		path,
+		body,
+		onUncertainResend: () => uncertainResends++,
+	});
 	return { data, uncertainResends };
 }
 
@@ -193,7 +214,10 @@ export const klingDialect: ProviderDialect = {
 		 * work-derived id) one an earlier run of the same work paid for, checked before use;
 		 * 'failedEarlier' when that earlier task failed at Kling (the work is still to be done).
 		 */
-		const createOnce = async (input: CreateLipSyncInput, whenBusy?: WhenBusy): Promise<LipSyncTask | 'failedEarlier'> => {
+		const createOnce = async (
+			input: CreateLipSyncInput,
+			whenBusy?: WhenBusy,
+		): Promise<LipSyncTask | 'failedEarlier'> => {
 			const externalId = input.externalTaskId;
 			let reused = false;
 			let failedEarlier = false;
@@ -215,7 +239,14 @@ export const klingDialect: ProviderDialect = {
 				: undefined;
 			let data: unknown;
 			try {
-				data = await send({ method: 'POST', path: base, body: officialCreateBody(input), recover, adoptDuplicate: input.reuse !== undefined, whenBusy });
+				data = await send({
+					method: 'POST',
+					path: base,
+					body: officialCreateBody(input),
+					recover,
+					adoptDuplicate: input.reuse !== undefined,
+					whenBusy,
+				});
 			} catch (error) {
 				throw withExternalId(error, externalId);
 			}
@@ -227,23 +258,32 @@ export const klingDialect: ProviderDialect = {
 			supports: PROVIDERS.kling.supports,
 			async identifyFace(input) {
 				const body = input.videoId ? { video_id: input.videoId } : { video_url: input.videoUrl };
-				const { data, uncertainResends } = await sendIdentify(send, '/v1/videos/identify-face', body);
+				const { data, uncertainResends } = await sendIdentify(
+					send,
+					'/v1/videos/identify-face',
+					body,
+				);
 				return { ...parseOfficialIdentify(data), uncertainResends };
 			},
 			async createLipSync(input, whenBusy) {
 				// Work whose task failed at Kling is made anew under the next derived id (`-r1`, ...),
 				// so a retry never adopts a failed task as the work, and a later retry adopts the new one.
 				for (let generation = 0; ; generation++) {
-					const attempt = input.reuse && generation > 0 ? retryGeneration(input, input.reuse, generation) : input;
+					const attempt =
+						input.reuse && generation > 0 ? retryGeneration(input, input.reuse, generation) : input;
 					const made = await createOnce(attempt, whenBusy);
 					if (made !== 'failedEarlier') return made;
 					if (generation >= MAX_RETRY_GENERATIONS) {
-						throw new Error(`Kling failed this work ${generation + 1} times (external_task_id ${attempt.externalTaskId}); turn on New Task Every Run to start over`);
+						throw new Error(
+							`Kling failed this work ${generation + 1} times (external_task_id ${attempt.externalTaskId}); turn on New Task Every Run to start over`,
+						);
 					}
 				}
 			},
 			async getTask(id) {
-				return parseOfficialTask(await send({ method: 'GET', path: `${base}/${encodeURIComponent(id)}` }));
+				return parseOfficialTask(
+					await send({ method: 'GET', path: `${base}/${encodeURIComponent(id)}` }),
+				);
 			},
 			async findTask(id) {
 				const data = await send({
@@ -258,7 +298,12 @@ export const klingDialect: ProviderDialect = {
 				return (Array.isArray(data) ? data : []).map(parseOfficialTask);
 			},
 			async textToSpeech(input) {
-				const body = { text: input.text, voice_id: input.voiceId, voice_language: input.language, voice_speed: input.speed };
+				const body = {
+					text: input.text,
+					voice_id: input.voiceId,
+					voice_language: input.language,
+					voice_speed: input.speed,
+				};
 				return parseSpeech(await send({ method: 'POST', path: '/v1/audio/tts', body }));
 			},
 		};
@@ -270,7 +315,8 @@ export const klingDialect: ProviderDialect = {
  * unreadable may still have made (and billed) the task, and Get Task finds it by that id.
  */
 function withExternalId(error: unknown, externalId: string | undefined): unknown {
-	if (!externalId || !(error instanceof NodeApiError || error instanceof NodeOperationError)) return error;
+	if (!externalId || !(error instanceof NodeApiError || error instanceof NodeOperationError))
+		return error;
 	if (error.context.external_task_id !== undefined) return error;
 	error.context.external_task_id = externalId;
 	const note = `The create carried external_task_id ${externalId}: if Kling made the task, Get Task finds it by that id.`;

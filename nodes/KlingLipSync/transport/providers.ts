@@ -18,19 +18,43 @@ interface ProviderFacts {
 export const PROVIDERS: Record<ProviderId, ProviderFacts> = {
 	kling: {
 		name: 'Kling',
-		supports: { videoId: true, audioId: true, externalTaskId: true, listTasks: true, textToSpeech: true },
+		supports: {
+			videoId: true,
+			audioId: true,
+			externalTaskId: true,
+			listTasks: true,
+			textToSpeech: true,
+		},
 	},
 	klingProxy: {
 		name: 'Kling-compatible proxies',
-		supports: { videoId: true, audioId: true, externalTaskId: true, listTasks: true, textToSpeech: true },
+		supports: {
+			videoId: true,
+			audioId: true,
+			externalTaskId: true,
+			listTasks: true,
+			textToSpeech: true,
+		},
 	},
 	apimodels: {
 		name: 'apimodels.app',
-		supports: { videoId: false, audioId: false, externalTaskId: false, listTasks: false, textToSpeech: false },
+		supports: {
+			videoId: false,
+			audioId: false,
+			externalTaskId: false,
+			listTasks: false,
+			textToSpeech: false,
+		},
 	},
 	vtrix: {
 		name: 'vtrix',
-		supports: { videoId: true, audioId: true, externalTaskId: false, listTasks: false, textToSpeech: false },
+		supports: {
+			videoId: true,
+			audioId: true,
+			externalTaskId: false,
+			listTasks: false,
+			textToSpeech: false,
+		},
 	},
 };
 
@@ -44,7 +68,10 @@ export const FEATURE_NAMES: Record<Feature, string> = {
 };
 
 const names = (ids: ProviderId[]): string =>
-	ids.map((id) => PROVIDERS[id].name).join(ids.length > 2 ? ', ' : ' and ').replace(/, ([^,]*)$/, ' and $1');
+	ids
+		.map((id) => PROVIDERS[id].name)
+		.join(ids.length > 2 ? ', ' : ' and ')
+		.replace(/, ([^,]*)$/, ' and $1');
 
 /**
  * Which providers have a feature, as a panel note says it: "Kling and Kling-compatible proxies

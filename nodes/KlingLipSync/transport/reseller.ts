@@ -24,13 +24,20 @@ export interface IdentifyJob {
  */
 export async function awaitIdentifyJob(job: IdentifyJob): Promise<IDataObject> {
 	let current = job.first;
-	for (let waited = 0; !['succeed', 'failed'].includes(job.statusOf(current)); waited += IDENTIFY_POLL_MS) {
-		if (waited >= IDENTIFY_MAX_MS) throw new Error(`${job.provider} did not finish identifying faces (${job.idLabel})`);
+	for (
+		let waited = 0;
+		!['succeed', 'failed'].includes(job.statusOf(current));
+		waited += IDENTIFY_POLL_MS
+	) {
+		if (waited >= IDENTIFY_MAX_MS)
+			throw new Error(`${job.provider} did not finish identifying faces (${job.idLabel})`);
 		await job.wait(IDENTIFY_POLL_MS);
 		current = await job.query();
 	}
 	if (job.statusOf(current) === 'failed') {
-		throw new Error(`${job.provider} could not identify faces: ${job.reasonOf(current) ?? 'no reason given'} (${job.idLabel})`);
+		throw new Error(
+			`${job.provider} could not identify faces: ${job.reasonOf(current) ?? 'no reason given'} (${job.idLabel})`,
+		);
 	}
 	return current;
 }
@@ -42,7 +49,10 @@ export function explainHttpStatus(
 	fallbackRemedy: string,
 ): (failure: ProviderFailure) => FailureExplanation {
 	return (failure) => {
-		const [title, remedy] = help[failure.httpStatus] ?? [`HTTP ${failure.httpStatus}`, fallbackRemedy];
+		const [title, remedy] = help[failure.httpStatus] ?? [
+			`HTTP ${failure.httpStatus}`,
+			fallbackRemedy,
+		];
 		return { title: `${provider} error ${failure.httpStatus}: ${title}`, remedy };
 	};
 }

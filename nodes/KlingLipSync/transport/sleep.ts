@@ -11,7 +11,10 @@ const isCancelled = (signal: AbortSignal | undefined): boolean => signal?.aborte
  * no signal, so checking between slices is what makes a stop take effect within a second.
  * Resolves false when cancelled, true when the full time passed.
  */
-export async function sleepUnlessCancelled(ms: number, signal: AbortSignal | undefined): Promise<boolean> {
+export async function sleepUnlessCancelled(
+	ms: number,
+	signal: AbortSignal | undefined,
+): Promise<boolean> {
 	let left = ms;
 	while (left > 0) {
 		if (isCancelled(signal)) return false;

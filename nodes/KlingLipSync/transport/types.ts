@@ -6,7 +6,8 @@ export type TaskStatus = 'submitted' | 'processing' | 'succeed' | 'failed';
 const FINAL_STATUSES: readonly TaskStatus[] = ['succeed', 'failed'];
 
 /** Whether a task has ended (succeeded or failed): its status changes no more. */
-export const isFinal = (task: { status: TaskStatus }): boolean => FINAL_STATUSES.includes(task.status);
+export const isFinal = (task: { status: TaskStatus }): boolean =>
+	FINAL_STATUSES.includes(task.status);
 
 export interface ResultVideo {
 	id: string;

@@ -1,6 +1,13 @@
 import type { IDataObject } from 'n8n-workflow';
 
-import { asId, asNumber, asObject, officialCreateBody, parseOfficialIdentify, sendIdentify } from './official';
+import {
+	asId,
+	asNumber,
+	asObject,
+	officialCreateBody,
+	parseOfficialIdentify,
+	sendIdentify,
+} from './official';
 import { awaitIdentifyJob, explainHttpStatus } from './reseller';
 import type { IdentifyFaceResult, LipSyncTask, ProviderDialect, TaskStatus } from './types';
 import { PROVIDERS } from './providers';
@@ -97,16 +104,29 @@ export function vtrixDialect(createPath: string, statusPath: string): ProviderDi
 			if (httpStatus >= 200 && httpStatus < 300) return { data: raw };
 			return { failure: { httpStatus, message: errorTextOf(raw) } };
 		},
-		explain: explainHttpStatus('vtrix', HTTP_HELP, 'Try again later, or check the base URL and paths in the credential.'),
+		explain: explainHttpStatus(
+			'vtrix',
+			HTTP_HELP,
+			'Try again later, or check the base URL and paths in the credential.',
+		),
 		api(send, wait) {
-			const statusRequest = (id: string) => ({ method: 'GET' as const, path: statusPath.replace('{id}', encodeURIComponent(id)) });
-			const status = async (id: string): Promise<IDataObject> => asObject(await send(statusRequest(id)));
+			const statusRequest = (id: string) => ({
+				method: 'GET' as const,
+				path: statusPath.replace('{id}', encodeURIComponent(id)),
+			});
+			const status = async (id: string): Promise<IDataObject> =>
+				asObject(await send(statusRequest(id)));
 			return {
 				provider: 'vtrix',
 				supports: PROVIDERS.vtrix.supports,
 				async identifyFace(input) {
-					const fields = input.videoId ? { video_id: input.videoId } : { video_url: input.videoUrl };
-					const sent = await sendIdentify(send, createPath, { model: 'kirin_identify_face', ...fields });
+					const fields = input.videoId
+						? { video_id: input.videoId }
+						: { video_url: input.videoUrl };
+					const sent = await sendIdentify(send, createPath, {
+						model: 'kirin_identify_face',
+						...fields,
+					});
 					const first = asObject(sent.data);
 					const id = jobIdOf(first);
 					const job = await awaitIdentifyJob({
@@ -121,13 +141,22 @@ export function vtrixDialect(createPath: string, statusPath: string): ProviderDi
 					return { ...parseVtrixIdentify(job), uncertainResends: sent.uncertainResends };
 				},
 				async createLipSync(input) {
-					return parseVtrixTask(await send({ method: 'POST', path: createPath, body: { model: 'kirin_lipsync', ...officialCreateBody(input) } }));
+					return parseVtrixTask(
+						await send({
+							method: 'POST',
+							path: createPath,
+							body: { model: 'kirin_lipsync', ...officialCreateBody(input) },
+						}),
+					);
 				},
 				async getTask(id) {
 					return parseVtrixTask(await status(id));
 				},
 				async findTask(id) {
-					const data = await send({ ...statusRequest(id), absentWhen: (failure) => failure.httpStatus === 404 });
+					const data = await send({
+						...statusRequest(id),
+						absentWhen: (failure) => failure.httpStatus === 404,
+					});
 					return data === undefined ? undefined : parseVtrixTask(data);
 				},
 			};

@@ -7,7 +7,14 @@ import { dialogueKey } from '../../helpers/externalId';
 import { chooseFace, fitAudio, type FaceChoice, type FaceWindow } from '../../helpers/faceFit';
 import { overlapMs } from '../../helpers/validation';
 import type { RunSettings } from '../node.type';
-import { subjectOf, type AudioTiming, type CastDialogue, type CastSpeaker, type DialoguePlan, type SpeakerPlacement } from './dialogue';
+import {
+	subjectOf,
+	type AudioTiming,
+	type CastDialogue,
+	type CastSpeaker,
+	type DialoguePlan,
+	type SpeakerPlacement,
+} from './dialogue';
 
 /**
  * Casting a dialogue: which face each speaker is, where each speaker's audio goes (pure
@@ -19,7 +26,11 @@ import { subjectOf, type AudioTiming, type CastDialogue, type CastSpeaker, type 
  * window (it runs alongside the whole video); a clip must lie inside the window, so audio past the
  * face (or the video) is an error, never a silent cut.
  */
-export function placeSpeakerAudio(face: FaceWindow, audioMs: number, placement: SpeakerPlacement): AudioTiming | string {
+export function placeSpeakerAudio(
+	face: FaceWindow,
+	audioMs: number,
+	placement: SpeakerPlacement,
+): AudioTiming | string {
 	const window = `face ${face.faceId}'s window (${face.startMs ?? 0}-${face.endMs ?? '?'} ms)`;
 	if (placement.kind === 'fullLength') {
 		const start = face.startMs ?? 0;
@@ -29,7 +40,12 @@ export function placeSpeakerAudio(face: FaceWindow, audioMs: number, placement: 
 		}
 		return { cropStartMs: start, cropEndMs: end, insertMs: start };
 	}
-	const fit = fitAudio(face, Math.min(audioMs, placement.cropEndMs), placement.cropStartMs, placement.insertMs);
+	const fit = fitAudio(
+		face,
+		Math.min(audioMs, placement.cropEndMs),
+		placement.cropStartMs,
+		placement.insertMs,
+	);
 	if (typeof fit === 'string') return fit;
 	if (fit.trimmedMs > 0) {
 		return `the audio runs ${fit.trimmedMs} ms past the end of ${window}, where the face (or the video) ends: shorten it, or move Insert At earlier`;
@@ -52,7 +68,9 @@ export function matchFace(faces: FaceWindow[], planned: Required<FaceWindow>): n
 	});
 	const length = planned.endMs - planned.startMs;
 	if (best < 0 || bestOverlap * 2 < length) {
-		const windows = faces.map((f) => `${f.faceId}: ${f.startMs ?? '?'}-${f.endMs ?? '?'} ms`).join('; ');
+		const windows = faces
+			.map((f) => `${f.faceId}: ${f.startMs ?? '?'}-${f.endMs ?? '?'} ms`)
+			.join('; ');
 		return `the face of ${planned.startMs}-${planned.endMs} ms is not in the new video's faces (${windows || 'none'})`;
 	}
 	return best;
@@ -73,7 +91,6 @@ export function timingInWindow(timing: AudioTiming, face: FaceWindow): AudioTimi
 	return { cropStartMs, cropEndMs: cropStartMs + (end - start), insertMs: start };
 }
 
-
 /**
  * Every speaker's face and timing in the first session, or the first reason it cannot be done
  * (a face not found, two speakers on one face, audio that does not fit): all before any task.
@@ -88,7 +105,8 @@ export function castSpeakers(
 		const faceIndex = chooseFace(faces, speaker.audioMs, speaker.face);
 		if (typeof faceIndex === 'string') return `${name}: ${faceIndex}`;
 		const other = cast.findIndex((earlier) => earlier.faceIndex === faceIndex);
-		if (other >= 0) return `${name} and Speaker ${other + 1} both name face ${faces[faceIndex].faceId}: each speaker needs a face of their own`;
+		if (other >= 0)
+			return `${name} and Speaker ${other + 1} both name face ${faces[faceIndex].faceId}: each speaker needs a face of their own`;
 		const face = faces[faceIndex];
 		const timing = placeSpeakerAudio(face, speaker.audioMs, speaker.placement);
 		if (typeof timing === 'string') return `${name}: ${timing}`;
@@ -102,7 +120,11 @@ export function castSpeakers(
  * named twice, every audio inside its face's window): a dialogue that cannot be dubbed stops here,
  * before any task.
  */
-export async function castDialogue(this: IExecuteFunctions, planned: DialoguePlan, run: RunSettings): Promise<CastDialogue> {
+export async function castDialogue(
+	this: IExecuteFunctions,
+	planned: DialoguePlan,
+	run: RunSettings,
+): Promise<CastDialogue> {
 	const first = await run.api.identifyFace(planned.video);
 	const cast = castSpeakers(first.faces, planned.speakers);
 	if (typeof cast === 'string') {
@@ -116,9 +138,19 @@ export async function castDialogue(this: IExecuteFunctions, planned: DialoguePla
 	const { soundVolume, originalAudioVolume, watermark, derivedId } = planned.create;
 	const work = {
 		video: subjectOf(planned.video),
-		speakers: cast.map(({ face, timing }, position) => [face.faceId, face.startMs, face.endMs, timing, planned.speakers[position].audio.fingerprint]),
+		speakers: cast.map(({ face, timing }, position) => [
+			face.faceId,
+			face.startMs,
+			face.endMs,
+			timing,
+			planned.speakers[position].audio.fingerprint,
+		]),
 		options: [soundVolume, originalAudioVolume, watermark],
 	};
-	return { plan: planned, first, cast, key: dialogueKey(work, derivedId === 'fresh' ? randomUUID() : '') };
+	return {
+		plan: planned,
+		first,
+		cast,
+		key: dialogueKey(work, derivedId === 'fresh' ? randomUUID() : ''),
+	};
 }
-

@@ -1,12 +1,23 @@
 import { NodeOperationError } from 'n8n-workflow';
 
 import type { RunContext } from '../../transport';
-import { isFinal, type IdentifyFaceInput, type LipSyncApi, type LipSyncTask } from '../../transport/types';
+import {
+	isFinal,
+	type IdentifyFaceInput,
+	type LipSyncApi,
+	type LipSyncTask,
+} from '../../transport/types';
 import type { TaskRequest } from '../node.type';
 import { taskError } from '../pipeline/output';
 import { taskCreateFields } from '../shared/createOptions';
 import { matchFace, timingInWindow } from './casting';
-import { subjectOf, type AudioTiming, type CastDialogue, type ChainDialogue, type ChainRun } from './dialogue';
+import {
+	subjectOf,
+	type AudioTiming,
+	type CastDialogue,
+	type ChainDialogue,
+	type ChainRun,
+} from './dialogue';
 import { chainError, ofStep, paidTaskOf, resultVideoId, stepFailed, stepJson } from './outcome';
 
 /**
@@ -32,21 +43,38 @@ export function stepRequest(
 	const chain = { key, step: position + 1, last: position + 1 === planned.speakers.length };
 	const fields = taskCreateFields(
 		planned.create,
-		{ subject: subjectOf(video), faceId: session.faceId, audio: audio.fingerprint, chain, ...timing },
+		{
+			subject: subjectOf(video),
+			faceId: session.faceId,
+			audio: audio.fingerprint,
+			chain,
+			...timing,
+		},
 		{ url: video.videoUrl, id: video.videoId },
 	);
 	return {
 		itemIndex: planned.itemIndex,
-		create: { sessionId: session.sessionId, faceId: session.faceId, audioId: audio.audioId, ...timing, ...fields },
+		create: {
+			sessionId: session.sessionId,
+			faceId: session.faceId,
+			audioId: audio.audioId,
+			...timing,
+			...fields,
+		},
 		audio,
 	};
 }
 
-
 /** The first step's request, straight from the first session. */
 export function firstRequest(dialogue: CastDialogue): TaskRequest {
 	const [speaker] = dialogue.cast;
-	return stepRequest(dialogue, 0, { sessionId: dialogue.first.sessionId, faceId: speaker.face.faceId }, dialogue.plan.video, speaker.timing);
+	return stepRequest(
+		dialogue,
+		0,
+		{ sessionId: dialogue.first.sessionId, faceId: speaker.face.faceId },
+		dialogue.plan.video,
+		speaker.timing,
+	);
 }
 
 /**
@@ -62,17 +90,35 @@ export async function nextRequest(
 	const { face, timing } = dialogue.cast[position];
 	const video = { videoId };
 	const identified = await api.identifyFace(video);
-	const window = { faceId: face.faceId, startMs: face.startMs ?? 0, endMs: face.endMs ?? Number.MAX_SAFE_INTEGER };
+	const window = {
+		faceId: face.faceId,
+		startMs: face.startMs ?? 0,
+		endMs: face.endMs ?? Number.MAX_SAFE_INTEGER,
+	};
 	const found = matchFace(identified.faces, window);
-	if (typeof found === 'string') return `Speaker ${position + 1}: ${found} (session_id ${identified.sessionId})`;
+	if (typeof found === 'string')
+		return `Speaker ${position + 1}: ${found} (session_id ${identified.sessionId})`;
 	const matched = identified.faces[found];
 	const kept = timingInWindow(timing, matched);
-	if (typeof kept === 'string') return `Speaker ${position + 1}: ${kept} (session_id ${identified.sessionId})`;
-	return stepRequest(dialogue, position, { sessionId: identified.sessionId, faceId: matched.faceId }, video, kept);
+	if (typeof kept === 'string')
+		return `Speaker ${position + 1}: ${kept} (session_id ${identified.sessionId})`;
+	return stepRequest(
+		dialogue,
+		position,
+		{ sessionId: identified.sessionId, faceId: matched.faceId },
+		video,
+		kept,
+	);
 }
 
 /** A chain not started yet: its first step's request, made from the first session. */
-export const startChain = (dialogue: ChainDialogue, start: TaskRequest): ChainRun => ({ dialogue, tasks: [], steps: [], start, stepsBefore: 0 });
+export const startChain = (dialogue: ChainDialogue, start: TaskRequest): ChainRun => ({
+	dialogue,
+	tasks: [],
+	steps: [],
+	start,
+	stepsBefore: 0,
+});
 
 /** Creates one step's task: in Poll mode it returns it final, in Callback mode as created. */
 export type CreateStep = (request: TaskRequest) => Promise<LipSyncTask>;
@@ -108,7 +154,10 @@ export async function advanceChain(
 	let working = chain.stepsBefore + Math.max(1, chain.tasks.length);
 	try {
 		const started = chain.tasks[chain.tasks.length - 1];
-		if (!started && !chain.start) throw new NodeOperationError(ctx.getNode(), 'The dialogue has no step to go on from', { itemIndex });
+		if (!started && !chain.start)
+			throw new NodeOperationError(ctx.getNode(), 'The dialogue has no step to go on from', {
+				itemIndex,
+			});
 		let task = started ?? (await made(chain.start as TaskRequest));
 		for (;;) {
 			if (!isFinal(task)) return 'running';
@@ -116,12 +165,20 @@ export async function advanceChain(
 			working = step;
 			if (task.status === 'failed') throw stepFailed(ctx, itemIndex, step, task, count);
 			const videoId = resultVideoId(task);
-			if (!videoId) throw taskError(ctx, itemIndex, task, `Speaker ${step}'s task succeeded without a video id`, 'The next speaker cannot be lip-synced without it.');
+			if (!videoId)
+				throw taskError(
+					ctx,
+					itemIndex,
+					task,
+					`Speaker ${step}'s task succeeded without a video id`,
+					'The next speaker cannot be lip-synced without it.',
+				);
 			if (step === count) return 'done';
 			if (cancelled()) return 'cancelled';
 			working = step + 1;
 			const next = await nextRequest(api, dialogue, step, videoId);
-			if (typeof next === 'string') throw new NodeOperationError(ctx.getNode(), next, { itemIndex });
+			if (typeof next === 'string')
+				throw new NodeOperationError(ctx.getNode(), next, { itemIndex });
 			task = await made(next);
 		}
 	} catch (error) {
@@ -134,4 +191,3 @@ export async function advanceChain(
 		throw ofStep(chainError(ctx, itemIndex, error, chain), working, count);
 	}
 }
-

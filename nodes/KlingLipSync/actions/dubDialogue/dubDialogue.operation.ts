@@ -8,7 +8,11 @@ import { maxInFlightOption, waitFields, waitModeField } from '../common.descript
 import type { RunSettings } from '../node.type';
 import { failOn, requireSupport } from '../params';
 import { audioSourceFields, resolveAudio } from '../shared/audioSource';
-import { createOptionFields, readCreateOptions, type CreateOptionValues } from '../shared/createOptions';
+import {
+	createOptionFields,
+	readCreateOptions,
+	type CreateOptionValues,
+} from '../shared/createOptions';
 import { faceChoiceFields, readFaceChoice } from '../shared/faceChoice';
 import { readVideo, videoSourceFields } from '../shared/videoSource';
 import type { DialoguePlan, SpeakerPlacement, SpeakerPlan } from './dialogue';
@@ -25,9 +29,14 @@ const speakerFields: INodeProperties[] = [
 			{
 				name: 'Full-Length Track',
 				value: 'fullLength',
-				description: "The track runs alongside the whole video (silence where others speak); the part inside the face's window is used",
+				description:
+					"The track runs alongside the whole video (silence where others speak); the part inside the face's window is used",
 			},
-			{ name: 'Clip at Insert At', value: 'clip', description: 'A clip of this speaker alone, placed at Insert At on the video' },
+			{
+				name: 'Clip at Insert At',
+				value: 'clip',
+				description: 'A clip of this speaker alone, placed at Insert At on the video',
+			},
 		],
 		default: 'fullLength',
 	},
@@ -37,7 +46,7 @@ const speakerFields: INodeProperties[] = [
 		type: 'number',
 		typeOptions: { minValue: 0 },
 		default: 0,
-		description: 'Where on the video the clip starts; it must end inside the face\'s window',
+		description: "Where on the video the clip starts; it must end inside the face's window",
 		displayOptions: { show: { placement: ['clip'] } },
 	},
 	{
@@ -82,7 +91,11 @@ const properties: INodeProperties[] = [
 		default: {},
 		options: [
 			createOptionFields.soundVolume,
-			{ ...maxInFlightOption(), description: 'How many dialogues (items) are dubbed at once; each holds one Kling task at a time' },
+			{
+				...maxInFlightOption(),
+				description:
+					'How many dialogues (items) are dubbed at once; each holds one Kling task at a time',
+			},
 			createOptionFields.newTaskEveryRun,
 			createOptionFields.originalAudioVolume,
 			createOptionFields.watermark,
@@ -90,7 +103,10 @@ const properties: INodeProperties[] = [
 	},
 ];
 
-export const description = updateDisplayOptions({ show: { operation: ['dubDialogue'] } }, properties);
+export const description = updateDisplayOptions(
+	{ show: { operation: ['dubDialogue'] } },
+	properties,
+);
 
 /** Speakers a dialogue may have: each step re-encodes the video, so quality drops with every one. */
 const MAX_SPEAKERS = 10;
@@ -117,18 +133,47 @@ export function runCostHint(dialogues: number, speakers: number, reused: number)
 
 const speakerPath = (position: number): string => `speakers.speaker[${position}].`;
 
-function readPlacement(this: IExecuteFunctions, itemIndex: number, at: string, name: string, audioMs: number): SpeakerPlacement {
-	const kind = this.getNodeParameter(`${at}placement`, itemIndex, 'fullLength') as SpeakerPlacement['kind'];
+function readPlacement(
+	this: IExecuteFunctions,
+	itemIndex: number,
+	at: string,
+	name: string,
+	audioMs: number,
+): SpeakerPlacement {
+	const kind = this.getNodeParameter(
+		`${at}placement`,
+		itemIndex,
+		'fullLength',
+	) as SpeakerPlacement['kind'];
 	if (kind === 'fullLength') return { kind };
-	failOn.call(this, itemIndex, kind === 'clip' ? undefined : `${name}: Audio Placement must be fullLength or clip (got "${String(kind).slice(0, 40)}")`);
+	failOn.call(
+		this,
+		itemIndex,
+		kind === 'clip'
+			? undefined
+			: `${name}: Audio Placement must be fullLength or clip (got "${String(kind).slice(0, 40)}")`,
+	);
 	const insertMs = this.getNodeParameter(`${at}insertMs`, itemIndex, 0) as unknown;
 	const cropStartMs = this.getNodeParameter(`${at}cropStartMs`, itemIndex, 0) as unknown;
 	const cropEndMs = this.getNodeParameter(`${at}cropEndMs`, itemIndex, 0) as unknown;
 	failOn.call(this, itemIndex, checkMilliseconds(`${name}: Insert At (ms)`, insertMs));
-	failOn.call(this, itemIndex, checkMilliseconds(`${name}: Crop Start (ms)`, cropStartMs, KLING_LIMITS.maxAudioMs));
-	failOn.call(this, itemIndex, checkMilliseconds(`${name}: Crop End (ms)`, cropEndMs, KLING_LIMITS.maxAudioMs));
+	failOn.call(
+		this,
+		itemIndex,
+		checkMilliseconds(`${name}: Crop Start (ms)`, cropStartMs, KLING_LIMITS.maxAudioMs),
+	);
+	failOn.call(
+		this,
+		itemIndex,
+		checkMilliseconds(`${name}: Crop End (ms)`, cropEndMs, KLING_LIMITS.maxAudioMs),
+	);
 	const end = (cropEndMs as number) || audioMs;
-	if (end > audioMs) failOn.call(this, itemIndex, `${name}: Crop End (ms) ${end} is past the end of the audio (${audioMs} ms)`);
+	if (end > audioMs)
+		failOn.call(
+			this,
+			itemIndex,
+			`${name}: Crop End (ms) ${end} is past the end of the audio (${audioMs} ms)`,
+		);
 	const tooShort = checkAudioAfterCropStart(end, cropStartMs as number);
 	if (tooShort) failOn.call(this, itemIndex, `${name}: ${tooShort}`);
 	return { kind, insertMs: insertMs as number, cropStartMs: cropStartMs as number, cropEndMs: end };
@@ -138,20 +183,40 @@ function readPlacement(this: IExecuteFunctions, itemIndex: number, at: string, n
 function sameFaceNamed(speakers: SpeakerPlan[]): string | undefined {
 	const seen = new Map<string, number>();
 	for (const [position, { face }] of speakers.entries()) {
-		const key = face.by === 'index' ? `index ${face.index}` : face.by === 'faceId' ? `ID ${face.faceId}` : undefined;
+		const key =
+			face.by === 'index'
+				? `index ${face.index}`
+				: face.by === 'faceId'
+					? `ID ${face.faceId}`
+					: undefined;
 		if (key === undefined) continue;
 		const earlier = seen.get(key);
-		if (earlier !== undefined) return `Speaker ${position + 1} and Speaker ${earlier + 1} both name the face with ${key}: each speaker needs a face of their own`;
+		if (earlier !== undefined)
+			return `Speaker ${position + 1} and Speaker ${earlier + 1} both name the face with ${key}: each speaker needs a face of their own`;
 		seen.set(key, position);
 	}
 	return undefined;
 }
 
-export async function plan(this: IExecuteFunctions, itemIndex: number, run: RunSettings): Promise<DialoguePlan> {
+export async function plan(
+	this: IExecuteFunctions,
+	itemIndex: number,
+	run: RunSettings,
+): Promise<DialoguePlan> {
 	const video = readVideo.call(this, itemIndex, run.api);
 	const count = (this.getNodeParameter('speakers.speaker', itemIndex, []) as unknown[]).length;
-	failOn.call(this, itemIndex, count > 0 ? undefined : 'Speakers: add at least one speaker (a face and its audio)');
-	failOn.call(this, itemIndex, count <= MAX_SPEAKERS ? undefined : `Speakers: at most ${MAX_SPEAKERS} (got ${count}); each one re-encodes the video once more`);
+	failOn.call(
+		this,
+		itemIndex,
+		count > 0 ? undefined : 'Speakers: add at least one speaker (a face and its audio)',
+	);
+	failOn.call(
+		this,
+		itemIndex,
+		count <= MAX_SPEAKERS
+			? undefined
+			: `Speakers: at most ${MAX_SPEAKERS} (got ${count}); each one re-encodes the video once more`,
+	);
 	// Every step after the first identifies the video the step before made, by its Kling video id.
 	if (count > 1) requireSupport.call(this, itemIndex, run.api, 'videoId');
 	// A Callback-mode run finds its dialogues' steps in the account's task list.
@@ -171,13 +236,26 @@ export async function plan(this: IExecuteFunctions, itemIndex: number, run: RunS
 			);
 		}
 		if (audio.durationMs === undefined) {
-			failOn.call(this, itemIndex, `${name}: Dub Dialogue needs the audio's length: with a Kling Audio ID, feed it from Text to Speech (audio_duration_ms), or give the audio as a URL or file`);
+			failOn.call(
+				this,
+				itemIndex,
+				`${name}: Dub Dialogue needs the audio's length: with a Kling Audio ID, feed it from Text to Speech (audio_duration_ms), or give the audio as a URL or file`,
+			);
 		}
 		const audioMs = audio.durationMs as number;
-		speakers.push({ face, audio, audioMs, placement: readPlacement.call(this, itemIndex, at, name, audioMs) });
+		speakers.push({
+			face,
+			audio,
+			audioMs,
+			placement: readPlacement.call(this, itemIndex, at, name, audioMs),
+		});
 	}
 	failOn.call(this, itemIndex, sameFaceNamed(speakers));
 	const options = this.getNodeParameter('options', itemIndex, {}) as CreateOptionValues;
-	return { itemIndex, video, speakers, create: readCreateOptions.call(this, itemIndex, options, run) };
+	return {
+		itemIndex,
+		video,
+		speakers,
+		create: readCreateOptions.call(this, itemIndex, options, run),
+	};
 }
-

@@ -28,7 +28,12 @@ const descriptionsBeforeNote = new WeakMap<Error, string | undefined>();
  * video id (the item's work up to there), in the message's description and in `context`, so
  * Continue On Fail outputs them.
  */
-export function chainError(ctx: RunContext, itemIndex: number, error: unknown, chain: Pick<ChainRun, 'tasks'>): Error {
+export function chainError(
+	ctx: RunContext,
+	itemIndex: number,
+	error: unknown,
+	chain: Pick<ChainRun, 'tasks'>,
+): Error {
 	const stopped =
 		error instanceof NodeOperationError || error instanceof NodeApiError
 			? error
@@ -37,7 +42,8 @@ export function chainError(ctx: RunContext, itemIndex: number, error: unknown, c
 	const lastGood = lastGoodVideoId(chain);
 	const described = stopped as Error & { description?: string | null };
 	// Told again with more of the chain known (a webhook's), the note is replaced, not repeated.
-	if (!descriptionsBeforeNote.has(stopped)) descriptionsBeforeNote.set(stopped, described.description ?? undefined);
+	if (!descriptionsBeforeNote.has(stopped))
+		descriptionsBeforeNote.set(stopped, described.description ?? undefined);
 	const before = descriptionsBeforeNote.get(stopped);
 	stopped.context.task_ids = taskIds;
 	stopped.context.last_good_video_id = lastGood ?? null;
@@ -56,17 +62,25 @@ export function chainError(ctx: RunContext, itemIndex: number, error: unknown, c
  * How every error of a dialogue's step starts: which speaker, which step of how many (a resumed
  * Callback-mode run knows the count of a dialogue other than the calling one only from its last step).
  */
-export const stepLabel = (step: number, count: number | undefined): string => `Speaker ${step} (step ${step}${count ? ` of ${count}` : ''})`;
+export const stepLabel = (step: number, count: number | undefined): string =>
+	`Speaker ${step} (step ${step}${count ? ` of ${count}` : ''})`;
 
 /** An error of a step, its message starting with the step (once). */
 export function ofStep(error: Error, step: number, count: number | undefined): Error {
 	const label = stepLabel(step, count);
-	if (!error.message.startsWith(label)) error.message = `${label}: ${error.message.replace(new RegExp(`^Speaker ${step}:? `), '')}`;
+	if (!error.message.startsWith(label))
+		error.message = `${label}: ${error.message.replace(new RegExp(`^Speaker ${step}:? `), '')}`;
 	return error;
 }
 
 /** A step whose task failed at Kling: the chain stops there. */
-export function stepFailed(ctx: RunContext, itemIndex: number, step: number, task: LipSyncTask, count: number | undefined): NodeOperationError {
+export function stepFailed(
+	ctx: RunContext,
+	itemIndex: number,
+	step: number,
+	task: LipSyncTask,
+	count: number | undefined,
+): NodeOperationError {
 	return taskError(
 		ctx,
 		itemIndex,
@@ -104,8 +118,11 @@ export function paidTaskOf(error: unknown): LipSyncTask | undefined {
 	const status = context.task_status;
 	return {
 		taskId: context.task_id,
-		status: status === 'submitted' || status === 'succeed' || status === 'failed' ? status : 'processing',
-		...(typeof context.external_task_id === 'string' ? { externalTaskId: context.external_task_id } : {}),
+		status:
+			status === 'submitted' || status === 'succeed' || status === 'failed' ? status : 'processing',
+		...(typeof context.external_task_id === 'string'
+			? { externalTaskId: context.external_task_id }
+			: {}),
 		videos: [],
 		raw: {},
 	};

@@ -32,7 +32,10 @@ export interface ListedDialogue extends ExpectedTask {
 const STALLED_AFTER_MS = 15 * 60_000;
 
 /** Every dialogue of the run from the task list (newest pages first, until each one's first step was seen). */
-export async function readDialogues(api: LipSyncApi, expected: ExpectedTask[]): Promise<ListedDialogue[]> {
+export async function readDialogues(
+	api: LipSyncApi,
+	expected: ExpectedTask[],
+): Promise<ListedDialogue[]> {
 	const byKey = new Map(expected.map((dialogue) => [dialogue.key, new Map<number, LipSyncTask>()]));
 	const firstSteps = new Set<string>();
 	await scanTaskList(
@@ -52,8 +55,16 @@ export async function readDialogues(api: LipSyncApi, expected: ExpectedTask[]): 
 		const steps = byKey.get(dialogue.key) as Map<number, LipSyncTask>;
 		const tasks = [...steps.entries()].sort(([a], [b]) => a - b).map(([, task]) => task);
 		const last = tasks[tasks.length - 1];
-		const ended = tasks.some((task) => task.status === 'failed') || (last !== undefined && last.status === 'succeed' && chainStepOf(last.externalTaskId)?.last === true);
-		const stalled = !ended && last?.status === 'succeed' && last.updatedAt !== undefined && Date.now() - last.updatedAt > STALLED_AFTER_MS;
+		const ended =
+			tasks.some((task) => task.status === 'failed') ||
+			(last !== undefined &&
+				last.status === 'succeed' &&
+				chainStepOf(last.externalTaskId)?.last === true);
+		const stalled =
+			!ended &&
+			last?.status === 'succeed' &&
+			last.updatedAt !== undefined &&
+			Date.now() - last.updatedAt > STALLED_AFTER_MS;
 		return { ...dialogue, tasks, ended, stalled };
 	});
 }
@@ -63,7 +74,14 @@ function failureItem(ctx: RunContext, dialogue: ListedDialogue, error: Error): I
 	const stopped = chainError(ctx, dialogue.itemIndex, error, dialogue);
 	const last = dialogue.tasks[dialogue.tasks.length - 1];
 	const { json } = errorItem(stopped, dialogue.itemIndex);
-	return { json: { ...(last ? taskToJson(last) : {}), speakers: dialogue.tasks.map((task, index) => stepJson(index + 1, task)), ...json }, pairedItem: { item: dialogue.itemIndex } };
+	return {
+		json: {
+			...(last ? taskToJson(last) : {}),
+			speakers: dialogue.tasks.map((task, index) => stepJson(index + 1, task)),
+			...json,
+		},
+		pairedItem: { item: dialogue.itemIndex },
+	};
 }
 
 /** Every dialogue of the run as its resumed item; `stopped` is the one this call could not take on. */
@@ -74,21 +92,44 @@ export async function resumedItems(
 	stopped?: { key: string; error: Error },
 ): Promise<INodeExecutionData[]> {
 	const items: INodeExecutionData[] = [];
-	const stoppedItem = stopped && dialogues.find((dialogue) => dialogue.key === stopped.key)?.itemIndex;
+	const stoppedItem =
+		stopped && dialogues.find((dialogue) => dialogue.key === stopped.key)?.itemIndex;
 	// One video at a time, as the resumed run downloads them.
 	for (const dialogue of dialogues) {
 		const { itemIndex, tasks } = dialogue;
 		const failed = tasks.find((task) => task.status === 'failed');
-		const fail = (message: string): Error => new NodeOperationError(ctx.getNode(), message, { itemIndex });
+		const fail = (message: string): Error =>
+			new NodeOperationError(ctx.getNode(), message, { itemIndex });
 		if (stopped?.key === dialogue.key) {
 			items.push(failureItem(ctx, dialogue, stopped.error));
 		} else if (tasks.length === 0) {
-			items.push(failureItem(ctx, dialogue, fail('No task of this dialogue was found among your newest 5,000 tasks: its first step was not created')));
+			items.push(
+				failureItem(
+					ctx,
+					dialogue,
+					fail(
+						'No task of this dialogue was found among your newest 5,000 tasks: its first step was not created',
+					),
+				),
+			);
 		} else if (failed) {
-			items.push(failureItem(ctx, dialogue, stepFailed(ctx, itemIndex, tasks.indexOf(failed) + 1, failed, undefined)));
+			items.push(
+				failureItem(
+					ctx,
+					dialogue,
+					stepFailed(ctx, itemIndex, tasks.indexOf(failed) + 1, failed, undefined),
+				),
+			);
 		} else if (dialogue.ended) {
 			try {
-				items.push(await chainOutput(ctx, itemIndex, { tasks, steps: tasks.map((task, index) => stepJson(index + 1, task)) }, wait));
+				items.push(
+					await chainOutput(
+						ctx,
+						itemIndex,
+						{ tasks, steps: tasks.map((task, index) => stepJson(index + 1, task)) },
+						wait,
+					),
+				);
 			} catch (error) {
 				items.push(failureItem(ctx, dialogue, error as Error));
 			}
@@ -97,13 +138,26 @@ export async function resumedItems(
 				failureItem(
 					ctx,
 					dialogue,
-					fail(`${stepLabel(tasks.length + 1, undefined)}: the step was never made: the callback of speaker ${tasks.length}'s task did not reach n8n, or the step could not be made then`),
+					fail(
+						`${stepLabel(tasks.length + 1, undefined)}: the step was never made: the callback of speaker ${tasks.length}'s task did not reach n8n, or the step could not be made then`,
+					),
 				),
 			);
 		} else {
 			const current = tasks[tasks.length - 1];
-			const why = stoppedItem !== undefined ? `the dialogue of item ${stoppedItem} could not go on` : 'the other dialogues had ended and this one did not move on';
-			items.push(failureItem(ctx, dialogue, fail(`${stepLabel(tasks.length, undefined)}: the run stopped waiting here (task_id ${current.taskId}, ${current.status}): ${why}`)));
+			const why =
+				stoppedItem !== undefined
+					? `the dialogue of item ${stoppedItem} could not go on`
+					: 'the other dialogues had ended and this one did not move on';
+			items.push(
+				failureItem(
+					ctx,
+					dialogue,
+					fail(
+						`${stepLabel(tasks.length, undefined)}: the run stopped waiting here (task_id ${current.taskId}, ${current.status}): ${why}`,
+					),
+				),
+			);
 		}
 	}
 	return items;

@@ -31,7 +31,8 @@ interface DialogueInFlight {
 	ended: 'running' | 'done' | 'cancelled';
 }
 
-const isInFlight = (entry: unknown): entry is DialogueInFlight => typeof entry === 'object' && entry !== null && 'chain' in entry;
+const isInFlight = (entry: unknown): entry is DialogueInFlight =>
+	typeof entry === 'object' && entry !== null && 'chain' in entry;
 
 /**
  * Callback mode, in the execution: every dialogue's first step is created with its callback URL
@@ -47,7 +48,9 @@ export async function startDialogues(
 	executor: TaskExecutor,
 ): Promise<INodeExecutionData[]> {
 	const dialogues = entries.filter((entry): entry is CastDialogue => !isOutputItem(entry));
-	const batch = encodeBatch(dialogues.map((dialogue) => ({ itemIndex: dialogue.plan.itemIndex, key: dialogue.key })));
+	const batch = encodeBatch(
+		dialogues.map((dialogue) => ({ itemIndex: dialogue.plan.itemIndex, key: dialogue.key })),
+	);
 	const resumeUrl = String(ctx.evaluateExpression('{{ $execution.resumeUrl }}', 0));
 	const signingKey = await credentialKey(ctx);
 	const createIn =
@@ -56,19 +59,45 @@ export async function startDialogues(
 			(await executor.execute(request, callbackUrl)).task;
 	const advance = async (inFlight: DialogueInFlight): Promise<DialogueInFlight> => ({
 		...inFlight,
-		ended: await advanceChain(ctx, run.api, inFlight.chain, createIn(inFlight.callbackUrl), () => executor.cancelled),
+		ended: await advanceChain(
+			ctx,
+			run.api,
+			inFlight.chain,
+			createIn(inFlight.callbackUrl),
+			() => executor.cancelled,
+		),
 	});
 
-	let stage = await runStage(ctx, run, entries, run.maxInFlight, async (dialogue: CastDialogue) => {
-		const { dialogue: encoded, signature } = encodeDialogue(wireOf(dialogue, resumeUrl), batch, signingKey, ctx.getExecutionId());
-		return await advance({ chain: startChain(dialogue, firstRequest(dialogue)), callbackUrl: dialogueCallbackUrl(resumeUrl, batch, encoded, signature), ended: 'running' });
-	}, false);
+	let stage = await runStage(
+		ctx,
+		run,
+		entries,
+		run.maxInFlight,
+		async (dialogue: CastDialogue) => {
+			const { dialogue: encoded, signature } = encodeDialogue(
+				wireOf(dialogue, resumeUrl),
+				batch,
+				signingKey,
+				ctx.getExecutionId(),
+			);
+			return await advance({
+				chain: startChain(dialogue, firstRequest(dialogue)),
+				callbackUrl: dialogueCallbackUrl(resumeUrl, batch, encoded, signature),
+				ended: 'running',
+			});
+		},
+		false,
+	);
 	for (;;) {
 		if (executor.cancelled) throw executor.cancelledError();
 		if (stage.error) throw executor.withCreatedTasks(stage.error);
-		const running = stage.entries.filter((entry): entry is DialogueInFlight => isInFlight(entry) && entry.ended === 'running');
+		const running = stage.entries.filter(
+			(entry): entry is DialogueInFlight => isInFlight(entry) && entry.ended === 'running',
+		);
 		if (running.length === 0) break;
-		const currentIds = new Set(running.map(({ chain }) => chain.tasks[chain.tasks.length - 1].taskId));
+		const currentIds = new Set(
+			running.map(({ chain }) => chain.tasks[chain.tasks.length - 1].taskId),
+		);
 		const current = await readTasksById(run.api, currentIds);
 		const ended = (inFlight: DialogueInFlight): LipSyncTask | undefined => {
 			const { tasks } = inFlight.chain;
@@ -76,31 +105,59 @@ export async function startDialogues(
 			return task && isFinal(task) ? task : undefined;
 		};
 		if (!running.some(ended)) break;
-		stage = await runStage(ctx, run, stage.entries, run.maxInFlight, async (inFlight: DialogueInFlight) => {
-			const task = inFlight.ended === 'running' ? ended(inFlight) : undefined;
-			if (!task) return inFlight;
-			const { tasks, steps } = inFlight.chain;
-			tasks[tasks.length - 1] = task;
-			steps[steps.length - 1] = { ...steps[steps.length - 1], ...stepJson(inFlight.chain.stepsBefore + tasks.length, task) };
-			return await advance(inFlight);
-		}, false);
+		stage = await runStage(
+			ctx,
+			run,
+			stage.entries,
+			run.maxInFlight,
+			async (inFlight: DialogueInFlight) => {
+				const task = inFlight.ended === 'running' ? ended(inFlight) : undefined;
+				if (!task) return inFlight;
+				const { tasks, steps } = inFlight.chain;
+				tasks[tasks.length - 1] = task;
+				steps[steps.length - 1] = {
+					...steps[steps.length - 1],
+					...stepJson(inFlight.chain.stepsBefore + tasks.length, task),
+				};
+				return await advance(inFlight);
+			},
+			false,
+		);
 	}
 
-	const waiting = stage.entries.filter((entry): entry is DialogueInFlight => isInFlight(entry) && entry.ended === 'running');
+	const waiting = stage.entries.filter(
+		(entry): entry is DialogueInFlight => isInFlight(entry) && entry.ended === 'running',
+	);
 	if (waiting.length === 0) {
-		const output = await runStage(ctx, run, stage.entries, run.maxInFlight, async (inFlight: DialogueInFlight) =>
-			await chainOutput(ctx, inFlight.chain.dialogue.plan.itemIndex, inFlight.chain, run.wait), false);
+		const output = await runStage(
+			ctx,
+			run,
+			stage.entries,
+			run.maxInFlight,
+			async (inFlight: DialogueInFlight) =>
+				await chainOutput(ctx, inFlight.chain.dialogue.plan.itemIndex, inFlight.chain, run.wait),
+			false,
+		);
 		if (output.error) throw executor.withCreatedTasks(output.error);
 		return output.entries;
 	}
 	const wait = run.wait as WaitSettings;
 	const mostSteps = Math.max(...dialogues.map((dialogue) => dialogue.plan.speakers.length));
-	await putToWait(ctx, waiting.map(({ chain }) => chain.tasks[chain.tasks.length - 1].taskId), wait.maxWaitMs * mostSteps);
+	await putToWait(
+		ctx,
+		waiting.map(({ chain }) => chain.tasks[chain.tasks.length - 1].taskId),
+		wait.maxWaitMs * mostSteps,
+	);
 	// What the run shows while it waits; the resume replaces it with every dialogue's result.
 	return stage.entries.map((entry) =>
 		isInFlight(entry)
 			? {
-					json: { ...taskToJson(entry.chain.tasks[entry.chain.tasks.length - 1]), speakers: entry.chain.steps, task_ids: entry.chain.tasks.map((task) => task.taskId), wait_mode: 'callback' },
+					json: {
+						...taskToJson(entry.chain.tasks[entry.chain.tasks.length - 1]),
+						speakers: entry.chain.steps,
+						task_ids: entry.chain.tasks.map((task) => task.taskId),
+						wait_mode: 'callback',
+					},
 					pairedItem: { item: entry.chain.dialogue.plan.itemIndex },
 				}
 			: (entry as INodeExecutionData),

@@ -1,4 +1,9 @@
-import type { IDataObject, IWebhookFunctions, IWebhookResponseData, JsonObject } from 'n8n-workflow';
+import type {
+	IDataObject,
+	IWebhookFunctions,
+	IWebhookResponseData,
+	JsonObject,
+} from 'n8n-workflow';
 import { NodeApiError, NodeOperationError } from 'n8n-workflow';
 
 import { BATCH_QUERY_PARAM, decodeBatch } from '../../helpers/callbackBatch';
@@ -45,7 +50,8 @@ function busyWait(ctx: IWebhookFunctions): WhenBusy {
  * Whether a next step that could not be made may work later (a network error, a retriable
  * refusal: Kling calls back again), or never will (the face is not in the new video, a refusal).
  */
-const mayWorkLater = (error: unknown): NodeApiError | undefined => (error instanceof NodeApiError && isTransient(error) ? error : undefined);
+const mayWorkLater = (error: unknown): NodeApiError | undefined =>
+	error instanceof NodeApiError && isTransient(error) ? error : undefined;
 
 /**
  * A callback to a waiting Dub Dialogue execution. The URL must carry this credential's signature.
@@ -55,29 +61,43 @@ const mayWorkLater = (error: unknown): NodeApiError | undefined => (error instan
  * are read from the task list and the execution resumes when all have ended (or stalled). A next
  * step that can never be made ends the wait for all (every dialogue reports its tasks).
  */
-export async function resumeDialogueOnCallback(this: IWebhookFunctions): Promise<IWebhookResponseData> {
+export async function resumeDialogueOnCallback(
+	this: IWebhookFunctions,
+): Promise<IWebhookResponseData> {
 	const query = this.getQueryData() as IDataObject;
 	const response = this.getResponseObject();
-	const wire = decodeDialogue(query[BATCH_QUERY_PARAM], query[DIALOGUE_QUERY_PARAM], query[SIGNATURE_QUERY_PARAM], await credentialKey(this), this.getExecutionId());
+	const wire = decodeDialogue(
+		query[BATCH_QUERY_PARAM],
+		query[DIALOGUE_QUERY_PARAM],
+		query[SIGNATURE_QUERY_PARAM],
+		await credentialKey(this),
+		this.getExecutionId(),
+	);
 	const expected = decodeBatch(query[BATCH_QUERY_PARAM]);
 	if (!wire || !expected) {
-		response.status(401).json({ received: false, reason: "the callback URL does not carry this node's signature" });
+		response
+			.status(401)
+			.json({ received: false, reason: "the callback URL does not carry this node's signature" });
 		return { noWebhookResponse: true };
 	}
 	const reported = taskFromCallback(this.getBodyData());
 	if (!isFinal(reported)) return { webhookResponse: { received: true, waiting: true } };
 	const step = chainStepOf(reported.externalTaskId);
-	if (!step || step.key !== wire.key) return { webhookResponse: { received: true, ignored: 'not a task of this dialogue' } };
+	if (!step || step.key !== wire.key)
+		return { webhookResponse: { received: true, ignored: 'not a task of this dialogue' } };
 
 	const api = await createLipSyncApi(this, 0);
 	let task: LipSyncTask;
 	try {
 		task = await api.getTask(reported.taskId);
 	} catch (error) {
-		throw new NodeOperationError(this.getNode(), error as Error, { description: 'The task could not be read; Kling will call again, or the wait times out.' });
+		throw new NodeOperationError(this.getNode(), error as Error, {
+			description: 'The task could not be read; Kling will call again, or the wait times out.',
+		});
 	}
 	// The API's word counts, not the callback's.
-	if (task.externalTaskId !== reported.externalTaskId || !isFinal(task)) return { webhookResponse: { received: true, waiting: true } };
+	if (task.externalTaskId !== reported.externalTaskId || !isFinal(task))
+		return { webhookResponse: { received: true, waiting: true } };
 
 	let stopped: { key: string; error: Error } | undefined;
 	if (task.status === 'succeed' && !step.last) {
@@ -85,28 +105,50 @@ export async function resumeDialogueOnCallback(this: IWebhookFunctions): Promise
 		// next step is made once. In this process that costs nothing; from another process one list
 		// read finds the next step (no identify, no create).
 		const now = Date.now();
-		if (advancedSteps.has(task.taskId, now)) return { webhookResponse: { received: true, ignored: 'repeat' } };
+		if (advancedSteps.has(task.taskId, now))
+			return { webhookResponse: { received: true, ignored: 'repeat' } };
 		advancedSteps.add(task.taskId, now);
 		let listed: ListedDialogue;
 		try {
 			[listed] = await readDialogues(api, [{ key: wire.key, itemIndex: wire.itemIndex }]);
 		} catch (error) {
 			advancedSteps.delete(task.taskId);
-			throw new NodeOperationError(this.getNode(), error as Error, { description: 'The dialogue could not be read; Kling will call again, or the wait times out.' });
+			throw new NodeOperationError(this.getNode(), error as Error, {
+				description:
+					'The dialogue could not be read; Kling will call again, or the wait times out.',
+			});
 		}
 		if (listed.tasks.some((made) => chainStepOf(made.externalTaskId)?.step === step.step + 1)) {
 			return { webhookResponse: { received: true, ignored: 'repeat' } };
 		}
-		const chain: ChainRun = { dialogue: dialogueOf(wire), tasks: [task], steps: [], stepsBefore: step.step - 1 };
-		const callbackUrl = dialogueCallbackUrl(wire.resumeUrl, String(query[BATCH_QUERY_PARAM]), String(query[DIALOGUE_QUERY_PARAM]), String(query[SIGNATURE_QUERY_PARAM]));
+		const chain: ChainRun = {
+			dialogue: dialogueOf(wire),
+			tasks: [task],
+			steps: [],
+			stepsBefore: step.step - 1,
+		};
+		const callbackUrl = dialogueCallbackUrl(
+			wire.resumeUrl,
+			String(query[BATCH_QUERY_PARAM]),
+			String(query[DIALOGUE_QUERY_PARAM]),
+			String(query[SIGNATURE_QUERY_PARAM]),
+		);
 		const createStep: CreateStep = async (request) => {
 			const sound = request.audio.sound;
-			return await api.createLipSync({ ...request.create, soundFile: sound && 'url' in sound ? sound.url : undefined, callbackUrl }, busyWait(this));
+			return await api.createLipSync(
+				{
+					...request.create,
+					soundFile: sound && 'url' in sound ? sound.url : undefined,
+					callbackUrl,
+				},
+				busyWait(this),
+			);
 		};
 		// Kling is answered once the next step exists: if it cannot be made now, an error answer
 		// makes Kling call again (a retry finds a step made meanwhile by its external_task_id).
 		try {
-			if ((await advanceChain(this, api, chain, createStep)) === 'running') return { webhookResponse: { received: true, nextStep: step.step + 1 } };
+			if ((await advanceChain(this, api, chain, createStep)) === 'running')
+				return { webhookResponse: { received: true, nextStep: step.step + 1 } };
 		} catch (error) {
 			const later = mayWorkLater(error);
 			if (later) {
@@ -115,10 +157,13 @@ export async function resumeDialogueOnCallback(this: IWebhookFunctions): Promise
 				throw later;
 			}
 			stopped = { key: wire.key, error: error as Error };
-			this.logger.warn(`Kling Lip Sync "${this.getNode().name}": a dialogue could not go on after speaker ${step.step}: ${(error as Error).message}`, {
-				taskIds: chain.tasks.map((made) => made.taskId),
-				lastGoodVideoId: lastGoodVideoId(chain),
-			});
+			this.logger.warn(
+				`Kling Lip Sync "${this.getNode().name}": a dialogue could not go on after speaker ${step.step}: ${(error as Error).message}`,
+				{
+					taskIds: chain.tasks.map((made) => made.taskId),
+					lastGoodVideoId: lastGoodVideoId(chain),
+				},
+			);
 		}
 	}
 	const dialogues = await readDialogues(api, expected);
@@ -128,11 +173,15 @@ export async function resumeDialogueOnCallback(this: IWebhookFunctions): Promise
 	// Answer Kling now: downloading the videos may take longer than it waits for a reply.
 	response.status(200).json({ received: true, resumed: true });
 	const wait = waitSettingsFrom((name, fallback) => this.getNodeParameter(name, fallback));
-	return { noWebhookResponse: true, workflowData: [await resumedItems(this, dialogues, wait, stopped)] };
+	return {
+		noWebhookResponse: true,
+		workflowData: [await resumedItems(this, dialogues, wait, stopped)],
+	};
 }
 
 /** Steps whose next step this process has made or is making: a day, at most 10,000 (about 1 MB). */
 const advancedSteps = new ExpiringSet(10_000, 24 * 60 * 60_000);
 
 /** Whether a callback is a Dub Dialogue's (its URL carries a dialogue). */
-export const isDialogueCallback = (ctx: IWebhookFunctions): boolean => DIALOGUE_QUERY_PARAM in (ctx.getQueryData() as IDataObject);
+export const isDialogueCallback = (ctx: IWebhookFunctions): boolean =>
+	DIALOGUE_QUERY_PARAM in (ctx.getQueryData() as IDataObject);

@@ -1,5 +1,9 @@
 import { BATCH_QUERY_PARAM, withQueryParam } from '../../helpers/callbackBatch';
-import { SIGNATURE_QUERY_PARAM, signUrlValues, urlSignatureHolds } from '../../helpers/urlSignature';
+import {
+	SIGNATURE_QUERY_PARAM,
+	signUrlValues,
+	urlSignatureHolds,
+} from '../../helpers/urlSignature';
 import type { AudioTiming, CastDialogue, ChainDialogue } from './dialogue';
 
 /**
@@ -36,17 +40,36 @@ export interface DialogueWire {
 }
 
 /** The dialogue's query value and its signature over it, the run's batch value and the execution. */
-export function encodeDialogue(wire: DialogueWire, batch: string, key: Buffer, executionId: string): { dialogue: string; signature: string } {
+export function encodeDialogue(
+	wire: DialogueWire,
+	batch: string,
+	key: Buffer,
+	executionId: string,
+): { dialogue: string; signature: string } {
 	const dialogue = Buffer.from(JSON.stringify(wire)).toString('base64url');
 	return { dialogue, signature: signUrlValues(key, executionId, [batch, dialogue]) };
 }
 
 /** The dialogue a callback URL carries, when its signature holds for this execution (never throws). */
-export function decodeDialogue(batch: unknown, dialogue: unknown, signature: unknown, key: Buffer, executionId: string): DialogueWire | undefined {
-	if (typeof dialogue !== 'string' || !urlSignatureHolds(key, executionId, [batch, dialogue], signature)) return undefined;
+export function decodeDialogue(
+	batch: unknown,
+	dialogue: unknown,
+	signature: unknown,
+	key: Buffer,
+	executionId: string,
+): DialogueWire | undefined {
+	if (
+		typeof dialogue !== 'string' ||
+		!urlSignatureHolds(key, executionId, [batch, dialogue], signature)
+	)
+		return undefined;
 	try {
 		const wire = JSON.parse(Buffer.from(dialogue, 'base64url').toString('utf8')) as DialogueWire;
-		return Array.isArray(wire.speakers) && typeof wire.key === 'string' && typeof wire.resumeUrl === 'string' ? wire : undefined;
+		return Array.isArray(wire.speakers) &&
+			typeof wire.key === 'string' &&
+			typeof wire.resumeUrl === 'string'
+			? wire
+			: undefined;
 	} catch {
 		return undefined;
 	}
@@ -70,7 +93,13 @@ export function wireOf(dialogue: CastDialogue, resumeUrl: string): DialogueWire 
 				window: [face.startMs ?? 0, face.endMs ?? Number.MAX_SAFE_INTEGER],
 				faceId: face.faceId,
 				timing,
-				audio: !later ? undefined : audio.audioId ? { audioId: audio.audioId } : audio.sound && 'url' in audio.sound ? { url: audio.sound.url } : undefined,
+				audio: !later
+					? undefined
+					: audio.audioId
+						? { audioId: audio.audioId }
+						: audio.sound && 'url' in audio.sound
+							? { url: audio.sound.url }
+							: undefined,
 				fingerprint: later ? audio.fingerprint : '',
 				durationMs: audio.durationMs ?? 0,
 			};
@@ -86,7 +115,9 @@ export function dialogueOf(wire: DialogueWire): ChainDialogue {
 			itemIndex: wire.itemIndex,
 			speakers: wire.speakers.map((speaker) => ({
 				audio: {
-					...(speaker.audio && 'audioId' in speaker.audio ? { audioId: speaker.audio.audioId } : {}),
+					...(speaker.audio && 'audioId' in speaker.audio
+						? { audioId: speaker.audio.audioId }
+						: {}),
 					...(speaker.audio && 'url' in speaker.audio ? { sound: { url: speaker.audio.url } } : {}),
 					durationMs: speaker.durationMs,
 					fingerprint: speaker.fingerprint,
@@ -107,6 +138,19 @@ export function dialogueOf(wire: DialogueWire): ChainDialogue {
 }
 
 /** The callback URL of a dialogue's tasks: the resume URL, the run's dialogues, this one's plan, the signature. */
-export function dialogueCallbackUrl(resumeUrl: string, batch: string, dialogue: string, signature: string): string {
-	return withQueryParam(withQueryParam(withQueryParam(resumeUrl, BATCH_QUERY_PARAM, batch), DIALOGUE_QUERY_PARAM, dialogue), SIGNATURE_QUERY_PARAM, signature);
+export function dialogueCallbackUrl(
+	resumeUrl: string,
+	batch: string,
+	dialogue: string,
+	signature: string,
+): string {
+	return withQueryParam(
+		withQueryParam(
+			withQueryParam(resumeUrl, BATCH_QUERY_PARAM, batch),
+			DIALOGUE_QUERY_PARAM,
+			dialogue,
+		),
+		SIGNATURE_QUERY_PARAM,
+		signature,
+	);
 }

@@ -16,9 +16,14 @@ const properties: INodeProperties[] = [
 			{
 				name: 'One Item per Face',
 				value: 'perFace',
-				description: 'Each face becomes an item with session_id, face_id and its window: feed it straight into Lip Sync',
+				description:
+					'Each face becomes an item with session_id, face_id and its window: feed it straight into Lip Sync',
 			},
-			{ name: 'One Item per Video', value: 'perVideo', description: 'One item with session_id and a list of faces' },
+			{
+				name: 'One Item per Video',
+				value: 'perVideo',
+				description: 'One item with session_id and a list of faces',
+			},
 		],
 		default: 'perFace',
 	},
@@ -27,12 +32,15 @@ const properties: INodeProperties[] = [
 		name: 'failWhenNoFace',
 		type: 'boolean',
 		default: true,
-		description: 'Whether a video without a usable face is an error; when off, it outputs an item with an empty face list',
+		description:
+			'Whether a video without a usable face is an error; when off, it outputs an item with an empty face list',
 	},
 ];
 
-export const description = updateDisplayOptions({ show: { operation: ['identifyFace'] } }, properties);
-
+export const description = updateDisplayOptions(
+	{ show: { operation: ['identifyFace'] } },
+	properties,
+);
 
 export interface IdentifyFacePlan {
 	itemIndex: number;
@@ -41,7 +49,11 @@ export interface IdentifyFacePlan {
 	failWhenNoFace: boolean;
 }
 
-export async function plan(this: IExecuteFunctions, itemIndex: number, run: RunSettings): Promise<IdentifyFacePlan> {
+export async function plan(
+	this: IExecuteFunctions,
+	itemIndex: number,
+	run: RunSettings,
+): Promise<IdentifyFacePlan> {
 	return {
 		itemIndex,
 		video: readVideo.call(this, itemIndex, run.api),
@@ -50,7 +62,11 @@ export async function plan(this: IExecuteFunctions, itemIndex: number, run: RunS
 	};
 }
 
-export async function execute(this: IExecuteFunctions, planned: IdentifyFacePlan, run: RunSettings): Promise<INodeExecutionData[]> {
+export async function execute(
+	this: IExecuteFunctions,
+	planned: IdentifyFacePlan,
+	run: RunSettings,
+): Promise<INodeExecutionData[]> {
 	const { itemIndex, video } = planned;
 	const result = await run.api.identifyFace(video);
 	if (result.faces.length === 0 && planned.failWhenNoFace) {
@@ -72,5 +88,7 @@ export async function execute(this: IExecuteFunctions, planned: IdentifyFacePlan
 	if (planned.output === 'perVideo' || result.faces.length === 0) {
 		return [{ json: { ...session, faces: result.faces.map(faceToJson) } }];
 	}
-	return result.faces.map((face, index) => ({ json: { ...session, face_index: index, ...faceToJson(face) } }));
+	return result.faces.map((face, index) => ({
+		json: { ...session, face_index: index, ...faceToJson(face) },
+	}));
 }

@@ -1,4 +1,10 @@
-import type { IExecuteFunctions, ILoadOptionsFunctions, INodeExecutionData, INodeListSearchResult, INodeProperties } from 'n8n-workflow';
+import type {
+	IExecuteFunctions,
+	ILoadOptionsFunctions,
+	INodeExecutionData,
+	INodeListSearchResult,
+	INodeProperties,
+} from 'n8n-workflow';
 import { NodeOperationError, updateDisplayOptions } from 'n8n-workflow';
 
 import { KLING_LIMITS } from '../../helpers/constants';
@@ -18,7 +24,11 @@ const properties: INodeProperties[] = [
 		type: 'options',
 		options: [
 			{ name: 'Task ID', value: 'taskId', description: "Kling's task_id" },
-			{ name: 'External Task ID', value: 'externalTaskId', description: `The ID you gave the task in Lip Sync (${supportNote('externalTaskId')})` },
+			{
+				name: 'External Task ID',
+				value: 'externalTaskId',
+				description: `The ID you gave the task in Lip Sync (${supportNote('externalTaskId')})`,
+			},
 		],
 		default: 'taskId',
 	},
@@ -67,16 +77,28 @@ export interface GetTaskPlan {
 	id: string;
 }
 
-export async function plan(this: IExecuteFunctions, itemIndex: number, run: RunSettings): Promise<GetTaskPlan> {
+export async function plan(
+	this: IExecuteFunctions,
+	itemIndex: number,
+	run: RunSettings,
+): Promise<GetTaskPlan> {
 	const idType = this.getNodeParameter('taskIdType', itemIndex) as 'taskId' | 'externalTaskId';
 	const id = this.getNodeParameter(idType, itemIndex, '', { extractValue: true }) as unknown;
-	failOn.call(this, itemIndex, idType === 'taskId' ? checkId('Task ID', id) : checkId('External Task ID', id, 'yours'));
+	failOn.call(
+		this,
+		itemIndex,
+		idType === 'taskId' ? checkId('Task ID', id) : checkId('External Task ID', id, 'yours'),
+	);
 	if (idType === 'externalTaskId') requireSupport.call(this, itemIndex, run.api, 'externalTaskId');
 	return { itemIndex, id: (id as string).trim() };
 }
 
 /** The task as it is, or (Wait for Completion) once it is final, mapped as a created task is. */
-export async function execute(this: IExecuteFunctions, planned: GetTaskPlan, run: RunSettings): Promise<INodeExecutionData[]> {
+export async function execute(
+	this: IExecuteFunctions,
+	planned: GetTaskPlan,
+	run: RunSettings,
+): Promise<INodeExecutionData[]> {
 	const { itemIndex } = planned;
 	const found = await run.api.getTask(planned.id);
 	const task = run.wait ? await waitForTask(this, run.api, found, run.wait, itemIndex) : found;
@@ -87,22 +109,36 @@ export async function execute(this: IExecuteFunctions, planned: GetTaskPlan, run
 const SEARCH_PAGE_SIZE = 50;
 
 /** Task ID's From List mode: your tasks, newest first, each with its status and when it was made. */
-export async function searchTasks(this: ILoadOptionsFunctions, filter?: string, paginationToken?: string): Promise<INodeListSearchResult> {
+export async function searchTasks(
+	this: ILoadOptionsFunctions,
+	filter?: string,
+	paginationToken?: string,
+): Promise<INodeListSearchResult> {
 	const api = await createLipSyncApi(this, 0);
 	if (!api.listTasks) {
-		throw new NodeOperationError(this.getNode(), `${api.provider} does not support listing tasks: choose By ID and enter the task ID`);
+		throw new NodeOperationError(
+			this.getNode(),
+			`${api.provider} does not support listing tasks: choose By ID and enter the task ID`,
+		);
 	}
 	const page = Number(paginationToken) || 1;
 	const tasks = await api.listTasks(page, SEARCH_PAGE_SIZE);
 	const wanted = filter?.trim().toLowerCase();
 	const shown = wanted
-		? tasks.filter((task) => task.taskId.toLowerCase().includes(wanted) || (task.externalTaskId ?? '').toLowerCase().includes(wanted))
+		? tasks.filter(
+				(task) =>
+					task.taskId.toLowerCase().includes(wanted) ||
+					(task.externalTaskId ?? '').toLowerCase().includes(wanted),
+			)
 		: tasks;
 	return {
 		results: shown.map((task) => ({
 			name: `${task.taskId} (${task.status}${task.createdAt ? `, ${new Date(task.createdAt).toISOString().slice(0, 16).replace('T', ' ')} UTC` : ''})`,
 			value: task.taskId,
 		})),
-		paginationToken: tasks.length === SEARCH_PAGE_SIZE && page < KLING_LIMITS.listPageNumMax ? String(page + 1) : undefined,
+		paginationToken:
+			tasks.length === SEARCH_PAGE_SIZE && page < KLING_LIMITS.listPageNumMax
+				? String(page + 1)
+				: undefined,
 	};
 }

@@ -2,12 +2,27 @@ import type { IDataObject, IExecuteFunctions, INodeProperties } from 'n8n-workfl
 import { updateDisplayOptions } from 'n8n-workflow';
 
 import { KLING_LIMITS } from '../../helpers/constants';
-import { checkId, checkMilliseconds, checkTiming, type SceneBounds } from '../../helpers/validation';
-import { maxInFlightOption, waitFields, waitForCompletionField, waitModeField } from '../common.descriptions';
+import {
+	checkId,
+	checkMilliseconds,
+	checkTiming,
+	type SceneBounds,
+} from '../../helpers/validation';
+import {
+	maxInFlightOption,
+	waitFields,
+	waitForCompletionField,
+	waitModeField,
+} from '../common.descriptions';
 import type { RunSettings, TaskRequest } from '../node.type';
 import { failOn, requireSupport } from '../params';
 import { audioSourceFields, resolveAudio } from '../shared/audioSource';
-import { createOptionFields, readCreateOptions, taskCreateFields, type CreateOptionValues } from '../shared/createOptions';
+import {
+	createOptionFields,
+	readCreateOptions,
+	taskCreateFields,
+	type CreateOptionValues,
+} from '../shared/createOptions';
 
 const properties: INodeProperties[] = [
 	{
@@ -98,7 +113,8 @@ const properties: INodeProperties[] = [
 				name: 'videoDurationMs',
 				type: 'number',
 				default: 0,
-				description: 'Length of the video, to check before submitting that the audio ends within it',
+				description:
+					'Length of the video, to check before submitting that the audio ends within it',
 			},
 			createOptionFields.watermark,
 		],
@@ -119,19 +135,30 @@ interface LipSyncOptions extends CreateOptionValues {
  * Identify Face output for the same face (so Identify Face -> Lip Sync is checked locally).
  */
 function sceneBounds(options: LipSyncOptions, input: IDataObject, faceId: string): SceneBounds {
-	const positive = (value: unknown): number | undefined => (typeof value === 'number' && value > 0 ? value : undefined);
+	const positive = (value: unknown): number | undefined =>
+		typeof value === 'number' && value > 0 ? value : undefined;
 	const fromInput =
-		String(input.face_id) === faceId && typeof input.start_time === 'number' && typeof input.end_time === 'number';
-	const faceEndMs = positive(options.faceEndMs) ?? (fromInput ? (input.end_time as number) : undefined);
+		String(input.face_id) === faceId &&
+		typeof input.start_time === 'number' &&
+		typeof input.end_time === 'number';
+	const faceEndMs =
+		positive(options.faceEndMs) ?? (fromInput ? (input.end_time as number) : undefined);
 	return {
-		faceStartMs: faceEndMs === undefined ? undefined : (options.faceStartMs ?? (fromInput ? (input.start_time as number) : 0)),
+		faceStartMs:
+			faceEndMs === undefined
+				? undefined
+				: (options.faceStartMs ?? (fromInput ? (input.start_time as number) : 0)),
 		faceEndMs,
 		videoDurationMs: positive(options.videoDurationMs),
 	};
 }
 
 /** Reads and checks one item (the audio is measured; nothing billed): the task to create, as plain data. */
-export async function plan(this: IExecuteFunctions, itemIndex: number, run: RunSettings): Promise<TaskRequest> {
+export async function plan(
+	this: IExecuteFunctions,
+	itemIndex: number,
+	run: RunSettings,
+): Promise<TaskRequest> {
 	const sessionId = this.getNodeParameter('sessionId', itemIndex) as unknown;
 	failOn.call(this, itemIndex, checkId('Session ID', sessionId));
 	const faceId = this.getNodeParameter('faceId', itemIndex) as unknown;
@@ -143,20 +170,53 @@ export async function plan(this: IExecuteFunctions, itemIndex: number, run: RunS
 	const requestedEnd = this.getNodeParameter('cropEndMs', itemIndex) as number;
 	const insertMs = this.getNodeParameter('insertMs', itemIndex) as number;
 	const audio = await resolveAudio.call(this, itemIndex, run.audioReads);
-	failOn.call(this, itemIndex, requestedEnd === undefined ? undefined : checkMilliseconds('Crop End (ms)', requestedEnd, KLING_LIMITS.maxAudioMs));
+	failOn.call(
+		this,
+		itemIndex,
+		requestedEnd === undefined
+			? undefined
+			: checkMilliseconds('Crop End (ms)', requestedEnd, KLING_LIMITS.maxAudioMs),
+	);
 	const cropEndOmitted = requestedEnd === 0 || requestedEnd === undefined;
 	if (cropEndOmitted && audio.durationMs === undefined) {
-		failOn.call(this, itemIndex, 'Crop End (ms) is required with a Kling Audio ID: the node cannot measure audio it does not have');
+		failOn.call(
+			this,
+			itemIndex,
+			'Crop End (ms) is required with a Kling Audio ID: the node cannot measure audio it does not have',
+		);
 	}
 	const cropEndMs = cropEndOmitted ? (audio.durationMs as number) : requestedEnd;
 	const timing = { cropStartMs, cropEndMs, insertMs };
 	const normalisedFaceId = (faceId as string).trim();
 	const input = this.getInputData()[itemIndex]?.json ?? {};
-	failOn.call(this, itemIndex, checkTiming(timing, audio.durationMs, sceneBounds(options, input, normalisedFaceId)));
+	failOn.call(
+		this,
+		itemIndex,
+		checkTiming(timing, audio.durationMs, sceneBounds(options, input, normalisedFaceId)),
+	);
 	if (audio.audioId) requireSupport.call(this, itemIndex, run.api, 'audioId');
 	const session = (sessionId as string).trim();
-	const fields = taskCreateFields(create, { subject: `session:${session}`, faceId: normalisedFaceId, audio: audio.fingerprint, ...timing }, sessionVideo(input, session));
-	return { itemIndex, create: { sessionId: session, faceId: normalisedFaceId, audioId: audio.audioId, ...timing, ...fields }, audio };
+	const fields = taskCreateFields(
+		create,
+		{
+			subject: `session:${session}`,
+			faceId: normalisedFaceId,
+			audio: audio.fingerprint,
+			...timing,
+		},
+		sessionVideo(input, session),
+	);
+	return {
+		itemIndex,
+		create: {
+			sessionId: session,
+			faceId: normalisedFaceId,
+			audioId: audio.audioId,
+			...timing,
+			...fields,
+		},
+		audio,
+	};
 }
 
 /** A Lip Sync plan is its task already: every field comes from the item. */
@@ -165,9 +225,11 @@ export async function request(this: IExecuteFunctions, planned: TaskRequest): Pr
 }
 
 /** The session's video, when the input item is the Identify Face output of that session. */
-function sessionVideo(input: IDataObject, sessionId: string): { url?: string; id?: string } | undefined {
+function sessionVideo(
+	input: IDataObject,
+	sessionId: string,
+): { url?: string; id?: string } | undefined {
 	if (String(input.session_id) !== sessionId) return undefined;
 	const text = (value: unknown) => (typeof value === 'string' && value ? value : undefined);
 	return { url: text(input.video_url), id: text(input.video_id) };
 }
-

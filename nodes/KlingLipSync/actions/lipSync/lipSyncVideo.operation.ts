@@ -1,15 +1,31 @@
 import type { IDataObject, IExecuteFunctions, INodeProperties } from 'n8n-workflow';
 import { NodeOperationError, updateDisplayOptions } from 'n8n-workflow';
 
-import { checkAudioAfterCropStart, chooseFace, fitAudio, type FaceChoice } from '../../helpers/faceFit';
+import {
+	checkAudioAfterCropStart,
+	chooseFace,
+	fitAudio,
+	type FaceChoice,
+} from '../../helpers/faceFit';
 import { KLING_LIMITS } from '../../helpers/constants';
 import { checkMilliseconds } from '../../helpers/validation';
 import type { IdentifyFaceInput } from '../../transport/types';
-import { maxInFlightOption, waitFields, waitForCompletionField, waitModeField } from '../common.descriptions';
+import {
+	maxInFlightOption,
+	waitFields,
+	waitForCompletionField,
+	waitModeField,
+} from '../common.descriptions';
 import type { RunSettings, TaskRequest } from '../node.type';
 import { failOn, requireSupport } from '../params';
 import { audioSourceFields, resolveAudio, type ResolvedAudio } from '../shared/audioSource';
-import { createOptionFields, readCreateOptions, taskCreateFields, type CreateOptions, type CreateOptionValues } from '../shared/createOptions';
+import {
+	createOptionFields,
+	readCreateOptions,
+	taskCreateFields,
+	type CreateOptions,
+	type CreateOptionValues,
+} from '../shared/createOptions';
 import { faceChoiceFields, readFaceChoice } from '../shared/faceChoice';
 import { readVideo, videoSourceFields } from '../shared/videoSource';
 
@@ -43,7 +59,8 @@ const properties: INodeProperties[] = [
 				type: 'number',
 				typeOptions: { minValue: 0 },
 				default: 0,
-				description: "Where on the video the audio starts. Without this option it starts where the face's window starts.",
+				description:
+					"Where on the video the audio starts. Without this option it starts where the face's window starts.",
 			},
 			maxInFlightOption(),
 			createOptionFields.newTaskEveryRun,
@@ -53,7 +70,10 @@ const properties: INodeProperties[] = [
 	},
 ];
 
-export const description = updateDisplayOptions({ show: { operation: ['lipSyncVideo'] } }, properties);
+export const description = updateDisplayOptions(
+	{ show: { operation: ['lipSyncVideo'] } },
+	properties,
+);
 
 interface LipSyncVideoOptions extends CreateOptionValues {
 	cropStartMs?: number;
@@ -73,20 +93,33 @@ export interface LipSyncVideoPlan {
 	create: CreateOptions;
 }
 
-export async function plan(this: IExecuteFunctions, itemIndex: number, run: RunSettings): Promise<LipSyncVideoPlan> {
+export async function plan(
+	this: IExecuteFunctions,
+	itemIndex: number,
+	run: RunSettings,
+): Promise<LipSyncVideoPlan> {
 	const video = readVideo.call(this, itemIndex, run.api);
 	const audio = await resolveAudio.call(this, itemIndex, run.audioReads);
 	if (audio.audioId) requireSupport.call(this, itemIndex, run.api, 'audioId');
 	if (audio.durationMs === undefined) {
-		failOn.call(this, itemIndex, "Lip Sync Video needs the audio's length: with a Kling Audio ID, feed it from Text to Speech (audio_duration_ms) or use Lip Sync");
+		failOn.call(
+			this,
+			itemIndex,
+			"Lip Sync Video needs the audio's length: with a Kling Audio ID, feed it from Text to Speech (audio_duration_ms) or use Lip Sync",
+		);
 	}
 	const audioMs = audio.durationMs as number;
 	const choice = readFaceChoice.call(this, itemIndex, 'mostOverlap');
 	const options = this.getNodeParameter('options', itemIndex, {}) as LipSyncVideoOptions;
 	const cropStartMs = options.cropStartMs === undefined ? 0 : options.cropStartMs;
-	failOn.call(this, itemIndex, checkMilliseconds('Crop Start (ms)', cropStartMs, KLING_LIMITS.maxAudioMs));
+	failOn.call(
+		this,
+		itemIndex,
+		checkMilliseconds('Crop Start (ms)', cropStartMs, KLING_LIMITS.maxAudioMs),
+	);
 	const insertMs = options.insertMs;
-	if (insertMs !== undefined) failOn.call(this, itemIndex, checkMilliseconds('Insert At (ms)', insertMs));
+	if (insertMs !== undefined)
+		failOn.call(this, itemIndex, checkMilliseconds('Insert At (ms)', insertMs));
 	failOn.call(this, itemIndex, checkAudioAfterCropStart(audioMs, cropStartMs));
 	const create = readCreateOptions.call(this, itemIndex, options, run);
 	return { itemIndex, video, audio, audioMs, choice, cropStartMs, insertMs, create };
@@ -96,11 +129,18 @@ export async function plan(this: IExecuteFunctions, itemIndex: number, run: RunS
  * Identifies the faces (one billed identify), chooses one and fits the audio into its window
  * (trimming the end when the audio is longer, and saying so): the task to create.
  */
-export async function request(this: IExecuteFunctions, planned: LipSyncVideoPlan, run: RunSettings): Promise<TaskRequest> {
+export async function request(
+	this: IExecuteFunctions,
+	planned: LipSyncVideoPlan,
+	run: RunSettings,
+): Promise<TaskRequest> {
 	const { itemIndex, video, audio, audioMs, choice, cropStartMs, insertMs } = planned;
 	const identified = await run.api.identifyFace(video);
 	const stop = (message: string): NodeOperationError => {
-		const error = new NodeOperationError(this.getNode(), message, { itemIndex, description: `session_id ${identified.sessionId}. No lip-sync task was created.` });
+		const error = new NodeOperationError(this.getNode(), message, {
+			itemIndex,
+			description: `session_id ${identified.sessionId}. No lip-sync task was created.`,
+		});
 		error.context.session_id = identified.sessionId;
 		return error;
 	};
@@ -114,7 +154,11 @@ export async function request(this: IExecuteFunctions, planned: LipSyncVideoPlan
 	// Keyed by the video, not the session: a retry identifies again (a new session) and still
 	// finds the task it paid for.
 	const subject = video.videoId ? `video_id:${video.videoId}` : `video_url:${video.videoUrl ?? ''}`;
-	const fields = taskCreateFields(planned.create, { subject, faceId: face.faceId, audio: audio.fingerprint, ...timing }, { url: video.videoUrl, id: video.videoId });
+	const fields = taskCreateFields(
+		planned.create,
+		{ subject, faceId: face.faceId, audio: audio.fingerprint, ...timing },
+		{ url: video.videoUrl, id: video.videoId },
+	);
 	const details: IDataObject = {
 		session_id: identified.sessionId,
 		face_count: identified.faces.length,
@@ -131,12 +175,20 @@ export async function request(this: IExecuteFunctions, planned: LipSyncVideoPlan
 		trimmed: fit.trimmedMs > 0,
 		trimmed_ms: fit.trimmedMs,
 		...(fit.trimmedMs > 0
-			? { note: `The audio is ${fit.trimmedMs} ms longer than face ${face.faceId}'s window from ${fit.insertMs} ms: its end was cut` }
+			? {
+					note: `The audio is ${fit.trimmedMs} ms longer than face ${face.faceId}'s window from ${fit.insertMs} ms: its end was cut`,
+				}
 			: {}),
 	};
 	return {
 		itemIndex,
-		create: { sessionId: identified.sessionId, faceId: face.faceId, audioId: audio.audioId, ...timing, ...fields },
+		create: {
+			sessionId: identified.sessionId,
+			faceId: face.faceId,
+			audioId: audio.audioId,
+			...timing,
+			...fields,
+		},
 		audio,
 		details,
 	};

@@ -41,19 +41,34 @@ export interface ListTasksPlan {
 	limit: number;
 }
 
-export async function plan(this: IExecuteFunctions, itemIndex: number, run: RunSettings): Promise<ListTasksPlan> {
+export async function plan(
+	this: IExecuteFunctions,
+	itemIndex: number,
+	run: RunSettings,
+): Promise<ListTasksPlan> {
 	const returnAll = this.getNodeParameter('returnAll', itemIndex) as boolean;
-	const limit = returnAll ? Number.POSITIVE_INFINITY : (this.getNodeParameter('limit', itemIndex) as number);
-	if (!returnAll) failOn.call(this, itemIndex, notANumber('Limit', limit, 'a whole number of at least 1'));
+	const limit = returnAll
+		? Number.POSITIVE_INFINITY
+		: (this.getNodeParameter('limit', itemIndex) as number);
+	if (!returnAll)
+		failOn.call(this, itemIndex, notANumber('Limit', limit, 'a whole number of at least 1'));
 	if (!returnAll && (typeof limit !== 'number' || !Number.isInteger(limit) || limit < 1)) {
-		failOn.call(this, itemIndex, `Limit must be a whole number of at least 1 (got ${String(limit)})`);
+		failOn.call(
+			this,
+			itemIndex,
+			`Limit must be a whole number of at least 1 (got ${String(limit)})`,
+		);
 	}
 	requireSupport.call(this, itemIndex, run.api, 'listTasks');
 	return { itemIndex, limit };
 }
 
 /** Pages through pageNum/pageSize (newest first) until enough tasks, or a short page, or page 1000. */
-export async function execute(this: IExecuteFunctions, { itemIndex, limit }: ListTasksPlan, run: RunSettings): Promise<INodeExecutionData[]> {
+export async function execute(
+	this: IExecuteFunctions,
+	{ itemIndex, limit }: ListTasksPlan,
+	run: RunSettings,
+): Promise<INodeExecutionData[]> {
 	if (!run.api.listTasks) throw unsupported.call(this, itemIndex, run.api, 'listTasks');
 	const pageSize = Math.min(KLING_LIMITS.listPageSizeMax, limit);
 	const tasks = [];

@@ -9,15 +9,32 @@ import type {
 import { NodeOperationError } from 'n8n-workflow';
 
 import { ExpiringSet } from '../../helpers/expiringSet';
-import { BATCH_QUERY_PARAM, decodeBatch, encodeBatch, taskKey, withQueryParam } from '../../helpers/callbackBatch';
+import {
+	BATCH_QUERY_PARAM,
+	decodeBatch,
+	encodeBatch,
+	taskKey,
+	withQueryParam,
+} from '../../helpers/callbackBatch';
 import { taskToJson } from '../../helpers/output';
-import { SIGNATURE_QUERY_PARAM, signUrlValues, urlSignatureHolds } from '../../helpers/urlSignature';
+import {
+	SIGNATURE_QUERY_PARAM,
+	signUrlValues,
+	urlSignatureHolds,
+} from '../../helpers/urlSignature';
 import { createLipSyncApi, credentialKey, type RunContext } from '../../transport';
 import { taskFromCallback } from '../../transport/official';
 import { isFinal, type LipSyncTask } from '../../transport/types';
 import { waitSettingsFrom } from './settings';
 import type { RunSettings, TaskRequest, WaitSettings } from '../node.type';
-import { awaitsCallback, callbackDetails, errorItem, isOutputItem, taskOutput, type TaskOutcome } from './output';
+import {
+	awaitsCallback,
+	callbackDetails,
+	errorItem,
+	isOutputItem,
+	taskOutput,
+	type TaskOutcome,
+} from './output';
 import { readRunTasks, readTasksById } from './taskList';
 
 /**
@@ -32,7 +49,13 @@ import { readRunTasks, readTasksById } from './taskList';
  * Nothing is registered at Kling, so there is no webhook lifecycle (checkExists/create/delete).
  */
 export const CALLBACK_WEBHOOKS: IWebhookDescription[] = [
-	{ name: 'default', httpMethod: 'POST', responseMode: 'onReceived', path: '', restartWebhook: true },
+	{
+		name: 'default',
+		httpMethod: 'POST',
+		responseMode: 'onReceived',
+		path: '',
+		restartWebhook: true,
+	},
 ];
 
 /**
@@ -43,7 +66,11 @@ export const CALLBACK_WEBHOOKS: IWebhookDescription[] = [
  * (one read for all its tasks each round) and downloads each video as its task ends: faster than
  * waiting for the last window's callbacks and downloading every video when they resume it.
  */
-export function callbacksFit(ctx: IExecuteFunctions, run: RunSettings, requests: Array<TaskRequest | INodeExecutionData>): boolean {
+export function callbacksFit(
+	ctx: IExecuteFunctions,
+	run: RunSettings,
+	requests: Array<TaskRequest | INodeExecutionData>,
+): boolean {
 	if (run.waitMode !== 'callback') return false;
 	const tasks = requests.filter((request) => !isOutputItem(request)).length;
 	if (tasks <= run.maxInFlight) return true;
@@ -58,7 +85,10 @@ export function callbacksFit(ctx: IExecuteFunctions, run: RunSettings, requests:
  * the resume webhook neither the node's output nor any state of the run, so the URL itself says
  * which tasks the run waits for.
  */
-export async function callbackUrlFor(ctx: IExecuteFunctions, requests: Array<TaskRequest | INodeExecutionData>): Promise<string> {
+export async function callbackUrlFor(
+	ctx: IExecuteFunctions,
+	requests: Array<TaskRequest | INodeExecutionData>,
+): Promise<string> {
 	const expected = requests.flatMap((request) =>
 		!isOutputItem(request) && request.create.externalTaskId
 			? [{ itemIndex: request.itemIndex, key: taskKey(request.create.externalTaskId) }]
@@ -68,16 +98,27 @@ export async function callbackUrlFor(ctx: IExecuteFunctions, requests: Array<Tas
 	const batch = encodeBatch(expected);
 	// Signed with the execution: the webhook acts on no other set of tasks, and on no other execution.
 	const signature = signUrlValues(await credentialKey(ctx), ctx.getExecutionId(), [batch]);
-	return withQueryParam(withQueryParam(resumeUrl, BATCH_QUERY_PARAM, batch), SIGNATURE_QUERY_PARAM, signature);
+	return withQueryParam(
+		withQueryParam(resumeUrl, BATCH_QUERY_PARAM, batch),
+		SIGNATURE_QUERY_PARAM,
+		signature,
+	);
 }
 
 /** A final task as a resumed item: its result, or (failed) an item that says why, never a lost run. */
-async function finalItem(ctx: RunContext, outcome: TaskOutcome, wait: WaitSettings): Promise<INodeExecutionData> {
+async function finalItem(
+	ctx: RunContext,
+	outcome: TaskOutcome,
+	wait: WaitSettings,
+): Promise<INodeExecutionData> {
 	try {
 		return await taskOutput(ctx, outcome, wait);
 	} catch (error) {
 		const { json } = errorItem(error, outcome.itemIndex);
-		return { json: { ...outcome.details, ...taskToJson(outcome.task), ...json }, pairedItem: { item: outcome.itemIndex } };
+		return {
+			json: { ...outcome.details, ...taskToJson(outcome.task), ...json },
+			pairedItem: { item: outcome.itemIndex },
+		};
 	}
 }
 
@@ -86,7 +127,11 @@ async function finalItem(ctx: RunContext, outcome: TaskOutcome, wait: WaitSettin
  * wait, its callback turned away), and when all are final returns their final items with no
  * wait; otherwise puts the execution to wait until the callbacks resume it or Max Wait passes.
  */
-export async function waitForCallbacks(ctx: IExecuteFunctions, run: RunSettings, items: INodeExecutionData[]): Promise<INodeExecutionData[]> {
+export async function waitForCallbacks(
+	ctx: IExecuteFunctions,
+	run: RunSettings,
+	items: INodeExecutionData[],
+): Promise<INodeExecutionData[]> {
 	const wait = run.wait;
 	const taskIds = items.filter(awaitsCallback).map((item) => String(item.json.task_id));
 	if (!wait || taskIds.length === 0) return items;
@@ -102,7 +147,11 @@ export async function waitForCallbacks(ctx: IExecuteFunctions, run: RunSettings,
 		for (const item of items) {
 			const task = awaitsCallback(item) ? tasks.get(String(item.json.task_id)) : undefined;
 			const itemIndex = pairedIndex(item);
-			final.push(task && itemIndex !== undefined ? await finalItem(ctx, { itemIndex, task, details: callbackDetails(item) }, wait) : item);
+			final.push(
+				task && itemIndex !== undefined
+					? await finalItem(ctx, { itemIndex, task, details: callbackDetails(item) }, wait)
+					: item,
+			);
 		}
 		return final;
 	}
@@ -115,10 +164,16 @@ export async function waitForCallbacks(ctx: IExecuteFunctions, run: RunSettings,
  * without running the node (its input passes through), so the task_ids are reported now: in the
  * execution's custom data and in n8n's log.
  */
-export async function putToWait(ctx: IExecuteFunctions, taskIds: string[], maxWaitMs: number): Promise<void> {
+export async function putToWait(
+	ctx: IExecuteFunctions,
+	taskIds: string[],
+	maxWaitMs: number,
+): Promise<void> {
 	// The execution's custom data ($execution.customData, shown in the executions list); n8n
 	// keeps at most 255 characters per value.
-	const execution = ctx.getWorkflowDataProxy(0).$execution as { customData?: { set(key: string, value: string): void } };
+	const execution = ctx.getWorkflowDataProxy(0).$execution as {
+		customData?: { set(key: string, value: string): void };
+	};
 	execution.customData?.set('kling_task_ids', taskIds.join(',').slice(0, 255));
 	execution.customData?.set('kling_tasks', String(taskIds.length));
 	ctx.logger.info(
@@ -152,11 +207,23 @@ export async function resumeOnCallback(this: IWebhookFunctions): Promise<IWebhoo
 	const expected = decodeBatch(query[BATCH_QUERY_PARAM]);
 	const response = this.getResponseObject();
 	if (!expected) {
-		response.status(400).json({ received: false, reason: `the callback URL lacks ${BATCH_QUERY_PARAM}` });
+		response
+			.status(400)
+			.json({ received: false, reason: `the callback URL lacks ${BATCH_QUERY_PARAM}` });
 		return { noWebhookResponse: true };
 	}
-	if (!urlSignatureHolds(await credentialKey(this), this.getExecutionId(), [query[BATCH_QUERY_PARAM]], query[SIGNATURE_QUERY_PARAM])) {
-		response.status(401).json({ received: false, reason: "the callback URL does not carry this node's signature for this execution" });
+	if (
+		!urlSignatureHolds(
+			await credentialKey(this),
+			this.getExecutionId(),
+			[query[BATCH_QUERY_PARAM]],
+			query[SIGNATURE_QUERY_PARAM],
+		)
+	) {
+		response.status(401).json({
+			received: false,
+			reason: "the callback URL does not carry this node's signature for this execution",
+		});
 		return { noWebhookResponse: true };
 	}
 	const reported = taskFromCallback(this.getBodyData());
@@ -167,23 +234,29 @@ export async function resumeOnCallback(this: IWebhookFunctions): Promise<IWebhoo
 	}
 
 	const executionId = this.getExecutionId();
-	if (resuming.has(executionId, Date.now())) return { webhookResponse: { received: true, resuming: true } };
+	if (resuming.has(executionId, Date.now()))
+		return { webhookResponse: { received: true, resuming: true } };
 	const api = await createLipSyncApi(this, 0);
 	let tasks: Map<string, LipSyncTask>;
 	try {
-		tasks = await readRunTasks(api, keys, (task) => (task.externalTaskId ? taskKey(task.externalTaskId) : undefined));
+		tasks = await readRunTasks(api, keys, (task) =>
+			task.externalTaskId ? taskKey(task.externalTaskId) : undefined,
+		);
 	} catch (error) {
 		throw new NodeOperationError(this.getNode(), error as Error, {
-			description: 'The tasks of this run could not be read; Kling will call again, or the wait times out.',
+			description:
+				'The tasks of this run could not be read; Kling will call again, or the wait times out.',
 		});
 	}
 	// A task the API does not know: the item's create failed before the wait (its error was output then).
 	const working = [...tasks.values()].filter((task) => !isFinal(task)).length;
-	if (working > 0) return { webhookResponse: { received: true, waiting: true, tasksStillWorking: working } };
+	if (working > 0)
+		return { webhookResponse: { received: true, waiting: true, tasksStillWorking: working } };
 
 	// One callback resumes the run: the others that find every task final meanwhile (n8n marks the
 	// execution running only once this call returns) download nothing. Claimed with no await between.
-	if (resuming.has(executionId, Date.now())) return { webhookResponse: { received: true, resuming: true } };
+	if (resuming.has(executionId, Date.now()))
+		return { webhookResponse: { received: true, resuming: true } };
 	resuming.add(executionId, Date.now());
 	// Answer Kling now: downloading the videos may take longer than it waits for a reply.
 	response.status(200).json({ received: true, resumed: true });
@@ -196,7 +269,10 @@ export async function resumeOnCallback(this: IWebhookFunctions): Promise<IWebhoo
 				task
 					? await finalItem(this, { itemIndex, task }, wait)
 					: {
-							json: { error: 'No task was found for this item among your newest 5,000 tasks: its create failed before the wait' },
+							json: {
+								error:
+									'No task was found for this item among your newest 5,000 tasks: its create failed before the wait',
+							},
 							pairedItem: { item: itemIndex },
 						},
 			);

@@ -49,7 +49,8 @@ export class TaskExecutor {
 		private readonly run: RunSettings,
 	) {
 		this.signal = ctx.getExecutionCancelSignal();
-		const interval = run.wait && run.waitMode === 'poll' ? run.wait.pollIntervalMs : SLOT_READ_INTERVAL_MS;
+		const interval =
+			run.wait && run.waitMode === 'poll' ? run.wait.pollIntervalMs : SLOT_READ_INTERVAL_MS;
 		this.watch = new TaskWatch(ctx, run.api, interval, () => this.freedSlots++);
 	}
 
@@ -73,9 +74,15 @@ export class TaskExecutor {
 		toOutput: (outcome: TaskOutcome) => Promise<INodeExecutionData>,
 	): Promise<StageResult<INodeExecutionData | undefined>> {
 		// Every item runs to its end, also after another failed: a task it created is reported.
-		return await runStage(this.ctx, this.run, requests, this.run.maxInFlight, async (request) =>
-			this.cancelled ? undefined : await toOutput(await this.execute(request, callbackUrl)),
-		false);
+		return await runStage(
+			this.ctx,
+			this.run,
+			requests,
+			this.run.maxInFlight,
+			async (request) =>
+				this.cancelled ? undefined : await toOutput(await this.execute(request, callbackUrl)),
+			false,
+		);
 	}
 
 	/**
@@ -97,7 +104,10 @@ export class TaskExecutor {
 	 * (binary, base64) is read only now, during one of the run's upload turns, so memory holds a
 	 * few uploads at a time whatever the batch and Max Tasks in Flight.
 	 */
-	private async create(request: TaskRequest, callbackUrl: string | undefined): Promise<LipSyncTask> {
+	private async create(
+		request: TaskRequest,
+		callbackUrl: string | undefined,
+	): Promise<LipSyncTask> {
 		const whenBusy = this.whenBusy(request.itemIndex, this.run.wait?.maxWaitMs ?? QUEUE_BUDGET_MS);
 		// Tasks left to run on their own (Callback mode, no wait) still count against Max Tasks in Flight.
 		while (this.watch.holding + this.starting >= this.run.maxInFlight) await whenBusy();
@@ -112,15 +122,24 @@ export class TaskExecutor {
 	}
 
 	/** Sends the create (1303: `whenBusy`, then again) and records the task for the run. */
-	private async createNow(request: TaskRequest, callbackUrl: string | undefined, whenBusy: WhenBusy): Promise<LipSyncTask> {
+	private async createNow(
+		request: TaskRequest,
+		callbackUrl: string | undefined,
+		whenBusy: WhenBusy,
+	): Promise<LipSyncTask> {
 		const { itemIndex, audio } = request;
 		const send = async (soundFile: string | InlineBytes | undefined): Promise<LipSyncTask> =>
-			await this.run.api.createLipSync({ ...request.create, soundFile, ...(callbackUrl ? { callbackUrl } : {}) }, whenBusy);
+			await this.run.api.createLipSync(
+				{ ...request.create, soundFile, ...(callbackUrl ? { callbackUrl } : {}) },
+				whenBusy,
+			);
 		const sound = audio.sound;
 		const task =
 			!sound || 'url' in sound
 				? await send(sound?.url)
-				: await this.uploads.use(async () => await send(await readAudioInline(this.ctx, itemIndex, sound)));
+				: await this.uploads.use(
+						async () => await send(await readAudioInline(this.ctx, itemIndex, sound)),
+					);
 		this.created.set(itemIndex, [...(this.created.get(itemIndex) ?? []), task.taskId]);
 		return task;
 	}
@@ -146,10 +165,14 @@ export class TaskExecutor {
 					const left = until - Date.now();
 					if (left <= 0) break;
 					if (!(await sleepUnlessCancelled(Math.min(SLICE_MS, left), this.signal))) {
-						throw new NodeOperationError(this.ctx.getNode(), 'The execution was cancelled before this item got a free slot at Kling', {
-							itemIndex,
-							description: 'No task was created for this item.',
-						});
+						throw new NodeOperationError(
+							this.ctx.getNode(),
+							'The execution was cancelled before this item got a free slot at Kling',
+							{
+								itemIndex,
+								description: 'No task was created for this item.',
+							},
+						);
 					}
 				}
 				if (Date.now() >= deadline) {
@@ -169,7 +192,10 @@ export class TaskExecutor {
 	/** An error that stops the run also names the tasks other items created: they are paid for. */
 	withCreatedTasks(error: Error): Error {
 		const context = (error as { context?: { task_id?: unknown; task_ids?: unknown } }).context;
-		const own = new Set([context?.task_id, ...(Array.isArray(context?.task_ids) ? context.task_ids : [])]);
+		const own = new Set([
+			context?.task_id,
+			...(Array.isArray(context?.task_ids) ? context.task_ids : []),
+		]);
 		const others = this.taskIds.filter((taskId) => !own.has(taskId));
 		if (others.length === 0) return error;
 		const described = error as Error & { description?: string | null };
@@ -187,10 +213,16 @@ export class TaskExecutor {
 		const created = taskIds.length
 			? `${taskIds.length} task(s) created at Kling keep running: task_id ${taskIds.join(', ')}`
 			: 'no task was created at Kling';
-		this.ctx.logger.warn(`Kling Lip Sync "${this.ctx.getNode().name}" was cancelled; ${created}`, { taskIds });
-		const error = new NodeOperationError(this.ctx.getNode(), `The execution was cancelled; ${created}`, {
-			description: taskIds.length ? 'Fetch their results later with Get Task.' : undefined,
+		this.ctx.logger.warn(`Kling Lip Sync "${this.ctx.getNode().name}" was cancelled; ${created}`, {
+			taskIds,
 		});
+		const error = new NodeOperationError(
+			this.ctx.getNode(),
+			`The execution was cancelled; ${created}`,
+			{
+				description: taskIds.length ? 'Fetch their results later with Get Task.' : undefined,
+			},
+		);
 		error.context.task_ids = taskIds;
 		return error;
 	}

@@ -32,7 +32,10 @@ export function taskError(
 	message: string,
 	description: string,
 ): NodeOperationError {
-	const error = new NodeOperationError(ctx.getNode(), `${message} (task_id ${task.taskId})`, { itemIndex, description });
+	const error = new NodeOperationError(ctx.getNode(), `${message} (task_id ${task.taskId})`, {
+		itemIndex,
+		description,
+	});
 	error.context.task_id = task.taskId;
 	error.context.task_status = task.status;
 	if (task.externalTaskId) error.context.external_task_id = task.externalTaskId;
@@ -58,10 +61,15 @@ export function callbackDetails(item: INodeExecutionData): IDataObject {
  * is marked so; final, a failure is an error (with its task_id) and a success optionally brings
  * its video as binary data.
  */
-export async function taskOutput(ctx: RunContext, outcome: TaskOutcome, wait: WaitSettings | undefined): Promise<INodeExecutionData> {
+export async function taskOutput(
+	ctx: RunContext,
+	outcome: TaskOutcome,
+	wait: WaitSettings | undefined,
+): Promise<INodeExecutionData> {
 	const { task, itemIndex, details } = outcome;
 	const json = { ...details, ...taskToJson(task) };
-	if (outcome.awaitsCallback) return { json: { ...json, [CALLBACK_MARK]: 'callback' }, pairedItem: { item: itemIndex } };
+	if (outcome.awaitsCallback)
+		return { json: { ...json, [CALLBACK_MARK]: 'callback' }, pairedItem: { item: itemIndex } };
 	if (!wait || !isFinal(task)) return { json, pairedItem: { item: itemIndex } };
 	if (task.status === 'failed') {
 		throw taskError(
@@ -88,9 +96,23 @@ export async function taskOutput(ctx: RunContext, outcome: TaskOutcome, wait: Wa
 		);
 	}
 	try {
-		item.binary = { [wait.binaryPropertyName]: await downloadToBinary(ctx, url, videoFileName(task.taskId, wait.watermarked), 'video/mp4', wait.maxDownloadBytes) };
+		item.binary = {
+			[wait.binaryPropertyName]: await downloadToBinary(
+				ctx,
+				url,
+				videoFileName(task.taskId, wait.watermarked),
+				'video/mp4',
+				wait.maxDownloadBytes,
+			),
+		};
 	} catch (error) {
-		throw taskError(ctx, itemIndex, task, 'The video could not be downloaded', (error as Error).message);
+		throw taskError(
+			ctx,
+			itemIndex,
+			task,
+			'The video could not be downloaded',
+			(error as Error).message,
+		);
 	}
 	return item;
 }
@@ -100,7 +122,13 @@ export const isOutputItem = (entry: unknown): entry is INodeExecutionData =>
 	typeof entry === 'object' && entry !== null && 'json' in entry && 'pairedItem' in entry;
 
 /** Fields an error may carry about a task that exists at Kling: Continue On Fail outputs them. */
-const TASK_FIELDS = ['task_id', 'task_status', 'external_task_id', 'task_ids', 'last_good_video_id'] as const;
+const TASK_FIELDS = [
+	'task_id',
+	'task_status',
+	'external_task_id',
+	'task_ids',
+	'last_good_video_id',
+] as const;
 
 /** An item's error as its output item (Continue On Fail): the message, the why, and any task it made. */
 export function errorItem(error: unknown, itemIndex: number): INodeExecutionData {

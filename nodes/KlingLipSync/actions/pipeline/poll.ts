@@ -73,11 +73,22 @@ export class TaskWatch {
 	}
 
 	/** The task once final; it throws when Max Wait passes, the reads keep failing, or the run is cancelled. */
-	async untilFinal(first: LipSyncTask, settings: WaitSettings, itemIndex: number): Promise<LipSyncTask> {
+	async untilFinal(
+		first: LipSyncTask,
+		settings: WaitSettings,
+		itemIndex: number,
+	): Promise<LipSyncTask> {
 		if (isFinal(first)) return first;
 		this.hold(first);
 		const finished = new Promise<LipSyncTask>((resolve, reject) => {
-			const waiter = { first, itemIndex, deadline: Date.now() + settings.maxWaitMs, maxWaitMs: settings.maxWaitMs, resolve, reject };
+			const waiter = {
+				first,
+				itemIndex,
+				deadline: Date.now() + settings.maxWaitMs,
+				maxWaitMs: settings.maxWaitMs,
+				resolve,
+				reject,
+			};
 			this.waiters.set(first.taskId, [...(this.waiters.get(first.taskId) ?? []), waiter]);
 		});
 		this.startReading();
@@ -100,13 +111,21 @@ export class TaskWatch {
 
 	private async readUntilDone(): Promise<void> {
 		while (this.needsReads) {
-			const nearest = Math.min(...[...this.waiters.values()].flat().map((waiter) => waiter.deadline));
+			const nearest = Math.min(
+				...[...this.waiters.values()].flat().map((waiter) => waiter.deadline),
+			);
 			const pause = Math.max(0, Math.min(this.intervalMs, nearest - Date.now()));
 			if (!(await sleepUnlessCancelled(pause, this.signal))) {
 				this.endWaits(
 					() => true,
 					(waiter) =>
-						taskError(this.ctx, waiter.itemIndex, waiter.first, 'Waiting was cancelled', 'The execution was stopped; the task keeps running at Kling. Fetch it later with Get Task.'),
+						taskError(
+							this.ctx,
+							waiter.itemIndex,
+							waiter.first,
+							'Waiting was cancelled',
+							'The execution was stopped; the task keeps running at Kling. Fetch it later with Get Task.',
+						),
 				);
 				return;
 			}
@@ -145,7 +164,14 @@ export class TaskWatch {
 			const detail = (error as { description?: string }).description;
 			this.endWaits(
 				() => true,
-				(waiter) => taskError(this.ctx, waiter.itemIndex, waiter.first, "Could not get the task's status", detail ? `${reason}. ${detail}` : reason),
+				(waiter) =>
+					taskError(
+						this.ctx,
+						waiter.itemIndex,
+						waiter.first,
+						"Could not get the task's status",
+						detail ? `${reason}. ${detail}` : reason,
+					),
 			);
 			return;
 		}
@@ -185,5 +211,9 @@ export async function waitForTask(
 	settings: WaitSettings,
 	itemIndex: number,
 ): Promise<LipSyncTask> {
-	return await new TaskWatch(ctx, api, settings.pollIntervalMs).untilFinal(first, settings, itemIndex);
+	return await new TaskWatch(ctx, api, settings.pollIntervalMs).untilFinal(
+		first,
+		settings,
+		itemIndex,
+	);
 }

@@ -19,13 +19,18 @@ const LOCAL_AUDIO_READS_AT_ONCE = 2;
 export async function readRunSettings(ctx: IExecuteFunctions): Promise<RunSettings> {
 	const operation = ctx.getNodeParameter('operation', 0);
 	if (!isOperation(operation)) {
-		throw new NodeOperationError(ctx.getNode(), `The operation "${String(operation)}" is not supported`);
+		throw new NodeOperationError(
+			ctx.getNode(),
+			`The operation "${String(operation)}" is not supported`,
+		);
 	}
 	const facts = OPERATIONS[operation];
 	const api = await createLipSyncApi(ctx, 0);
 	const wait = readWaitSettings.call(ctx, 0, facts.alwaysWaits);
 	const waitMode: WaitMode =
-		wait && facts.canWaitByCallback && ctx.getNodeParameter('waitMode', 0, 'poll') === 'callback' ? 'callback' : 'poll';
+		wait && facts.canWaitByCallback && ctx.getNodeParameter('waitMode', 0, 'poll') === 'callback'
+			? 'callback'
+			: 'poll';
 	// Tasks report back by external_task_id: the resume URL names them so.
 	if (waitMode === 'callback') requireSupport.call(ctx, 0, api, 'externalTaskId');
 	const chosen = ctx.getNodeParameter('options.maxInFlight', 0, 0) as unknown;
@@ -42,15 +47,21 @@ export async function readRunSettings(ctx: IExecuteFunctions): Promise<RunSettin
 }
 
 /** The wait settings, or undefined when the run does not wait (`always`: it has no switch, it waits). */
-export function readWaitSettings(this: IExecuteFunctions, itemIndex: number, always = false): WaitSettings | undefined {
-	if (!always && !(this.getNodeParameter('waitForCompletion', itemIndex, false) as boolean)) return undefined;
+export function readWaitSettings(
+	this: IExecuteFunctions,
+	itemIndex: number,
+	always = false,
+): WaitSettings | undefined {
+	if (!always && !(this.getNodeParameter('waitForCompletion', itemIndex, false) as boolean))
+		return undefined;
 	const options = this.getNodeParameter('waitOptions', itemIndex, {}) as Record<string, unknown>;
 	for (const [name, label] of [
 		['maxWaitMinutes', 'Max Wait (Minutes)'],
 		['pollIntervalSeconds', 'Poll Interval (Seconds)'],
 		['maxDownloadMb', 'Max Download Size (MB)'],
 	] as const) {
-		if (options[name] !== undefined) failOn.call(this, itemIndex, notANumber(label, options[name], 'a positive number'));
+		if (options[name] !== undefined)
+			failOn.call(this, itemIndex, notANumber(label, options[name], 'a positive number'));
 	}
 	return waitSettingsFrom((name, fallback) => this.getNodeParameter(name, itemIndex, fallback));
 }
@@ -79,4 +90,10 @@ export function waitSettingsFrom(read: (name: string, fallback: unknown) => unkn
 
 /** A size limit in bytes from a number of MB (the default where unset or not a positive number). */
 export const downloadLimitBytes = (megabytes: unknown): number =>
-	Math.round((typeof megabytes === 'number' && Number.isFinite(megabytes) && megabytes > 0 ? megabytes : DEFAULT_MAX_DOWNLOAD_MB) * 1024 * 1024);
+	Math.round(
+		(typeof megabytes === 'number' && Number.isFinite(megabytes) && megabytes > 0
+			? megabytes
+			: DEFAULT_MAX_DOWNLOAD_MB) *
+			1024 *
+			1024,
+	);

@@ -26,19 +26,26 @@ export async function runStage<In, Out>(
 ): Promise<StageResult<Out>> {
 	const errors = new Map<number, Error>();
 	// What a failed or skipped item leaves in its place: the run ends with an error anyway.
-	const nothing = (itemIndex: number): INodeExecutionData => ({ json: {}, pairedItem: { item: itemIndex } });
-	const done = await runPool(entries.length, limit, async (itemIndex): Promise<Out | INodeExecutionData> => {
-		const entry = entries[itemIndex];
-		if (isOutputItem(entry)) return entry;
-		if (errors.size > 0 && stopOnError) return nothing(itemIndex);
-		try {
-			return await step(entry as In, itemIndex);
-		} catch (caught) {
-			if (run.continueOnFail) return errorItem(caught, itemIndex);
-			errors.set(itemIndex, asNodeError(ctx, caught, itemIndex));
-			return nothing(itemIndex);
-		}
+	const nothing = (itemIndex: number): INodeExecutionData => ({
+		json: {},
+		pairedItem: { item: itemIndex },
 	});
+	const done = await runPool(
+		entries.length,
+		limit,
+		async (itemIndex): Promise<Out | INodeExecutionData> => {
+			const entry = entries[itemIndex];
+			if (isOutputItem(entry)) return entry;
+			if (errors.size > 0 && stopOnError) return nothing(itemIndex);
+			try {
+				return await step(entry as In, itemIndex);
+			} catch (caught) {
+				if (run.continueOnFail) return errorItem(caught, itemIndex);
+				errors.set(itemIndex, asNodeError(ctx, caught, itemIndex));
+				return nothing(itemIndex);
+			}
+		},
+	);
 	// The first failed item's error, as n8n would report an item-by-item run.
 	const first = Math.min(...errors.keys());
 	return { entries: done, error: errors.get(first) };
@@ -57,7 +64,14 @@ export async function planAll<Plan>(
 	plan: (this: IExecuteFunctions, itemIndex: number, run: RunSettings) => Promise<Plan>,
 ): Promise<Array<Plan | INodeExecutionData>> {
 	const indexes = ctx.getInputData().map((_item, itemIndex) => itemIndex);
-	const planned = await runStage(ctx, run, indexes, PLAN_IN_PARALLEL, async (itemIndex) => await plan.call(ctx, itemIndex, run), true);
+	const planned = await runStage(
+		ctx,
+		run,
+		indexes,
+		PLAN_IN_PARALLEL,
+		async (itemIndex) => await plan.call(ctx, itemIndex, run),
+		true,
+	);
 	if (planned.error) throw planned.error;
 	return planned.entries;
 }

@@ -16,7 +16,11 @@ const RUN_SPREAD_MS = 30 * 60_000;
  * until `complete` says the run's tasks were all seen, a page is the last, or the pages pass the
  * run's creates (a run of up to 500 tasks: one read).
  */
-export async function scanTaskList(api: LipSyncApi, visit: (task: LipSyncTask) => boolean, complete: () => boolean): Promise<void> {
+export async function scanTaskList(
+	api: LipSyncApi,
+	visit: (task: LipSyncTask) => boolean,
+	complete: () => boolean,
+): Promise<void> {
 	if (!api.listTasks) return;
 	let oldestFound = Number.POSITIVE_INFINITY;
 	for (let page = 1; !complete() && page <= MAX_LIST_PAGES; page++) {
@@ -27,7 +31,12 @@ export async function scanTaskList(api: LipSyncApi, visit: (task: LipSyncTask) =
 		if (tasks.length < LIST_PAGE_SIZE) break;
 		// Past the run's creates (a task whose create failed never appears): stop reading pages.
 		const oldestListed = tasks[tasks.length - 1]?.createdAt;
-		if (Number.isFinite(oldestFound) && oldestListed !== undefined && oldestListed < oldestFound - RUN_SPREAD_MS) break;
+		if (
+			Number.isFinite(oldestFound) &&
+			oldestListed !== undefined &&
+			oldestListed < oldestFound - RUN_SPREAD_MS
+		)
+			break;
 	}
 }
 
@@ -65,6 +74,14 @@ export async function readRunTasks(
 }
 
 /** Tasks by task_id: list pages first, then by id each one the pages did not show. */
-export async function readTasksById(api: LipSyncApi, taskIds: Set<string>): Promise<Map<string, LipSyncTask>> {
-	return await readRunTasks(api, taskIds, (task) => task.taskId, async (taskId) => await api.findTask(taskId));
+export async function readTasksById(
+	api: LipSyncApi,
+	taskIds: Set<string>,
+): Promise<Map<string, LipSyncTask>> {
+	return await readRunTasks(
+		api,
+		taskIds,
+		(task) => task.taskId,
+		async (taskId) => await api.findTask(taskId),
+	);
 }

@@ -19,9 +19,21 @@ export const audioSourceFields: INodeProperties[] = [
 		type: 'options',
 		options: [
 			{ name: 'URL', value: 'url', description: 'A public link to an MP3, WAV, M4A or AAC file' },
-			{ name: 'Binary File', value: 'binary', description: 'Audio in a binary field of the input item' },
-			{ name: 'Base64', value: 'base64', description: 'Base64-encoded audio (a data: URL prefix is removed)' },
-			{ name: 'Kling Audio ID', value: 'audioId', description: `An audio_id from Kling text-to-speech, last 30 days (${supportNote('audioId')})` },
+			{
+				name: 'Binary File',
+				value: 'binary',
+				description: 'Audio in a binary field of the input item',
+			},
+			{
+				name: 'Base64',
+				value: 'base64',
+				description: 'Base64-encoded audio (a data: URL prefix is removed)',
+			},
+			{
+				name: 'Kling Audio ID',
+				value: 'audioId',
+				description: `An audio_id from Kling text-to-speech, last 30 days (${supportNote('audioId')})`,
+			},
 		],
 		default: 'url',
 		hint: 'MP3, WAV, M4A or AAC, 2-60 seconds, up to 5 MB',
@@ -101,7 +113,8 @@ export async function resolveAudio(
 	label = '',
 ): Promise<ResolvedAudio> {
 	const kind = this.getNodeParameter(`${at}audioSource`, itemIndex, 'url') as AudioSourceKind;
-	const failOn = (violation: string | undefined): void => failOnItem.call(this, itemIndex, violation && `${label}${violation}`);
+	const failOn = (violation: string | undefined): void =>
+		failOnItem.call(this, itemIndex, violation && `${label}${violation}`);
 	const check = (what: string, bytes: Buffer): number => {
 		failOn(checkAudioSize(what, bytes.length));
 		const info = inspectAudio(bytes);
@@ -112,7 +125,9 @@ export async function resolveAudio(
 	};
 
 	if (!AUDIO_SOURCES.includes(kind)) {
-		failOn(`Audio Source must be one of url, binary, base64 or audioId (got "${String(kind).slice(0, 40)}")`);
+		failOn(
+			`Audio Source must be one of url, binary, base64 or audioId (got "${String(kind).slice(0, 40)}")`,
+		);
 	}
 	if (kind === 'audioId') {
 		const audioId = this.getNodeParameter(`${at}audioId`, itemIndex, '') as unknown;
@@ -120,7 +135,10 @@ export async function resolveAudio(
 		const id = (audioId as string).trim();
 		// Text to Speech outputs the audio's length next to its id: use it, as if measured.
 		const input = this.getInputData()[itemIndex]?.json ?? {};
-		const known = String(input.audio_id) === id && typeof input.audio_duration_ms === 'number' ? input.audio_duration_ms : undefined;
+		const known =
+			String(input.audio_id) === id && typeof input.audio_duration_ms === 'number'
+				? input.audio_duration_ms
+				: undefined;
 		if (known !== undefined) failOn(checkAudioLength('Audio ID', known));
 		return { audioId: id, durationMs: known, fingerprint: audioFingerprint({ audioId: id }) };
 	}
@@ -133,7 +151,9 @@ export async function resolveAudio(
 			bytes = await downloadBytes(this, url, KLING_LIMITS.maxAudioBytes);
 		} catch (error) {
 			if (error instanceof DownloadTooLargeError) {
-				failOn('Audio URL must be at most 5 MB (5,242,880 bytes): the file is larger, so the node stopped reading it at that limit');
+				failOn(
+					'Audio URL must be at most 5 MB (5,242,880 bytes): the file is larger, so the node stopped reading it at that limit',
+				);
 			}
 			// The reason goes in the description: n8n rewrites messages that contain network error codes.
 			throw new NodeOperationError(this.getNode(), `${label}Audio URL could not be downloaded`, {
@@ -141,31 +161,57 @@ export async function resolveAudio(
 				description: `${(error as Error).message}. The node measures the audio before creating a task; Kling must be able to download the same URL.`,
 			});
 		}
-		return { sound: { url }, durationMs: check('Audio URL', bytes), fingerprint: audioFingerprint({ bytes }) };
+		return {
+			sound: { url },
+			durationMs: check('Audio URL', bytes),
+			fingerprint: audioFingerprint({ bytes }),
+		};
 	}
 	// Bytes n8n holds already gain nothing from reading side by side: a few at a time, so memory stays flat.
 	if (kind === 'binary') {
-		const property = this.getNodeParameter(`${at}audioBinaryPropertyName`, itemIndex, 'data') as string;
+		const property = this.getNodeParameter(
+			`${at}audioBinaryPropertyName`,
+			itemIndex,
+			'data',
+		) as string;
 		this.helpers.assertBinaryData(itemIndex, property);
 		return await localReads.use(async () => {
 			const bytes = await this.helpers.getBinaryDataBuffer(itemIndex, property);
-			return { sound: { binaryProperty: property }, durationMs: check(`Audio in binary field "${property}"`, bytes), fingerprint: audioFingerprint({ bytes }) };
+			return {
+				sound: { binaryProperty: property },
+				durationMs: check(`Audio in binary field "${property}"`, bytes),
+				fingerprint: audioFingerprint({ bytes }),
+			};
 		});
 	}
 	return await localReads.use(async () => {
 		const parameter = `${at}audioBase64`;
 		const bytes = Buffer.from(readBase64.call(this, itemIndex, parameter, label), 'base64');
-		return { sound: { base64Parameter: parameter }, durationMs: check('Audio (Base64)', bytes), fingerprint: audioFingerprint({ bytes }) };
+		return {
+			sound: { base64Parameter: parameter },
+			durationMs: check('Audio (Base64)', bytes),
+			fingerprint: audioFingerprint({ bytes }),
+		};
 	});
 }
 
 /** A Base64 parameter, checked and without a data: prefix or line breaks. */
-function readBase64(this: IExecuteFunctions, itemIndex: number, parameter: string, label = ''): string {
+function readBase64(
+	this: IExecuteFunctions,
+	itemIndex: number,
+	parameter: string,
+	label = '',
+): string {
 	const raw = this.getNodeParameter(parameter, itemIndex, '') as unknown;
-	if (typeof raw !== 'string' || raw.trim() === '') failOnItem.call(this, itemIndex, `${label}Audio (Base64) is required`);
+	if (typeof raw !== 'string' || raw.trim() === '')
+		failOnItem.call(this, itemIndex, `${label}Audio (Base64) is required`);
 	const text = normaliseBase64(raw as string);
 	if (!BASE64.test(text) || text.length % 4 !== 0) {
-		failOnItem.call(this, itemIndex, `${label}Audio (Base64) is not valid base64 (only A-Z, a-z, 0-9, +, / and = padding)`);
+		failOnItem.call(
+			this,
+			itemIndex,
+			`${label}Audio (Base64) is not valid base64 (only A-Z, a-z, 0-9, +, / and = padding)`,
+		);
 	}
 	return text;
 }
@@ -176,6 +222,7 @@ export async function readAudioInline(
 	itemIndex: number,
 	sound: { binaryProperty: string } | { base64Parameter: string },
 ): Promise<string | InlineBytes> {
-	if ('binaryProperty' in sound) return new InlineBytes(await ctx.helpers.getBinaryDataBuffer(itemIndex, sound.binaryProperty));
+	if ('binaryProperty' in sound)
+		return new InlineBytes(await ctx.helpers.getBinaryDataBuffer(itemIndex, sound.binaryProperty));
 	return readBase64.call(ctx, itemIndex, sound.base64Parameter);
 }

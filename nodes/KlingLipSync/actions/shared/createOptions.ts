@@ -46,8 +46,7 @@ export const createOptionFields = {
 		name: 'newTaskEveryRun',
 		type: 'boolean',
 		default: false,
-		description:
-			`Whether to pay for a new task even when the same work (session, face, audio, timings, volumes, watermark) was lip-synced before. Off: a retry or re-run finds the task already paid for and returns its result (${supportNote('externalTaskId')}).`,
+		description: `Whether to pay for a new task even when the same work (session, face, audio, timings, volumes, watermark) was lip-synced before. Off: a retry or re-run finds the task already paid for and returns its result (${supportNote('externalTaskId')}).`,
 	},
 } satisfies Record<string, INodeProperties>;
 
@@ -76,17 +75,28 @@ export interface CreateOptions {
 }
 
 /** Checks the create options (before any call). */
-export function readCreateOptions(this: IExecuteFunctions, itemIndex: number, options: CreateOptionValues, run: RunSettings): CreateOptions {
+export function readCreateOptions(
+	this: IExecuteFunctions,
+	itemIndex: number,
+	options: CreateOptionValues,
+	run: RunSettings,
+): CreateOptions {
 	const { api } = run;
 	// Unset is 1; null (an expression's NaN or Infinity) is refused, never taken for unset.
 	const soundVolume = options.soundVolume === undefined ? 1 : options.soundVolume;
-	const originalAudioVolume = options.originalAudioVolume === undefined ? 1 : options.originalAudioVolume;
+	const originalAudioVolume =
+		options.originalAudioVolume === undefined ? 1 : options.originalAudioVolume;
 	failOn.call(this, itemIndex, checkVolume('Audio Volume', soundVolume));
 	failOn.call(this, itemIndex, checkVolume('Original Audio Volume', originalAudioVolume));
-	if (options.callbackUrl) failOn.call(this, itemIndex, checkHttpUrl('Callback URL', options.callbackUrl));
+	if (options.callbackUrl)
+		failOn.call(this, itemIndex, checkHttpUrl('Callback URL', options.callbackUrl));
 	// In Callback mode the node sets the callback URL itself: to this execution.
 	if (options.callbackUrl && run.waitMode === 'callback') {
-		failOn.call(this, itemIndex, 'Callback URL must be empty in Callback wait mode: the node sets it to this execution');
+		failOn.call(
+			this,
+			itemIndex,
+			'Callback URL must be empty in Callback wait mode: the node sets it to this execution',
+		);
 	}
 	const ownId = options.externalTaskId !== undefined && options.externalTaskId !== '';
 	if (ownId) {
@@ -116,13 +126,17 @@ export function taskCreateFields(
 	create: CreateOptions,
 	work: TaskWork,
 	video?: AdoptionCheck['video'],
-): Pick<CreateLipSyncInput, 'soundVolume' | 'originalAudioVolume' | 'watermark' | 'externalTaskId' | 'callbackUrl' | 'reuse'> {
+): Pick<
+	CreateLipSyncInput,
+	'soundVolume' | 'originalAudioVolume' | 'watermark' | 'externalTaskId' | 'callbackUrl' | 'reuse'
+> {
 	const { soundVolume, originalAudioVolume, watermark, callbackUrl } = create;
 	const fields = { soundVolume, originalAudioVolume, watermark, callbackUrl };
 	if (create.ownExternalTaskId) return { ...fields, externalTaskId: create.ownExternalTaskId };
 	if (create.derivedId === 'none') return fields;
 	const full: LipSyncWork = { ...work, soundVolume, originalAudioVolume, watermark };
-	if (create.derivedId === 'fresh') return { ...fields, externalTaskId: workTaskId(full, randomUUID()) };
+	if (create.derivedId === 'fresh')
+		return { ...fields, externalTaskId: workTaskId(full, randomUUID()) };
 	const externalTaskId = workTaskId(full);
 	return { ...fields, externalTaskId, reuse: { externalTaskId, watermark, video } };
 }
