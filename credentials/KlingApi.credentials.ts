@@ -10,12 +10,10 @@ import {
 	APIMODELS_BASE_URL,
 	CLOCK_OFFSET_HEADER,
 	KLING_BASE_URLS,
-} from '../nodes/KlingLipSync/helpers/constants';
-import { signKlingJwt } from '../nodes/KlingLipSync/helpers/jwt';
-import {
 	VTRIX_DEFAULT_CREATE_PATH,
 	VTRIX_DEFAULT_STATUS_PATH,
-} from '../nodes/KlingLipSync/transport/vtrix';
+} from '../nodes/KlingLipSync/helpers/constants';
+import { signKlingJwt } from '../nodes/KlingLipSync/helpers/jwt';
 
 export class KlingApi implements ICredentialType {
 	name = 'klingApi';

@@ -10,7 +10,7 @@ import { NodeConnectionTypes } from 'n8n-workflow';
 
 import { textToSpeech } from './actions/audio';
 import { searchTasks } from './actions/lipSync/getTask.operation';
-import { CALLBACK_WEBHOOKS, resumeOnCallback } from './actions/pipeline/callback';
+import { CALLBACK_WEBHOOKS, resumeOnCallback } from './actions/pipeline/callbackWebhook';
 import { isDialogueCallback, resumeDialogueOnCallback } from './actions/dubDialogue/webhook';
 import { OPERATION_SUBTITLE } from './actions/operations';
 import { router } from './actions/router';

@@ -1,7 +1,7 @@
 import type { IDataObject, IWebhookDescription } from 'n8n-workflow';
 
 import { parseApimodelsTask } from '../KlingLipSync/transport/apimodels';
-import { asObject, taskFromCallback } from '../KlingLipSync/transport/official';
+import { asObject, taskFromCallback } from '../KlingLipSync/transport/officialParts';
 import type { LipSyncTask } from '../KlingLipSync/transport/types';
 
 /**

@@ -39,7 +39,7 @@ import {
 	officialCreateBody,
 	parseOfficialIdentify,
 	parseOfficialTask,
-} from '../../nodes/KlingLipSync/transport/official';
+} from '../../nodes/KlingLipSync/transport/officialParts';
 import { jsonBytes, resolveBaseUrl } from '../../nodes/KlingLipSync/transport';
 import { InlineBytes } from '../../nodes/KlingLipSync/transport/types';
 import {

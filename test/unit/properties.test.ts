@@ -23,12 +23,12 @@ import {
 	parseApimodelsFaces,
 	parseApimodelsTask,
 } from '../../nodes/KlingLipSync/transport/apimodels';
+import { klingDialect } from '../../nodes/KlingLipSync/transport/official';
 import {
-	klingDialect,
 	parseOfficialIdentify,
 	parseOfficialTask,
 	UnsafeIdError,
-} from '../../nodes/KlingLipSync/transport/official';
+} from '../../nodes/KlingLipSync/transport/officialParts';
 import {
 	parseVtrixIdentify,
 	parseVtrixTask,

@@ -2,7 +2,7 @@ import type { INodeProperties, NodeHint } from 'n8n-workflow';
 
 import * as audio from './audio';
 import * as face from './face';
-import * as dubDialogue from './dubDialogue/dubDialogue.operation';
+import * as dialogueCost from './dubDialogue/cost';
 import * as lipSync from './lipSync';
 
 /** The node's panel: a resource, its operations, and each operation's parameters. */
@@ -25,4 +25,4 @@ export const properties: INodeProperties[] = [
 ];
 
 /** Hints the editor shows while an operation is set up. */
-export const hints: NodeHint[] = [...dubDialogue.hints];
+export const hints: NodeHint[] = [...dialogueCost.hints];

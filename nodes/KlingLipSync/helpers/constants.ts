@@ -28,3 +28,7 @@ export const KLING_CREDENTIAL_TYPE = 'klingApi';
  * the credential's authenticate reads it and removes it, so it never leaves n8n.
  */
 export const CLOCK_OFFSET_HEADER = 'x-n8n-kling-clock-offset-ms';
+
+/** vtrix's create and status paths where the credential names none ({id}: the job's id). */
+export const VTRIX_DEFAULT_CREATE_PATH = '/v1/generations';
+export const VTRIX_DEFAULT_STATUS_PATH = '/v1/generations/{id}';

@@ -1,3 +1,5 @@
+import type { IDataObject } from 'n8n-workflow';
+
 /**
  * JSON as the APIs send it, parsed so that no id loses digits: Kling's ids are 18-digit numbers,
  * documented as strings but seen as bare JSON numbers, which JSON.parse rounds silently
@@ -35,3 +37,7 @@ function quoteBigIntegers(text: string): string {
 	}
 	return copiedUpTo === 0 ? text : out + text.slice(copiedUpTo);
 }
+
+/** A JSON object (not an array, not null), as n8n types one. */
+export const isDataObject = (value: unknown): value is IDataObject =>
+	typeof value === 'object' && value !== null && !Array.isArray(value);

@@ -81,3 +81,10 @@ export const BUSY_LONGEST_WAIT_MS = 15_000;
 /** The wait before the n-th resubmission of a create refused with 1303: 2 s, doubling, at most 15 s. */
 export const busyWaitMs = (round: number): number =>
 	Math.min(BUSY_LONGEST_WAIT_MS, 2000 * 2 ** round);
+
+/** How long one request keeps trying while the API answers 1302: the run slows down meanwhile. */
+export const RATE_LIMIT_BUDGET_MS = 10 * 60_000;
+
+/** The API's rate limit: Kling's 1302, or a bare HTTP 429 from a gateway. */
+export const isRateLimited = (outcome: AttemptOutcome): boolean =>
+	outcome.code === 1302 || (outcome.code === undefined && outcome.httpStatus === 429);

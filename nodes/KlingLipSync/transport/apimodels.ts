@@ -1,6 +1,6 @@
 import type { IDataObject } from 'n8n-workflow';
 
-import { asId, asNumber, asObject, officialCreateBody, sendIdentify } from './official';
+import { asId, asNumber, asObject, officialCreateBody, sendIdentify } from './officialParts';
 import { awaitIdentifyJob, explainHttpStatus } from './reseller';
 import type { DetectedFace, LipSyncTask, ProviderDialect, TaskStatus } from './types';
 import { PROVIDERS } from './providers';

@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import type {
 	ICredentialDataDecryptedObject,
 	IExecuteFunctions,
@@ -5,7 +6,7 @@ import type {
 	IWebhookFunctions,
 } from 'n8n-workflow';
 
-import { APIMODELS_BASE_URL, KLING_BASE_URLS } from '../helpers/constants';
+import { APIMODELS_BASE_URL, KLING_BASE_URLS, KLING_CREDENTIAL_TYPE } from '../helpers/constants';
 
 /** Where results are made: an execution, or a webhook call that resumes one. */
 export type RunContext = IExecuteFunctions | IWebhookFunctions;
@@ -22,4 +23,24 @@ export function resolveBaseUrl(credentials: ICredentialDataDecryptedObject): str
 		? String(credentials.baseUrl || fallback)
 		: KLING_BASE_URLS[region === 'china' ? 'china' : 'global'];
 	return url.trim().replace(/\/+$/, '');
+}
+
+/**
+ * A key only holders of the credential can make (a digest of all its fields): signs what the node
+ * leaves in a URL for its own webhook to act on, so nobody else can forge it.
+ */
+export async function credentialKey(ctx: RunContext): Promise<Buffer> {
+	const credentials = await ctx.getCredentials(KLING_CREDENTIAL_TYPE, 0);
+	const fields = Object.entries(credentials).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
+	return createHash('sha256')
+		.update(JSON.stringify(['n8n-nodes-kling-lipsync/url-key/1', fields]))
+		.digest();
+}
+
+/** What of a credential is secret: every value but the provider, region, base URL and paths. */
+export function credentialSecrets(credentials: ICredentialDataDecryptedObject): string[] {
+	const plain = new Set(['provider', 'authType', 'region', 'baseUrl', 'createPath', 'statusPath']);
+	return Object.entries(credentials)
+		.filter(([name, value]) => !plain.has(name) && typeof value === 'string')
+		.map(([, value]) => value as string);
 }

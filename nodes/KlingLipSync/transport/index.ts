@@ -1,132 +1,46 @@
-import { createHash, randomUUID } from 'node:crypto';
-import type {
-	ICredentialDataDecryptedObject,
-	IDataObject,
-	IHttpRequestOptions,
-	JsonObject,
-} from 'n8n-workflow';
+import type { ICredentialDataDecryptedObject, IHttpRequestOptions, JsonObject } from 'n8n-workflow';
 import { NodeApiError, NodeOperationError } from 'n8n-workflow';
 
-import { CLOCK_OFFSET_HEADER, KLING_CREDENTIAL_TYPE } from '../helpers/constants';
-import { parseJsonKeepingBigIntegers } from '../helpers/json';
-import { answerExcerpt, maskSecrets } from '../helpers/redact';
-import { RequestPacer } from '../helpers/pacer';
 import {
+	CLOCK_OFFSET_HEADER,
+	KLING_CREDENTIAL_TYPE,
+	VTRIX_DEFAULT_CREATE_PATH,
+	VTRIX_DEFAULT_STATUS_PATH,
+} from '../helpers/constants';
+import { RequestPacer } from '../helpers/pacer';
+import { maskSecrets } from '../helpers/redact';
+import {
+	isRateLimited,
 	MAX_UNCERTAIN_RESENDS,
+	RATE_LIMIT_BUDGET_MS,
 	mayHaveBeenCarriedOut,
 	retryDelayMs,
 	shouldRetry,
 	type AttemptOutcome,
 } from '../helpers/retry';
 import { apimodelsDialect } from './apimodels';
-import { resolveBaseUrl, type ApiContext, type RunContext } from './context';
-import { klingDialect } from './official';
-import { VTRIX_DEFAULT_CREATE_PATH, VTRIX_DEFAULT_STATUS_PATH, vtrixDialect } from './vtrix';
-import { sleepUnlessCancelled } from './sleep';
+import { jsonBytes, parseBody } from './body';
+import { credentialSecrets, resolveBaseUrl, type ApiContext } from './context';
 import {
-	InlineBytes,
-	type LipSyncApi,
-	type ProviderDialect,
-	type ProviderFailure,
-	type SendRequest,
-} from './types';
+	cancelledError,
+	describeClock,
+	describeOutcome,
+	markUncertain,
+	providerError,
+	unreadableAnswer,
+} from './errors';
+import { klingDialect } from './official';
+import { sleepUnlessCancelled } from './sleep';
+import type { ApiLimits, LipSyncApi, ProviderDialect, SendRequest } from './types';
+
+import { vtrixDialect } from './vtrix';
 
 export type { LipSyncApi } from './types';
 export type { ApiContext, RunContext } from './context';
-export { resolveBaseUrl } from './context';
+export { credentialKey, resolveBaseUrl } from './context';
+export { jsonBytes } from './body';
 
 const REQUEST_TIMEOUT_MS = 120_000;
-
-/** A provider's refusal as n8n shows it: meaning, the provider's words (secrets masked), the remedy, request_id. */
-export function providerError(
-	ctx: ApiContext,
-	itemIndex: number,
-	dialect: ProviderDialect,
-	failure: ProviderFailure,
-	secrets: readonly string[] = [],
-): NodeApiError {
-	const explained = dialect.explain(failure);
-	const title = failure.unreadable
-		? `${dialect.name} answered HTTP ${failure.httpStatus} with something that is not its JSON`
-		: explained.title;
-	const remedy = failure.unreadable
-		? 'The provider or a gateway in front of it is failing, or the base URL is not its API.'
-		: explained.remedy;
-	const message = failure.message === undefined ? undefined : maskSecrets(failure.message, secrets);
-	const details = [
-		message && !title.endsWith(message) ? `${dialect.name} says: ${message}.` : '',
-		failure.unreadable ? `The answer is not ${dialect.name}'s JSON: ${failure.unreadable}.` : '',
-		remedy,
-		failure.requestId ? `(request_id: ${failure.requestId})` : '',
-	]
-		.filter(Boolean)
-		.join(' ');
-	const error = new NodeApiError(
-		ctx.getNode(),
-		{
-			code: failure.klingCode ?? null,
-			message: message ?? null,
-			request_id: failure.requestId ?? null,
-		} as JsonObject,
-		{ message: title, description: details, httpCode: String(failure.httpStatus), itemIndex },
-	);
-	error.context.klingCode = failure.klingCode;
-	error.context.requestId = failure.requestId;
-	return error;
-}
-
-/** What of a credential is secret: every value but the provider, region, base URL and paths. */
-export function credentialSecrets(credentials: ICredentialDataDecryptedObject): string[] {
-	const plain = new Set(['provider', 'authType', 'region', 'baseUrl', 'createPath', 'statusPath']);
-	return Object.entries(credentials)
-		.filter(([name, value]) => !plain.has(name) && typeof value === 'string')
-		.map(([, value]) => value as string);
-}
-
-/**
- * An answer that is not the provider's JSON (an HTML error page, truncated JSON, junk with a 200):
- * what came back, for the error, masked.
- */
-function unreadableAnswer(
-	statusCode: number,
-	headers: Record<string, unknown> | undefined,
-	raw: unknown,
-	secrets: readonly string[],
-): string {
-	const contentType =
-		typeof headers?.['content-type'] === 'string' ? headers['content-type'] : 'none';
-	const bytes = Buffer.isBuffer(raw) ? raw : raw instanceof ArrayBuffer ? Buffer.from(raw) : raw;
-	return `HTTP ${statusCode}, content type ${contentType}, body ${answerExcerpt(bytes, secrets)}`;
-}
-
-const cancelledError = (ctx: ApiContext, itemIndex: number): NodeOperationError =>
-	new NodeOperationError(ctx.getNode(), 'The execution was cancelled', { itemIndex });
-
-/** Says on an error that the refused or unanswered POST may still have been carried out (and billed). */
-function markUncertain(error: Error, provider: string): void {
-	const withDescription = error as Error & { description?: string | null };
-	const warning = `The request may have reached ${provider} before it failed; the node did not send it again, so it cannot be billed twice. Check your tasks at ${provider} before running this item again.`;
-	withDescription.description = withDescription.description
-		? `${withDescription.description} ${warning}`
-		: warning;
-}
-
-/** Says on a 1003/1004 error, after signing on the provider's clock did not help, how far off this host is. */
-function describeClock(error: Error, offsetMs: number): void {
-	const seconds = Math.round(offsetMs / 1000);
-	const withDescription = error as Error & { description?: string | null };
-	const note = `This machine's clock is off by ${Math.abs(seconds)} s (${seconds >= 0 ? 'behind' : 'ahead of'} the API's, from its Date header); the node signed again on the API's time and was still refused. Set the clock right (NTP) on the machine running n8n.`;
-	withDescription.description = withDescription.description
-		? `${withDescription.description} ${note}`
-		: note;
-}
-
-const describeOutcome = (outcome: AttemptOutcome): string =>
-	outcome.networkError
-		? 'no reply'
-		: outcome.code !== undefined
-			? `code ${outcome.code}`
-			: `HTTP ${outcome.httpStatus}`;
 
 /** The dialect a credential's provider speaks (vtrix's paths are the credential's own). */
 function dialectFor(credentials: ICredentialDataDecryptedObject): ProviderDialect {
@@ -153,98 +67,11 @@ interface ClockCorrection {
 	measured: boolean;
 }
 
-/** How long one request keeps trying while the API answers 1302: the run slows down meanwhile. */
-const RATE_LIMIT_BUDGET_MS = 10 * 60_000;
-
-/** The API's rate limit: Kling's 1302, or a bare HTTP 429 from a gateway. */
-const isRateLimited = (outcome: AttemptOutcome): boolean =>
-	outcome.code === 1302 || (outcome.code === undefined && outcome.httpStatus === 429);
-
 /** The provider's time minus ours, from a reply's Date header (whole seconds), if it has one. */
 function offsetFromDateHeader(headers: Record<string, unknown> | undefined): number | undefined {
 	const date = headers?.date;
 	const serverMs = typeof date === 'string' ? Date.parse(date) : NaN;
 	return Number.isFinite(serverMs) ? serverMs - Date.now() : undefined;
-}
-
-/** A reply body as text, parsed so that no id loses digits; a body that is not JSON stays text. */
-function parseBody(body: unknown): unknown {
-	const text = Buffer.isBuffer(body)
-		? body.toString('utf8')
-		: body instanceof ArrayBuffer
-			? Buffer.from(body).toString('utf8')
-			: body;
-	if (typeof text !== 'string') return text;
-	if (text.trim() === '') return undefined;
-	try {
-		return parseJsonKeepingBigIntegers(text);
-	} catch {
-		return text;
-	}
-}
-
-/** Bytes encoded per slice: slices of 48 KB make strings that die young, never one of megabytes. */
-const BASE64_SLICE_BYTES = 3 * 16_384;
-
-/**
- * A request body as JSON bytes. Values that are InlineBytes become base64 strings written slice by
- * slice into the buffer: a 4 MB audio costs its 5.3 MB of request bytes and no string copies of them.
- */
-export function jsonBytes(body: IDataObject): Buffer {
-	const inline: Buffer[] = [];
-	// A mark no other value can hold: a control character (JSON writes it as the escape \u0001) and a random id.
-	const mark = `\u0001${randomUUID()}`;
-	const text = JSON.stringify(body, (_key, value: unknown) => {
-		if (!(value instanceof InlineBytes)) return value;
-		inline.push(value.bytes);
-		return mark;
-	});
-	if (inline.length === 0) return Buffer.from(text, 'utf8');
-	const parts = text.split(`"${JSON.stringify(mark).slice(1, -1)}"`);
-	const encodedLength = (bytes: Buffer): number => 4 * Math.ceil(bytes.length / 3) + 2;
-	const total =
-		parts.reduce((sum, part) => sum + Buffer.byteLength(part, 'utf8'), 0) +
-		inline.reduce((sum, bytes) => sum + encodedLength(bytes), 0);
-	const out = Buffer.allocUnsafe(total);
-	let offset = 0;
-	parts.forEach((part, index) => {
-		offset += out.write(part, offset, 'utf8');
-		const bytes = inline[index];
-		if (!bytes) return;
-		offset += out.write('"', offset, 'latin1');
-		for (let start = 0; start < bytes.length; start += BASE64_SLICE_BYTES) {
-			offset += out.write(
-				bytes.subarray(start, start + BASE64_SLICE_BYTES).toString('base64'),
-				offset,
-				'latin1',
-			);
-		}
-		offset += out.write('"', offset, 'latin1');
-	});
-	return out;
-}
-
-/**
- * A key only holders of the credential can make (a digest of all its fields): signs what the node
- * leaves in a URL for its own webhook to act on, so nobody else can forge it.
- */
-export async function credentialKey(ctx: RunContext): Promise<Buffer> {
-	const credentials = await ctx.getCredentials(KLING_CREDENTIAL_TYPE, 0);
-	const fields = Object.entries(credentials).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
-	return createHash('sha256')
-		.update(JSON.stringify(['n8n-nodes-kling-lipsync/url-key/1', fields]))
-		.digest();
-}
-
-/**
- * Limits for a caller that must answer fast and spend little (the trigger verifying a callback):
- * `singleAttempt` sends each request once (no retry, no waiting out a rate limit; only a token
- * refused for this host's clock is signed again on the API's time),
- * `timeoutMs` bounds how long it waits for a reply.
- */
-export interface ApiLimits {
-	singleAttempt?: boolean;
-	timeoutMs?: number;
 }
 
 /**

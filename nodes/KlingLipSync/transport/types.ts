@@ -196,3 +196,14 @@ export interface ProviderDialect {
 	/** Builds the actions' API on the transport's `send` and its cancellable `wait`. */
 	api(send: SendRequest, wait: (ms: number) => Promise<void>): LipSyncApi;
 }
+
+/**
+ * Limits for a caller that must answer fast and spend little (the trigger verifying a callback):
+ * `singleAttempt` sends each request once (no retry, no waiting out a rate limit; only a token
+ * refused for this host's clock is signed again on the API's time),
+ * `timeoutMs` bounds how long it waits for a reply.
+ */
+export interface ApiLimits {
+	singleAttempt?: boolean;
+	timeoutMs?: number;
+}

@@ -7,7 +7,7 @@ import {
 	officialCreateBody,
 	parseOfficialIdentify,
 	sendIdentify,
-} from './official';
+} from './officialParts';
 import { awaitIdentifyJob, explainHttpStatus } from './reseller';
 import type { IdentifyFaceResult, LipSyncTask, ProviderDialect, TaskStatus } from './types';
 import { PROVIDERS } from './providers';
@@ -16,10 +16,8 @@ import { PROVIDERS } from './providers';
  * vtrix "kirin": Kling's own fields plus `model` (kirin_identify_face, kirin_lipsync),
  * both asynchronous; a job with `status`, `output[].content[]`, `usage` and `error {code,
  * error_message}`. vtrix does not publish the endpoint paths, the job id's field or every status
- * name: the paths come from the credential (defaults below) and parsing accepts usual spellings.
+ * name: the paths come from the credential (VTRIX_DEFAULT_CREATE_PATH and VTRIX_DEFAULT_STATUS_PATH where it names none) and parsing accepts usual spellings.
  */
-export const VTRIX_DEFAULT_CREATE_PATH = '/v1/generations';
-export const VTRIX_DEFAULT_STATUS_PATH = '/v1/generations/{id}';
 
 const VTRIX_ERRORS: Record<string, string> = {
 	'014002095': 'Internal generation error',

@@ -9,10 +9,10 @@ import { NodeOperationError, updateDisplayOptions } from 'n8n-workflow';
 
 import { KLING_LIMITS } from '../../helpers/constants';
 import { searchVoices } from '../../helpers/voices';
-import { checkId, notANumber } from '../../helpers/validation';
+import { checkId } from '../../helpers/validation';
 import type { TextToSpeechInput } from '../../transport/types';
 import type { RunSettings } from '../node.type';
-import { failOn, requireSupport, unsupported } from '../params';
+import { ItemParameters } from '../params';
 
 const properties: INodeProperties[] = [
 	{
@@ -88,34 +88,22 @@ export async function plan(
 	itemIndex: number,
 	run: RunSettings,
 ): Promise<TextToSpeechPlan> {
-	const text = this.getNodeParameter('text', itemIndex) as unknown;
-	if (typeof text !== 'string' || text.trim() === '')
-		failOn.call(this, itemIndex, 'Text is required');
-	const length = [...(text as string)].length;
-	if (length > KLING_LIMITS.maxTtsChars)
-		failOn.call(this, itemIndex, `Text must be at most 1000 characters (it has ${length})`);
-	const voiceId = this.getNodeParameter('voice', itemIndex, '', { extractValue: true }) as unknown;
-	failOn.call(this, itemIndex, checkId('Voice', voiceId));
-	const language = this.getNodeParameter('language', itemIndex) as string;
-	if (language !== 'en' && language !== 'zh')
-		failOn.call(
-			this,
-			itemIndex,
-			`Language must be en or zh (got "${String(language).slice(0, 20)}")`,
-		);
-	const speed = this.getNodeParameter('speed', itemIndex) as unknown;
-	failOn.call(this, itemIndex, notANumber('Speed', speed, 'a number from 0.8 to 2.0'));
-	if (typeof speed !== 'number' || !(speed >= 0.8 && speed <= 2))
-		failOn.call(this, itemIndex, `Speed must be from 0.8 to 2.0 (got ${String(speed)})`);
-	requireSupport.call(this, itemIndex, run.api, 'textToSpeech');
+	const item: ItemParameters = new ItemParameters(this, itemIndex);
+	const text = item.raw('text');
+	if (typeof text !== 'string' || text.trim() === '') item.fail('Text is required');
+	const length = [...text].length;
+	if (length > KLING_LIMITS.maxTtsChars) {
+		item.fail(`Text must be at most 1000 characters (it has ${length})`);
+	}
+	const voiceId = this.getNodeParameter('voice', itemIndex, '', { extractValue: true });
+	item.check(checkId('Voice', voiceId));
+	const language = item.choice('language', 'Language', ['en', 'zh'], 'en');
+	const speed = item.number('speed', 'Speed', 'a number from 0.8 to 2.0');
+	if (!(speed >= 0.8 && speed <= 2)) item.fail(`Speed must be from 0.8 to 2.0 (got ${speed})`);
+	item.requireSupport(run.api, 'textToSpeech');
 	return {
 		itemIndex,
-		input: {
-			text: (text as string).trim(),
-			voiceId: (voiceId as string).trim(),
-			language: language as 'en' | 'zh',
-			speed: speed as number,
-		},
+		input: { text: text.trim(), voiceId: String(voiceId).trim(), language, speed },
 	};
 }
 
@@ -124,7 +112,9 @@ export async function execute(
 	{ itemIndex, input }: TextToSpeechPlan,
 	run: RunSettings,
 ): Promise<INodeExecutionData[]> {
-	if (!run.api.textToSpeech) throw unsupported.call(this, itemIndex, run.api, 'textToSpeech');
+	if (!run.api.textToSpeech) {
+		throw new ItemParameters(this, itemIndex).unsupported(run.api, 'textToSpeech');
+	}
 	const speech = await run.api.textToSpeech(input);
 	const audio = speech.audios[0];
 	if (speech.status === 'failed' || !audio?.id) {

@@ -5,6 +5,7 @@ import type { RunContext } from '../../transport';
 import type { LipSyncTask } from '../../transport/types';
 import type { TaskRequest, WaitSettings } from '../node.type';
 import { taskError, taskOutput } from '../pipeline/output';
+import { dialogueCost } from './cost';
 import type { ChainRun } from './dialogue';
 
 /** How a dialogue's chain is reported: its steps, its errors (naming every task paid), its output. */
@@ -126,11 +127,6 @@ export function paidTaskOf(error: unknown): LipSyncTask | undefined {
 		videos: [],
 		raw: {},
 	};
-}
-
-/** What a dialogue costs: one task and one identify per speaker (a reused step costs its identify only). */
-export function dialogueCost(speakers: number): IDataObject {
-	return { lip_sync_tasks: speakers, identify_calls: speakers };
 }
 
 /** A finished dialogue as its output item: the last step's video, with every step listed. */

@@ -7,7 +7,8 @@ import { planAll, runStage } from '../pipeline/stage';
 import { castDialogue } from './casting';
 import { advanceChain, firstRequest, startChain, type CreateStep } from './chain';
 import type { CastDialogue } from './dialogue';
-import { plan, runCostHint } from './dubDialogue.operation';
+import { runCostHint } from './cost';
+import { plan } from './dubDialogue.operation';
 import { chainOutput } from './outcome';
 import { startDialogues } from './waitByCallback';
 

@@ -12,7 +12,7 @@ import { chainStepOf } from '../../helpers/externalId';
 import { busyWaitMs } from '../../helpers/retry';
 import { SIGNATURE_QUERY_PARAM } from '../../helpers/urlSignature';
 import { createLipSyncApi, credentialKey } from '../../transport';
-import { taskFromCallback } from '../../transport/official';
+import { taskFromCallback } from '../../transport/officialParts';
 import { sleepUnlessCancelled } from '../../transport/sleep';
 import { isFinal, type LipSyncTask, type WhenBusy } from '../../transport/types';
 import { waitSettingsFrom } from '../pipeline/settings';

@@ -4,6 +4,7 @@ import { NodeOperationError, updateDisplayOptions } from 'n8n-workflow';
 import { faceToJson } from '../../helpers/output';
 import type { IdentifyFaceInput } from '../../transport/types';
 import type { RunSettings } from '../node.type';
+import { ItemParameters } from '../params';
 import { readVideo, videoSourceFields } from '../shared/videoSource';
 
 const properties: INodeProperties[] = [
@@ -54,11 +55,12 @@ export async function plan(
 	itemIndex: number,
 	run: RunSettings,
 ): Promise<IdentifyFacePlan> {
+	const item = new ItemParameters(this, itemIndex);
 	return {
 		itemIndex,
-		video: readVideo.call(this, itemIndex, run.api),
-		output: this.getNodeParameter('output', itemIndex) as 'perFace' | 'perVideo',
-		failWhenNoFace: this.getNodeParameter('failWhenNoFace', itemIndex) as boolean,
+		video: readVideo(item, run.api),
+		output: item.choice('output', 'Output', ['perFace', 'perVideo'], 'perFace'),
+		failWhenNoFace: item.flag('failWhenNoFace'),
 	};
 }
 

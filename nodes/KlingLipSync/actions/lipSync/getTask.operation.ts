@@ -14,7 +14,7 @@ import { maxInFlightOption, waitFields, waitForCompletionField } from '../common
 import type { RunSettings } from '../node.type';
 import { taskOutput } from '../pipeline/output';
 import { waitForTask } from '../pipeline/poll';
-import { failOn, requireSupport } from '../params';
+import { ItemParameters } from '../params';
 import { supportNote } from '../../transport/providers';
 
 const properties: INodeProperties[] = [
@@ -82,15 +82,14 @@ export async function plan(
 	itemIndex: number,
 	run: RunSettings,
 ): Promise<GetTaskPlan> {
-	const idType = this.getNodeParameter('taskIdType', itemIndex) as 'taskId' | 'externalTaskId';
-	const id = this.getNodeParameter(idType, itemIndex, '', { extractValue: true }) as unknown;
-	failOn.call(
-		this,
-		itemIndex,
+	const item = new ItemParameters(this, itemIndex);
+	const idType = item.choice('taskIdType', 'Find Task By', ['taskId', 'externalTaskId'], 'taskId');
+	const id = this.getNodeParameter(idType, itemIndex, '', { extractValue: true });
+	item.check(
 		idType === 'taskId' ? checkId('Task ID', id) : checkId('External Task ID', id, 'yours'),
 	);
-	if (idType === 'externalTaskId') requireSupport.call(this, itemIndex, run.api, 'externalTaskId');
-	return { itemIndex, id: (id as string).trim() };
+	if (idType === 'externalTaskId') item.requireSupport(run.api, 'externalTaskId');
+	return { itemIndex, id: String(id).trim() };
 }
 
 /** The task as it is, or (Wait for Completion) once it is final, mapped as a created task is. */

@@ -2,12 +2,7 @@ import type { IDataObject, IExecuteFunctions, INodeProperties } from 'n8n-workfl
 import { updateDisplayOptions } from 'n8n-workflow';
 
 import { KLING_LIMITS } from '../../helpers/constants';
-import {
-	checkId,
-	checkMilliseconds,
-	checkTiming,
-	type SceneBounds,
-} from '../../helpers/validation';
+import { checkTiming, type SceneBounds } from '../../helpers/validation';
 import {
 	maxInFlightOption,
 	waitFields,
@@ -15,14 +10,9 @@ import {
 	waitModeField,
 } from '../common.descriptions';
 import type { RunSettings, TaskRequest } from '../node.type';
-import { failOn, requireSupport } from '../params';
+import { ItemParameters } from '../params';
 import { audioSourceFields, resolveAudio } from '../shared/audioSource';
-import {
-	createOptionFields,
-	readCreateOptions,
-	taskCreateFields,
-	type CreateOptionValues,
-} from '../shared/createOptions';
+import { createOptionFields, readCreateOptions, taskCreateFields } from '../shared/createOptions';
 
 const properties: INodeProperties[] = [
 	{
@@ -123,31 +113,29 @@ const properties: INodeProperties[] = [
 
 export const description = updateDisplayOptions({ show: { operation: ['lipSync'] } }, properties);
 
-interface LipSyncOptions extends CreateOptionValues {
-	faceStartMs?: number;
-	faceEndMs?: number;
-	videoDurationMs?: number;
-	maxInFlight?: number;
-}
-
 /**
  * The face window to check against: the user's options, else the input item when it is an
  * Identify Face output for the same face (so Identify Face -> Lip Sync is checked locally).
  */
-function sceneBounds(options: LipSyncOptions, input: IDataObject, faceId: string): SceneBounds {
+function sceneBounds(item: ItemParameters, input: IDataObject, faceId: string): SceneBounds {
 	const positive = (value: unknown): number | undefined =>
 		typeof value === 'number' && value > 0 ? value : undefined;
-	const fromInput =
+	const window =
 		String(input.face_id) === faceId &&
 		typeof input.start_time === 'number' &&
-		typeof input.end_time === 'number';
-	const faceEndMs =
-		positive(options.faceEndMs) ?? (fromInput ? (input.end_time as number) : undefined);
+		typeof input.end_time === 'number'
+			? { startMs: input.start_time, endMs: input.end_time }
+			: undefined;
+	const options = item.collection('options');
+	const faceEndMs = positive(options.faceEndMs) ?? window?.endMs;
+	const ownStart = options.faceStartMs;
 	return {
 		faceStartMs:
 			faceEndMs === undefined
 				? undefined
-				: (options.faceStartMs ?? (fromInput ? (input.start_time as number) : 0)),
+				: typeof ownStart === 'number'
+					? ownStart
+					: (window?.startMs ?? 0),
 		faceEndMs,
 		videoDurationMs: positive(options.videoDurationMs),
 	};
@@ -159,62 +147,33 @@ export async function plan(
 	itemIndex: number,
 	run: RunSettings,
 ): Promise<TaskRequest> {
-	const sessionId = this.getNodeParameter('sessionId', itemIndex) as unknown;
-	failOn.call(this, itemIndex, checkId('Session ID', sessionId));
-	const faceId = this.getNodeParameter('faceId', itemIndex) as unknown;
-	failOn.call(this, itemIndex, checkId('Face ID', faceId));
-	const options = this.getNodeParameter('options', itemIndex, {}) as LipSyncOptions;
-	const create = readCreateOptions.call(this, itemIndex, options, run);
-
-	const cropStartMs = this.getNodeParameter('cropStartMs', itemIndex) as number;
-	const requestedEnd = this.getNodeParameter('cropEndMs', itemIndex) as number;
-	const insertMs = this.getNodeParameter('insertMs', itemIndex) as number;
-	const audio = await resolveAudio.call(this, itemIndex, run.audioReads);
-	failOn.call(
-		this,
-		itemIndex,
-		requestedEnd === undefined
-			? undefined
-			: checkMilliseconds('Crop End (ms)', requestedEnd, KLING_LIMITS.maxAudioMs),
-	);
-	const cropEndOmitted = requestedEnd === 0 || requestedEnd === undefined;
-	if (cropEndOmitted && audio.durationMs === undefined) {
-		failOn.call(
-			this,
-			itemIndex,
+	const item: ItemParameters = new ItemParameters(this, itemIndex);
+	const session = item.id('sessionId', 'Session ID');
+	const faceId = item.id('faceId', 'Face ID');
+	const create = readCreateOptions(item, run);
+	const cropStartMs = item.ms('cropStartMs', 'Crop Start (ms)', KLING_LIMITS.maxAudioMs);
+	const requestedEnd = item.ms('cropEndMs', 'Crop End (ms)', KLING_LIMITS.maxAudioMs);
+	const insertMs = item.ms('insertMs', 'Insert At (ms)');
+	const audio = await resolveAudio(item, run.audioReads);
+	// 0: the end of the audio, measured from the file.
+	const cropEndMs = requestedEnd || audio.durationMs;
+	if (cropEndMs === undefined) {
+		item.fail(
 			'Crop End (ms) is required with a Kling Audio ID: the node cannot measure audio it does not have',
 		);
 	}
-	const cropEndMs = cropEndOmitted ? (audio.durationMs as number) : requestedEnd;
 	const timing = { cropStartMs, cropEndMs, insertMs };
-	const normalisedFaceId = (faceId as string).trim();
 	const input = this.getInputData()[itemIndex]?.json ?? {};
-	failOn.call(
-		this,
-		itemIndex,
-		checkTiming(timing, audio.durationMs, sceneBounds(options, input, normalisedFaceId)),
-	);
-	if (audio.audioId) requireSupport.call(this, itemIndex, run.api, 'audioId');
-	const session = (sessionId as string).trim();
+	item.check(checkTiming(timing, audio.durationMs, sceneBounds(item, input, faceId)));
+	if (audio.audioId) item.requireSupport(run.api, 'audioId');
 	const fields = taskCreateFields(
 		create,
-		{
-			subject: `session:${session}`,
-			faceId: normalisedFaceId,
-			audio: audio.fingerprint,
-			...timing,
-		},
+		{ subject: `session:${session}`, faceId, audio: audio.fingerprint, ...timing },
 		sessionVideo(input, session),
 	);
 	return {
 		itemIndex,
-		create: {
-			sessionId: session,
-			faceId: normalisedFaceId,
-			audioId: audio.audioId,
-			...timing,
-			...fields,
-		},
+		create: { sessionId: session, faceId, audioId: audio.audioId, ...timing, ...fields },
 		audio,
 	};
 }

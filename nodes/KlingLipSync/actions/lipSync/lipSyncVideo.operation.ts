@@ -8,7 +8,6 @@ import {
 	type FaceChoice,
 } from '../../helpers/faceFit';
 import { KLING_LIMITS } from '../../helpers/constants';
-import { checkMilliseconds } from '../../helpers/validation';
 import type { IdentifyFaceInput } from '../../transport/types';
 import {
 	maxInFlightOption,
@@ -17,14 +16,13 @@ import {
 	waitModeField,
 } from '../common.descriptions';
 import type { RunSettings, TaskRequest } from '../node.type';
-import { failOn, requireSupport } from '../params';
+import { ItemParameters } from '../params';
 import { audioSourceFields, resolveAudio, type ResolvedAudio } from '../shared/audioSource';
 import {
 	createOptionFields,
 	readCreateOptions,
 	taskCreateFields,
 	type CreateOptions,
-	type CreateOptionValues,
 } from '../shared/createOptions';
 import { faceChoiceFields, readFaceChoice } from '../shared/faceChoice';
 import { readVideo, videoSourceFields } from '../shared/videoSource';
@@ -75,11 +73,6 @@ export const description = updateDisplayOptions(
 	properties,
 );
 
-interface LipSyncVideoOptions extends CreateOptionValues {
-	cropStartMs?: number;
-	insertMs?: number;
-}
-
 /** One Lip Sync Video item, checked (the audio measured; nothing billed): what to identify and how to fit. */
 export interface LipSyncVideoPlan {
 	itemIndex: number;
@@ -98,30 +91,24 @@ export async function plan(
 	itemIndex: number,
 	run: RunSettings,
 ): Promise<LipSyncVideoPlan> {
-	const video = readVideo.call(this, itemIndex, run.api);
-	const audio = await resolveAudio.call(this, itemIndex, run.audioReads);
-	if (audio.audioId) requireSupport.call(this, itemIndex, run.api, 'audioId');
-	if (audio.durationMs === undefined) {
-		failOn.call(
-			this,
-			itemIndex,
+	const item: ItemParameters = new ItemParameters(this, itemIndex);
+	const video = readVideo(item, run.api);
+	const audio = await resolveAudio(item, run.audioReads);
+	if (audio.audioId) item.requireSupport(run.api, 'audioId');
+	const audioMs = audio.durationMs;
+	if (audioMs === undefined) {
+		item.fail(
 			"Lip Sync Video needs the audio's length: with a Kling Audio ID, feed it from Text to Speech (audio_duration_ms) or use Lip Sync",
 		);
 	}
-	const audioMs = audio.durationMs as number;
-	const choice = readFaceChoice.call(this, itemIndex, 'mostOverlap');
-	const options = this.getNodeParameter('options', itemIndex, {}) as LipSyncVideoOptions;
-	const cropStartMs = options.cropStartMs === undefined ? 0 : options.cropStartMs;
-	failOn.call(
-		this,
-		itemIndex,
-		checkMilliseconds('Crop Start (ms)', cropStartMs, KLING_LIMITS.maxAudioMs),
-	);
-	const insertMs = options.insertMs;
-	if (insertMs !== undefined)
-		failOn.call(this, itemIndex, checkMilliseconds('Insert At (ms)', insertMs));
-	failOn.call(this, itemIndex, checkAudioAfterCropStart(audioMs, cropStartMs));
-	const create = readCreateOptions.call(this, itemIndex, options, run);
+	const choice = readFaceChoice(item, 'mostOverlap');
+	const cropStartMs = item.ms('options.cropStartMs', 'Crop Start (ms)', KLING_LIMITS.maxAudioMs);
+	const insertMs =
+		item.collection('options').insertMs === undefined
+			? undefined
+			: item.ms('options.insertMs', 'Insert At (ms)');
+	item.check(checkAudioAfterCropStart(audioMs, cropStartMs));
+	const create = readCreateOptions(item, run);
 	return { itemIndex, video, audio, audioMs, choice, cropStartMs, insertMs, create };
 }
 

@@ -3,9 +3,8 @@ import { updateDisplayOptions } from 'n8n-workflow';
 
 import { KLING_LIMITS } from '../../helpers/constants';
 import { taskToJson } from '../../helpers/output';
-import { notANumber } from '../../helpers/validation';
 import type { RunSettings } from '../node.type';
-import { failOn, requireSupport, unsupported } from '../params';
+import { ItemParameters } from '../params';
 import { providersWithout, supportNote } from '../../transport/providers';
 
 const properties: INodeProperties[] = [
@@ -46,20 +45,15 @@ export async function plan(
 	itemIndex: number,
 	run: RunSettings,
 ): Promise<ListTasksPlan> {
-	const returnAll = this.getNodeParameter('returnAll', itemIndex) as boolean;
+	const item = new ItemParameters(this, itemIndex);
+	const returnAll = item.flag('returnAll');
 	const limit = returnAll
 		? Number.POSITIVE_INFINITY
-		: (this.getNodeParameter('limit', itemIndex) as number);
-	if (!returnAll)
-		failOn.call(this, itemIndex, notANumber('Limit', limit, 'a whole number of at least 1'));
-	if (!returnAll && (typeof limit !== 'number' || !Number.isInteger(limit) || limit < 1)) {
-		failOn.call(
-			this,
-			itemIndex,
-			`Limit must be a whole number of at least 1 (got ${String(limit)})`,
-		);
+		: item.number('limit', 'Limit', 'a whole number of at least 1');
+	if (!returnAll && (!Number.isInteger(limit) || limit < 1)) {
+		item.fail(`Limit must be a whole number of at least 1 (got ${limit})`);
 	}
-	requireSupport.call(this, itemIndex, run.api, 'listTasks');
+	item.requireSupport(run.api, 'listTasks');
 	return { itemIndex, limit };
 }
 
@@ -69,7 +63,8 @@ export async function execute(
 	{ itemIndex, limit }: ListTasksPlan,
 	run: RunSettings,
 ): Promise<INodeExecutionData[]> {
-	if (!run.api.listTasks) throw unsupported.call(this, itemIndex, run.api, 'listTasks');
+	if (!run.api.listTasks)
+		throw new ItemParameters(this, itemIndex).unsupported(run.api, 'listTasks');
 	const pageSize = Math.min(KLING_LIMITS.listPageSizeMax, limit);
 	const tasks = [];
 	for (let pageNum = 1; pageNum <= KLING_LIMITS.listPageNumMax && tasks.length < limit; pageNum++) {

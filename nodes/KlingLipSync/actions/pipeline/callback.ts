@@ -1,62 +1,23 @@
-import type {
-	IDataObject,
-	IExecuteFunctions,
-	INodeExecutionData,
-	IWebhookDescription,
-	IWebhookFunctions,
-	IWebhookResponseData,
-} from 'n8n-workflow';
-import { NodeOperationError } from 'n8n-workflow';
+import type { IExecuteFunctions, INodeExecutionData } from 'n8n-workflow';
 
-import { ExpiringSet } from '../../helpers/expiringSet';
 import {
 	BATCH_QUERY_PARAM,
-	decodeBatch,
 	encodeBatch,
 	taskKey,
 	withQueryParam,
 } from '../../helpers/callbackBatch';
-import { taskToJson } from '../../helpers/output';
-import {
-	SIGNATURE_QUERY_PARAM,
-	signUrlValues,
-	urlSignatureHolds,
-} from '../../helpers/urlSignature';
-import { createLipSyncApi, credentialKey, type RunContext } from '../../transport';
-import { taskFromCallback } from '../../transport/official';
-import { isFinal, type LipSyncTask } from '../../transport/types';
-import { waitSettingsFrom } from './settings';
-import type { RunSettings, TaskRequest, WaitSettings } from '../node.type';
-import {
-	awaitsCallback,
-	callbackDetails,
-	errorItem,
-	isOutputItem,
-	taskOutput,
-	type TaskOutcome,
-} from './output';
-import { readRunTasks, readTasksById } from './taskList';
+import { SIGNATURE_QUERY_PARAM, signUrlValues } from '../../helpers/urlSignature';
+import { credentialKey } from '../../transport';
+import { isFinal } from '../../transport/types';
+import type { RunSettings, TaskRequest } from '../node.type';
+import { awaitsCallback, callbackDetails, finalItem, isOutputItem } from './output';
+import { readTasksById } from './taskList';
 
 /**
  * Callback wait mode: every task reports to this execution's resume URL, the execution waits
  * holding no worker (n8n stores it, also across restarts), and the first callback that finds
  * every task of the run final resumes it with all of them.
  */
-
-/**
- * The resume webhook of Callback mode (as n8n's Wait node has): it lives only while an execution
- * waits, at that execution's resume URL, which the node hands Kling as callback_url per task.
- * Nothing is registered at Kling, so there is no webhook lifecycle (checkExists/create/delete).
- */
-export const CALLBACK_WEBHOOKS: IWebhookDescription[] = [
-	{
-		name: 'default',
-		httpMethod: 'POST',
-		responseMode: 'onReceived',
-		path: '',
-		restartWebhook: true,
-	},
-];
 
 /**
  * Whether the run waits for callbacks: only when all its tasks start at once (at most Max Tasks in
@@ -103,23 +64,6 @@ export async function callbackUrlFor(
 		SIGNATURE_QUERY_PARAM,
 		signature,
 	);
-}
-
-/** A final task as a resumed item: its result, or (failed) an item that says why, never a lost run. */
-async function finalItem(
-	ctx: RunContext,
-	outcome: TaskOutcome,
-	wait: WaitSettings,
-): Promise<INodeExecutionData> {
-	try {
-		return await taskOutput(ctx, outcome, wait);
-	} catch (error) {
-		const { json } = errorItem(error, outcome.itemIndex);
-		return {
-			json: { ...outcome.details, ...taskToJson(outcome.task), ...json },
-			pairedItem: { item: outcome.itemIndex },
-		};
-	}
 }
 
 /**
@@ -188,100 +132,4 @@ function pairedIndex(item: INodeExecutionData): number | undefined {
 	const paired = item.pairedItem;
 	if (typeof paired === 'number') return paired;
 	return paired && !Array.isArray(paired) ? paired.item : undefined;
-}
-
-/**
- * Executions a callback of this process is resuming (n8n keeps one resume webhook call from the
- * next only once the first returned): a day is longer than any resume takes.
- */
-const resuming = new ExpiringSet(10_000, 24 * 60 * 60_000);
-
-/**
- * A callback to a waiting execution. Non-final statuses, and final ones for tasks the callback URL
- * does not name, are acknowledged without a read; a final one reads the run's tasks from the API
- * (the callback alone is not trusted; one list page for a run of up to 500 tasks) and resumes the
- * execution once all are final.
- */
-export async function resumeOnCallback(this: IWebhookFunctions): Promise<IWebhookResponseData> {
-	const query = this.getQueryData() as IDataObject;
-	const expected = decodeBatch(query[BATCH_QUERY_PARAM]);
-	const response = this.getResponseObject();
-	if (!expected) {
-		response
-			.status(400)
-			.json({ received: false, reason: `the callback URL lacks ${BATCH_QUERY_PARAM}` });
-		return { noWebhookResponse: true };
-	}
-	if (
-		!urlSignatureHolds(
-			await credentialKey(this),
-			this.getExecutionId(),
-			[query[BATCH_QUERY_PARAM]],
-			query[SIGNATURE_QUERY_PARAM],
-		)
-	) {
-		response.status(401).json({
-			received: false,
-			reason: "the callback URL does not carry this node's signature for this execution",
-		});
-		return { noWebhookResponse: true };
-	}
-	const reported = taskFromCallback(this.getBodyData());
-	if (!isFinal(reported)) return { webhookResponse: { received: true, waiting: true } };
-	const keys = new Set(expected.map((task) => task.key));
-	if (!reported.externalTaskId || !keys.has(taskKey(reported.externalTaskId))) {
-		return { webhookResponse: { received: true, ignored: 'not a task of this execution' } };
-	}
-
-	const executionId = this.getExecutionId();
-	if (resuming.has(executionId, Date.now()))
-		return { webhookResponse: { received: true, resuming: true } };
-	const api = await createLipSyncApi(this, 0);
-	let tasks: Map<string, LipSyncTask>;
-	try {
-		tasks = await readRunTasks(api, keys, (task) =>
-			task.externalTaskId ? taskKey(task.externalTaskId) : undefined,
-		);
-	} catch (error) {
-		throw new NodeOperationError(this.getNode(), error as Error, {
-			description:
-				'The tasks of this run could not be read; Kling will call again, or the wait times out.',
-		});
-	}
-	// A task the API does not know: the item's create failed before the wait (its error was output then).
-	const working = [...tasks.values()].filter((task) => !isFinal(task)).length;
-	if (working > 0)
-		return { webhookResponse: { received: true, waiting: true, tasksStillWorking: working } };
-
-	// One callback resumes the run: the others that find every task final meanwhile (n8n marks the
-	// execution running only once this call returns) download nothing. Claimed with no await between.
-	if (resuming.has(executionId, Date.now()))
-		return { webhookResponse: { received: true, resuming: true } };
-	resuming.add(executionId, Date.now());
-	// Answer Kling now: downloading the videos may take longer than it waits for a reply.
-	response.status(200).json({ received: true, resumed: true });
-	try {
-		const wait = waitSettingsFrom((name, fallback) => this.getNodeParameter(name, fallback));
-		const items: INodeExecutionData[] = [];
-		for (const { itemIndex, key } of expected) {
-			const task = tasks.get(key);
-			items.push(
-				task
-					? await finalItem(this, { itemIndex, task }, wait)
-					: {
-							json: {
-								error:
-									'No task was found for this item among your newest 5,000 tasks: its create failed before the wait',
-							},
-							pairedItem: { item: itemIndex },
-						},
-			);
-		}
-		return { noWebhookResponse: true, workflowData: [items] };
-	} catch (caught) {
-		// The run still waits: a later callback may resume it.
-		resuming.delete(executionId);
-		const failure = caught as Error;
-		throw failure;
-	}
 }

@@ -10,6 +10,7 @@ import type { RunSettings, TaskRequest } from '../node.type';
 import type { TaskOutcome } from './output';
 import { TaskWatch } from './poll';
 import { runStage, type StageResult } from './stage';
+import { addToDescription, contextOf } from '../../helpers/errorText';
 
 /** How long an item waits for a free slot when it does not wait for its task (no wait budget). */
 const QUEUE_BUDGET_MS = 30 * 60_000;
@@ -191,16 +192,17 @@ export class TaskExecutor {
 
 	/** An error that stops the run also names the tasks other items created: they are paid for. */
 	withCreatedTasks(error: Error): Error {
-		const context = (error as { context?: { task_id?: unknown; task_ids?: unknown } }).context;
+		const context = contextOf(error);
 		const own = new Set([
-			context?.task_id,
-			...(Array.isArray(context?.task_ids) ? context.task_ids : []),
+			context.task_id,
+			...(Array.isArray(context.task_ids) ? context.task_ids : []),
 		]);
 		const others = this.taskIds.filter((taskId) => !own.has(taskId));
 		if (others.length === 0) return error;
-		const described = error as Error & { description?: string | null };
-		const note = `Other items created these tasks at Kling, which keep running: task_id ${others.join(', ')}.`;
-		described.description = described.description ? `${described.description} ${note}` : note;
+		addToDescription(
+			error,
+			`Other items created these tasks at Kling, which keep running: task_id ${others.join(', ')}.`,
+		);
 		return error;
 	}
 

@@ -5,6 +5,7 @@ import { taskToJson, videoFileName } from '../../helpers/output';
 import { downloadToBinary, type RunContext } from '../../transport';
 import { isFinal, type LipSyncTask } from '../../transport/types';
 import type { WaitSettings } from '../node.type';
+import { asError, contextOf, descriptionOf, messageOf } from '../../helpers/errorText';
 
 /**
  * The one output mapper: what a task becomes as an output item, in a run and in the webhook call
@@ -106,13 +107,7 @@ export async function taskOutput(
 			),
 		};
 	} catch (error) {
-		throw taskError(
-			ctx,
-			itemIndex,
-			task,
-			'The video could not be downloaded',
-			(error as Error).message,
-		);
+		throw taskError(ctx, itemIndex, task, 'The video could not be downloaded', messageOf(error));
 	}
 	return item;
 }
@@ -132,11 +127,11 @@ const TASK_FIELDS = [
 
 /** An item's error as its output item (Continue On Fail): the message, the why, and any task it made. */
 export function errorItem(error: unknown, itemIndex: number): INodeExecutionData {
-	const json: IDataObject = { error: error instanceof Error ? error.message : String(error) };
-	const context = (error as { context?: IDataObject }).context ?? {};
+	const json: IDataObject = { error: messageOf(error) };
+	const context = contextOf(error);
 	for (const field of TASK_FIELDS) if (context[field] !== undefined) json[field] = context[field];
-	const description = (error as { description?: unknown }).description;
-	if (typeof description === 'string' && description) json.description = description;
+	const description = descriptionOf(error);
+	if (description) json.description = description;
 	return { json, pairedItem: { item: itemIndex } };
 }
 
@@ -147,5 +142,22 @@ export function asNodeError(ctx: IExecuteFunctions, error: unknown, itemIndex: n
 		error.context.itemIndex = itemIndex;
 		return error;
 	}
-	return new NodeOperationError(ctx.getNode(), error as Error, { itemIndex });
+	return new NodeOperationError(ctx.getNode(), asError(error), { itemIndex });
+}
+
+/** A final task as a resumed item: its result, or (failed) an item that says why, never a lost run. */
+export async function finalItem(
+	ctx: RunContext,
+	outcome: TaskOutcome,
+	wait: WaitSettings,
+): Promise<INodeExecutionData> {
+	try {
+		return await taskOutput(ctx, outcome, wait);
+	} catch (error) {
+		const { json } = errorItem(error, outcome.itemIndex);
+		return {
+			json: { ...outcome.details, ...taskToJson(outcome.task), ...json },
+			pairedItem: { item: outcome.itemIndex },
+		};
+	}
 }

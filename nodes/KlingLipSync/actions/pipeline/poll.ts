@@ -6,15 +6,17 @@ import { isFinal, type LipSyncApi, type LipSyncTask } from '../../transport/type
 import type { WaitSettings } from '../node.type';
 import { taskError } from './output';
 import { readTasksById } from './taskList';
+import { contextOf, descriptionOf, messageOf } from '../../helpers/errorText';
 
 /** Reads in a row that may fail (each after its own retries) before the waits give up. */
 const MAX_FAILED_READS = 3;
 
 /** A failed status read worth polling again: the network, or a retriable refusal (5xxx, 1302, 429/5xx). */
 export function isTransient(error: unknown): boolean {
-	const context = (error as { context?: { klingCode?: number } }).context;
-	const httpCode = Number((error as { httpCode?: string | null }).httpCode ?? 0);
-	if (context?.klingCode !== undefined) return describeKlingCode(context.klingCode).retriable;
+	const { klingCode } = contextOf(error);
+	const httpCode =
+		typeof error === 'object' && error !== null && 'httpCode' in error ? Number(error.httpCode) : 0;
+	if (typeof klingCode === 'number') return describeKlingCode(klingCode).retriable;
 	return !httpCode || httpCode === 429 || httpCode >= 500;
 }
 
@@ -160,8 +162,8 @@ export class TaskWatch {
 			// Each read already retried what is safe to retry; paid tasks are worth a few more reads.
 			if (++this.failedReads < MAX_FAILED_READS && isTransient(error)) return;
 			this.failedReads = 0;
-			const reason = (error as Error).message;
-			const detail = (error as { description?: string }).description;
+			const reason = messageOf(error);
+			const detail = descriptionOf(error);
 			this.endWaits(
 				() => true,
 				(waiter) =>

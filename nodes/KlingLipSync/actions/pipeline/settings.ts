@@ -1,11 +1,12 @@
 import type { IExecuteFunctions } from 'n8n-workflow';
 import { NodeOperationError } from 'n8n-workflow';
 
+import { isDataObject } from '../../helpers/json';
 import { Slots } from '../../helpers/pool';
 import { createLipSyncApi } from '../../transport';
 import { DEFAULT_MAX_DOWNLOAD_MB } from '../common.descriptions';
 import { notANumber } from '../../helpers/validation';
-import { failOn, requireSupport } from '../params';
+import { ItemParameters } from '../params';
 import type { RunSettings, WaitMode, WaitSettings } from '../node.type';
 import { isOperation, OPERATIONS } from '../operations';
 
@@ -25,21 +26,26 @@ export async function readRunSettings(ctx: IExecuteFunctions): Promise<RunSettin
 		);
 	}
 	const facts = OPERATIONS[operation];
+	const settings = new ItemParameters(ctx, 0);
 	const api = await createLipSyncApi(ctx, 0);
-	const wait = readWaitSettings.call(ctx, 0, facts.alwaysWaits);
+	const wait = readWaitSettings(settings, facts.alwaysWaits);
 	const waitMode: WaitMode =
-		wait && facts.canWaitByCallback && ctx.getNodeParameter('waitMode', 0, 'poll') === 'callback'
+		wait && facts.canWaitByCallback && settings.raw('waitMode', 'poll') === 'callback'
 			? 'callback'
 			: 'poll';
 	// Tasks report back by external_task_id: the resume URL names them so.
-	if (waitMode === 'callback') requireSupport.call(ctx, 0, api, 'externalTaskId');
-	const chosen = ctx.getNodeParameter('options.maxInFlight', 0, 0) as unknown;
-	failOn.call(ctx, 0, notANumber('Max Tasks in Flight', chosen, 'a whole number from 1 to 100'));
+	if (waitMode === 'callback') settings.requireSupport(api, 'externalTaskId');
+	const chosen = settings.number(
+		'options.maxInFlight',
+		'Max Tasks in Flight',
+		'a whole number from 1 to 100',
+		0,
+	);
 	return {
 		operation,
 		api,
 		continueOnFail: ctx.continueOnFail(),
-		maxInFlight: (chosen as number) >= 1 ? (chosen as number) : facts.defaultInFlight,
+		maxInFlight: chosen >= 1 ? chosen : facts.defaultInFlight,
 		wait,
 		waitMode,
 		audioReads: new Slots(LOCAL_AUDIO_READS_AT_ONCE),
@@ -47,43 +53,37 @@ export async function readRunSettings(ctx: IExecuteFunctions): Promise<RunSettin
 }
 
 /** The wait settings, or undefined when the run does not wait (`always`: it has no switch, it waits). */
-export function readWaitSettings(
-	this: IExecuteFunctions,
-	itemIndex: number,
-	always = false,
-): WaitSettings | undefined {
-	if (!always && !(this.getNodeParameter('waitForCompletion', itemIndex, false) as boolean))
-		return undefined;
-	const options = this.getNodeParameter('waitOptions', itemIndex, {}) as Record<string, unknown>;
+export function readWaitSettings(item: ItemParameters, always = false): WaitSettings | undefined {
+	if (!always && !item.flag('waitForCompletion')) return undefined;
+	const options = item.collection('waitOptions');
 	for (const [name, label] of [
 		['maxWaitMinutes', 'Max Wait (Minutes)'],
 		['pollIntervalSeconds', 'Poll Interval (Seconds)'],
 		['maxDownloadMb', 'Max Download Size (MB)'],
 	] as const) {
 		if (options[name] !== undefined)
-			failOn.call(this, itemIndex, notANumber(label, options[name], 'a positive number'));
+			item.check(notANumber(label, options[name], 'a positive number'));
 	}
-	return waitSettingsFrom((name, fallback) => this.getNodeParameter(name, itemIndex, fallback));
+	return waitSettingsFrom((name, fallback) => item.raw(name, fallback));
 }
+
+const finiteOr = (value: unknown, fallback: number): number =>
+	typeof value === 'number' && Number.isFinite(value) ? value : fallback;
 
 /**
  * The wait settings from the node's parameters, however they are read: per item in an
  * execution, or once in the webhook call that resumes a Callback-mode wait.
  */
 export function waitSettingsFrom(read: (name: string, fallback: unknown) => unknown): WaitSettings {
-	const options = read('waitOptions', {}) as {
-		pollIntervalSeconds?: number;
-		maxWaitMinutes?: number;
-		watermarked?: boolean;
-		maxDownloadMb?: number;
-	};
-	const download = read('downloadVideo', false) as boolean;
+	const collection = read('waitOptions', {});
+	const options = isDataObject(collection) ? collection : {};
+	const download = Boolean(read('downloadVideo', false));
 	return {
-		pollIntervalMs: Math.max(200, (options.pollIntervalSeconds ?? 10) * 1000),
-		maxWaitMs: Math.max(1000, (options.maxWaitMinutes ?? 20) * 60_000),
+		pollIntervalMs: Math.max(200, finiteOr(options.pollIntervalSeconds, 10) * 1000),
+		maxWaitMs: Math.max(1000, finiteOr(options.maxWaitMinutes, 20) * 60_000),
 		download,
-		binaryPropertyName: download ? (read('binaryPropertyName', 'data') as string) : 'data',
-		watermarked: options.watermarked ?? false,
+		binaryPropertyName: download ? String(read('binaryPropertyName', 'data')) : 'data',
+		watermarked: Boolean(options.watermarked),
 		maxDownloadBytes: downloadLimitBytes(options.maxDownloadMb),
 	};
 }

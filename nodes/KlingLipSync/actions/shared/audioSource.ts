@@ -4,11 +4,12 @@ import { NodeOperationError } from 'n8n-workflow';
 import { inspectAudio } from '../../helpers/audio';
 import { KLING_LIMITS } from '../../helpers/constants';
 import { audioFingerprint } from '../../helpers/externalId';
-import { checkAudioLength, checkAudioSize, checkHttpUrl, checkId } from '../../helpers/validation';
+import { messageOf } from '../../helpers/errorText';
+import { checkAudioLength, checkAudioSize } from '../../helpers/validation';
 import type { Slots } from '../../helpers/pool';
 import { downloadBytes, DownloadTooLargeError } from '../../transport';
 import { InlineBytes } from '../../transport/types';
-import { failOn as failOnItem } from '../params';
+import { ItemParameters } from '../params';
 import { supportNote } from '../../transport/providers';
 
 /** The audio parameters, shared by Lip Sync and Lip Sync Video. */
@@ -102,64 +103,52 @@ const BASE64 = /^[A-Za-z0-9+/]+={0,2}$/;
 /**
  * Reads the chosen audio, checks format (by content), size and length against Kling's rules, and
  * returns what to send. URLs are sent as URLs (Kling downloads them) but measured here first.
- * `at` is where the audio parameters are: the node's own, or one entry of a list
- * (`speakers.speaker[1].`); `label` starts the messages when that is not plain from the field names.
  */
 export async function resolveAudio(
-	this: IExecuteFunctions,
-	itemIndex: number,
+	item: ItemParameters,
 	localReads: Slots,
-	at = '',
-	label = '',
 ): Promise<ResolvedAudio> {
-	const kind = this.getNodeParameter(`${at}audioSource`, itemIndex, 'url') as AudioSourceKind;
-	const failOn = (violation: string | undefined): void =>
-		failOnItem.call(this, itemIndex, violation && `${label}${violation}`);
+	const { ctx, itemIndex } = item;
+	const kind = item.choice('audioSource', 'Audio Source', AUDIO_SOURCES, 'url');
 	const check = (what: string, bytes: Buffer): number => {
-		failOn(checkAudioSize(what, bytes.length));
+		item.check(checkAudioSize(what, bytes.length));
 		const info = inspectAudio(bytes);
-		if ('error' in info) failOn(`${what} ${info.error}`);
-		const durationMs = (info as { durationMs: number }).durationMs;
-		failOn(checkAudioLength(what, durationMs));
-		return durationMs;
+		if ('error' in info) item.fail(`${what} ${info.error}`);
+		item.check(checkAudioLength(what, info.durationMs));
+		return info.durationMs;
 	};
 
-	if (!AUDIO_SOURCES.includes(kind)) {
-		failOn(
-			`Audio Source must be one of url, binary, base64 or audioId (got "${String(kind).slice(0, 40)}")`,
-		);
-	}
 	if (kind === 'audioId') {
-		const audioId = this.getNodeParameter(`${at}audioId`, itemIndex, '') as unknown;
-		failOn(checkId('Audio ID', audioId));
-		const id = (audioId as string).trim();
+		const id = item.id('audioId', 'Audio ID');
 		// Text to Speech outputs the audio's length next to its id: use it, as if measured.
-		const input = this.getInputData()[itemIndex]?.json ?? {};
+		const input = ctx.getInputData()[itemIndex]?.json ?? {};
 		const known =
 			String(input.audio_id) === id && typeof input.audio_duration_ms === 'number'
 				? input.audio_duration_ms
 				: undefined;
-		if (known !== undefined) failOn(checkAudioLength('Audio ID', known));
+		if (known !== undefined) item.check(checkAudioLength('Audio ID', known));
 		return { audioId: id, durationMs: known, fingerprint: audioFingerprint({ audioId: id }) };
 	}
 	if (kind === 'url') {
-		const raw = this.getNodeParameter(`${at}audioUrl`, itemIndex, '') as unknown;
-		failOn(checkHttpUrl('Audio URL', raw));
-		const url = (raw as string).trim();
+		const url = item.url('audioUrl', 'Audio URL');
 		let bytes: Buffer;
 		try {
-			bytes = await downloadBytes(this, url, KLING_LIMITS.maxAudioBytes);
+			bytes = await downloadBytes(ctx, url, KLING_LIMITS.maxAudioBytes);
 		} catch (error) {
 			if (error instanceof DownloadTooLargeError) {
-				failOn(
+				item.fail(
 					'Audio URL must be at most 5 MB (5,242,880 bytes): the file is larger, so the node stopped reading it at that limit',
 				);
 			}
 			// The reason goes in the description: n8n rewrites messages that contain network error codes.
-			throw new NodeOperationError(this.getNode(), `${label}Audio URL could not be downloaded`, {
-				itemIndex,
-				description: `${(error as Error).message}. The node measures the audio before creating a task; Kling must be able to download the same URL.`,
-			});
+			throw new NodeOperationError(
+				ctx.getNode(),
+				`${item.label}Audio URL could not be downloaded`,
+				{
+					itemIndex,
+					description: `${messageOf(error)}. The node measures the audio before creating a task; Kling must be able to download the same URL.`,
+				},
+			);
 		}
 		return {
 			sound: { url },
@@ -169,14 +158,10 @@ export async function resolveAudio(
 	}
 	// Bytes n8n holds already gain nothing from reading side by side: a few at a time, so memory stays flat.
 	if (kind === 'binary') {
-		const property = this.getNodeParameter(
-			`${at}audioBinaryPropertyName`,
-			itemIndex,
-			'data',
-		) as string;
-		this.helpers.assertBinaryData(itemIndex, property);
+		const property = item.text('audioBinaryPropertyName', 'data');
+		ctx.helpers.assertBinaryData(itemIndex, property);
 		return await localReads.use(async () => {
-			const bytes = await this.helpers.getBinaryDataBuffer(itemIndex, property);
+			const bytes = await ctx.helpers.getBinaryDataBuffer(itemIndex, property);
 			return {
 				sound: { binaryProperty: property },
 				durationMs: check(`Audio in binary field "${property}"`, bytes),
@@ -185,10 +170,9 @@ export async function resolveAudio(
 		});
 	}
 	return await localReads.use(async () => {
-		const parameter = `${at}audioBase64`;
-		const bytes = Buffer.from(readBase64.call(this, itemIndex, parameter, label), 'base64');
+		const bytes = Buffer.from(readBase64(item, 'audioBase64'), 'base64');
 		return {
-			sound: { base64Parameter: parameter },
+			sound: { base64Parameter: `${item.at}audioBase64` },
 			durationMs: check('Audio (Base64)', bytes),
 			fingerprint: audioFingerprint({ bytes }),
 		};
@@ -196,22 +180,12 @@ export async function resolveAudio(
 }
 
 /** A Base64 parameter, checked and without a data: prefix or line breaks. */
-function readBase64(
-	this: IExecuteFunctions,
-	itemIndex: number,
-	parameter: string,
-	label = '',
-): string {
-	const raw = this.getNodeParameter(parameter, itemIndex, '') as unknown;
-	if (typeof raw !== 'string' || raw.trim() === '')
-		failOnItem.call(this, itemIndex, `${label}Audio (Base64) is required`);
-	const text = normaliseBase64(raw as string);
+function readBase64(item: ItemParameters, name: string): string {
+	const raw = item.raw(name, '');
+	if (typeof raw !== 'string' || raw.trim() === '') item.fail('Audio (Base64) is required');
+	const text = normaliseBase64(raw);
 	if (!BASE64.test(text) || text.length % 4 !== 0) {
-		failOnItem.call(
-			this,
-			itemIndex,
-			`${label}Audio (Base64) is not valid base64 (only A-Z, a-z, 0-9, +, / and = padding)`,
-		);
+		item.fail('Audio (Base64) is not valid base64 (only A-Z, a-z, 0-9, +, / and = padding)');
 	}
 	return text;
 }
@@ -224,5 +198,5 @@ export async function readAudioInline(
 ): Promise<string | InlineBytes> {
 	if ('binaryProperty' in sound)
 		return new InlineBytes(await ctx.helpers.getBinaryDataBuffer(itemIndex, sound.binaryProperty));
-	return readBase64.call(ctx, itemIndex, sound.base64Parameter);
+	return readBase64(new ItemParameters(ctx, itemIndex), sound.base64Parameter);
 }

@@ -1,12 +1,12 @@
 import { randomUUID } from 'node:crypto';
-import type { IExecuteFunctions, INodeProperties } from 'n8n-workflow';
+import type { INodeProperties } from 'n8n-workflow';
 
 import { workTaskId, type LipSyncWork } from '../../helpers/externalId';
-import { checkHttpUrl, checkId, checkVolume } from '../../helpers/validation';
+import { supportNote } from '../../transport/providers';
+import { checkHttpUrl, checkVolume } from '../../helpers/validation';
 import type { AdoptionCheck, CreateLipSyncInput } from '../../transport/types';
 import type { RunSettings } from '../node.type';
-import { failOn, requireSupport } from '../params';
-import { supportNote } from '../../transport/providers';
+import type { ItemParameters } from '../params';
 
 /** The panel fields of the create options, for the Options collections of Lip Sync and Lip Sync Video. */
 export const createOptionFields = {
@@ -50,16 +50,6 @@ export const createOptionFields = {
 	},
 } satisfies Record<string, INodeProperties>;
 
-/** The Options every create takes (Lip Sync and Lip Sync Video), as the panel stores them. */
-export interface CreateOptionValues {
-	soundVolume?: number;
-	originalAudioVolume?: number;
-	watermark?: boolean;
-	externalTaskId?: string;
-	callbackUrl?: string;
-	newTaskEveryRun?: boolean;
-}
-
 export interface CreateOptions {
 	soundVolume: number;
 	originalAudioVolume: number;
@@ -74,42 +64,39 @@ export interface CreateOptions {
 	callbackUrl?: string;
 }
 
-/** Checks the create options (before any call). */
-export function readCreateOptions(
-	this: IExecuteFunctions,
-	itemIndex: number,
-	options: CreateOptionValues,
-	run: RunSettings,
-): CreateOptions {
+/** Reads and checks the Options every create takes (before any call). */
+export function readCreateOptions(item: ItemParameters, run: RunSettings): CreateOptions {
 	const { api } = run;
 	// Unset is 1; null (an expression's NaN or Infinity) is refused, never taken for unset.
-	const soundVolume = options.soundVolume === undefined ? 1 : options.soundVolume;
-	const originalAudioVolume =
-		options.originalAudioVolume === undefined ? 1 : options.originalAudioVolume;
-	failOn.call(this, itemIndex, checkVolume('Audio Volume', soundVolume));
-	failOn.call(this, itemIndex, checkVolume('Original Audio Volume', originalAudioVolume));
-	if (options.callbackUrl)
-		failOn.call(this, itemIndex, checkHttpUrl('Callback URL', options.callbackUrl));
+	const soundVolume = item.raw('options.soundVolume', 1);
+	const originalAudioVolume = item.raw('options.originalAudioVolume', 1);
+	item.check(checkVolume('Audio Volume', soundVolume));
+	item.check(checkVolume('Original Audio Volume', originalAudioVolume));
+	const callbackUrl = item.raw('options.callbackUrl', '');
+	if (callbackUrl) item.check(checkHttpUrl('Callback URL', callbackUrl));
 	// In Callback mode the node sets the callback URL itself: to this execution.
-	if (options.callbackUrl && run.waitMode === 'callback') {
-		failOn.call(
-			this,
-			itemIndex,
+	if (callbackUrl && run.waitMode === 'callback') {
+		item.fail(
 			'Callback URL must be empty in Callback wait mode: the node sets it to this execution',
 		);
 	}
-	const ownId = options.externalTaskId !== undefined && options.externalTaskId !== '';
-	if (ownId) {
-		failOn.call(this, itemIndex, checkId('External Task ID', options.externalTaskId, 'yours'));
-		requireSupport.call(this, itemIndex, api, 'externalTaskId');
-	}
+	const ownId = item.raw('options.externalTaskId', '');
+	const ownExternalTaskId =
+		ownId === undefined || ownId === ''
+			? undefined
+			: item.id('options.externalTaskId', 'External Task ID', 'yours');
+	if (ownExternalTaskId) item.requireSupport(api, 'externalTaskId');
 	return {
-		soundVolume,
-		originalAudioVolume,
-		watermark: options.watermark ?? false,
-		ownExternalTaskId: ownId ? (options.externalTaskId as string).trim() : undefined,
-		derivedId: !api.supports.externalTaskId ? 'none' : options.newTaskEveryRun ? 'fresh' : 'work',
-		callbackUrl: options.callbackUrl || undefined,
+		soundVolume: Number(soundVolume),
+		originalAudioVolume: Number(originalAudioVolume),
+		watermark: item.flag('options.watermark'),
+		ownExternalTaskId,
+		derivedId: !api.supports.externalTaskId
+			? 'none'
+			: item.flag('options.newTaskEveryRun')
+				? 'fresh'
+				: 'work',
+		callbackUrl: callbackUrl ? String(callbackUrl) : undefined,
 	};
 }
 

@@ -1,8 +1,7 @@
-import type { IExecuteFunctions, INodeProperties, INodePropertyOptions } from 'n8n-workflow';
+import type { INodeProperties, INodePropertyOptions } from 'n8n-workflow';
 
 import type { FaceChoice } from '../../helpers/faceFit';
-import { checkMilliseconds, notANumber } from '../../helpers/validation';
-import { failOn } from '../params';
+import type { ItemParameters } from '../params';
 
 /** The Face parameter and its fields: Lip Sync Video's, and each Dub Dialogue speaker's. */
 
@@ -24,6 +23,13 @@ const FACE_OPTIONS: Record<FaceChoice['by'], INodePropertyOptions> = {
 		description: 'A face_id from an Identify Face of the same video',
 	},
 };
+
+const FACE_CHOICES: ReadonlyArray<FaceChoice['by']> = [
+	'mostOverlap',
+	'visibleAt',
+	'index',
+	'faceId',
+];
 
 const faceField: INodeProperties = {
 	displayName: 'Face',
@@ -67,47 +73,20 @@ export function faceChoiceFields(offered: Array<FaceChoice['by']>): INodePropert
 	];
 }
 
-/**
- * The Face parameter as checked data. `at` is where the fields are (the node's own, or a speaker's
- * `speakers.speaker[1].`); `label` starts the messages when that is not plain from the field names.
- */
-export function readFaceChoice(
-	this: IExecuteFunctions,
-	itemIndex: number,
-	fallback: FaceChoice['by'],
-	at = '',
-	label = '',
-): FaceChoice {
-	const fail = (violation: string | undefined): void =>
-		failOn.call(this, itemIndex, violation && `${label}${violation}`);
-	const by = this.getNodeParameter(`${at}faceChoice`, itemIndex, fallback) as FaceChoice['by'];
-	if (!Object.hasOwn(FACE_OPTIONS, by))
-		fail(
-			`Face must be one of ${Object.keys(FACE_OPTIONS).join(', ')} (got "${String(by).slice(0, 40)}")`,
-		);
+/** The Face parameter as checked data. */
+export function readFaceChoice(item: ItemParameters, fallback: FaceChoice['by']): FaceChoice {
+	const by = item.choice('faceChoice', 'Face', FACE_CHOICES, fallback);
 	if (by === 'index') {
-		const index = this.getNodeParameter(`${at}faceIndex`, itemIndex, 0) as unknown;
-		fail(
-			notANumber('Face Index', index, 'a whole number from 0') ??
-				(Number.isInteger(index) && (index as number) >= 0
-					? undefined
-					: 'Face Index must be a whole number from 0'),
-		);
-		return { by, index: index as number };
+		const index = item.number('faceIndex', 'Face Index', 'a whole number from 0', 0);
+		if (!Number.isInteger(index) || index < 0)
+			item.fail('Face Index must be a whole number from 0');
+		return { by, index };
 	}
 	if (by === 'faceId') {
-		const faceId = this.getNodeParameter(`${at}chosenFaceId`, itemIndex, '') as unknown;
-		fail(
-			typeof faceId === 'string' && faceId.trim()
-				? undefined
-				: 'Face ID is required when choosing the face by ID',
-		);
-		return { by, faceId: (faceId as string).trim() };
+		const faceId = item.text('chosenFaceId').trim();
+		if (!faceId) item.fail('Face ID is required when choosing the face by ID');
+		return { by, faceId };
 	}
-	if (by === 'visibleAt') {
-		const atMs = this.getNodeParameter(`${at}visibleAtMs`, itemIndex, 0) as unknown;
-		fail(checkMilliseconds('Visible At (ms)', atMs));
-		return { by, atMs: atMs as number };
-	}
-	return { by: 'mostOverlap' };
+	if (by === 'visibleAt') return { by, atMs: item.ms('visibleAtMs', 'Visible At (ms)') };
+	return { by };
 }

@@ -1,9 +1,8 @@
-import type { IExecuteFunctions, INodeProperties } from 'n8n-workflow';
+import type { INodeProperties } from 'n8n-workflow';
 
-import { checkHttpUrl, checkId } from '../../helpers/validation';
-import type { IdentifyFaceInput, LipSyncApi } from '../../transport/types';
-import { failOn, requireSupport } from '../params';
 import { supportNote } from '../../transport/providers';
+import type { IdentifyFaceInput, LipSyncApi } from '../../transport/types';
+import type { ItemParameters } from '../params';
 
 /** The video parameters, shared by Identify Face and Lip Sync Video. */
 export const videoSourceFields: INodeProperties[] = [
@@ -46,23 +45,11 @@ export const videoSourceFields: INodeProperties[] = [
 ];
 
 /** The checked video of an item, as Identify Face takes it (refused where the provider lacks video ids). */
-export function readVideo(
-	this: IExecuteFunctions,
-	itemIndex: number,
-	api: LipSyncApi,
-): IdentifyFaceInput {
-	const source = this.getNodeParameter('videoSource', itemIndex) as 'url' | 'videoId';
-	const value = this.getNodeParameter(
-		source === 'url' ? 'videoUrl' : 'videoId',
-		itemIndex,
-	) as unknown;
-	failOn.call(
-		this,
-		itemIndex,
-		source === 'url' ? checkHttpUrl('Video URL', value) : checkId('Video ID', value),
-	);
-	if (source === 'videoId') requireSupport.call(this, itemIndex, api, 'videoId');
-	return source === 'url'
-		? { videoUrl: (value as string).trim() }
-		: { videoId: (value as string).trim() };
+export function readVideo(item: ItemParameters, api: LipSyncApi): IdentifyFaceInput {
+	if (item.choice('videoSource', 'Video Source', ['url', 'videoId'], 'url') === 'url') {
+		return { videoUrl: item.url('videoUrl', 'Video URL') };
+	}
+	const videoId = item.id('videoId', 'Video ID');
+	item.requireSupport(api, 'videoId');
+	return { videoId };
 }

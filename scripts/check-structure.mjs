@@ -1,7 +1,15 @@
-// Checks the package's import graph (nodes/ and credentials/): no import circles, and the
-// pipeline, helpers and transport import nothing from an operation's folder. Exits 1 on a finding.
+// Checks the package's shape (nodes/ and credentials/): no import circles; the pipeline, shared
+// parts, helpers and transport import nothing from an operation's folder; no source file over 250
+// lines; no comment naming our process or a file the package does not ship. Prints the number of
+// type casts (`as`, `<T>x`, `x!`; `as const` is no cast). Exits 1 on a finding.
 import { readdirSync, readFileSync, statSync } from 'node:fs';
+import { createRequire } from 'node:module';
 import path from 'node:path';
+
+const ts = createRequire(import.meta.url)('typescript');
+const MAX_LINES = 250;
+/** Words a shipped comment never uses: our process, or files the package does not ship. */
+const PROCESS_WORDS = [/\bseeds?\b/i, /\[\?\]/, /kling-api\.md/i];
 
 const root = path.resolve(path.dirname(new URL(import.meta.url).pathname), '..');
 const ROOTS = ['nodes', 'credentials'];
@@ -87,6 +95,36 @@ for (const [file, targets] of graph) {
 	}
 }
 
+let casts = 0;
+let largest = { file: '', lines: 0 };
+for (const file of graph.keys()) {
+	const text = readFileSync(file, 'utf8');
+	const lines = text.split('\n').length - (text.endsWith('\n') ? 1 : 0);
+	if (lines > largest.lines) largest = { file: rel(file), lines };
+	if (lines > MAX_LINES) findings.push(`${rel(file)}: ${lines} lines (at most ${MAX_LINES})`);
+	const source = ts.createSourceFile(file, text, ts.ScriptTarget.Latest, true);
+	const visit = (node) => {
+		const isConst =
+			ts.isAsExpression(node) &&
+			ts.isTypeReferenceNode(node.type) &&
+			node.type.typeName.getText() === 'const';
+		if (
+			(ts.isAsExpression(node) && !isConst) ||
+			ts.isTypeAssertionExpression(node) ||
+			ts.isNonNullExpression(node)
+		)
+			casts++;
+		ts.forEachChild(node, visit);
+	};
+	visit(source);
+	for (const comment of text.match(/\/\/[^\n]*|\/\*[\s\S]*?\*\//g) ?? []) {
+		const word = PROCESS_WORDS.find((pattern) => pattern.test(comment));
+		if (word) findings.push(`${rel(file)}: a comment says ${word}: ${comment.slice(0, 80)}`);
+	}
+}
+
 for (const finding of findings) console.error(finding);
-console.log(`imports: ${graph.size} files, ${findings.length} finding(s)`);
+console.log(
+	`structure: ${graph.size} files, largest ${largest.file} (${largest.lines} lines), ${casts} casts, ${findings.length} finding(s)`,
+);
 process.exitCode = findings.length ? 1 : 0;
