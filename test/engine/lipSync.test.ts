@@ -3,13 +3,12 @@ import { startEmulator, type Emulator } from '../emulator/server';
 import {
 	emulatorCredentials,
 	runKlingNode,
-	searchList,
 	useFilesystemBinaryData,
 	type RunOptions,
 } from './harness';
-import { FAST_WAIT, VIDEO, fixture, identify, lipSyncParameters, waitUntilIdle } from './helpers';
+import { fixture, identify, lipSyncParameters, waitUntilIdle } from './helpers';
 
-describe("Kling Lip Sync in n8n's engine", () => {
+describe('Lip Sync', () => {
 	let emu: Emulator;
 	const run = async (
 		options: Omit<RunOptions, 'credentials'> & { credentials?: RunOptions['credentials'] },
@@ -28,69 +27,6 @@ describe("Kling Lip Sync in n8n's engine", () => {
 		emu.clearFaults();
 		await waitUntilIdle(emu);
 		emu.resetStats();
-	});
-
-	describe('Identify Face', () => {
-		it('outputs one item per face, ready for Lip Sync', async () => {
-			const { output, error } = await run({
-				parameters: { operation: 'identifyFace', videoUrl: VIDEO },
-			});
-			expect(error).toBeUndefined();
-			expect(output.map((item) => item.json)).toEqual([
-				expect.objectContaining({
-					face_id: '0',
-					start_time: 0,
-					end_time: 5200,
-					face_count: 2,
-					face_index: 0,
-				}),
-				expect.objectContaining({ face_id: '1', start_time: 3000, end_time: 8000, face_index: 1 }),
-			]);
-			expect(output[0].json.session_id).toMatch(/^\d{18}$/);
-			expect(output.map((item) => item.pairedItem)).toEqual([{ item: 0 }, { item: 0 }]);
-			expect(emu.stats.billed.identify).toBe(1);
-		});
-
-		it('outputs one item per video with a Kling video id, using API key auth', async () => {
-			const { output } = await run({
-				parameters: {
-					operation: 'identifyFace',
-					videoSource: 'videoId',
-					videoId: 'kling-video-8s',
-					output: 'perVideo',
-				},
-				credentials: emulatorCredentials(emu.baseUrl, 'apiKey'),
-			});
-			expect(output).toHaveLength(1);
-			expect(output[0].json.faces).toEqual([
-				expect.objectContaining({ face_id: '0', start_time: 0, end_time: 8000 }),
-			]);
-		});
-
-		it('fails clearly when no face is found, or outputs an empty list when told to', async () => {
-			const failed = await run({
-				parameters: { operation: 'identifyFace', videoUrl: 'https://x/a.mp4?faces=' },
-			});
-			expect(failed.error?.message).toBe('Kling found no face to lip-sync in the video');
-			const kept = await run({
-				parameters: {
-					operation: 'identifyFace',
-					videoUrl: 'https://x/a.mp4?faces=',
-					failWhenNoFace: false,
-				},
-			});
-			expect(kept.output[0].json).toEqual(expect.objectContaining({ face_count: 0, faces: [] }));
-		});
-
-		it("passes Kling's own rejection through with the remedy and request_id", async () => {
-			const { error } = await run({
-				parameters: { operation: 'identifyFace', videoUrl: 'https://x/a.mp4?durationMs=90000' },
-			});
-			expect(error?.message).toBe('Kling error 1201: Invalid parameter');
-			expect(error?.description).toMatch(
-				/Kling says: video_url: video duration must be 2-60 s.*request_id: [0-9a-f-]{36}/,
-			);
-		});
 	});
 
 	describe('Lip Sync', () => {
@@ -316,106 +252,6 @@ describe("Kling Lip Sync in n8n's engine", () => {
 			expect(binary.data).toBe('filesystem-v2');
 			expect(binary.bytes).toBe(20 * 1024 * 1024);
 			expect(store).toBeTruthy();
-		});
-	});
-
-	describe('Get Task and List Tasks', () => {
-		it('gets a task by task_id and by external_task_id, waiting and downloading the watermarked video', async () => {
-			const session = await identify(emu);
-			const created = await run({
-				items: [{ ...session, face_id: '0' }],
-				parameters: lipSyncParameters(emu, {
-					waitForCompletion: false,
-					options: { watermark: true, externalTaskId: 'get-me' },
-				}),
-			});
-			const taskId = created.output[0].json.task_id as string;
-			const byId = await run({
-				items: [{ task_id: taskId }],
-				parameters: { operation: 'getTask' },
-			});
-			expect(byId.output[0].json).toEqual(
-				expect.objectContaining({ task_id: taskId, external_task_id: 'get-me' }),
-			);
-			const waited = await run({
-				items: [{ external_task_id: 'get-me' }],
-				parameters: {
-					operation: 'getTask',
-					taskIdType: 'externalTaskId',
-					waitForCompletion: true,
-					waitOptions: { ...FAST_WAIT, watermarked: true },
-				},
-			});
-			expect(waited.output[0].json.task_status).toBe('succeed');
-			expect(waited.output[0].binary?.data.fileName).toBe(
-				`kling-lipsync-${taskId}-watermarked.mp4`,
-			);
-		});
-
-		it('answers an unknown task with 1203 and a remedy', async () => {
-			const { error } = await run({
-				parameters: { operation: 'getTask', taskId: '123456789012345678' },
-			});
-			expect(error?.message).toBe('Kling error 1203: Resource does not exist');
-			expect(error?.description).toMatch(/deleted after 30 days/);
-		});
-
-		it('lists tasks with a limit, and all of them', async () => {
-			const session = await identify(emu);
-			for (let i = 0; i < 3; i++) {
-				await callApi(emu.baseUrl, 'POST', '/v1/videos/advanced-lip-sync', {
-					body: {
-						session_id: session.session_id,
-						face_choose: [
-							{
-								face_id: '0',
-								sound_file: fixture('tone-3s.wav').toString('base64'),
-								sound_start_time: 0,
-								sound_end_time: 3000,
-								sound_insert_time: 0,
-							},
-						],
-					},
-				});
-			}
-			const limited = await run({ parameters: { operation: 'listTasks', limit: 2 } });
-			expect(limited.output).toHaveLength(2);
-			const all = await run({ parameters: { operation: 'listTasks', returnAll: true } });
-			expect(all.output.length).toBeGreaterThanOrEqual(3);
-			expect(all.output.every((item) => typeof item.json.task_id === 'string')).toBe(true);
-		});
-
-		it("offers Task ID's From List: your tasks newest first, searchable, and a resource locator value that Get Task takes", async () => {
-			const session = await identify(emu);
-			const created = await run({
-				items: [{ ...session, face_id: '0' }],
-				parameters: lipSyncParameters(emu, {
-					waitForCompletion: false,
-					options: { externalTaskId: 'find-me-in-the-list' },
-				}),
-			});
-			const taskId = created.output[0].json.task_id as string;
-			const first = await searchList('searchTasks', emulatorCredentials(emu.baseUrl));
-			expect(first.results[0]).toEqual({
-				name: expect.stringMatching(
-					new RegExp(
-						`^${taskId} \\((submitted|processing|succeed), \\d{4}-\\d\\d-\\d\\d \\d\\d:\\d\\d UTC\\)$`,
-					),
-				),
-				value: taskId,
-			});
-			const found = await searchList('searchTasks', emulatorCredentials(emu.baseUrl), 'find-me-in');
-			expect(found.results.map((result) => result.value)).toEqual([taskId]);
-			expect(
-				(await searchList('searchTasks', emulatorCredentials(emu.baseUrl), 'no such task')).results,
-			).toEqual([]);
-			const fromList = await run({
-				parameters: { operation: 'getTask', taskId: { __rl: true, mode: 'list', value: taskId } },
-			});
-			expect(fromList.output[0].json.task_id).toBe(taskId);
-			await expect(
-				searchList('searchTasks', emulatorCredentials(emu.baseUrl, 'apimodels')),
-			).rejects.toThrow(/apimodels\.app does not support listing tasks: choose By ID/);
 		});
 	});
 

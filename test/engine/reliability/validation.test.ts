@@ -1,8 +1,8 @@
 import type { IDataObject } from 'n8n-workflow';
 
-import { silentWav, startEmulator, type Emulator } from '../emulator/server';
-import { emulatorCredentials, runKlingNode, type BinaryInput } from './harness';
-import { fixture, lipSyncParameters } from './helpers';
+import { silentWav, startEmulator, type Emulator } from '../../emulator/server';
+import { emulatorCredentials, runKlingNode, type BinaryInput } from '../harness';
+import { fixture, lipSyncParameters } from '../helpers';
 
 /**
  * Every rule the node checks before calling Kling: each case must fail with a message naming the

@@ -1,9 +1,9 @@
 /* eslint-disable -- not shipped: `n8n-node lint` checks the package's code, eslint.tests.config.mjs this file */
-import { silentWav, startEmulator, type Emulator } from '../emulator/server';
-import { emulatorCredentials, runKlingNode, type RunOptions } from './harness';
-import { identify, lipSyncParameters, VIDEO } from './helpers';
-import { startResumeServer, type ResumeServer } from './resume';
-import { logMark, logSince } from './secrets';
+import { silentWav, startEmulator, type Emulator } from '../../emulator/server';
+import { emulatorCredentials, runKlingNode, type RunOptions } from '../harness';
+import { identify, lipSyncParameters, VIDEO } from '../helpers';
+import { startResumeServer, type ResumeServer } from '../resume';
+import { logMark, logSince } from '../secrets';
 
 /**
  * Lip Sync's Callback wait mode in n8n's engine: the execution goes to "waiting" without

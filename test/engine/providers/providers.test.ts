@@ -1,6 +1,6 @@
-import { startEmulator, type Emulator } from '../emulator/server';
-import { emulatorCredentials, runKlingNode, type CredentialMode } from './harness';
-import { VIDEO, lipSyncParameters } from './helpers';
+import { startEmulator, type Emulator } from '../../emulator/server';
+import { emulatorCredentials, runKlingNode, type CredentialMode } from '../harness';
+import { VIDEO, lipSyncParameters } from '../helpers';
 
 /**
  * The same action suite against every provider the credential offers: switching provider is

@@ -1,6 +1,6 @@
 /* eslint-disable -- not shipped: `n8n-node lint` checks the package's code, eslint.tests.config.mjs this file */
-import { startEmulator, type Emulator } from '../emulator/server';
-import { emulatorCredentials, runKlingNode, type RunOptions } from './harness';
+import { startEmulator, type Emulator } from '../../emulator/server';
+import { emulatorCredentials, runKlingNode, type RunOptions } from '../harness';
 import {
 	derivedTaskId,
 	identify,
@@ -8,8 +8,8 @@ import {
 	lipSyncParameters,
 	VIDEO,
 	waitUntilIdle,
-} from './helpers';
-import { logMark, logSince } from './secrets';
+} from '../helpers';
+import { logMark, logSince } from '../secrets';
 
 /**
  * Paid tasks are never lost and never paid twice: creates carry an external_task_id and are

@@ -6,8 +6,8 @@ import type {
 } from 'n8n-workflow';
 import { Workflow } from 'n8n-workflow';
 
-import { KlingApi } from '../../credentials/KlingApi.credentials';
-import { startEmulator, type Emulator } from '../emulator/server';
+import { KlingApi } from '../../../credentials/KlingApi.credentials';
+import { startEmulator, type Emulator } from '../../emulator/server';
 
 /**
  * The credential's test request, resolved the way n8n's credential tester does it: the baseURL

@@ -2,9 +2,9 @@
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 
-import { startEmulator, type Emulator } from '../emulator/server';
-import { emulatorCredentials, runKlingNode, type RunOptions } from './harness';
-import { identify, lipSyncParameters } from './helpers';
+import { startEmulator, type Emulator } from '../../emulator/server';
+import { emulatorCredentials, runKlingNode, type RunOptions } from '../harness';
+import { identify, lipSyncParameters } from '../helpers';
 
 /**
  * A provider's answer is untrusted input: a hostile or broken provider (the emulator's hostile

@@ -1,7 +1,7 @@
-import { startEmulator, type Emulator, type Fault } from '../emulator/server';
-import { emulatorCredentials, runKlingNode, type RunOptions } from './harness';
-import { FAST_WAIT, VIDEO } from './helpers';
-import { logMark, logSince } from './secrets';
+import { startEmulator, type Emulator, type Fault } from '../../emulator/server';
+import { emulatorCredentials, runKlingNode, type RunOptions } from '../harness';
+import { FAST_WAIT, VIDEO } from '../helpers';
+import { logMark, logSince } from '../secrets';
 
 /**
  * What real APIs do that a happy path never shows: faults on Identify Face, ids sent as bare

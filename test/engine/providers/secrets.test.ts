@@ -1,10 +1,15 @@
 /* eslint-disable -- not shipped: `n8n-node lint` checks the package's code, eslint.tests.config.mjs this file */
 import { NodeApiError } from 'n8n-workflow';
 
-import { startEmulator, type Emulator } from '../emulator/server';
-import { emulatorCredentials, runKlingNode, type CredentialMode, type RunOptions } from './harness';
-import { identify, lipSyncParameters, VIDEO } from './helpers';
-import { assertNoSecrets, findSecrets, scanStats, serialize } from './secrets';
+import { startEmulator, type Emulator } from '../../emulator/server';
+import {
+	emulatorCredentials,
+	runKlingNode,
+	type CredentialMode,
+	type RunOptions,
+} from '../harness';
+import { identify, lipSyncParameters, VIDEO } from '../helpers';
+import { assertNoSecrets, findSecrets, scanStats, serialize } from '../secrets';
 
 /**
  * Secrets (secret key, API key, every signed token) never reach outputs, errors, descriptions or

@@ -1,8 +1,8 @@
 /* eslint-disable -- not shipped: `n8n-node lint` checks the package's code, eslint.tests.config.mjs this file */
-import { startEmulator, type Emulator } from '../emulator/server';
-import { emulatorCredentials, runKlingNode, type RunOptions } from './harness';
-import { identify, lipSyncParameters, VIDEO, waitUntilIdle } from './helpers';
-import { startResumeServer, type ResumeServer } from './resume';
+import { startEmulator, type Emulator } from '../../emulator/server';
+import { emulatorCredentials, runKlingNode, type RunOptions } from '../harness';
+import { identify, lipSyncParameters, VIDEO, waitUntilIdle } from '../helpers';
+import { startResumeServer, type ResumeServer } from '../resume';
 
 /**
  * Batches larger than what runs at once, in n8n's engine: one read tells how all of a run's tasks

@@ -1,0 +1,88 @@
+import { startEmulator, type Emulator } from '../emulator/server';
+import { emulatorCredentials, runKlingNode, type RunOptions } from './harness';
+import { VIDEO, waitUntilIdle } from './helpers';
+
+describe('Identify Face', () => {
+	let emu: Emulator;
+	const run = async (
+		options: Omit<RunOptions, 'credentials'> & { credentials?: RunOptions['credentials'] },
+	) => runKlingNode({ credentials: emulatorCredentials(emu.baseUrl), ...options });
+
+	beforeAll(async () => {
+		emu = await startEmulator({ taskTimeMs: 600, submittedMs: 100 });
+	});
+	afterAll(async () => emu.stop());
+	beforeEach(async () => {
+		emu.configure({
+			taskTimeMs: 600,
+			concurrencyLimit: Number.POSITIVE_INFINITY,
+			resultBytes: undefined,
+		});
+		emu.clearFaults();
+		await waitUntilIdle(emu);
+		emu.resetStats();
+	});
+
+	describe('Identify Face', () => {
+		it('outputs one item per face, ready for Lip Sync', async () => {
+			const { output, error } = await run({
+				parameters: { operation: 'identifyFace', videoUrl: VIDEO },
+			});
+			expect(error).toBeUndefined();
+			expect(output.map((item) => item.json)).toEqual([
+				expect.objectContaining({
+					face_id: '0',
+					start_time: 0,
+					end_time: 5200,
+					face_count: 2,
+					face_index: 0,
+				}),
+				expect.objectContaining({ face_id: '1', start_time: 3000, end_time: 8000, face_index: 1 }),
+			]);
+			expect(output[0].json.session_id).toMatch(/^\d{18}$/);
+			expect(output.map((item) => item.pairedItem)).toEqual([{ item: 0 }, { item: 0 }]);
+			expect(emu.stats.billed.identify).toBe(1);
+		});
+
+		it('outputs one item per video with a Kling video id, using API key auth', async () => {
+			const { output } = await run({
+				parameters: {
+					operation: 'identifyFace',
+					videoSource: 'videoId',
+					videoId: 'kling-video-8s',
+					output: 'perVideo',
+				},
+				credentials: emulatorCredentials(emu.baseUrl, 'apiKey'),
+			});
+			expect(output).toHaveLength(1);
+			expect(output[0].json.faces).toEqual([
+				expect.objectContaining({ face_id: '0', start_time: 0, end_time: 8000 }),
+			]);
+		});
+
+		it('fails clearly when no face is found, or outputs an empty list when told to', async () => {
+			const failed = await run({
+				parameters: { operation: 'identifyFace', videoUrl: 'https://x/a.mp4?faces=' },
+			});
+			expect(failed.error?.message).toBe('Kling found no face to lip-sync in the video');
+			const kept = await run({
+				parameters: {
+					operation: 'identifyFace',
+					videoUrl: 'https://x/a.mp4?faces=',
+					failWhenNoFace: false,
+				},
+			});
+			expect(kept.output[0].json).toEqual(expect.objectContaining({ face_count: 0, faces: [] }));
+		});
+
+		it("passes Kling's own rejection through with the remedy and request_id", async () => {
+			const { error } = await run({
+				parameters: { operation: 'identifyFace', videoUrl: 'https://x/a.mp4?durationMs=90000' },
+			});
+			expect(error?.message).toBe('Kling error 1201: Invalid parameter');
+			expect(error?.description).toMatch(
+				/Kling says: video_url: video duration must be 2-60 s.*request_id: [0-9a-f-]{36}/,
+			);
+		});
+	});
+});

@@ -1,0 +1,53 @@
+import { callApi } from '../emulator/client';
+import { startEmulator, type Emulator } from '../emulator/server';
+import { emulatorCredentials, runKlingNode, type RunOptions } from './harness';
+import { fixture, identify, waitUntilIdle } from './helpers';
+
+describe('List Tasks', () => {
+	let emu: Emulator;
+	const run = async (
+		options: Omit<RunOptions, 'credentials'> & { credentials?: RunOptions['credentials'] },
+	) => runKlingNode({ credentials: emulatorCredentials(emu.baseUrl), ...options });
+
+	beforeAll(async () => {
+		emu = await startEmulator({ taskTimeMs: 600, submittedMs: 100 });
+	});
+	afterAll(async () => emu.stop());
+	beforeEach(async () => {
+		emu.configure({
+			taskTimeMs: 600,
+			concurrencyLimit: Number.POSITIVE_INFINITY,
+			resultBytes: undefined,
+		});
+		emu.clearFaults();
+		await waitUntilIdle(emu);
+		emu.resetStats();
+	});
+
+	describe('List Tasks', () => {
+		it('lists tasks with a limit, and all of them', async () => {
+			const session = await identify(emu);
+			for (let i = 0; i < 3; i++) {
+				await callApi(emu.baseUrl, 'POST', '/v1/videos/advanced-lip-sync', {
+					body: {
+						session_id: session.session_id,
+						face_choose: [
+							{
+								face_id: '0',
+								sound_file: fixture('tone-3s.wav').toString('base64'),
+								sound_start_time: 0,
+								sound_end_time: 3000,
+								sound_insert_time: 0,
+							},
+						],
+					},
+				});
+			}
+			const limited = await run({ parameters: { operation: 'listTasks', limit: 2 } });
+			expect(limited.output).toHaveLength(2);
+			const all = await run({ parameters: { operation: 'listTasks', returnAll: true } });
+			expect(all.output.length).toBeGreaterThanOrEqual(3);
+			expect(all.output.every((item) => typeof item.json.task_id === 'string')).toBe(true);
+		});
+	});
+});
