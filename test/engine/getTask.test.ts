@@ -1,34 +1,16 @@
-import { startEmulator, type Emulator } from '../emulator/server';
-import { emulatorCredentials, runKlingNode, searchList, type RunOptions } from './harness';
-import { FAST_WAIT, identify, lipSyncParameters, waitUntilIdle } from './helpers';
+import { emulatorCredentials, searchList } from './harness';
+import { FAST_WAIT, identify, lipSyncParameters, emulatorSuite } from './helpers';
 
 describe('Get Task', () => {
-	let emu: Emulator;
-	const run = async (
-		options: Omit<RunOptions, 'credentials'> & { credentials?: RunOptions['credentials'] },
-	) => runKlingNode({ credentials: emulatorCredentials(emu.baseUrl), ...options });
-
-	beforeAll(async () => {
-		emu = await startEmulator({ taskTimeMs: 600, submittedMs: 100 });
-	});
-	afterAll(async () => emu.stop());
-	beforeEach(async () => {
-		emu.configure({
-			taskTimeMs: 600,
-			concurrencyLimit: Number.POSITIVE_INFINITY,
-			resultBytes: undefined,
-		});
-		emu.clearFaults();
-		await waitUntilIdle(emu);
-		emu.resetStats();
-	});
+	const suite = emulatorSuite({ taskTimeMs: 600, submittedMs: 100 });
+	const { run } = suite;
 
 	describe('Get Task', () => {
 		it('gets a task by task_id and by external_task_id, waiting and downloading the watermarked video', async () => {
-			const session = await identify(emu);
+			const session = await identify(suite.emu);
 			const created = await run({
 				items: [{ ...session, face_id: '0' }],
-				parameters: lipSyncParameters(emu, {
+				parameters: lipSyncParameters(suite.emu, {
 					waitForCompletion: false,
 					options: { watermark: true, externalTaskId: 'get-me' },
 				}),
@@ -65,16 +47,16 @@ describe('Get Task', () => {
 		});
 
 		it("offers Task ID's From List: your tasks newest first, searchable, and a resource locator value that Get Task takes", async () => {
-			const session = await identify(emu);
+			const session = await identify(suite.emu);
 			const created = await run({
 				items: [{ ...session, face_id: '0' }],
-				parameters: lipSyncParameters(emu, {
+				parameters: lipSyncParameters(suite.emu, {
 					waitForCompletion: false,
 					options: { externalTaskId: 'find-me-in-the-list' },
 				}),
 			});
 			const taskId = created.output[0].json.task_id as string;
-			const first = await searchList('searchTasks', emulatorCredentials(emu.baseUrl));
+			const first = await searchList('searchTasks', emulatorCredentials(suite.emu.baseUrl));
 			expect(first.results[0]).toEqual({
 				name: expect.stringMatching(
 					new RegExp(
@@ -83,17 +65,22 @@ describe('Get Task', () => {
 				),
 				value: taskId,
 			});
-			const found = await searchList('searchTasks', emulatorCredentials(emu.baseUrl), 'find-me-in');
+			const found = await searchList(
+				'searchTasks',
+				emulatorCredentials(suite.emu.baseUrl),
+				'find-me-in',
+			);
 			expect(found.results.map((result) => result.value)).toEqual([taskId]);
 			expect(
-				(await searchList('searchTasks', emulatorCredentials(emu.baseUrl), 'no such task')).results,
+				(await searchList('searchTasks', emulatorCredentials(suite.emu.baseUrl), 'no such task'))
+					.results,
 			).toEqual([]);
 			const fromList = await run({
 				parameters: { operation: 'getTask', taskId: { __rl: true, mode: 'list', value: taskId } },
 			});
 			expect(fromList.output[0].json.task_id).toBe(taskId);
 			await expect(
-				searchList('searchTasks', emulatorCredentials(emu.baseUrl, 'apimodels')),
+				searchList('searchTasks', emulatorCredentials(suite.emu.baseUrl, 'apimodels')),
 			).rejects.toThrow(/apimodels\.app does not support listing tasks: choose By ID/);
 		});
 	});

@@ -5,7 +5,13 @@ import path from 'node:path';
 
 import { audioFingerprint, workTaskId } from '../../nodes/KlingLipSync/helpers/externalId';
 import { callApi } from '../emulator/client';
-import { FIXTURES_DIR, type Emulator } from '../emulator/server';
+import {
+	FIXTURES_DIR,
+	startEmulator,
+	type Emulator,
+	type EmulatorOptions,
+} from '../emulator/server';
+import { emulatorCredentials, runKlingNode, type RunOptions, type RunResult } from './harness';
 
 export const VIDEO = 'https://cdn.example.com/talk.mp4?durationMs=8000&faces=0-5200,3000-8000';
 export const fixture = (name: string): Buffer => readFileSync(path.join(FIXTURES_DIR, name));
@@ -82,4 +88,43 @@ export async function plantTask(
 	});
 	if (reply.body.code !== 0) throw new Error(reply.body.message);
 	return String(reply.body.data.task_id);
+}
+
+/** A suite's emulator and a way to run the node against it. */
+export interface EmulatorSuite {
+	readonly emu: Emulator;
+	run(
+		options: Omit<RunOptions, 'credentials'> & { credentials?: RunOptions['credentials'] },
+	): Promise<RunResult>;
+}
+
+/**
+ * An emulator for a suite: started before its tests, and before each test set back to `options`'
+ * task time with no account limit, no faults, no task running and fresh figures.
+ */
+export function emulatorSuite(options: EmulatorOptions): EmulatorSuite {
+	let started: Emulator | undefined;
+	const suite: EmulatorSuite = {
+		get emu(): Emulator {
+			if (!started) throw new Error('the emulator starts in beforeAll');
+			return started;
+		},
+		run: async (runOptions) =>
+			await runKlingNode({ credentials: emulatorCredentials(suite.emu.baseUrl), ...runOptions }),
+	};
+	beforeAll(async () => {
+		started = await startEmulator(options);
+	});
+	afterAll(async () => started?.stop());
+	beforeEach(async () => {
+		suite.emu.configure({
+			taskTimeMs: options.taskTimeMs,
+			concurrencyLimit: Number.POSITIVE_INFINITY,
+			resultBytes: undefined,
+		});
+		suite.emu.clearFaults();
+		await waitUntilIdle(suite.emu);
+		suite.emu.resetStats();
+	});
+	return suite;
 }

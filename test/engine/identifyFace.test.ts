@@ -1,27 +1,9 @@
-import { startEmulator, type Emulator } from '../emulator/server';
-import { emulatorCredentials, runKlingNode, type RunOptions } from './harness';
-import { VIDEO, waitUntilIdle } from './helpers';
+import { emulatorCredentials } from './harness';
+import { VIDEO, emulatorSuite } from './helpers';
 
 describe('Identify Face', () => {
-	let emu: Emulator;
-	const run = async (
-		options: Omit<RunOptions, 'credentials'> & { credentials?: RunOptions['credentials'] },
-	) => runKlingNode({ credentials: emulatorCredentials(emu.baseUrl), ...options });
-
-	beforeAll(async () => {
-		emu = await startEmulator({ taskTimeMs: 600, submittedMs: 100 });
-	});
-	afterAll(async () => emu.stop());
-	beforeEach(async () => {
-		emu.configure({
-			taskTimeMs: 600,
-			concurrencyLimit: Number.POSITIVE_INFINITY,
-			resultBytes: undefined,
-		});
-		emu.clearFaults();
-		await waitUntilIdle(emu);
-		emu.resetStats();
-	});
+	const suite = emulatorSuite({ taskTimeMs: 600, submittedMs: 100 });
+	const { run } = suite;
 
 	describe('Identify Face', () => {
 		it('outputs one item per face, ready for Lip Sync', async () => {
@@ -41,7 +23,7 @@ describe('Identify Face', () => {
 			]);
 			expect(output[0].json.session_id).toMatch(/^\d{18}$/);
 			expect(output.map((item) => item.pairedItem)).toEqual([{ item: 0 }, { item: 0 }]);
-			expect(emu.stats.billed.identify).toBe(1);
+			expect(suite.emu.stats.billed.identify).toBe(1);
 		});
 
 		it('outputs one item per video with a Kling video id, using API key auth', async () => {
@@ -52,7 +34,7 @@ describe('Identify Face', () => {
 					videoId: 'kling-video-8s',
 					output: 'perVideo',
 				},
-				credentials: emulatorCredentials(emu.baseUrl, 'apiKey'),
+				credentials: emulatorCredentials(suite.emu.baseUrl, 'apiKey'),
 			});
 			expect(output).toHaveLength(1);
 			expect(output[0].json.faces).toEqual([

@@ -1,41 +1,19 @@
 import { callApi } from '../emulator/client';
-import { startEmulator, type Emulator } from '../emulator/server';
-import {
-	emulatorCredentials,
-	runKlingNode,
-	useFilesystemBinaryData,
-	type RunOptions,
-} from './harness';
-import { fixture, identify, lipSyncParameters, waitUntilIdle } from './helpers';
+import { type Emulator } from '../emulator/server';
+import { emulatorCredentials, useFilesystemBinaryData } from './harness';
+import { fixture, identify, lipSyncParameters, emulatorSuite } from './helpers';
 
 describe('Lip Sync', () => {
-	let emu: Emulator;
-	const run = async (
-		options: Omit<RunOptions, 'credentials'> & { credentials?: RunOptions['credentials'] },
-	) => runKlingNode({ credentials: emulatorCredentials(emu.baseUrl), ...options });
-
-	beforeAll(async () => {
-		emu = await startEmulator({ taskTimeMs: 600, submittedMs: 100 });
-	});
-	afterAll(async () => emu.stop());
-	beforeEach(async () => {
-		emu.configure({
-			taskTimeMs: 600,
-			concurrencyLimit: Number.POSITIVE_INFINITY,
-			resultBytes: undefined,
-		});
-		emu.clearFaults();
-		await waitUntilIdle(emu);
-		emu.resetStats();
-	});
+	const suite = emulatorSuite({ taskTimeMs: 600, submittedMs: 100 });
+	const { run } = suite;
 
 	describe('Lip Sync', () => {
 		it('identifies, lip-syncs, waits and returns the video as binary, through default expressions', async () => {
-			const session = await identify(emu);
+			const session = await identify(suite.emu);
 			const started = Date.now();
 			const { output, error } = await run({
 				items: [{ session_id: session.session_id, face_id: '0', start_time: 0, end_time: 5200 }],
-				parameters: lipSyncParameters(emu, {
+				parameters: lipSyncParameters(suite.emu, {
 					options: { watermark: true, externalTaskId: 'ext-engine-1' },
 				}),
 			});
@@ -62,7 +40,7 @@ describe('Lip Sync', () => {
 			const bytes = Buffer.from(item.binary!.data.data, 'base64');
 			expect(bytes.equals(fixture('tiny.mp4'))).toBe(true);
 			expect(item.pairedItem).toEqual({ item: 0 });
-			expect(emu.stats.billed.create).toBe(1);
+			expect(suite.emu.stats.billed.create).toBe(1);
 		});
 
 		it.each([
@@ -73,7 +51,7 @@ describe('Lip Sync', () => {
 			],
 			['base64 with a data: prefix', { audioSource: 'base64' }, 'tone-3s.m4a'],
 		])('takes audio from %s', async (_name, parameters, file) => {
-			const session = await identify(emu);
+			const session = await identify(suite.emu);
 			const bytes = fixture(file);
 			const extra =
 				parameters.audioSource === 'base64'
@@ -85,7 +63,7 @@ describe('Lip Sync', () => {
 					parameters.audioSource === 'binary'
 						? [{ item: 0, property: 'voice', fileName: file, bytes, mimeType: 'audio/mpeg' }]
 						: [],
-				parameters: lipSyncParameters(emu, { ...parameters, ...extra, downloadVideo: false }),
+				parameters: lipSyncParameters(suite.emu, { ...parameters, ...extra, downloadVideo: false }),
 			});
 			expect(error).toBeUndefined();
 			expect(output[0].json.task_status).toBe('succeed');
@@ -93,14 +71,14 @@ describe('Lip Sync', () => {
 		});
 
 		it('takes a Kling audio_id from text-to-speech, with an explicit crop end', async () => {
-			const session = await identify(emu);
-			const tts = await callApi(emu.baseUrl, 'POST', '/v1/audio/tts', {
+			const session = await identify(suite.emu);
+			const tts = await callApi(suite.emu.baseUrl, 'POST', '/v1/audio/tts', {
 				body: { text: 'x'.repeat(50), voice_id: 'v1', voice_language: 'en' },
 			});
 			const audio = tts.body.data.task_result.audios[0] as { id: string };
 			const { output, error } = await run({
 				items: [{ ...session, face_id: '0', audio_id: audio.id }],
-				parameters: lipSyncParameters(emu, {
+				parameters: lipSyncParameters(suite.emu, {
 					audioSource: 'audioId',
 					audioId: '={{ $json.audio_id }}',
 					cropEndMs: 3000,
@@ -114,22 +92,22 @@ describe('Lip Sync', () => {
 		});
 
 		it('returns the task at once without waiting', async () => {
-			const session = await identify(emu);
+			const session = await identify(suite.emu);
 			const { output } = await run({
 				items: [{ ...session, face_id: '1' }],
-				parameters: lipSyncParameters(emu, { waitForCompletion: false, insertMs: 3000 }),
+				parameters: lipSyncParameters(suite.emu, { waitForCompletion: false, insertMs: 3000 }),
 			});
 			expect(output[0].json.task_status).toBe('submitted');
 			expect(output[0].json.task_id).toMatch(/^\d{18}$/);
 		});
 
 		it('creates all tasks before any finishes and keeps input order (many items at once)', async () => {
-			emu.configure({ taskTimeMs: 1500 });
-			const sessions = await Promise.all(Array.from({ length: 6 }, () => identify(emu)));
+			suite.emu.configure({ taskTimeMs: 1500 });
+			const sessions = await Promise.all(Array.from({ length: 6 }, () => identify(suite.emu)));
 			const started = Date.now();
 			const { output, error } = await run({
 				items: sessions.map((s, i) => ({ ...s, face_id: '0', n: i })),
-				parameters: lipSyncParameters(emu, {
+				parameters: lipSyncParameters(suite.emu, {
 					downloadVideo: false,
 					options: { externalTaskId: '={{ "many-" + $json.n }}', maxInFlight: 10 },
 				}),
@@ -140,23 +118,26 @@ describe('Lip Sync', () => {
 				sessions.map((_s, i) => `many-${i}`),
 			);
 			expect(output.map((item) => item.pairedItem)).toEqual(sessions.map((_s, i) => ({ item: i })));
-			expect(emu.stats.highestConcurrency).toBe(6);
+			expect(suite.emu.stats.highestConcurrency).toBe(6);
 			expect(elapsed).toBeLessThan(1500 * 2.5); // one after another would take 6 x 1.5 s
 		});
 
 		it('keeps at most Max Tasks in Flight running', async () => {
-			const sessions = await Promise.all(Array.from({ length: 5 }, () => identify(emu)));
+			const sessions = await Promise.all(Array.from({ length: 5 }, () => identify(suite.emu)));
 			const { output } = await run({
 				items: sessions.map((s) => ({ ...s, face_id: '0' })),
-				parameters: lipSyncParameters(emu, { downloadVideo: false, options: { maxInFlight: 2 } }),
+				parameters: lipSyncParameters(suite.emu, {
+					downloadVideo: false,
+					options: { maxInFlight: 2 },
+				}),
 			});
 			expect(output).toHaveLength(5);
-			expect(emu.stats.highestConcurrency).toBe(2);
+			expect(suite.emu.stats.highestConcurrency).toBe(2);
 		});
 
 		it('reports a failed task with its task_id, and as an item with Continue On Fail', async () => {
-			const session = await identify(emu, 'https://x/a.mp4?fail=face%20turned%20away');
-			const parameters = lipSyncParameters(emu);
+			const session = await identify(suite.emu, 'https://x/a.mp4?fail=face%20turned%20away');
+			const parameters = lipSyncParameters(suite.emu);
 			const failed = await run({ items: [{ ...session, face_id: '0' }], parameters });
 			expect(failed.error?.message).toMatch(
 				/^Kling task failed: face turned away \(task_id \d{18}\)$/,
@@ -181,10 +162,10 @@ describe('Lip Sync', () => {
 		});
 
 		it('a retry after Kling failed the task makes it anew (never adopts the failed one); a second retry adopts the new one', async () => {
-			const session = await identify(emu, 'https://x/flaky.mp4?fail=GPU%20busy&failTimes=1');
+			const session = await identify(suite.emu, 'https://x/flaky.mp4?fail=GPU%20busy&failTimes=1');
 			const items = [{ ...session, face_id: '0' }];
-			const parameters = lipSyncParameters(emu, { downloadVideo: false });
-			emu.resetStats();
+			const parameters = lipSyncParameters(suite.emu, { downloadVideo: false });
+			suite.emu.resetStats();
 			const failed = await run({ items, parameters });
 			expect(failed.error?.message).toMatch(/^Kling task failed: GPU busy/);
 			const retried = await run({ items, parameters });
@@ -199,15 +180,15 @@ describe('Lip Sync', () => {
 					reused_existing_task: true,
 				}),
 			);
-			expect(emu.stats.billed.create).toBe(2);
+			expect(suite.emu.stats.billed.create).toBe(2);
 		});
 
 		it('times out with the task_id when the task takes longer than Max Wait', async () => {
-			emu.configure({ taskTimeMs: 60_000 });
-			const session = await identify(emu);
+			suite.emu.configure({ taskTimeMs: 60_000 });
+			const session = await identify(suite.emu);
 			const { error, output } = await run({
 				items: [{ ...session, face_id: '0' }],
-				parameters: lipSyncParameters(emu, {
+				parameters: lipSyncParameters(suite.emu, {
 					waitOptions: { pollIntervalSeconds: 0.5, maxWaitMinutes: 0.05 },
 				}),
 				continueOnFail: true,
@@ -223,28 +204,28 @@ describe('Lip Sync', () => {
 		});
 
 		it('stops waiting within a second of the execution being cancelled', async () => {
-			emu.configure({ taskTimeMs: 60_000 });
-			const session = await identify(emu);
+			suite.emu.configure({ taskTimeMs: 60_000 });
+			const session = await identify(suite.emu);
 			const started = Date.now();
 			const result = await run({
 				items: [{ ...session, face_id: '0' }],
-				parameters: lipSyncParameters(emu, {
+				parameters: lipSyncParameters(suite.emu, {
 					waitOptions: { pollIntervalSeconds: 5, maxWaitMinutes: 5 },
 				}),
 				cancelAfterMs: 700,
 			});
 			expect(result.status).toBe('canceled');
 			expect(Date.now() - started).toBeLessThan(700 + 1000);
-			expect(emu.stats.billed.create).toBe(1);
+			expect(suite.emu.stats.billed.create).toBe(1);
 		});
 
 		it('streams a large video into the filesystem binary store', async () => {
 			const store = await useFilesystemBinaryData();
-			emu.configure({ resultBytes: 20 * 1024 * 1024 });
-			const session = await identify(emu);
+			suite.emu.configure({ resultBytes: 20 * 1024 * 1024 });
+			const session = await identify(suite.emu);
 			const { output, error } = await run({
 				items: [{ ...session, face_id: '0' }],
-				parameters: lipSyncParameters(emu),
+				parameters: lipSyncParameters(suite.emu),
 			});
 			expect(error).toBeUndefined();
 			const binary = output[0].binary!.data;
@@ -257,11 +238,11 @@ describe('Lip Sync', () => {
 
 	describe('Kling error codes', () => {
 		const createWith = async (fault: Parameters<Emulator['injectFault']>[0]) => {
-			const session = await identify(emu);
-			emu.injectFault(fault);
+			const session = await identify(suite.emu);
+			suite.emu.injectFault(fault);
 			return run({
 				items: [{ ...session, face_id: '0' }],
-				parameters: lipSyncParameters(emu, { waitForCompletion: false }),
+				parameters: lipSyncParameters(suite.emu, { waitForCompletion: false }),
 			});
 		};
 
@@ -280,7 +261,7 @@ describe('Lip Sync', () => {
 			expect(error?.message).toBe(message);
 			expect(error?.description).toMatch(remedy);
 			expect(error?.description).toMatch(/request_id: /);
-			expect(emu.stats.requests.create).toBe(1);
+			expect(suite.emu.stats.requests.create).toBe(1);
 		});
 
 		it.each([
@@ -294,24 +275,24 @@ describe('Lip Sync', () => {
 			const { output, error } = await createWith(fault);
 			expect(error).toBeUndefined();
 			expect(output[0].json.task_status).toBe('submitted');
-			expect(emu.stats.billed.create).toBe(1);
+			expect(suite.emu.stats.billed.create).toBe(1);
 		});
 
 		it('retries a reset while polling', async () => {
-			const session = await identify(emu);
-			emu.injectFault({ route: 'get', kind: 'reset' });
+			const session = await identify(suite.emu);
+			suite.emu.injectFault({ route: 'get', kind: 'reset' });
 			const polled = await run({
 				items: [{ ...session, face_id: '0' }],
-				parameters: lipSyncParameters(emu, { downloadVideo: false }),
+				parameters: lipSyncParameters(suite.emu, { downloadVideo: false }),
 			});
 			expect(polled.output[0].json.task_status).toBe('succeed');
-			expect(emu.stats.requests.get).toBeGreaterThanOrEqual(2);
+			expect(suite.emu.stats.requests.get).toBeGreaterThanOrEqual(2);
 		});
 
 		it('explains authentication failures (wrong secret key)', async () => {
 			const { error } = await run({
 				parameters: { operation: 'listTasks' },
-				credentials: { ...emulatorCredentials(emu.baseUrl), secretKey: 'wrong-secret' },
+				credentials: { ...emulatorCredentials(suite.emu.baseUrl), secretKey: 'wrong-secret' },
 			});
 			expect(error?.message).toBe('Kling error 1000: Authentication failed');
 			expect(error?.description).toMatch(/Check the Access Key and Secret Key/);

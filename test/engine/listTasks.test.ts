@@ -1,34 +1,15 @@
 import { callApi } from '../emulator/client';
-import { startEmulator, type Emulator } from '../emulator/server';
-import { emulatorCredentials, runKlingNode, type RunOptions } from './harness';
-import { fixture, identify, waitUntilIdle } from './helpers';
+import { fixture, identify, emulatorSuite } from './helpers';
 
 describe('List Tasks', () => {
-	let emu: Emulator;
-	const run = async (
-		options: Omit<RunOptions, 'credentials'> & { credentials?: RunOptions['credentials'] },
-	) => runKlingNode({ credentials: emulatorCredentials(emu.baseUrl), ...options });
-
-	beforeAll(async () => {
-		emu = await startEmulator({ taskTimeMs: 600, submittedMs: 100 });
-	});
-	afterAll(async () => emu.stop());
-	beforeEach(async () => {
-		emu.configure({
-			taskTimeMs: 600,
-			concurrencyLimit: Number.POSITIVE_INFINITY,
-			resultBytes: undefined,
-		});
-		emu.clearFaults();
-		await waitUntilIdle(emu);
-		emu.resetStats();
-	});
+	const suite = emulatorSuite({ taskTimeMs: 600, submittedMs: 100 });
+	const { run } = suite;
 
 	describe('List Tasks', () => {
 		it('lists tasks with a limit, and all of them', async () => {
-			const session = await identify(emu);
+			const session = await identify(suite.emu);
 			for (let i = 0; i < 3; i++) {
-				await callApi(emu.baseUrl, 'POST', '/v1/videos/advanced-lip-sync', {
+				await callApi(suite.emu.baseUrl, 'POST', '/v1/videos/advanced-lip-sync', {
 					body: {
 						session_id: session.session_id,
 						face_choose: [

@@ -17,85 +17,23 @@ function factory() {
 					[f.createIdentifier('__filename')],
 				),
 			);
-		const withEnter = (body) =>
-			ts.isBlock(body)
-				? f.updateBlock(body, [enter(), ...body.statements])
-				: f.createBlock([enter(), f.createReturnStatement(body)], true);
 		return (source) => {
 			if (!/[\\/](nodes|credentials)[\\/]/.test(source.fileName)) return source;
-			const visit = (node) => {
-				node = ts.visitEachChild(node, visit, context);
+			const visit = (original) => {
+				const node = ts.visitEachChild(original, visit, context);
+				// A function's block body starts with the report.
+				const parent = original.parent;
 				if (
-					(ts.isFunctionDeclaration(node) ||
-						ts.isFunctionExpression(node) ||
-						ts.isMethodDeclaration(node) ||
-						ts.isGetAccessorDeclaration(node) ||
-						ts.isSetAccessorDeclaration(node) ||
-						ts.isConstructorDeclaration(node) ||
-						ts.isArrowFunction(node)) &&
-					node.body
+					ts.isBlock(original) &&
+					parent &&
+					ts.isFunctionLike(parent) &&
+					parent.body === original
 				) {
-					const body = withEnter(node.body);
-					if (ts.isFunctionDeclaration(node))
-						return f.updateFunctionDeclaration(
-							node,
-							node.modifiers,
-							node.asteriskToken,
-							node.name,
-							node.typeParameters,
-							node.parameters,
-							node.type,
-							body,
-						);
-					if (ts.isFunctionExpression(node))
-						return f.updateFunctionExpression(
-							node,
-							node.modifiers,
-							node.asteriskToken,
-							node.name,
-							node.typeParameters,
-							node.parameters,
-							node.type,
-							body,
-						);
-					if (ts.isMethodDeclaration(node))
-						return f.updateMethodDeclaration(
-							node,
-							node.modifiers,
-							node.asteriskToken,
-							node.name,
-							node.questionToken,
-							node.typeParameters,
-							node.parameters,
-							node.type,
-							body,
-						);
-					if (ts.isGetAccessorDeclaration(node))
-						return f.updateGetAccessorDeclaration(
-							node,
-							node.modifiers,
-							node.name,
-							node.parameters,
-							node.type,
-							body,
-						);
-					if (ts.isSetAccessorDeclaration(node))
-						return f.updateSetAccessorDeclaration(
-							node,
-							node.modifiers,
-							node.name,
-							node.parameters,
-							body,
-						);
-					if (ts.isConstructorDeclaration(node)) {
-						// A constructor with parameter properties must keep super() and the assignments first.
-						return f.updateConstructorDeclaration(
-							node,
-							node.modifiers,
-							node.parameters,
-							f.updateBlock(node.body, [...node.body.statements, enter()]),
-						);
-					}
+					return f.updateBlock(node, [enter(), ...node.statements]);
+				}
+				// An arrow with an expression body reports, then returns the expression.
+				if (ts.isArrowFunction(original) && !ts.isBlock(original.body)) {
+					const body = f.createBlock([enter(), f.createReturnStatement(node.body)], true);
 					return f.updateArrowFunction(
 						node,
 						node.modifiers,
