@@ -37,9 +37,14 @@ describe('walk', () => {
 		const session = await identify(emu);
 		const entries: string[] = [];
 		let recording = false;
+		/** Distinct calls from one file into another: a loop's repeats are one. */
+		const edges = new Set<string>();
 		const walk = (file: string): void => {
 			if (!recording) return;
-			if (callerFile(new Error().stack) !== file) entries.push(path.relative(ROOT, file));
+			const caller = callerFile(new Error().stack);
+			if (caller === file) return;
+			entries.push(path.relative(ROOT, file));
+			edges.add(`${caller ? path.relative(ROOT, caller) : 'n8n'} -> ${path.relative(ROOT, file)}`);
 		};
 		Object.assign(globalThis, { __klingWalk: walk });
 		recording = true;
@@ -69,6 +74,16 @@ describe('walk', () => {
 					.map(([file, count]) => `  ${String(count).padStart(3)}  ${file}`),
 				`path: ${walked.map((file) => path.basename(file, '.ts')).join(' -> ')}`,
 				`credentials entered: ${entries.filter((file) => file.startsWith('credentials/')).length} time(s)`,
+				`distinct calls between files: ${edges.size}; files of nodes/ entered from more than 3 other files: ${
+					[...counts.keys()]
+						.map(
+							(file) =>
+								[file, [...edges].filter((edge) => edge.endsWith(` -> ${file}`)).length] as const,
+						)
+						.filter(([, callers]) => callers > 3)
+						.map(([file, callers]) => `${path.basename(file)} (${callers})`)
+						.join(', ') || 'none'
+				}`,
 			].join('\n'),
 		);
 		expect(counts.has('nodes/KlingLipSync/KlingLipSync.node.ts')).toBe(true);
