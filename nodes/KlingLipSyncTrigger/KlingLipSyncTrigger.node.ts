@@ -55,11 +55,12 @@ export class KlingLipSyncTrigger implements INodeType {
 				required: true,
 				displayOptions: { show: { verification: ['apiRead'] } },
 			},
+			// No display condition: were both credentials shown by Verify Callbacks By, n8n's editor
+			// would take that field for the node's authentication and hide it from the panel.
 			{
 				name: 'klingWebhookApi',
-				required: true,
+				required: false,
 				testedBy: 'klingWebhookSecretTest',
-				displayOptions: { show: { verification: ['signature'] } },
 			},
 		],
 		webhooks: TRIGGER_WEBHOOKS,
@@ -86,7 +87,7 @@ export class KlingLipSyncTrigger implements INodeType {
 						name: 'Signature (Webhook Secret)',
 						value: 'signature',
 						description:
-							'Only callbacks signed with your Kling webhook secret are accepted (others get 401); the signed body is used as it is, with no API read (no cost per callback). Kling signs once a webhook secret exists in its console.',
+							'Only callbacks signed with your Kling webhook secret are accepted (others get 401); the signed body is used as it is, with no API read (no cost per callback). Kling signs once a webhook secret exists in its console. Select the Kling Webhook Secret credential above.',
 					},
 				],
 				default: 'apiRead',

@@ -1,5 +1,5 @@
 import type { IDataObject, IWebhookFunctions } from 'n8n-workflow';
-import { sleep } from 'n8n-workflow';
+import { NodeOperationError, sleep } from 'n8n-workflow';
 
 import { KLING_CREDENTIAL_TYPE } from '../KlingLipSync/helpers/constants';
 import { checkWebhookSignature } from '../KlingLipSync/helpers/webhookSignature';
@@ -7,6 +7,7 @@ import { createLipSyncApi } from '../KlingLipSync/transport';
 import { isFinal, type LipSyncTask } from '../KlingLipSync/transport/types';
 import { readerFor, type TaskRead } from './accountReader';
 import { READ_TIMEOUT_MS, RETRY_AFTER_SECONDS, type DeliveryLedger } from './deliveryGuard';
+import { messageOf } from '../KlingLipSync/helpers/errorText';
 
 /** How a delivery is verified: its signature, or the task as the provider's API knows it. */
 
@@ -19,7 +20,18 @@ export const deliveryKey = (task: LipSyncTask): string => `${task.taskId}:${task
 
 /** Why the delivery's Standard Webhooks signature fails, or undefined when it holds. */
 export async function signatureProblem(ctx: IWebhookFunctions): Promise<string | undefined> {
-	const { secret } = await ctx.getCredentials<{ secret: string }>('klingWebhookApi');
+	let secret: string;
+	try {
+		({ secret } = await ctx.getCredentials<{ secret: string }>('klingWebhookApi'));
+	} catch (error) {
+		throw new NodeOperationError(
+			ctx.getNode(),
+			'Verify Callbacks By is Signature, but the trigger has no Kling Webhook Secret credential',
+			{
+				description: `Select one on the trigger, or verify by reading the task from the API. (${messageOf(error)})`,
+			},
+		);
+	}
 	const headers = ctx.getHeaderData();
 	const header = (name: string) =>
 		typeof headers[name] === 'string' ? (headers[name] as string) : undefined;

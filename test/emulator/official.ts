@@ -1,4 +1,3 @@
-/* eslint-disable -- not shipped: `n8n-node lint` checks the package's code, eslint.tests.config.mjs this file */
 import { inspectAudio } from '../../nodes/KlingLipSync/helpers/audio';
 import { KlingError, invalidParameter } from './envelope';
 import { download, silentWav } from './media';

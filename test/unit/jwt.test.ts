@@ -1,4 +1,3 @@
-/* eslint-disable -- not shipped: `n8n-node lint` checks the package's code, eslint.tests.config.mjs this file */
 import { KlingApi } from '../../credentials/KlingApi.credentials';
 import { signKlingJwt } from '../../nodes/KlingLipSync/helpers/jwt';
 import { authenticate } from '../emulator/auth';

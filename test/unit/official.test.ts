@@ -1,4 +1,3 @@
-/* eslint-disable -- not shipped: `n8n-node lint` checks the package's code, eslint.tests.config.mjs this file */
 import { faceToJson, taskToJson } from '../../nodes/KlingLipSync/helpers/output';
 import {
 	officialCreateBody,

@@ -1,4 +1,3 @@
-/* eslint-disable -- not shipped: `n8n-node lint` checks the package's code, eslint.tests.config.mjs this file */
 import { readRunTasks } from '../../nodes/KlingLipSync/actions/pipeline/taskList';
 import type { LipSyncApi, LipSyncTask } from '../../nodes/KlingLipSync/transport/types';
 

@@ -1,4 +1,3 @@
-/* eslint-disable */
 // A TypeScript transformer for the walk (jest.walk.config.js): every function in nodes/ and
 // credentials/ starts by telling the walk recorder which file it is in. Test-only: nothing shipped.
 const ts = require('typescript');

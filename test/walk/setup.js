@@ -1,3 +1,2 @@
-/* eslint-disable */
 // Every instrumented function reports here; the walk test records while the node runs.
 globalThis.__klingWalk = () => {};

@@ -1,4 +1,4 @@
-import type { INodeProperties } from 'n8n-workflow';
+import type { INodeProperties, NodeHint } from 'n8n-workflow';
 
 import { OPERATIONS, type KlingOperation } from './operations';
 import { supportNote } from '../transport/providers';
@@ -101,15 +101,20 @@ export function waitFields(operation: KlingOperation): INodeProperties[] {
 	];
 }
 
-export function maxInFlightOption(): INodeProperties {
+/**
+ * Max Tasks in Flight: for the operations that create tasks it is bounded by the account's
+ * parallel tasks; for a read (`reads`) only by how many reads at once make sense.
+ */
+export function maxInFlightOption(reads = false): INodeProperties {
 	return {
 		displayName: 'Max Tasks in Flight',
 		name: 'maxInFlight',
 		type: 'number',
 		typeOptions: { minValue: 1, maxValue: 100 },
 		default: 5,
-		description:
-			'How many items are processed at once. Keep it at or below the parallel tasks your Kling resource pack allows (error 1303 otherwise).',
+		description: reads
+			? 'How many tasks are read (and, while waiting, watched and downloaded) at once'
+			: 'How many items are processed at once. Keep it at or below the parallel tasks your Kling resource pack allows (error 1303 otherwise).',
 	};
 }
 
@@ -132,6 +137,47 @@ export const waitModeField: INodeProperties = {
 		},
 	],
 	default: 'poll',
-	hint: 'Callback frees the worker only when every item fits in Max Tasks in Flight: a larger batch polls (as fast; n8n can only create its later tasks while the execution runs). To free the worker for a large batch, submit with Wait for Completion off and collect results with the Kling Lip Sync Trigger',
 	displayOptions: { show: { waitForCompletion: [true] } },
 };
+
+/** A hint for one operation in one wait mode (the editor evaluates its condition on the panel). */
+const waitHint = (
+	operation: KlingOperation,
+	mode: 'poll' | 'callback',
+	message: string,
+): NodeHint => ({
+	message,
+	type: 'info',
+	location: 'ndv',
+	whenToDisplay: 'always',
+	displayCondition: `={{ $parameter["operation"] === "${operation}" && ${
+		OPERATIONS[operation].alwaysWaits ? '' : '$parameter["waitForCompletion"] === true && '
+	}$parameter["waitMode"] === "${mode}" }}`,
+});
+
+const REACHABLE =
+	"Kling must reach this n8n from the internet: n8n's WEBHOOK_URL must be a public address.";
+
+/** What each wait mode does for each operation that can wait by callback: shown only there. */
+export const waitModeHints: NodeHint[] = [
+	waitHint(
+		'lipSync',
+		'poll',
+		"The execution holds an n8n worker until its tasks end. To free it during a batch of hundreds, turn off Wait for Completion, set Options > Callback URL to a Kling Lip Sync Trigger's Production URL and take the results from the trigger.",
+	),
+	waitHint(
+		'lipSync',
+		'callback',
+		`The execution waits without a worker only when every item fits in Max Tasks in Flight; a larger batch polls instead (as fast: n8n can create the later tasks only while the execution runs). For batches of hundreds, turn off Wait for Completion and take the results from a Kling Lip Sync Trigger. ${REACHABLE}`,
+	),
+	waitHint(
+		'lipSyncVideo',
+		'callback',
+		`The execution waits without a worker only when every item fits in Max Tasks in Flight; a larger batch polls instead (as fast). ${REACHABLE}`,
+	),
+	waitHint(
+		'dubDialogue',
+		'callback',
+		`Between steps the execution waits without a worker, and n8n's webhook makes each next step: every speaker after the first needs an audio URL or a Kling Audio ID. ${REACHABLE}`,
+	),
+];

@@ -2,6 +2,7 @@ import type { INodeProperties, NodeHint } from 'n8n-workflow';
 
 import * as audio from './audio';
 import * as face from './face';
+import { waitModeHints } from './common.descriptions';
 import * as dialogueCost from './dubDialogue/cost';
 import * as lipSync from './lipSync';
 
@@ -25,4 +26,4 @@ export const properties: INodeProperties[] = [
 ];
 
 /** Hints the editor shows while an operation is set up. */
-export const hints: NodeHint[] = [...dialogueCost.hints];
+export const hints: NodeHint[] = [...dialogueCost.hints, ...waitModeHints];

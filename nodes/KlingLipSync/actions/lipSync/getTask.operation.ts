@@ -66,7 +66,7 @@ const properties: INodeProperties[] = [
 		type: 'collection',
 		placeholder: 'Add Option',
 		default: {},
-		options: [maxInFlightOption()],
+		options: [maxInFlightOption(true)],
 	},
 ];
 

@@ -48,7 +48,7 @@ const properties: INodeProperties[] = [
 		default: 0,
 		description:
 			'Where in the audio the used part ends, in milliseconds. 0 means the end of the audio, measured from the file. Required for a Kling Audio ID.',
-		hint: 'The used part must be at least 2000 ms long',
+		hint: '0 = the end of the audio, measured from the file (with a Kling Audio ID give the end). The used part must be at least 2000 ms long',
 	},
 	{
 		displayName: 'Insert At (Ms)',
@@ -76,7 +76,8 @@ const properties: INodeProperties[] = [
 				type: 'string',
 				default: '',
 				placeholder: 'e.g. https://your-n8n.example.com/webhook/kling-lipsync',
-				description: 'Kling POSTs the task to this URL whenever its status changes',
+				description:
+					"Kling POSTs the task to this URL whenever its status changes, e.g. a Kling Lip Sync Trigger's Production URL. Leave it empty in Callback wait mode: the node sets it to this execution.",
 			},
 			createOptionFields.externalTaskId,
 			createOptionFields.newTaskEveryRun,

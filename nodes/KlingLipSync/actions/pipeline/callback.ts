@@ -35,7 +35,11 @@ export function callbacksFit(
 	if (run.waitMode !== 'callback') return false;
 	const tasks = requests.filter((request) => !isOutputItem(request)).length;
 	if (tasks <= run.maxInFlight) return true;
-	const message = `${tasks} tasks are more than Max Tasks in Flight (${run.maxInFlight}) start at once, so this run polled them instead of waiting for callbacks: n8n can only create the later tasks while the execution runs, which holds its worker. To wait without a worker, send at most ${run.maxInFlight} items per execution, or submit with Wait for Completion off and collect the results with the Kling Lip Sync Trigger.`;
+	const trigger =
+		run.operation === 'lipSync'
+			? ', or turn off Wait for Completion and take the results from a Kling Lip Sync Trigger'
+			: '';
+	const message = `${tasks} tasks are more than Max Tasks in Flight (${run.maxInFlight}) lets start at once, so this run polled them instead of waiting for callbacks: n8n can only create the later tasks while the execution runs, which holds its worker. To wait without a worker, send at most ${run.maxInFlight} items per execution${trigger}.`;
 	ctx.logger.info(`Kling Lip Sync "${ctx.getNode().name}": ${message}`);
 	ctx.addExecutionHints({ message, location: 'outputPane' });
 	return false;

@@ -12,6 +12,9 @@ import { InlineBytes } from '../../transport/types';
 import { ItemParameters } from '../params';
 import { supportNote } from '../../transport/providers';
 
+/** What Kling takes as audio, said where a file is given. */
+const AUDIO_FILE_RULES = 'MP3, WAV, M4A or AAC, 2-60 seconds, up to 5 MB';
+
 /** The audio parameters, shared by Lip Sync and Lip Sync Video. */
 export const audioSourceFields: INodeProperties[] = [
 	{
@@ -37,7 +40,6 @@ export const audioSourceFields: INodeProperties[] = [
 			},
 		],
 		default: 'url',
-		hint: 'MP3, WAV, M4A or AAC, 2-60 seconds, up to 5 MB',
 	},
 	{
 		displayName: 'Audio URL',
@@ -46,6 +48,7 @@ export const audioSourceFields: INodeProperties[] = [
 		default: '',
 		required: true,
 		placeholder: 'e.g. https://example.com/dub.mp3',
+		hint: AUDIO_FILE_RULES,
 		displayOptions: { show: { audioSource: ['url'] } },
 	},
 	{
@@ -54,7 +57,7 @@ export const audioSourceFields: INodeProperties[] = [
 		type: 'string',
 		default: 'data',
 		required: true,
-		hint: 'The name of the input binary field holding the audio file',
+		hint: `The name of the input binary field holding the audio file. ${AUDIO_FILE_RULES}`,
 		displayOptions: { show: { audioSource: ['binary'] } },
 	},
 	{
@@ -64,6 +67,7 @@ export const audioSourceFields: INodeProperties[] = [
 		typeOptions: { rows: 3 },
 		default: '',
 		required: true,
+		hint: AUDIO_FILE_RULES,
 		displayOptions: { show: { audioSource: ['base64'] } },
 	},
 	{
@@ -73,6 +77,7 @@ export const audioSourceFields: INodeProperties[] = [
 		default: '',
 		placeholder: 'e.g. 860000000000000002',
 		required: true,
+		hint: 'The node cannot measure audio it does not have: give its length through Crop End, or feed this from Text to Speech (its audio_duration_ms is used)',
 		displayOptions: { show: { audioSource: ['audioId'] } },
 	},
 ];
