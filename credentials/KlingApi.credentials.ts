@@ -13,6 +13,7 @@ import {
 	VTRIX_DEFAULT_CREATE_PATH,
 	VTRIX_DEFAULT_STATUS_PATH,
 } from '../nodes/KlingLipSync/helpers/constants';
+import { CREDENTIAL_TEST } from '../nodes/KlingLipSync/helpers/credentialTest';
 import { signKlingJwt } from '../nodes/KlingLipSync/helpers/jwt';
 
 export class KlingApi implements ICredentialType {
@@ -210,40 +211,7 @@ export class KlingApi implements ICredentialType {
 
 	/**
 	 * Kling and proxies: list one task. apimodels.app has no read-only call, so it asks for a task
-	 * that does not exist: a valid key gets 404, a wrong one 401 (caught by the rule below).
+	 * that does not exist: a valid key gets 404, a wrong one 401 (caught by a rule).
 	 */
-	test: ICredentialTestRequest = {
-		request: {
-			baseURL: `={{ $credentials.provider === "apimodels" ? ($credentials.baseUrl || "${APIMODELS_BASE_URL}").replace(/\\/+$/, "") : $credentials.provider === "klingProxy" || $credentials.provider === "vtrix" || $credentials.region === "custom" ? $credentials.baseUrl.replace(/\\/+$/, "") : ($credentials.region === "china" ? "${KLING_BASE_URLS.china}" : "${KLING_BASE_URLS.global}") }}`,
-			url: `={{ $credentials.provider === "apimodels" ? "/api/v1/audio/generations?task_id=n8n-credential-test" : $credentials.provider === "vtrix" ? ($credentials.statusPath || "${VTRIX_DEFAULT_STATUS_PATH}").replace("{id}", "n8n-credential-test") : "/v1/videos/advanced-lip-sync?pageNum=1&pageSize=1" }}`,
-			ignoreHttpStatusErrors:
-				'={{ $credentials.provider === "apimodels" || $credentials.provider === "vtrix" }}' as unknown as boolean,
-		},
-		rules: [
-			{
-				type: 'responseSuccessBody',
-				properties: {
-					key: 'code',
-					value: 1102,
-					message: 'The keys work, but the resource pack is exhausted (1102)',
-				},
-			},
-			{
-				type: 'responseSuccessBody',
-				properties: {
-					key: 'code',
-					value: 401,
-					message: 'apimodels.app rejected the API key (401)',
-				},
-			},
-			{
-				type: 'responseSuccessBody',
-				properties: {
-					key: 'error.code',
-					value: '401',
-					message: 'vtrix rejected the API key (401)',
-				},
-			},
-		],
-	};
+	test: ICredentialTestRequest = CREDENTIAL_TEST;
 }

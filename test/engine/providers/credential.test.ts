@@ -162,6 +162,11 @@ describe('Kling API credential test', () => {
 			body: expect.objectContaining({ code: 1000 }),
 			ignoreHttpStatusErrors: false,
 		});
+		// n8n shows the message of the rule for the status, which says what to check.
+		const rule = credential.test.rules?.find(
+			(candidate) => candidate.type === 'responseCode' && candidate.properties.value === 401,
+		);
+		expect(rule?.properties.message).toMatch(/Access Key and Secret Key.*Region/);
 		const badKey = await runCredentialTest({
 			authType: 'apiKey',
 			apiKey: 'nope',
