@@ -154,7 +154,7 @@ export class KlingApi implements ICredentialType {
 		},
 		{
 			displayName: 'Base URL',
-			name: 'baseUrl',
+			name: 'apimodelsBaseUrl',
 			type: 'string',
 			default: APIMODELS_BASE_URL,
 			required: true,
@@ -162,7 +162,7 @@ export class KlingApi implements ICredentialType {
 		},
 		{
 			displayName: 'Base URL',
-			name: 'baseUrl',
+			name: 'vtrixBaseUrl',
 			type: 'string',
 			default: '',
 			required: true,

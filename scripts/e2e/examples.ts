@@ -28,8 +28,8 @@ export function credential(emu: Emulator, provider: Provider = 'kling'): Record<
 			baseUrl: emu.baseUrl,
 		},
 		klingProxy: { provider, apiKey: 'test-api-key', baseUrl: `${emu.baseUrl}/kling` },
-		apimodels: { provider, apiKey: 'test-api-key', baseUrl: emu.baseUrl },
-		vtrix: { provider, apiKey: 'test-api-key', baseUrl: emu.baseUrl },
+		apimodels: { provider, apiKey: 'test-api-key', apimodelsBaseUrl: emu.baseUrl },
+		vtrix: { provider, apiKey: 'test-api-key', vtrixBaseUrl: emu.baseUrl },
 	}[provider];
 	return { id: CREDENTIAL_ID, name: 'Kling API', type: 'klingApi', data };
 }

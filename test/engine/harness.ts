@@ -270,8 +270,9 @@ export function emulatorCredentials(
 ): ICredentialDataDecryptedObject {
 	if (mode === 'klingProxy')
 		return { provider: 'klingProxy', apiKey: 'test-api-key', baseUrl: `${baseUrl}/kling/` };
-	if (mode === 'apimodels') return { provider: 'apimodels', apiKey: 'test-api-key', baseUrl };
-	if (mode === 'vtrix') return { provider: 'vtrix', apiKey: 'test-api-key', baseUrl };
+	if (mode === 'apimodels')
+		return { provider: 'apimodels', apiKey: 'test-api-key', apimodelsBaseUrl: baseUrl };
+	if (mode === 'vtrix') return { provider: 'vtrix', apiKey: 'test-api-key', vtrixBaseUrl: baseUrl };
 	return mode === 'apiKey'
 		? { provider: 'kling', authType: 'apiKey', apiKey: 'test-api-key', region: 'custom', baseUrl }
 		: {

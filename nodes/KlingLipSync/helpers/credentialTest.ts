@@ -22,7 +22,7 @@ const refused = (
  */
 export const CREDENTIAL_TEST: ICredentialTestRequest = {
 	request: {
-		baseURL: `={{ $credentials.provider === "apimodels" ? ($credentials.baseUrl || "${APIMODELS_BASE_URL}").replace(/\\/+$/, "") : $credentials.provider === "klingProxy" || $credentials.provider === "vtrix" || $credentials.region === "custom" ? $credentials.baseUrl.replace(/\\/+$/, "") : ($credentials.region === "china" ? "${KLING_BASE_URLS.china}" : "${KLING_BASE_URLS.global}") }}`,
+		baseURL: `={{ $credentials.provider === "apimodels" ? ($credentials.apimodelsBaseUrl || "${APIMODELS_BASE_URL}").replace(/\\/+$/, "") : $credentials.provider === "vtrix" ? $credentials.vtrixBaseUrl.replace(/\\/+$/, "") : $credentials.provider === "klingProxy" || $credentials.region === "custom" ? $credentials.baseUrl.replace(/\\/+$/, "") : ($credentials.region === "china" ? "${KLING_BASE_URLS.china}" : "${KLING_BASE_URLS.global}") }}`,
 		url: `={{ $credentials.provider === "apimodels" ? "/api/v1/audio/generations?task_id=n8n-credential-test" : $credentials.provider === "vtrix" ? ($credentials.statusPath || "${VTRIX_DEFAULT_STATUS_PATH}").replace("{id}", "n8n-credential-test") : "/v1/videos/advanced-lip-sync?pageNum=1&pageSize=1" }}`,
 		// n8n types this field as a boolean; an expression is resolved per credential.
 		ignoreHttpStatusErrors:

@@ -13,6 +13,15 @@ export type RunContext = IExecuteFunctions | IWebhookFunctions;
 /** Where the node talks to the API from: a run, or the editor's lists. */
 export type ApiContext = RunContext | ILoadOptionsFunctions;
 
+/**
+ * Where each reseller's base URL is kept: a field of its own, so that switching the provider on a
+ * credential never carries another provider's URL (Kling's custom region and proxies: baseUrl).
+ */
+const BASE_URL_FIELD: Record<string, string> = {
+	apimodels: 'apimodelsBaseUrl',
+	vtrix: 'vtrixBaseUrl',
+};
+
 /** The API root a credential points at: a region's host, a proxy's URL, or a custom base URL. */
 export function resolveBaseUrl(credentials: ICredentialDataDecryptedObject): string {
 	const region = credentials.region;
@@ -20,7 +29,7 @@ export function resolveBaseUrl(credentials: ICredentialDataDecryptedObject): str
 	const ownUrl = provider !== 'kling' || region === 'custom';
 	const fallback = provider === 'apimodels' ? APIMODELS_BASE_URL : '';
 	const url = ownUrl
-		? String(credentials.baseUrl || fallback)
+		? String(credentials[BASE_URL_FIELD[String(provider)] ?? 'baseUrl'] || fallback)
 		: KLING_BASE_URLS[region === 'china' ? 'china' : 'global'];
 	return url.trim().replace(/\/+$/, '');
 }
@@ -39,7 +48,15 @@ export async function credentialKey(ctx: RunContext): Promise<Buffer> {
 
 /** What of a credential is secret: every value but the provider, region, base URL and paths. */
 export function credentialSecrets(credentials: ICredentialDataDecryptedObject): string[] {
-	const plain = new Set(['provider', 'authType', 'region', 'baseUrl', 'createPath', 'statusPath']);
+	const plain = new Set([
+		'provider',
+		'authType',
+		'region',
+		'baseUrl',
+		...Object.values(BASE_URL_FIELD),
+		'createPath',
+		'statusPath',
+	]);
 	return Object.entries(credentials)
 		.filter(([name, value]) => !plain.has(name) && typeof value === 'string')
 		.map(([, value]) => value as string);

@@ -107,7 +107,7 @@ describe('Kling API credential test', () => {
 		const ok = await runCredentialTest({
 			provider: 'apimodels',
 			apiKey: 'test-api-key',
-			baseUrl: emu.baseUrl,
+			apimodelsBaseUrl: emu.baseUrl,
 		});
 		expect(ok).toEqual({
 			status: 404,
@@ -117,7 +117,7 @@ describe('Kling API credential test', () => {
 		const bad = await runCredentialTest({
 			provider: 'apimodels',
 			apiKey: 'nope',
-			baseUrl: emu.baseUrl,
+			apimodelsBaseUrl: emu.baseUrl,
 		});
 		expect(bad.body.code).toBe(401);
 		expect(credential.test.rules).toContainEqual({
@@ -130,7 +130,7 @@ describe('Kling API credential test', () => {
 		const ok = await runCredentialTest({
 			provider: 'vtrix',
 			apiKey: 'test-api-key',
-			baseUrl: emu.baseUrl,
+			vtrixBaseUrl: emu.baseUrl,
 		});
 		expect(ok).toEqual({
 			status: 404,
@@ -140,7 +140,7 @@ describe('Kling API credential test', () => {
 		const bad = (await runCredentialTest({
 			provider: 'vtrix',
 			apiKey: 'nope',
-			baseUrl: emu.baseUrl,
+			vtrixBaseUrl: emu.baseUrl,
 		})) as unknown as { body: { error: { code: string } } };
 		expect(bad.body.error.code).toBe('401');
 		expect(credential.test.rules).toContainEqual({

@@ -109,7 +109,12 @@ describe('secret hygiene', () => {
 				const down = await run(
 					mode,
 					{ parameters: { operation: 'identifyFace', videoUrl: VIDEO } },
-					{ baseUrl: 'http://127.0.0.1:1', region: 'custom' },
+					{
+						baseUrl: 'http://127.0.0.1:1',
+						apimodelsBaseUrl: 'http://127.0.0.1:1',
+						vtrixBaseUrl: 'http://127.0.0.1:1',
+						region: 'custom',
+					},
 				);
 				expect(down.error?.message).toMatch(/Could not reach/);
 				const session = await identify(emu);
