@@ -27,6 +27,7 @@ import type {
 	INode,
 	INodeExecutionData,
 	INodeListSearchResult,
+	INodeParameters,
 	INodeType,
 	INodeTypes,
 	IRun,
@@ -314,7 +315,7 @@ function engineAdditionalData(
 }
 
 /** The Kling Lip Sync node as a workflow holds it, with the test's credential. */
-function klingNodeWith(parameters: IDataObject): INode {
+function klingNodeWith(parameters: IDataObject | INodeParameters): INode {
 	return {
 		id: 'kling',
 		name: 'Kling',
@@ -515,8 +516,10 @@ export async function searchList(
 	credentials: ICredentialDataDecryptedObject,
 	filter?: string,
 	paginationToken?: string,
+	/** The node's parameters as the editor has them while the list is open. */
+	current: INodeParameters = { operation: 'getTask' },
 ): Promise<INodeListSearchResult> {
-	const node = klingNodeWith({ operation: 'getTask' });
+	const node = klingNodeWith(current);
 	const workflow = new Workflow({
 		id: 'search',
 		name: 'search',
@@ -530,7 +533,7 @@ export async function searchList(
 	const context = new LoadOptionsContext(
 		workflow,
 		node,
-		engineAdditionalData({ klingApi: credentials }, hooks),
+		{ ...engineAdditionalData({ klingApi: credentials }, hooks), currentNodeParameters: current },
 		'parameters.taskId',
 	);
 	const search = new KlingLipSync().methods.listSearch[method];

@@ -1,5 +1,6 @@
 import { startEmulator, type Emulator } from '../emulator/server';
-import { emulatorCredentials, runKlingNode, type RunOptions } from './harness';
+import { KlingLipSync } from '../../nodes/KlingLipSync/KlingLipSync.node';
+import { emulatorCredentials, runKlingNode, searchList, type RunOptions } from './harness';
 import { FAST_WAIT } from './helpers';
 
 describe('Text to Speech', () => {
@@ -59,6 +60,38 @@ describe('Text to Speech', () => {
 			const { error } = await run({ parameters: speech(over) });
 			expect(error?.message).toMatch(message);
 			expect(emu.stats.billed.tts).toBe(0);
+		});
+
+		it("lists the voices of the chosen Language, searchable, and shows the default voice's name", async () => {
+			const credentials = emulatorCredentials(emu.baseUrl);
+			const english = await searchList('searchVoices', credentials, undefined, undefined, {
+				operation: 'textToSpeech',
+			});
+			const chinese = await searchList('searchVoices', credentials, undefined, undefined, {
+				operation: 'textToSpeech',
+				language: 'zh',
+			});
+			expect(english.results.length).toBeGreaterThan(5);
+			expect(english.results.every((voice) => /\(en, /.test(voice.name))).toBe(true);
+			expect(chinese.results.length).toBeGreaterThan(3);
+			expect(chinese.results.every((voice) => /\(zh, /.test(voice.name))).toBe(true);
+			const british = await searchList('searchVoices', credentials, 'british', undefined, {
+				operation: 'textToSpeech',
+			});
+			expect(british.results.map((voice) => voice.value)).toEqual([
+				'uk_boy1',
+				'uk_man2',
+				'uk_oldman3',
+			]);
+			const voice = new KlingLipSync().description.properties.find(
+				(field) => field.name === 'voice',
+			);
+			expect(voice?.default).toEqual(
+				expect.objectContaining({
+					value: 'oversea_male1',
+					cachedResultName: expect.stringMatching(/^Cheerful young man/),
+				}),
+			);
 		});
 
 		it('is refused with a provider that has none', async () => {

@@ -22,13 +22,19 @@ const properties: INodeProperties[] = [
 		typeOptions: { rows: 4 },
 		default: '',
 		required: true,
-		description: 'What the voice says, at most 1000 characters',
+		description: 'What the voice says',
+		hint: 'At most 1,000 characters',
 	},
 	{
 		displayName: 'Voice',
 		name: 'voice',
 		type: 'resourceLocator',
-		default: { mode: 'list', value: 'oversea_male1' },
+		default: {
+			mode: 'list',
+			value: 'oversea_male1',
+			cachedResultName: 'Cheerful young man (en, oversea_male1)',
+		},
+		hint: 'The list shows the voices of the Language below; any other Kling voice_id goes By ID',
 		required: true,
 		modes: [
 			{
@@ -56,7 +62,7 @@ const properties: INodeProperties[] = [
 		type: 'number',
 		typeOptions: { minValue: 0.8, maxValue: 2, numberPrecision: 1 },
 		default: 1,
-		description: 'From 0.8 (slower) to 2.0 (faster)',
+		hint: 'From 0.8 (slower) to 2.0 (faster)',
 	},
 ];
 
@@ -65,16 +71,22 @@ export const description = updateDisplayOptions(
 	properties,
 );
 
-/** The Voice list: Kling's voices, searchable by name, id or language. */
+/** The Voice list: Kling's voices of the chosen Language, searchable by name or id. */
 export async function listVoices(
 	this: ILoadOptionsFunctions,
 	filter?: string,
 ): Promise<INodeListSearchResult> {
+	// Unset is the field's default.
+	const language = this.getCurrentNodeParameter('language') ?? 'en';
 	return {
-		results: searchVoices(filter).map((voice) => ({
-			name: `${voice.name} (${voice.language}, ${voice.id})`,
-			value: voice.id,
-		})),
+		results: searchVoices(filter)
+			.filter((voice) =>
+				language !== 'en' && language !== 'zh' ? true : voice.language === language,
+			)
+			.map((voice) => ({
+				name: `${voice.name} (${voice.language}, ${voice.id})`,
+				value: voice.id,
+			})),
 	};
 }
 
