@@ -74,7 +74,7 @@ const properties: INodeProperties[] = [
 		typeOptions: { multipleValues: true, sortable: true },
 		placeholder: 'Add Speaker',
 		default: {},
-		hint: 'Each speaker costs one lip-sync task and one Identify Face call, one after another; each step re-encodes the video',
+		hint: 'Speakers are lip-synced in their order here, first to last. Each costs one lip-sync task and one Identify Face call, and each step re-encodes the video. A new speaker starts at Visible at Time 0 ms: give each speaker a face of their own',
 		options: [{ name: 'speaker', displayName: 'Speaker', values: speakerFields }],
 	},
 	{ ...waitModeField, displayOptions: undefined },

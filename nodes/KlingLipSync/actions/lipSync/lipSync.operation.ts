@@ -82,20 +82,21 @@ const properties: INodeProperties[] = [
 			createOptionFields.externalTaskId,
 			createOptionFields.newTaskEveryRun,
 			{
-				displayName: 'Face Window End (Ms)',
-				name: 'faceEndMs',
-				type: 'number',
-				default: 0,
-				description:
-					"End of the face's lip-sync window, to check the 2 s overlap before submitting. Taken from the input item (end_time) when it comes from Identify Face.",
-			},
-			{
-				displayName: 'Face Window Start (Ms)',
+				displayName: 'Face Window From (Ms)',
 				name: 'faceStartMs',
 				type: 'number',
 				default: 0,
 				description:
 					"Start of the face's lip-sync window, to check the 2 s overlap before submitting. Taken from the input item (start_time) when it comes from Identify Face.",
+			},
+			{
+				displayName: 'Face Window To (Ms)',
+				name: 'faceEndMs',
+				type: 'number',
+				default: 0,
+				description:
+					"End of the face's lip-sync window, to check the 2 s overlap before submitting. Taken from the input item (end_time) when it comes from Identify Face.",
+				hint: '0: not set (the window is then taken from the input item, when it comes from Identify Face)',
 			},
 			maxInFlightOption(),
 			createOptionFields.originalAudioVolume,
