@@ -5,13 +5,14 @@
  * Screenshots go to artifacts/ (ignored by git).
  */
 import assert from 'node:assert/strict';
-import { mkdirSync } from 'node:fs';
+import { copyFileSync, mkdirSync } from 'node:fs';
 import path from 'node:path';
 import { chromium, type APIRequestContext, type Page } from 'playwright-core';
 
 import type { Emulator } from '../../test/emulator/server';
 import { OWNER, ROOT, type N8nUser } from './n8n';
 import { CREDENTIAL_ID, EXAMPLES, PROVIDERS, credential } from './examples';
+import { readmeActions } from './readme';
 
 export const ARTIFACTS = path.join(ROOT, 'artifacts');
 
@@ -49,9 +50,21 @@ async function openNode(page: Page, name: string): Promise<void> {
 	await page.mouse.dblclick(box.x + box.width / 2, box.y - 60);
 }
 
+/** Screenshots README shows, by the name the e2e run gives them (`npm run docs:images`). */
+const DOCS_IMAGES: Record<string, string> = {
+	'2-lip-sync-panel': 'lip-sync-panel.png',
+	'3b-dub-dialogue-panel': 'dub-dialogue-panel.png',
+	'4-executed': 'workflow-executed.png',
+	'6-actions': 'actions.png',
+};
+
 async function shot(page: Page, version: string, name: string): Promise<void> {
 	mkdirSync(ARTIFACTS, { recursive: true });
-	await page.screenshot({ path: path.join(ARTIFACTS, `n8n-${version}-${name}.png`) });
+	const file = path.join(ARTIFACTS, `n8n-${version}-${name}.png`);
+	await page.screenshot({ path: file });
+	if (process.env.E2E_DOCS_IMAGES && DOCS_IMAGES[name]) {
+		copyFileSync(file, path.join(ROOT, 'docs', 'images', DOCS_IMAGES[name]));
+	}
 }
 
 export async function checkEditor(n8n: N8nUser, emu: Emulator): Promise<void> {
@@ -181,16 +194,17 @@ export async function checkEditor(n8n: N8nUser, emu: Emulator): Promise<void> {
 			.getByText('Kling Lip Sync', { exact: true })
 			.first()
 			.click();
-		for (const action of [
-			'Identify faces in video',
-			'Lip sync face to new audio',
-			'Lip sync video to new audio in one step',
-			'Dub a dialogue with several speakers',
-			'Convert text to speech',
-			'Get lip sync task',
-			'List lip sync tasks',
-		]) {
-			await page.getByText(action, { exact: true }).first().waitFor({ timeout: 15_000 });
+		// Every action README's Actions table names, as the nodes panel shows it.
+		for (const action of readmeActions()) {
+			await page
+				.getByText(action, { exact: true })
+				.first()
+				.waitFor({ timeout: 15_000 })
+				.catch(() => {
+					throw new Error(
+						`README's Actions table names "${action}", which the nodes panel does not show`,
+					);
+				});
 		}
 		await shot(page, version, '6-actions');
 		await page.getByText('Get lip sync task', { exact: true }).first().click();

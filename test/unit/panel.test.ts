@@ -1,6 +1,8 @@
 import type { INodeProperties } from 'n8n-workflow';
 
+import { OPERATIONS } from '../../nodes/KlingLipSync/actions/operations';
 import { KlingLipSync } from '../../nodes/KlingLipSync/KlingLipSync.node';
+import { readmeOperations } from '../../scripts/e2e/readme';
 import { KlingLipSyncTrigger } from '../../nodes/KlingLipSyncTrigger/KlingLipSyncTrigger.node';
 
 /** Every text the panel can show for a field: its name, description, hint and options'. */
@@ -76,5 +78,12 @@ describe('the panel says only what is true where it shows', () => {
 			'value' in option ? option.value : undefined,
 		);
 		expect(options.every((value) => values.includes(value as string))).toBe(false);
+	});
+});
+
+describe("README's Actions table", () => {
+	it('names every operation with the action the nodes panel lists, and no other', () => {
+		const fromTable = Object.values(OPERATIONS).map(({ name, action }) => [name, action]);
+		expect(readmeOperations().sort()).toEqual(fromTable.sort());
 	});
 });
