@@ -10,6 +10,7 @@ import assert from 'node:assert/strict';
 
 import { findSecrets } from '../../test/engine/secrets';
 import { startEmulator } from '../../test/emulator/server';
+import { checkAgentTool } from './agent';
 import { checkQueueMode } from './queue';
 import { checkEditor } from './ui';
 import { EXAMPLES, PROVIDERS, RESULT_BYTES, credential, exampleFor } from './examples';
@@ -188,6 +189,13 @@ async function main(): Promise<void> {
 					assert.equal(emu.stats.billed.identify, 2);
 				},
 			);
+
+			if (target.version === '2.41.1') {
+				await check(
+					`n8n ${target.version}: an AI Agent calls the node as its tool: a task made and waited for, its video URL and task_id in the answer; bad arguments explained, nothing billed`,
+					async () => await checkAgentTool(instance, emu),
+				);
+			}
 
 			if (!process.env.E2E_SKIP_UI && target === targets[0]) {
 				await check(
