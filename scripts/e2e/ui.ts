@@ -125,6 +125,11 @@ export async function checkEditor(n8n: N8nUser, emu: Emulator): Promise<void> {
 		]) {
 			await page.getByText(field, { exact: true }).first().waitFor({ timeout: 15_000 });
 		}
+		// The hint of the wait mode set (Poll), for this operation.
+		await page
+			.getByText(/The execution holds an n8n worker until its tasks end/)
+			.first()
+			.waitFor({ timeout: 15_000 });
 		await shot(page, version, '2-lip-sync-panel');
 		await page.keyboard.press('Escape');
 
@@ -156,6 +161,12 @@ export async function checkEditor(n8n: N8nUser, emu: Emulator): Promise<void> {
 			.getByText(/Each item \(dialogue\) costs 2 lip-sync tasks and 2 Identify Face calls/)
 			.first()
 			.waitFor({ timeout: 15_000 });
+		// No hint here points to a switch or a trigger Dub Dialogue does not have.
+		assert.equal(
+			await page.getByText(/Lip Sync Trigger|Wait for Completion off/).count(),
+			0,
+			"Dub Dialogue's panel speaks of the trigger or of Wait for Completion",
+		);
 		await shot(page, version, '3b-dub-dialogue-panel');
 		await page.keyboard.press('Escape');
 

@@ -15,27 +15,18 @@ interface ProviderFacts {
 	supports: ProviderSupport;
 }
 
+/** Kling itself, and proxies that pass its API through, can do all of it. */
+const EVERYTHING: ProviderSupport = {
+	videoId: true,
+	audioId: true,
+	externalTaskId: true,
+	listTasks: true,
+	textToSpeech: true,
+};
+
 export const PROVIDERS: Record<ProviderId, ProviderFacts> = {
-	kling: {
-		name: 'Kling',
-		supports: {
-			videoId: true,
-			audioId: true,
-			externalTaskId: true,
-			listTasks: true,
-			textToSpeech: true,
-		},
-	},
-	klingProxy: {
-		name: 'Kling-compatible proxies',
-		supports: {
-			videoId: true,
-			audioId: true,
-			externalTaskId: true,
-			listTasks: true,
-			textToSpeech: true,
-		},
-	},
+	kling: { name: 'Kling', supports: EVERYTHING },
+	klingProxy: { name: 'Kling-compatible proxies', supports: EVERYTHING },
 	apimodels: {
 		name: 'apimodels.app',
 		supports: {
