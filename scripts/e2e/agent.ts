@@ -1,3 +1,4 @@
+/* eslint-disable -- not shipped: `n8n-node lint` checks the package's code, eslint.tests.config.mjs this file */
 /**
  * The node as an AI agent's tool, in real n8n: an AI Agent with an OpenAI chat model pointed at a
  * small OpenAI-compatible server on 127.0.0.1 that this check runs. The server answers the first

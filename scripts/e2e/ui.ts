@@ -67,6 +67,75 @@ async function shot(page: Page, version: string, name: string): Promise<void> {
 	}
 }
 
+/** One Kling node per operation, each set so that its panel's hints have something to say. */
+const PANEL_NODES: Array<{ name: string; parameters: Record<string, unknown> }> = [
+	{ name: 'Panel Identify Face', parameters: { resource: 'face', operation: 'identifyFace' } },
+	{
+		name: 'Panel Lip Sync',
+		parameters: { resource: 'lipSync', operation: 'lipSync', waitMode: 'callback' },
+	},
+	{
+		name: 'Panel Lip Sync Video',
+		parameters: {
+			resource: 'lipSync',
+			operation: 'lipSyncVideo',
+			waitForCompletion: true,
+			waitMode: 'callback',
+			audioSource: 'audioId',
+		},
+	},
+	{
+		name: 'Panel Dub Dialogue',
+		parameters: { resource: 'lipSync', operation: 'dubDialogue', waitMode: 'callback' },
+	},
+	{ name: 'Panel Get Task', parameters: { resource: 'lipSync', operation: 'getTask' } },
+	{ name: 'Panel List Tasks', parameters: { resource: 'lipSync', operation: 'listTasks' } },
+	{ name: 'Panel Text to Speech', parameters: { resource: 'audio', operation: 'textToSpeech' } },
+];
+
+const PANEL_HINTS: Array<{ name: string; shows: RegExp[]; hides: RegExp[] }> = [
+	{ name: 'Panel Identify Face', shows: [/Video Source/], hides: [/Lip Sync Trigger/] },
+	{
+		name: 'Panel Lip Sync',
+		shows: [/only when every item fits in Max Tasks in Flight/, /Kling must reach this n8n/],
+		hides: [/holds an n8n worker until its tasks end/],
+	},
+	{
+		name: 'Panel Lip Sync Video',
+		shows: [/a larger batch polls instead/, /The node cannot measure audio it does not have/],
+		hides: [/Lip Sync Trigger/, /MP3, WAV, M4A or AAC, 2-60 seconds/],
+	},
+	{
+		name: 'Panel Dub Dialogue',
+		shows: [/every speaker after the first needs an audio URL or a Kling Audio ID/],
+		hides: [/Lip Sync Trigger/, /Wait for Completion off/],
+	},
+	{ name: 'Panel Get Task', shows: [/Find Task By/], hides: [/Lip Sync Trigger/] },
+	{ name: 'Panel List Tasks', shows: [/apimodels\.app and vtrix have no task list/], hides: [] },
+	{
+		name: 'Panel Text to Speech',
+		shows: [/At most 1,000 characters/, /From 0\.8 \(slower\) to 2\.0 \(faster\)/],
+		hides: [],
+	},
+];
+
+function panelsWorkflow(): Record<string, unknown> {
+	return {
+		name: 'Kling panels',
+		nodes: PANEL_NODES.map(({ name, parameters }, index) => ({
+			id: `panel-${index}`,
+			name,
+			type: 'n8n-nodes-kling-lipsync.klingLipSync',
+			typeVersion: 1.1,
+			position: [index * 260, 0],
+			credentials: { klingApi: { id: CREDENTIAL_ID, name: 'Kling API' } },
+			parameters,
+		})),
+		connections: {},
+		settings: { executionOrder: 'v1' },
+	};
+}
+
 export async function checkEditor(n8n: N8nUser, emu: Emulator): Promise<void> {
 	const browser = await chromium.launch({
 		executablePath: '/usr/bin/chromium',
@@ -169,6 +238,35 @@ export async function checkEditor(n8n: N8nUser, emu: Emulator): Promise<void> {
 		);
 		await shot(page, version, '3b-dub-dialogue-panel');
 		await page.keyboard.press('Escape');
+
+		// Every operation's panel, in the wait mode that has something to say, and the hints it shows
+		// (and, where a hint would not be true, does not show).
+		const panels = await context.request.post(`${n8n.baseUrl}/rest/workflows`, {
+			data: panelsWorkflow(),
+		});
+		assert.ok(panels.ok(), `could not save the panels workflow: ${panels.status()}`);
+		const panelsId = ((await panels.json()) as { data: { id: string } }).data.id;
+		for (const { name, shows, hides } of PANEL_HINTS) {
+			await page.goto(`${n8n.baseUrl}/workflow/${panelsId}`);
+			await openNode(page, name);
+			for (const text of shows) {
+				await page
+					.getByText(text)
+					.first()
+					.waitFor({ timeout: 15_000 })
+					.catch(() => {
+						throw new Error(`the ${name} panel does not show ${String(text)}`);
+					});
+			}
+			for (const text of hides) {
+				assert.equal(
+					await page.getByText(text).count(),
+					0,
+					`the ${name} panel shows ${String(text)}`,
+				);
+			}
+			await page.keyboard.press('Escape');
+		}
 
 		// Execute the saved example from the editor.
 		await page.goto(`${n8n.baseUrl}/workflow/${EXAMPLES.single.id}`);
