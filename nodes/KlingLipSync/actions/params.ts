@@ -12,6 +12,10 @@ import {
 import { FEATURE_NAMES, type Feature } from '../transport/providers';
 import type { LipSyncApi } from '../transport/types';
 
+/** What a refusal by the node's own checks means: the remedy n8n shows under its message. */
+const LOCAL_REFUSAL =
+	'The node checked this before calling Kling: nothing was sent and nothing billed for this item. Correct the field and run it again.';
+
 /**
  * One item's parameters, read and checked: each read returns a typed value, or throws the error
  * n8n shows on the item, naming the field and its rule, before anything is sent. `at` is where the
@@ -34,6 +38,7 @@ export class ItemParameters {
 	fail(violation: string): never {
 		throw new NodeOperationError(this.ctx.getNode(), `${this.label}${violation}`, {
 			itemIndex: this.itemIndex,
+			description: LOCAL_REFUSAL,
 		});
 	}
 

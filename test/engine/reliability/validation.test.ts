@@ -381,7 +381,14 @@ describe('bad input never reaches Kling', () => {
 			continueOnFail: true,
 		});
 		expect(output).toHaveLength(2);
-		expect(output[1]).toEqual({ json: { error: 'Face ID is required' }, pairedItem: { item: 1 } });
+		expect(output[1]).toEqual({
+			json: {
+				error: 'Face ID is required',
+				description:
+					'The node checked this before calling Kling: nothing was sent and nothing billed for this item. Correct the field and run it again.',
+			},
+			pairedItem: { item: 1 },
+		});
 		// The good item reached Kling, which rejects the made-up session: reported, not thrown.
 		expect(output[0].json.error).toBe('Kling error 1201: Invalid parameter');
 		expect(emu.stats.requests.create).toBe(1);
