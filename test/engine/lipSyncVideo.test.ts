@@ -1,12 +1,10 @@
-import { silentWav, startEmulator, type Emulator } from '../emulator/server';
-import { emulatorCredentials, runKlingNode, type RunOptions } from './harness';
-import { FAST_WAIT } from './helpers';
+import { silentWav } from '../emulator/server';
+import { emulatorCredentials } from './harness';
+import { FAST_WAIT, emulatorSuite } from './helpers';
 
 describe('Lip Sync Video', () => {
-	let emu: Emulator;
-	const run = async (
-		options: Omit<RunOptions, 'credentials'> & { credentials?: RunOptions['credentials'] },
-	) => runKlingNode({ credentials: emulatorCredentials(emu.baseUrl), ...options });
+	const suite = emulatorSuite({ taskTimeMs: 500, submittedMs: 100 });
+	const { run } = suite;
 	const video = (faces: string, durationMs = 8000) =>
 		`https://cdn.example.com/talk.mp4?durationMs=${durationMs}&faces=${faces}`;
 	const wav = (ms: number) => silentWav(ms, 8000).toString('base64');
@@ -20,12 +18,6 @@ describe('Lip Sync Video', () => {
 		...over,
 	});
 
-	beforeAll(async () => {
-		emu = await startEmulator({ taskTimeMs: 500, submittedMs: 100 });
-	});
-	afterAll(async () => emu.stop());
-	beforeEach(() => emu.resetStats());
-
 	describe('Lip Sync Video', () => {
 		it('a retry after Kling failed the task makes it anew, paying only for that', async () => {
 			const parameters = syncVideo(`${video('0-8000')}&fail=GPU%20busy&failTimes=1`, 4000);
@@ -35,7 +27,7 @@ describe('Lip Sync Video', () => {
 			expect(retried.error).toBeUndefined();
 			expect(retried.output[0].json.task_status).toBe('succeed');
 			expect(String(retried.output[0].json.external_task_id)).toMatch(/-r1$/);
-			expect(emu.stats.billed.create).toBe(2);
+			expect(suite.emu.stats.billed.create).toBe(2);
 		});
 
 		it('identifies, picks the face whose window holds most of the audio, syncs and returns the video with every id', async () => {
@@ -63,7 +55,7 @@ describe('Lip Sync Video', () => {
 				}),
 			);
 			expect(output[0].binary?.data.mimeType).toBe('video/mp4');
-			expect(emu.stats.billed).toEqual(expect.objectContaining({ identify: 1, create: 1 }));
+			expect(suite.emu.stats.billed).toEqual(expect.objectContaining({ identify: 1, create: 1 }));
 		});
 
 		it('chooses the face visible at a time, and says so when several are', async () => {
@@ -152,19 +144,19 @@ describe('Lip Sync Video', () => {
 				const { error } = await run({ parameters: syncVideo(videoUrl, 3000, over) });
 				expect(error?.message).toMatch(message);
 				expect(error?.description).toMatch(/session_id \d{18}\. No lip-sync task was created\./);
-				expect(emu.stats.requests.create ?? 0).toBe(0);
+				expect(suite.emu.stats.requests.create ?? 0).toBe(0);
 			},
 		);
 
 		it('checks the audio before identifying: nothing is billed for bad audio', async () => {
 			const { error } = await run({ parameters: syncVideo(video('0-8000'), 1500) });
 			expect(error?.message).toMatch(/must be 2-60 seconds long/);
-			expect(emu.stats.billed.identify).toBe(0);
+			expect(suite.emu.stats.billed.identify).toBe(0);
 		});
 
 		it('syncs without fitting where the provider gives no face windows (apimodels.app)', async () => {
 			const { output, error } = await run({
-				credentials: emulatorCredentials(emu.baseUrl, 'apimodels'),
+				credentials: emulatorCredentials(suite.emu.baseUrl, 'apimodels'),
 				parameters: syncVideo(video('0-8000'), 3000),
 			});
 			expect(error).toBeUndefined();

@@ -1,21 +1,12 @@
-import { startEmulator, type Emulator } from '../emulator/server';
 import { KlingLipSync } from '../../nodes/KlingLipSync/KlingLipSync.node';
-import { emulatorCredentials, runKlingNode, searchList, type RunOptions } from './harness';
-import { FAST_WAIT } from './helpers';
+import { emulatorCredentials, searchList } from './harness';
+import { FAST_WAIT, emulatorSuite } from './helpers';
 
 describe('Text to Speech', () => {
-	let emu: Emulator;
-	const run = async (
-		options: Omit<RunOptions, 'credentials'> & { credentials?: RunOptions['credentials'] },
-	) => runKlingNode({ credentials: emulatorCredentials(emu.baseUrl), ...options });
+	const suite = emulatorSuite({ taskTimeMs: 500, submittedMs: 100 });
+	const { run } = suite;
 	const video = (faces: string, durationMs = 8000) =>
 		`https://cdn.example.com/talk.mp4?durationMs=${durationMs}&faces=${faces}`;
-
-	beforeAll(async () => {
-		emu = await startEmulator({ taskTimeMs: 500, submittedMs: 100 });
-	});
-	afterAll(async () => emu.stop());
-	beforeEach(() => emu.resetStats());
 
 	describe('Text to Speech', () => {
 		const speech = (over = {}) => ({
@@ -40,7 +31,7 @@ describe('Text to Speech', () => {
 					voice_speed: 1.5,
 				}),
 			);
-			expect(emu.stats.billed.tts).toBe(1);
+			expect(suite.emu.stats.billed.tts).toBe(1);
 		});
 
 		it.each([
@@ -59,11 +50,11 @@ describe('Text to Speech', () => {
 		])('refuses %s before any call', async (_name, over, message) => {
 			const { error } = await run({ parameters: speech(over) });
 			expect(error?.message).toMatch(message);
-			expect(emu.stats.billed.tts).toBe(0);
+			expect(suite.emu.stats.billed.tts).toBe(0);
 		});
 
 		it("lists the voices of the chosen Language, searchable, and shows the default voice's name", async () => {
-			const credentials = emulatorCredentials(emu.baseUrl);
+			const credentials = emulatorCredentials(suite.emu.baseUrl);
 			const english = await searchList('searchVoices', credentials, undefined, undefined, {
 				operation: 'textToSpeech',
 			});
@@ -96,7 +87,7 @@ describe('Text to Speech', () => {
 
 		it('is refused with a provider that has none', async () => {
 			const { error } = await run({
-				credentials: emulatorCredentials(emu.baseUrl, 'apimodels'),
+				credentials: emulatorCredentials(suite.emu.baseUrl, 'apimodels'),
 				parameters: speech(),
 			});
 			expect(error?.message).toBe(

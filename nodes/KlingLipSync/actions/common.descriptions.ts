@@ -103,18 +103,18 @@ export function waitFields(operation: KlingOperation): INodeProperties[] {
 
 /**
  * Max Tasks in Flight: for the operations that create tasks it is bounded by the account's
- * parallel tasks; for a read (`reads`) only by how many reads at once make sense.
+ * parallel tasks; an operation where it means something else says what.
  */
-export function maxInFlightOption(reads = false): INodeProperties {
+export function maxInFlightOption(
+	description = 'How many items are processed at once. Keep it at or below the parallel tasks your Kling resource pack allows (error 1303 otherwise).',
+): INodeProperties {
 	return {
 		displayName: 'Max Tasks in Flight',
 		name: 'maxInFlight',
 		type: 'number',
 		typeOptions: { minValue: 1, maxValue: 100 },
 		default: 5,
-		description: reads
-			? 'How many tasks are read (and, while waiting, watched and downloaded) at once'
-			: 'How many items are processed at once. Keep it at or below the parallel tasks your Kling resource pack allows (error 1303 otherwise).',
+		description,
 	};
 }
 

@@ -1,4 +1,5 @@
 import type { IDataObject } from 'n8n-workflow';
+import { isDataObject } from './json';
 
 /** What an error (or anything thrown) says. */
 export const messageOf = (error: unknown): string =>
@@ -11,10 +12,7 @@ export const asError = (error: unknown): Error =>
 /** The `context` n8n's errors carry (empty for others). */
 export function contextOf(error: unknown): IDataObject {
 	if (typeof error !== 'object' || error === null || !('context' in error)) return {};
-	const { context } = error;
-	return typeof context === 'object' && context !== null && !Array.isArray(context)
-		? Object.fromEntries(Object.entries(context))
-		: {};
+	return isDataObject(error.context) ? { ...error.context } : {};
 }
 
 /** The description n8n shows under an error's message (n8n's errors have one; others get one). */

@@ -34,6 +34,7 @@ import { sleepUnlessCancelled } from './sleep';
 import type { ApiLimits, LipSyncApi, ProviderDialect, SendRequest } from './types';
 
 import { vtrixDialect } from './vtrix';
+import { isDataObject } from '../helpers/json';
 
 export type { LipSyncApi } from './types';
 export type { ApiContext, RunContext } from './context';
@@ -149,10 +150,9 @@ export async function createLipSyncApi(
 					headers?: Record<string, unknown>;
 				};
 				const parsed = parseBody(response.body);
-				const unreadable =
-					typeof parsed === 'object' && parsed !== null && !Array.isArray(parsed)
-						? undefined
-						: unreadableAnswer(response.statusCode, response.headers, response.body, secrets);
+				const unreadable = isDataObject(parsed)
+					? undefined
+					: unreadableAnswer(response.statusCode, response.headers, response.body, secrets);
 				const reply: ReturnType<ProviderDialect['unwrap']> = unreadable
 					? { failure: { httpStatus: response.statusCode, unreadable } }
 					: dialect.unwrap(response.statusCode, parsed);

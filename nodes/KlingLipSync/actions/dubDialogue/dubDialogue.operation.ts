@@ -87,11 +87,9 @@ const properties: INodeProperties[] = [
 		default: {},
 		options: [
 			createOptionFields.soundVolume,
-			{
-				...maxInFlightOption(),
-				description:
-					'How many dialogues (items) are dubbed at once; each holds one Kling task at a time',
-			},
+			maxInFlightOption(
+				'How many dialogues (items) are dubbed at once; each holds one Kling task at a time',
+			),
 			createOptionFields.newTaskEveryRun,
 			createOptionFields.originalAudioVolume,
 			createOptionFields.watermark,

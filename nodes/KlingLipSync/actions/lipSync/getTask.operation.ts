@@ -66,7 +66,11 @@ const properties: INodeProperties[] = [
 		type: 'collection',
 		placeholder: 'Add Option',
 		default: {},
-		options: [maxInFlightOption(true)],
+		options: [
+			maxInFlightOption(
+				'How many tasks are read (and, while waiting, watched and downloaded) at once',
+			),
+		],
 	},
 ];
 
