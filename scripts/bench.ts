@@ -508,8 +508,8 @@ async function dialogueScale(
 					videoUrl: '={{ $json.url }}',
 					speakers: {
 						speaker: [
-							{ visibleAtMs: 1000, audioUrl: track },
-							{ visibleAtMs: 6000, audioUrl: track },
+							{ faceChoice: 'visibleAt', visibleAtMs: 1000, audioUrl: track },
+							{ faceChoice: 'visibleAt', visibleAtMs: 6000, audioUrl: track },
 						],
 					},
 					downloadVideo: false,

@@ -22,11 +22,11 @@ export class KlingLipSync implements INodeType {
 		name: 'klingLipSync',
 		icon: { light: 'file:kling.svg', dark: 'file:kling.dark.svg' },
 		group: ['transform'],
-		// 1.1 behaves as 1. For a version-1 node n8n evaluates an expression on every webhook
-		// request (2.41: in a new isolate, ~20 ms of CPU and several MB each), so a resume callback costs
-		// far less from 1.1 on.
-		version: [1, 1.1],
-		defaultVersion: 1.1,
+		// 1.1 runs as 1: for a version-1 node n8n evaluates an expression on every webhook request
+		// (2.41: in a new isolate, ~20 ms of CPU and several MB each), so a resume callback costs far
+		// less from 1.1 on. 1.2: Get Task's Task ID starts empty instead of as an expression.
+		version: [1, 1.1, 1.2],
+		defaultVersion: 1.2,
 		subtitle: OPERATION_SUBTITLE,
 		description:
 			'Lip-sync a video to new audio with Kling AI: identify faces, sync, and get the video',

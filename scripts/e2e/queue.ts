@@ -180,8 +180,8 @@ function dialogueCallbackWorkflow(id: string, emu: Emulator): Record<string, unk
 					videoUrl: '={{ $json.body.video_url }}',
 					speakers: {
 						speaker: [
-							{ visibleAtMs: 1000, audioUrl: track },
-							{ visibleAtMs: 6000, audioUrl: track },
+							{ faceChoice: 'visibleAt', visibleAtMs: 1000, audioUrl: track },
+							{ faceChoice: 'visibleAt', visibleAtMs: 6000, audioUrl: track },
 						],
 					},
 					waitMode: 'callback',

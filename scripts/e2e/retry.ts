@@ -109,8 +109,8 @@ export function dialogueRetryWorkflow(emu: Emulator): Record<string, unknown> {
 					videoUrl: '={{ $json.body.video_url }}',
 					speakers: {
 						speaker: [
-							{ visibleAtMs: 1000, audioUrl: track },
-							{ visibleAtMs: 6000, audioUrl: track },
+							{ faceChoice: 'visibleAt', visibleAtMs: 1000, audioUrl: track },
+							{ faceChoice: 'visibleAt', visibleAtMs: 6000, audioUrl: track },
 						],
 					},
 					downloadVideo: false,

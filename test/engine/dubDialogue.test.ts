@@ -97,6 +97,33 @@ describe('Dub Dialogue', () => {
 		expect(emu.stats.billed).toEqual(expect.objectContaining({ identify: 2, create: 2 }));
 	});
 
+	it('gives a speaker left at the default Face (Next Free Face) a face no other speaker has', async () => {
+		const asNew = (over: IDataObject = {}): IDataObject => ({
+			audioSource: 'url',
+			placement: 'fullLength',
+			audioUrl: track(9000),
+			...over,
+		});
+		const faceIds = async (speakers: IDataObject[]) => {
+			const { output, error } = await run({ parameters: dub(video(), speakers) });
+			expect(error).toBeUndefined();
+			return (output[0].json.speakers as IDataObject[]).map((step) => step.face_id);
+		};
+		expect(await faceIds([asNew(), asNew()])).toEqual(['0', '1']);
+		// A speaker who names a face keeps it; the one at the default takes the other.
+		expect(await faceIds([asNew(), asNew({ faceChoice: 'index', faceIndex: 0 })])).toEqual([
+			'1',
+			'0',
+		]);
+		// A third speaker on a video of two faces: refused before any task.
+		const created = emu.stats.billed.create;
+		const { error } = await run({ parameters: dub(video(), [asNew(), asNew(), asNew()]) });
+		expect(error?.message).toMatch(
+			/^Speaker 3: Kling found 2 face\(s\) and every one is another speaker's/,
+		);
+		expect(emu.stats.billed.create).toBe(created);
+	});
+
 	it('dubs three speakers chosen by index, face id and time, with clips and binary audio', async () => {
 		const { output, error } = await run({
 			items: [{}],
@@ -186,7 +213,7 @@ describe('Dub Dialogue', () => {
 			],
 			[
 				[speaker({ visibleAtMs: -5, audioUrl: track(9000) })],
-				/Speaker 1: Visible At \(ms\) must not be negative/,
+				/Speaker 1: Visible At \(Milliseconds\) must not be negative/,
 			],
 			[
 				[speaker({ visibleAtMs: 0, audioUrl: `${emu.baseUrl}/media/silence/1000.wav` })],
@@ -194,7 +221,7 @@ describe('Dub Dialogue', () => {
 			],
 			[
 				[speaker({ placement: 'clip', cropEndMs: 4000, audioUrl: track(3000) })],
-				/Speaker 1: Crop End \(ms\) 4000 is past the end of the audio \(3000 ms\)/,
+				/Speaker 1: Crop End \(Milliseconds\) 4000 is past the end of the audio \(3000 ms\)/,
 			],
 		];
 		for (const [speakers, message] of cases) {

@@ -38,6 +38,34 @@ describe('Get Task', () => {
 			);
 		});
 
+		it('at version 1.2 starts Task ID empty in From List (no expression to grey the mode out), and n8n refuses it empty before any call', async () => {
+			const session = await identify(suite.emu);
+			const created = await run({
+				items: [{ ...session, face_id: '0' }],
+				parameters: lipSyncParameters(suite.emu, { waitForCompletion: false }),
+			});
+			const taskId = created.output[0].json.task_id as string;
+			suite.emu.resetStats();
+			// n8n itself refuses to run a node whose required Task ID is empty, as the editor marks it.
+			await expect(
+				run({
+					items: [{ task_id: taskId }],
+					parameters: { operation: 'getTask' },
+					typeVersion: 1.2,
+				}),
+			).rejects.toThrow('The workflow has issues');
+			expect(suite.emu.stats.requests).toEqual({});
+			const mapped = await run({
+				items: [{ task_id: taskId }],
+				parameters: {
+					operation: 'getTask',
+					taskId: { __rl: true, mode: 'id', value: '={{ $json.task_id }}' },
+				},
+				typeVersion: 1.2,
+			});
+			expect(mapped.output[0].json.task_id).toBe(taskId);
+		});
+
 		it('answers an unknown task with 1203 and a remedy', async () => {
 			const { error } = await run({
 				parameters: { operation: 'getTask', taskId: '123456789012345678' },

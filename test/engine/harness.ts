@@ -248,6 +248,8 @@ export interface RunOptions {
 	cancelAfterMs?: number;
 	/** Where a waiting execution's resume URL points (Callback wait mode). */
 	resumeServer?: ResumeServer;
+	/** The node's version (default 1). */
+	typeVersion?: number;
 }
 
 export interface RunResult {
@@ -315,12 +317,12 @@ function engineAdditionalData(
 }
 
 /** The Kling Lip Sync node as a workflow holds it, with the test's credential. */
-function klingNodeWith(parameters: IDataObject | INodeParameters): INode {
+function klingNodeWith(parameters: IDataObject | INodeParameters, typeVersion = 1): INode {
 	return {
 		id: 'kling',
 		name: 'Kling',
 		type: NODE_TYPE,
-		typeVersion: 1,
+		typeVersion,
 		position: [200, 0],
 		parameters: withResource(parameters) as INode['parameters'],
 		credentials: { klingApi: { id: '1', name: 'Kling account' } },
@@ -347,7 +349,7 @@ export async function runKlingNode(options: RunOptions): Promise<RunResult> {
 		},
 	};
 	const klingNode: INode = {
-		...klingNodeWith(options.parameters),
+		...klingNodeWith(options.parameters, options.typeVersion),
 		...(options.continueOnFail ? { onError: 'continueRegularOutput' as const } : {}),
 	};
 	const workflow = new Workflow({

@@ -24,8 +24,12 @@ describe('Lip Sync', () => {
 				expect.objectContaining({
 					task_status: 'succeed',
 					external_task_id: 'ext-engine-1',
-					video_duration: 8,
-					final_unit_deduction: '1',
+					video_duration_ms: 8000,
+					final_unit_deduction: 1,
+					// One unit per field: times as ISO 8601, durations in ms.
+					created_at: expect.stringMatching(/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$/),
+					updated_at: expect.stringMatching(/Z$/),
+					videos: [expect.objectContaining({ duration_ms: 8000 })],
 				}),
 			);
 			expect(item.json.video_url).toMatch(/\/media\/results\/\d+\.mp4$/);

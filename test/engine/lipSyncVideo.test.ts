@@ -130,13 +130,13 @@ describe('Lip Sync Video', () => {
 				'an Insert At outside the window',
 				video('0-4000'),
 				{ options: { insertMs: 6000 } },
-				/^Insert At \(ms\) 6000 is outside face 0's window \(0-4000 ms\)/,
+				/^Insert At \(Milliseconds\) 6000 is outside face 0's window \(0-4000 ms\)/,
 			],
 			[
 				'an Insert At near the end of the video',
 				video('0-8000'),
 				{ options: { insertMs: 7000 } },
-				/^Insert At \(ms\) 7000 leaves 1000 ms of audio inside face 0's window \(0-8000 ms\)/,
+				/^Insert At \(Milliseconds\) 7000 leaves 1000 ms of audio inside face 0's window \(0-8000 ms\)/,
 			],
 		])(
 			'stops after identifying, before any task, for %s',

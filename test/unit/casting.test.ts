@@ -31,6 +31,14 @@ describe('Dub Dialogue: speakers and faces', () => {
 		);
 	});
 
+	it('gives Next Free Face the first face not taken', () => {
+		expect(chooseFace(faces, 3000, { by: 'nextFree' })).toBe(0);
+		expect(chooseFace(faces, 3000, { by: 'nextFree' }, undefined, new Set([0, 2]))).toBe(1);
+		expect(chooseFace(faces, 3000, { by: 'nextFree' }, undefined, new Set([0, 1, 2]))).toMatch(
+			/^Kling found 3 face\(s\) and every one is another speaker's/,
+		);
+	});
+
 	it('places a full-length track inside the window, and a clip only where it fits whole', () => {
 		expect(placeSpeakerAudio(faces[1], 9000, { kind: 'fullLength' })).toEqual({
 			cropStartMs: 4500,
@@ -69,7 +77,7 @@ describe('Dub Dialogue: speakers and faces', () => {
 				cropStartMs: 0,
 				cropEndMs: 3000,
 			}),
-		).toMatch(/Insert At \(ms\) 5000 is outside face 0's window/);
+		).toMatch(/Insert At \(Milliseconds\) 5000 is outside face 0's window/);
 		// The part from Crop Start to Crop End: 500-2800 ms of the clip, at 2000 ms.
 		expect(
 			placeSpeakerAudio(faces[0], 3000, {
@@ -104,6 +112,15 @@ describe('Dub Dialogue: speakers and faces', () => {
 		expect(
 			castSpeakers(faces, [speakers[0], { ...speakers[1], face: { by: 'faceId', faceId: '0' } }]),
 		).toMatch(/^Speaker 2 and Speaker 1 both name face 0/);
+		// Speakers who name a face are cast first: Next Free Face takes what is left, in order.
+		const free = { ...speakers[0], face: { by: 'nextFree' as const } };
+		const freeFirst = castSpeakers(faces, [free, speakers[1]]);
+		expect(Array.isArray(freeFirst) && freeFirst.map((speaker) => speaker.faceIndex)).toEqual([
+			0, 1,
+		]);
+		const named = { ...speakers[1], face: { by: 'index' as const, index: 0 } };
+		const cast2 = castSpeakers(faces, [free, named]);
+		expect(Array.isArray(cast2) && cast2.map((speaker) => speaker.faceIndex)).toEqual([1, 0]);
 		expect(castSpeakers(faces, [speakers[0], { ...speakers[1], audioMs: 5000 }])).toMatch(
 			/^Speaker 2: the track \(5000 ms\) holds 500 ms/,
 		);

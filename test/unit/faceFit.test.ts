@@ -81,7 +81,7 @@ describe('Lip Sync Video: face choice and fitting', () => {
 			3000,
 			0,
 			6500,
-			/^Insert At \(ms\) 6500 leaves 1500 ms of audio inside face 1's window/,
+			/^Insert At \(Milliseconds\) 6500 leaves 1500 ms of audio inside face 1's window/,
 		],
 	])('refuses %s', (_name, face, audioMs, cropStartMs, insertMs, message) => {
 		expect(fitAudio(face, audioMs, cropStartMs, insertMs)).toMatch(message);

@@ -29,9 +29,12 @@ describe('official dialect parsing', () => {
 				external_task_id: 'e1',
 				video_url: 'https://r/v.mp4',
 				watermark_url: null,
-				video_duration: 5.5,
-				final_unit_deduction: '2',
-				parent_video: { id: 'p', url: 'u', duration: '8' },
+				video_duration_ms: 5500,
+				final_unit_deduction: 2,
+				created_at: '1970-01-01T00:00:00.001Z',
+				updated_at: '1970-01-01T00:00:00.002Z',
+				videos: [{ id: 'v1', url: 'https://r/v.mp4', watermark_url: null, duration_ms: 5500 }],
+				parent_video: { id: 'p', url: 'u', duration_ms: 8000 },
 			}),
 		);
 	});

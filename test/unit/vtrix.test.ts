@@ -16,7 +16,7 @@ describe('vtrix dialect parsing', () => {
 			expect.objectContaining({
 				taskId: 'j1',
 				status: 'succeed',
-				units: '0.05',
+				units: 0.05,
 				videos: [{ id: 'k1', url: 'https://r/v.mp4', durationSeconds: 8 }],
 			}),
 		);

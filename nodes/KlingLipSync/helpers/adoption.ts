@@ -14,17 +14,10 @@ export function adoptionProblem(task: LipSyncTask, expected: AdoptionCheck): str
 		return `it was made with Watermark ${watermark ? 'on' : 'off'}, this item asks for it ${expected.watermark ? 'on' : 'off'}`;
 	}
 	const parent = task.parentVideo ?? {};
-	const parentId =
-		typeof parent.id === 'string' || typeof parent.id === 'number' ? String(parent.id) : undefined;
-	if (expected.video?.id && parentId && parentId !== expected.video.id) {
-		return `it lip-syncs video ${parentId}, this item's session is of video ${expected.video.id}`;
+	if (expected.video?.id && parent.id && parent.id !== expected.video.id) {
+		return `it lip-syncs video ${parent.id}, this item's session is of video ${expected.video.id}`;
 	}
-	if (
-		expected.video?.url &&
-		typeof parent.url === 'string' &&
-		parent.url &&
-		parent.url !== expected.video.url
-	) {
+	if (expected.video?.url && parent.url && parent.url !== expected.video.url) {
 		return `it lip-syncs the video at ${parent.url}, this item's session is of ${expected.video.url}`;
 	}
 	return undefined;

@@ -18,7 +18,8 @@ export type FaceChoice =
 	| { by: 'mostOverlap' }
 	| { by: 'visibleAt'; atMs: number }
 	| { by: 'index'; index: number }
-	| { by: 'faceId'; faceId: string };
+	| { by: 'faceId'; faceId: string }
+	| { by: 'nextFree' };
 
 /** Where the audio would start for a face: the user's Insert At, else the face window's start. */
 const insertFor = (face: FaceWindow, insertMs: number | undefined): number =>
@@ -27,15 +28,23 @@ const insertFor = (face: FaceWindow, insertMs: number | undefined): number =>
 /**
  * The chosen face's index, or why none can be chosen. "Most overlap": the face whose window
  * overlaps the audio most (placed at Insert At, or at each face's own start); ties go to the first.
- * "Visible at": the one face whose window holds that moment.
+ * "Visible at": the one face whose window holds that moment. "Next free": the first face in Kling's
+ * order that is not taken (by another speaker).
  */
 export function chooseFace(
 	faces: FaceWindow[],
 	audioMs: number,
 	choice: FaceChoice,
 	insertMs?: number,
+	taken: ReadonlySet<number> = new Set(),
 ): number | string {
 	if (faces.length === 0) return 'Kling found no face to lip-sync in the video';
+	if (choice.by === 'nextFree') {
+		const free = faces.findIndex((_, index) => !taken.has(index));
+		return free >= 0
+			? free
+			: `Kling found ${faces.length} face(s) and every one is another speaker's: a speaker needs a face of their own`;
+	}
 	if (choice.by === 'visibleAt') return visibleFace(faces, choice.atMs);
 	if (choice.by === 'index') {
 		if (!Number.isInteger(choice.index) || choice.index < 0 || choice.index >= faces.length) {
@@ -84,7 +93,7 @@ function visibleFace(faces: FaceWindow[], atMs: number): number | string {
 export function checkAudioAfterCropStart(audioMs: number, cropStartMs: number): string | undefined {
 	const usable = audioMs - cropStartMs;
 	return usable < KLING_LIMITS.minCropMs
-		? `Crop Start (ms) leaves ${usable} ms of audio; at least 2000 ms are needed`
+		? `Crop Start (Milliseconds) leaves ${usable} ms of audio; at least 2000 ms are needed`
 		: undefined;
 }
 
@@ -114,13 +123,13 @@ export function fitAudio(
 		return { cropStartMs, cropEndMs: audioMs, insertMs: insert, trimmedMs: 0 };
 	}
 	if (insert < face.startMs || insert >= face.endMs) {
-		return `Insert At (ms) ${insert} is outside face ${face.faceId}'s window (${face.startMs}-${face.endMs} ms)`;
+		return `Insert At (Milliseconds) ${insert} is outside face ${face.faceId}'s window (${face.startMs}-${face.endMs} ms)`;
 	}
 	const room = face.endMs - insert;
 	const length = Math.min(usable, room);
 	if (length < KLING_LIMITS.minOverlapMs) {
 		if (insertMs !== undefined) {
-			return `Insert At (ms) ${insert} leaves ${length} ms of audio inside face ${face.faceId}'s window (${face.startMs}-${face.endMs} ms); at least 2000 ms are needed: start the audio earlier`;
+			return `Insert At (Milliseconds) ${insert} leaves ${length} ms of audio inside face ${face.faceId}'s window (${face.startMs}-${face.endMs} ms); at least 2000 ms are needed: start the audio earlier`;
 		}
 		return `Face ${face.faceId}'s window (${face.startMs}-${face.endMs} ms) leaves ${length} ms for the audio from ${insert} ms; at least 2000 ms are needed`;
 	}

@@ -141,28 +141,28 @@ export function checkTiming(
 	scene: SceneBounds,
 ): RuleViolation {
 	for (const [label, value, maxMs] of [
-		['Crop Start (ms)', timing.cropStartMs, KLING_LIMITS.maxAudioMs],
-		['Crop End (ms)', timing.cropEndMs, KLING_LIMITS.maxAudioMs],
-		['Insert At (ms)', timing.insertMs, KLING_LIMITS.maxVideoMs],
+		['Crop Start (Milliseconds)', timing.cropStartMs, KLING_LIMITS.maxAudioMs],
+		['Crop End (Milliseconds)', timing.cropEndMs, KLING_LIMITS.maxAudioMs],
+		['Insert At (Milliseconds)', timing.insertMs, KLING_LIMITS.maxVideoMs],
 	] as const) {
 		const violation = checkMilliseconds(label, value, maxMs);
 		if (violation) return violation;
 	}
 	const cropMs = timing.cropEndMs - timing.cropStartMs;
 	if (cropMs < KLING_LIMITS.minCropMs) {
-		return `Crop End (ms) minus Crop Start (ms) must be at least 2000 ms: Kling lip-syncs at least 2 s of audio (got ${cropMs} ms)`;
+		return `Crop End (Milliseconds) minus Crop Start (Milliseconds) must be at least 2000 ms: Kling lip-syncs at least 2 s of audio (got ${cropMs} ms)`;
 	}
 	if (audioMs !== undefined && timing.cropEndMs > audioMs) {
-		return `Crop End (ms) must not be later than the end of the audio (${audioMs} ms; got ${timing.cropEndMs})`;
+		return `Crop End (Milliseconds) must not be later than the end of the audio (${audioMs} ms; got ${timing.cropEndMs})`;
 	}
 	const insertEnd = timing.insertMs + cropMs;
 	if (scene.videoDurationMs !== undefined && insertEnd > scene.videoDurationMs) {
-		return `Insert At (ms): the audio would play ${timing.insertMs}-${insertEnd} ms, past the end of the video (${scene.videoDurationMs} ms)`;
+		return `Insert At (Milliseconds): the audio would play ${timing.insertMs}-${insertEnd} ms, past the end of the video (${scene.videoDurationMs} ms)`;
 	}
 	if (scene.faceStartMs !== undefined && scene.faceEndMs !== undefined) {
 		const overlap = overlapMs(timing.insertMs, insertEnd, scene.faceStartMs, scene.faceEndMs);
 		if (overlap < KLING_LIMITS.minOverlapMs) {
-			return `Insert At (ms): the audio (${timing.insertMs}-${insertEnd} ms) must overlap the face's window (${scene.faceStartMs}-${scene.faceEndMs} ms) by at least 2000 ms (overlap ${overlap} ms)`;
+			return `Insert At (Milliseconds): the audio (${timing.insertMs}-${insertEnd} ms) must overlap the face's window (${scene.faceStartMs}-${scene.faceEndMs} ms) by at least 2000 ms (overlap ${overlap} ms)`;
 		}
 	}
 	return undefined;

@@ -48,6 +48,12 @@ export const asNumber = (value: unknown): number | undefined => {
 
 const STATUSES: readonly TaskStatus[] = ['submitted', 'processing', 'succeed', 'failed'];
 
+const parentVideoOf = (video: IDataObject): LipSyncTask['parentVideo'] => ({
+	id: asId(video.id) || undefined,
+	url: typeof video.url === 'string' && video.url ? video.url : undefined,
+	durationSeconds: asNumber(video.duration),
+});
+
 /** Kling's task object (GET, list, callbacks) -> the neutral task model. Throws only for an id that lost digits. */
 export function parseOfficialTask(data: unknown): LipSyncTask {
 	const raw = asObject(data);
@@ -76,10 +82,10 @@ export function parseOfficialTask(data: unknown): LipSyncTask {
 				? raw.task_status_msg
 				: undefined,
 		videos,
-		units: raw.final_unit_deduction === undefined ? undefined : String(raw.final_unit_deduction),
+		units: asNumber(raw.final_unit_deduction),
 		createdAt: asNumber(raw.created_at),
 		updatedAt: asNumber(raw.updated_at),
-		parentVideo: info.parent_video ? asObject(info.parent_video) : undefined,
+		parentVideo: info.parent_video ? parentVideoOf(asObject(info.parent_video)) : undefined,
 		raw,
 	};
 }
@@ -108,7 +114,7 @@ export function parseOfficialIdentify(data: unknown): IdentifyFaceResult {
 	return {
 		sessionId: asId(raw.session_id),
 		faces,
-		units: raw.final_unit_deduction === undefined ? undefined : String(raw.final_unit_deduction),
+		units: asNumber(raw.final_unit_deduction),
 	};
 }
 

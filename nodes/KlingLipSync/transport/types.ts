@@ -22,10 +22,11 @@ export interface LipSyncTask {
 	status: TaskStatus;
 	statusMessage?: string;
 	videos: ResultVideo[];
-	units?: string;
+	units?: number;
 	createdAt?: number;
 	updatedAt?: number;
-	parentVideo?: IDataObject;
+	/** The video the task lip-syncs, as the task object shows it. */
+	parentVideo?: { id?: string; url?: string; durationSeconds?: number };
 	/** The provider's own task object, for users who need a field we do not map. */
 	raw: IDataObject;
 	/** Created by an earlier run of the same work and adopted by this one (nothing paid now). */
@@ -43,7 +44,7 @@ export interface DetectedFace {
 export interface IdentifyFaceResult {
 	sessionId: string;
 	faces: DetectedFace[];
-	units?: string;
+	units?: number;
 	/** Times the call was sent again after a failure that may have been carried out (each may bill one more identify). */
 	uncertainResends?: number;
 }

@@ -76,7 +76,7 @@ export function parseVtrixTask(data: unknown): LipSyncTask {
 		status: statusOf(raw.status),
 		statusMessage: errorTextOf(raw),
 		videos,
-		units: usage.cost === undefined ? undefined : String(usage.cost),
+		units: asNumber(usage.cost),
 		raw,
 	};
 }

@@ -203,24 +203,24 @@ describe('a hostile provider', () => {
 
 	it.each([
 		[
-			'Crop End (ms)',
+			'Crop End (Milliseconds)',
 			{ cropEndMs: '={{ NaN }}' },
-			/^Crop End \(ms\) must be a number of milliseconds: its expression gave (null|NaN|Infinity|-Infinity)/,
+			/^Crop End \(Milliseconds\) must be a number of milliseconds: its expression gave (null|NaN|Infinity|-Infinity)/,
 		],
 		[
-			'Crop Start (ms)',
+			'Crop Start (Milliseconds)',
 			{ cropStartMs: '={{ 1/0 }}' },
-			/^Crop Start \(ms\) must be a number of milliseconds: its expression gave (null|NaN|Infinity|-Infinity)/,
+			/^Crop Start \(Milliseconds\) must be a number of milliseconds: its expression gave (null|NaN|Infinity|-Infinity)/,
 		],
 		[
-			'Insert At (ms)',
+			'Insert At (Milliseconds)',
 			{ insertMs: '={{ 2 ** 53 }}' },
-			/^Insert At \(ms\) must be at most 3600000 ms/,
+			/^Insert At \(Milliseconds\) must be at most 3600000 ms/,
 		],
 		[
-			'Crop End (ms) past any audio',
+			'Crop End (Milliseconds) past any audio',
 			{ cropEndMs: 120000 },
-			/^Crop End \(ms\) must be at most 60000 ms/,
+			/^Crop End \(Milliseconds\) must be at most 60000 ms/,
 		],
 		[
 			'Audio Volume',

@@ -119,7 +119,7 @@ describe('bad input never reaches Kling', () => {
 		[
 			'an audio id without crop end',
 			{ audioSource: 'audioId', audioId: 'a1' },
-			/^Crop End \(ms\) is required with a Kling Audio ID/,
+			/^Crop End \(Milliseconds\) is required with a Kling Audio ID/,
 		],
 		[
 			'a numeric audio id',
@@ -129,28 +129,28 @@ describe('bad input never reaches Kling', () => {
 		[
 			'a crop under 2 s',
 			base64({ cropStartMs: 1500, cropEndMs: 3000 }),
-			/^Crop End \(ms\) minus Crop Start \(ms\) must be at least 2000 ms.*got 1500 ms/,
+			/^Crop End \(Milliseconds\) minus Crop Start \(Milliseconds\) must be at least 2000 ms.*got 1500 ms/,
 		],
 		[
 			'a crop end past the audio',
 			base64({ cropEndMs: 3500 }),
-			/^Crop End \(ms\) must not be later than the end of the audio \(3000 ms; got 3500\)/,
+			/^Crop End \(Milliseconds\) must not be later than the end of the audio \(3000 ms; got 3500\)/,
 		],
 		[
 			'a negative crop start',
 			base64({ cropStartMs: -5 }),
-			/^Crop Start \(ms\) must not be negative/,
+			/^Crop Start \(Milliseconds\) must not be negative/,
 		],
 		[
 			'a fractional insert time',
 			base64({ insertMs: 10.5 }),
-			/^Insert At \(ms\) must be a whole number of milliseconds/,
+			/^Insert At \(Milliseconds\) must be a whole number of milliseconds/,
 		],
-		['a NaN crop end', base64({ cropEndMs: '={{ NaN }}' }), /Crop End \(ms\)/],
+		['a NaN crop end', base64({ cropEndMs: '={{ NaN }}' }), /Crop End \(Milliseconds\)/],
 		[
 			'an insert past the video end',
 			base64({ insertMs: 6000, options: { videoDurationMs: 8000 } }),
-			/^Insert At \(ms\): the audio would play 6000-9000 ms, past the end of the video \(8000 ms\)/,
+			/^Insert At \(Milliseconds\): the audio would play 6000-9000 ms, past the end of the video \(8000 ms\)/,
 		],
 		[
 			'an overlap under 2 s (window from the input item)',
@@ -216,17 +216,17 @@ describe('bad input never reaches Kling', () => {
 		[
 			'a crop start given as text',
 			base64({ cropStartMs: '={{ "abc" }}' }),
-			/^Crop Start \(ms\) must be a number of milliseconds/,
+			/^Crop Start \(Milliseconds\) must be a number of milliseconds/,
 		],
 		[
 			'a negative insert time',
 			base64({ insertMs: -2000 }),
-			/^Insert At \(ms\) must not be negative \(got -2000\)/,
+			/^Insert At \(Milliseconds\) must not be negative \(got -2000\)/,
 		],
 		[
 			'an infinite crop end',
 			base64({ cropEndMs: '={{ Infinity }}' }),
-			/^Crop End \(ms\) must be a number of milliseconds: its expression gave (Infinity|null)/,
+			/^Crop End \(Milliseconds\) must be a number of milliseconds: its expression gave (Infinity|null)/,
 		],
 		[
 			'a crop end before the crop start',

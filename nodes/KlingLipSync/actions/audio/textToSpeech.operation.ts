@@ -145,7 +145,6 @@ export async function execute(
 				audio_id: audio.id,
 				audio_url: audio.url,
 				audio_duration_ms: audio.durationMs ?? null,
-				audio_duration: audio.durationMs === undefined ? null : audio.durationMs / 1000,
 				task_id: speech.taskId,
 				voice_id: input.voiceId,
 				voice_language: input.language,

@@ -99,14 +99,28 @@ export function castSpeakers(
 	faces: FaceWindow[],
 	speakers: Array<{ face: FaceChoice; audioMs: number; placement: SpeakerPlacement }>,
 ): CastSpeaker[] | string {
+	// Speakers who name their face are cast first, so a Next Free Face speaker takes none of theirs.
+	const faceOf: number[] = [];
+	const named = speakers.flatMap((speaker, position) =>
+		speaker.face.by === 'nextFree' ? [] : [position],
+	);
+	const free = speakers.flatMap((speaker, position) =>
+		speaker.face.by === 'nextFree' ? [position] : [],
+	);
+	for (const position of [...named, ...free]) {
+		const speaker = speakers[position];
+		const taken = new Set(faceOf.filter((index) => index !== undefined));
+		const faceIndex = chooseFace(faces, speaker.audioMs, speaker.face, undefined, taken);
+		if (typeof faceIndex === 'string') return `Speaker ${position + 1}: ${faceIndex}`;
+		const other = faceOf.indexOf(faceIndex);
+		if (other >= 0)
+			return `Speaker ${position + 1} and Speaker ${other + 1} both name face ${faces[faceIndex].faceId}: each speaker needs a face of their own`;
+		faceOf[position] = faceIndex;
+	}
 	const cast: CastSpeaker[] = [];
 	for (const [position, speaker] of speakers.entries()) {
 		const name = `Speaker ${position + 1}`;
-		const faceIndex = chooseFace(faces, speaker.audioMs, speaker.face);
-		if (typeof faceIndex === 'string') return `${name}: ${faceIndex}`;
-		const other = cast.findIndex((earlier) => earlier.faceIndex === faceIndex);
-		if (other >= 0)
-			return `${name} and Speaker ${other + 1} both name face ${faces[faceIndex].faceId}: each speaker needs a face of their own`;
+		const faceIndex = faceOf[position];
 		const face = faces[faceIndex];
 		const timing = placeSpeakerAudio(face, speaker.audioMs, speaker.placement);
 		if (typeof timing === 'string') return `${name}: ${timing}`;

@@ -13,9 +13,12 @@ import { readVideo, videoSourceFields } from '../shared/videoSource';
 import { MAX_SPEAKERS } from './cost';
 import type { DialoguePlan, SpeakerPlacement, SpeakerPlan } from './dialogue';
 
+/** How a speaker's face is chosen; a new speaker takes the next face no other speaker has. */
+const SPEAKER_FACE_CHOICES = ['nextFree', 'visibleAt', 'index', 'faceId'] as const;
+
 /** One speaker's fields: their face, their audio, where it goes. */
 const speakerFields: INodeProperties[] = [
-	...faceChoiceFields(['visibleAt', 'index', 'faceId']),
+	...faceChoiceFields(SPEAKER_FACE_CHOICES),
 	...audioSourceFields,
 	{
 		displayName: 'Audio Placement',
@@ -37,7 +40,7 @@ const speakerFields: INodeProperties[] = [
 		default: 'fullLength',
 	},
 	{
-		displayName: 'Insert At (Ms)',
+		displayName: 'Insert At (Milliseconds)',
 		name: 'insertMs',
 		type: 'number',
 		typeOptions: { minValue: 0 },
@@ -46,7 +49,7 @@ const speakerFields: INodeProperties[] = [
 		displayOptions: { show: { placement: ['clip'] } },
 	},
 	{
-		displayName: 'Crop Start (Ms)',
+		displayName: 'Crop Start (Milliseconds)',
 		name: 'cropStartMs',
 		type: 'number',
 		typeOptions: { minValue: 0 },
@@ -55,7 +58,7 @@ const speakerFields: INodeProperties[] = [
 		displayOptions: { show: { placement: ['clip'] } },
 	},
 	{
-		displayName: 'Crop End (Ms)',
+		displayName: 'Crop End (Milliseconds)',
 		name: 'cropEndMs',
 		type: 'number',
 		typeOptions: { minValue: 0 },
@@ -74,7 +77,7 @@ const properties: INodeProperties[] = [
 		typeOptions: { multipleValues: true, sortable: true },
 		placeholder: 'Add Speaker',
 		default: {},
-		hint: 'Speakers are lip-synced in their order here, first to last. Each costs one lip-sync task and one Identify Face call, and each step re-encodes the video. A new speaker starts at Visible at Time 0 ms: give each speaker a face of their own',
+		hint: 'Speakers are lip-synced in their order here, first to last. Each costs one lip-sync task and one Identify Face call, and each step re-encodes the video. n8n does not number the entries: the top one is Speaker 1, as errors name them. A new speaker takes the next face no other speaker has (Next Free Face); pick one by time, index or ID to be sure',
 		options: [{ name: 'speaker', displayName: 'Speaker', values: speakerFields }],
 	},
 	{ ...waitModeField, displayOptions: undefined },
@@ -107,11 +110,16 @@ const speakerPath = (position: number): string => `speakers.speaker[${position}]
 function readPlacement(speaker: ItemParameters, audioMs: number): SpeakerPlacement {
 	const kind = speaker.choice('placement', 'Audio Placement', ['fullLength', 'clip'], 'fullLength');
 	if (kind === 'fullLength') return { kind };
-	const insertMs = speaker.ms('insertMs', 'Insert At (ms)');
-	const cropStartMs = speaker.ms('cropStartMs', 'Crop Start (ms)', KLING_LIMITS.maxAudioMs);
-	const end = speaker.ms('cropEndMs', 'Crop End (ms)', KLING_LIMITS.maxAudioMs) || audioMs;
+	const insertMs = speaker.ms('insertMs', 'Insert At (Milliseconds)');
+	const cropStartMs = speaker.ms(
+		'cropStartMs',
+		'Crop Start (Milliseconds)',
+		KLING_LIMITS.maxAudioMs,
+	);
+	const end =
+		speaker.ms('cropEndMs', 'Crop End (Milliseconds)', KLING_LIMITS.maxAudioMs) || audioMs;
 	if (end > audioMs)
-		speaker.fail(`Crop End (ms) ${end} is past the end of the audio (${audioMs} ms)`);
+		speaker.fail(`Crop End (Milliseconds) ${end} is past the end of the audio (${audioMs} ms)`);
 	speaker.check(checkAudioAfterCropStart(end, cropStartMs));
 	return { kind, insertMs, cropStartMs, cropEndMs: end };
 }
@@ -157,7 +165,7 @@ export async function plan(
 	const speakers: SpeakerPlan[] = [];
 	for (let position = 0; position < count; position++) {
 		const speaker: ItemParameters = item.within(speakerPath(position), `Speaker ${position + 1}: `);
-		const face = readFaceChoice(speaker, 'visibleAt');
+		const face = readFaceChoice(speaker, SPEAKER_FACE_CHOICES);
 		const audio = await resolveAudio(speaker, run.audioReads);
 		if (audio.audioId) speaker.requireSupport(run.api, 'audioId');
 		if (run.waitMode === 'callback' && position > 0 && audio.sound && !('url' in audio.sound)) {

@@ -17,6 +17,23 @@ import { waitForTask } from '../pipeline/poll';
 import { ItemParameters } from '../params';
 import { supportNote } from '../../transport/providers';
 
+const taskIdField: INodeProperties = {
+	displayName: 'Task ID',
+	name: 'taskId',
+	type: 'resourceLocator',
+	default: { mode: 'list', value: '' },
+	required: true,
+	modes: [
+		{
+			displayName: 'From List',
+			name: 'list',
+			type: 'list',
+			typeOptions: { searchListMethod: 'searchTasks', searchable: true },
+		},
+		{ displayName: 'By ID', name: 'id', type: 'string', placeholder: 'e.g. 800000001000007932' },
+	],
+};
+
 const properties: INodeProperties[] = [
 	{
 		displayName: 'Find Task By',
@@ -32,22 +49,18 @@ const properties: INodeProperties[] = [
 		],
 		default: 'taskId',
 	},
+	// From 1.2 Task ID starts empty in From List: a default expression greys the mode out in the
+	// editor. Nodes saved at 1 and 1.1 keep the expression they were saved with.
 	{
-		displayName: 'Task ID',
-		name: 'taskId',
-		type: 'resourceLocator',
+		...taskIdField,
 		default: { mode: 'id', value: '={{ $json.task_id }}' },
-		required: true,
-		displayOptions: { show: { taskIdType: ['taskId'] } },
-		modes: [
-			{
-				displayName: 'From List',
-				name: 'list',
-				type: 'list',
-				typeOptions: { searchListMethod: 'searchTasks', searchable: true },
-			},
-			{ displayName: 'By ID', name: 'id', type: 'string', placeholder: 'e.g. 800000001000007932' },
-		],
+		displayOptions: { show: { taskIdType: ['taskId'], '@version': [1, 1.1] } },
+	},
+	{
+		...taskIdField,
+		default: { mode: 'list', value: '' },
+		hint: 'Pick a task, or choose By ID and drag task_id from the input (e.g. from Lip Sync)',
+		displayOptions: { show: { taskIdType: ['taskId'], '@version': [{ _cnd: { gte: 1.2 } }] } },
 	},
 	{
 		displayName: 'External Task ID',

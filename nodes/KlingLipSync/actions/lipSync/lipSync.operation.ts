@@ -33,7 +33,7 @@ const properties: INodeProperties[] = [
 	},
 	...audioSourceFields,
 	{
-		displayName: 'Crop Start (Ms)',
+		displayName: 'Crop Start (Milliseconds)',
 		name: 'cropStartMs',
 		type: 'number',
 		typeOptions: { minValue: 0 },
@@ -41,7 +41,7 @@ const properties: INodeProperties[] = [
 		description: 'Where in the audio the used part starts, in milliseconds',
 	},
 	{
-		displayName: 'Crop End (Ms)',
+		displayName: 'Crop End (Milliseconds)',
 		name: 'cropEndMs',
 		type: 'number',
 		typeOptions: { minValue: 0 },
@@ -51,7 +51,7 @@ const properties: INodeProperties[] = [
 		hint: '0 = the end of the audio, measured from the file (with a Kling Audio ID give the end). The used part must be at least 2000 ms long',
 	},
 	{
-		displayName: 'Insert At (Ms)',
+		displayName: 'Insert At (Milliseconds)',
 		name: 'insertMs',
 		type: 'number',
 		typeOptions: { minValue: 0 },
@@ -82,7 +82,7 @@ const properties: INodeProperties[] = [
 			createOptionFields.externalTaskId,
 			createOptionFields.newTaskEveryRun,
 			{
-				displayName: 'Face Window From (Ms)',
+				displayName: 'Face Window From (Milliseconds)',
 				name: 'faceStartMs',
 				type: 'number',
 				default: 0,
@@ -90,7 +90,7 @@ const properties: INodeProperties[] = [
 					"Start of the face's lip-sync window, to check the 2 s overlap before submitting. Taken from the input item (start_time) when it comes from Identify Face.",
 			},
 			{
-				displayName: 'Face Window To (Ms)',
+				displayName: 'Face Window To (Milliseconds)',
 				name: 'faceEndMs',
 				type: 'number',
 				default: 0,
@@ -101,12 +101,13 @@ const properties: INodeProperties[] = [
 			maxInFlightOption(),
 			createOptionFields.originalAudioVolume,
 			{
-				displayName: 'Video Duration (Ms)',
+				displayName: 'Video Duration (Milliseconds)',
 				name: 'videoDurationMs',
 				type: 'number',
 				default: 0,
 				description:
 					'Length of the video, to check before submitting that the audio ends within it',
+				hint: '0: not set (the end of the video is then not checked before submitting)',
 			},
 			createOptionFields.watermark,
 		],
@@ -153,15 +154,15 @@ export async function plan(
 	const session = item.id('sessionId', 'Session ID');
 	const faceId = item.id('faceId', 'Face ID');
 	const create = readCreateOptions(item, run);
-	const cropStartMs = item.ms('cropStartMs', 'Crop Start (ms)', KLING_LIMITS.maxAudioMs);
-	const requestedEnd = item.ms('cropEndMs', 'Crop End (ms)', KLING_LIMITS.maxAudioMs);
-	const insertMs = item.ms('insertMs', 'Insert At (ms)');
+	const cropStartMs = item.ms('cropStartMs', 'Crop Start (Milliseconds)', KLING_LIMITS.maxAudioMs);
+	const requestedEnd = item.ms('cropEndMs', 'Crop End (Milliseconds)', KLING_LIMITS.maxAudioMs);
+	const insertMs = item.ms('insertMs', 'Insert At (Milliseconds)');
 	const audio = await resolveAudio(item, run.audioReads);
 	// 0: the end of the audio, measured from the file.
 	const cropEndMs = requestedEnd || audio.durationMs;
 	if (cropEndMs === undefined) {
 		item.fail(
-			'Crop End (ms) is required with a Kling Audio ID: the node cannot measure audio it does not have',
+			'Crop End (Milliseconds) is required with a Kling Audio ID: the node cannot measure audio it does not have',
 		);
 	}
 	const timing = { cropStartMs, cropEndMs, insertMs };

@@ -27,10 +27,13 @@ import {
 import { faceChoiceFields, readFaceChoice } from '../shared/faceChoice';
 import { readVideo, videoSourceFields } from '../shared/videoSource';
 
+/** How the face is chosen: by default the one whose window holds most of the audio. */
+const FACE_CHOICES = ['mostOverlap', 'visibleAt', 'index', 'faceId'] as const;
+
 const properties: INodeProperties[] = [
 	...videoSourceFields,
 	...audioSourceFields,
-	...faceChoiceFields(['mostOverlap', 'visibleAt', 'index', 'faceId']),
+	...faceChoiceFields(FACE_CHOICES),
 	{ ...waitForCompletionField('lipSyncVideo'), default: true },
 	waitModeField,
 	...waitFields('lipSyncVideo'),
@@ -43,7 +46,7 @@ const properties: INodeProperties[] = [
 		options: [
 			createOptionFields.soundVolume,
 			{
-				displayName: 'Crop Start (Ms)',
+				displayName: 'Crop Start (Milliseconds)',
 				name: 'cropStartMs',
 				type: 'number',
 				typeOptions: { minValue: 0 },
@@ -52,7 +55,7 @@ const properties: INodeProperties[] = [
 			},
 			createOptionFields.externalTaskId,
 			{
-				displayName: 'Insert At (Ms)',
+				displayName: 'Insert At (Milliseconds)',
 				name: 'insertMs',
 				type: 'number',
 				typeOptions: { minValue: 0 },
@@ -101,12 +104,16 @@ export async function plan(
 			"Lip Sync Video needs the audio's length: with a Kling Audio ID, feed it from Text to Speech (audio_duration_ms) or use Lip Sync",
 		);
 	}
-	const choice = readFaceChoice(item, 'mostOverlap');
-	const cropStartMs = item.ms('options.cropStartMs', 'Crop Start (ms)', KLING_LIMITS.maxAudioMs);
+	const choice = readFaceChoice(item, FACE_CHOICES);
+	const cropStartMs = item.ms(
+		'options.cropStartMs',
+		'Crop Start (Milliseconds)',
+		KLING_LIMITS.maxAudioMs,
+	);
 	const insertMs =
 		item.collection('options').insertMs === undefined
 			? undefined
-			: item.ms('options.insertMs', 'Insert At (ms)');
+			: item.ms('options.insertMs', 'Insert At (Milliseconds)');
 	item.check(checkAudioAfterCropStart(audioMs, cropStartMs));
 	const create = readCreateOptions(item, run);
 	return { itemIndex, video, audio, audioMs, choice, cropStartMs, insertMs, create };

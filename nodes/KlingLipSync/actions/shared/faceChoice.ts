@@ -6,6 +6,12 @@ import type { ItemParameters } from '../params';
 /** The Face parameter and its fields: Lip Sync Video's, and each Dub Dialogue speaker's. */
 
 const FACE_OPTIONS: Record<FaceChoice['by'], INodePropertyOptions> = {
+	nextFree: {
+		name: 'Next Free Face',
+		value: 'nextFree',
+		description:
+			"The first face Kling finds (in its order) that no other speaker has: a new speaker never repeats another's face",
+	},
 	mostOverlap: {
 		name: 'Best Overlap With the Audio',
 		value: 'mostOverlap',
@@ -24,13 +30,6 @@ const FACE_OPTIONS: Record<FaceChoice['by'], INodePropertyOptions> = {
 	},
 };
 
-const FACE_CHOICES: ReadonlyArray<FaceChoice['by']> = [
-	'mostOverlap',
-	'visibleAt',
-	'index',
-	'faceId',
-];
-
 const faceField: INodeProperties = {
 	displayName: 'Face',
 	name: 'faceChoice',
@@ -40,12 +39,12 @@ const faceField: INodeProperties = {
 };
 
 /** The Face parameter offering these choices (the first is the default), and the field each needs. */
-export function faceChoiceFields(offered: Array<FaceChoice['by']>): INodeProperties[] {
+export function faceChoiceFields(offered: ReadonlyArray<FaceChoice['by']>): INodeProperties[] {
 	const when = (by: FaceChoice['by']) => ({ show: { faceChoice: [by] } });
 	return [
 		{ ...faceField, options: offered.map((by) => FACE_OPTIONS[by]), default: offered[0] },
 		{
-			displayName: 'Visible At (Ms)',
+			displayName: 'Visible At (Milliseconds)',
 			name: 'visibleAtMs',
 			type: 'number',
 			typeOptions: { minValue: 0 },
@@ -73,9 +72,12 @@ export function faceChoiceFields(offered: Array<FaceChoice['by']>): INodePropert
 	];
 }
 
-/** The Face parameter as checked data. */
-export function readFaceChoice(item: ItemParameters, fallback: FaceChoice['by']): FaceChoice {
-	const by = item.choice('faceChoice', 'Face', FACE_CHOICES, fallback);
+/** The Face parameter as checked data: one of the choices offered (the first is the default). */
+export function readFaceChoice(
+	item: ItemParameters,
+	offered: ReadonlyArray<FaceChoice['by']>,
+): FaceChoice {
+	const by = item.choice('faceChoice', 'Face', offered, offered[0]);
 	if (by === 'index') {
 		const index = item.number('faceIndex', 'Face Index', 'a whole number from 0', 0);
 		if (!Number.isInteger(index) || index < 0)
@@ -87,6 +89,6 @@ export function readFaceChoice(item: ItemParameters, fallback: FaceChoice['by'])
 		if (!faceId) item.fail('Face ID is required when choosing the face by ID');
 		return { by, faceId };
 	}
-	if (by === 'visibleAt') return { by, atMs: item.ms('visibleAtMs', 'Visible At (ms)') };
+	if (by === 'visibleAt') return { by, atMs: item.ms('visibleAtMs', 'Visible At (Milliseconds)') };
 	return { by };
 }
