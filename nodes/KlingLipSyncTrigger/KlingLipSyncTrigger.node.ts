@@ -17,7 +17,7 @@ import {
 } from '../KlingLipSync/actions/common.descriptions';
 import { downloadLimitBytes } from '../KlingLipSync/actions/pipeline/settings';
 import { KLING_CREDENTIAL_TYPE } from '../KlingLipSync/helpers/constants';
-import { taskToJson, videoFileName } from '../KlingLipSync/helpers/output';
+import { taskToJson, videoFileName } from '../KlingLipSync/actions/pipeline/output';
 import { checkWebhookSecretFormat } from '../KlingLipSync/helpers/webhookSignature';
 import { downloadToBinary } from '../KlingLipSync/transport';
 import { isFinal } from '../KlingLipSync/transport/types';

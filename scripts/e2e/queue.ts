@@ -13,7 +13,7 @@ import path from 'node:path';
 import type { Emulator } from '../../test/emulator/server';
 import { CREDENTIAL_ID, exampleFor } from './examples';
 import { OWNER, type N8nUser } from './n8n';
-import { startRedis } from './services';
+import { ensureQueueServices, startRedis } from './services';
 import {
 	DIALOGUE_RETRY_WORKFLOW_ID,
 	RETRY_WORKFLOW_ID,
@@ -260,6 +260,7 @@ export async function checkQueueMode(
 	check: (name: string, fn: () => Promise<void>) => Promise<void>,
 ): Promise<void> {
 	const version = n8n.target.version;
+	await ensureQueueServices(true);
 	const redis = await startRedis();
 	const store = mkdtempSync(path.join(tmpdir(), 'kling-store-'));
 	const queueEnv = {

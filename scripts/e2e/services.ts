@@ -1,8 +1,9 @@
 /* eslint-disable -- not shipped: `n8n-node lint` checks the package's code, eslint.tests.config.mjs this file */
 /**
- * The servers n8n's queue mode needs, from Debian's packages, started on loopback for one run:
- * Redis (the job queue) and PostgreSQL (the database main and workers share). Installed with
- * apt-get when missing (as root; time-limited), as the e2e installs n8n itself.
+ * What the e2e suite and the benchmarks need from Debian's packages, installed with apt-get when
+ * missing (as root; time-limited), as the e2e installs n8n itself: Chromium for the editor check,
+ * and the servers n8n's queue mode needs, started on loopback for one run: Redis (the job queue)
+ * and PostgreSQL (the database main and workers share).
  */
 import { execFile, spawn, type ChildProcess } from 'node:child_process';
 import { chownSync, existsSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
@@ -14,6 +15,8 @@ import { freePort } from './n8n';
 
 const run = promisify(execFile);
 const INSTALL_TIMEOUT_MS = 10 * 60_000;
+/** Where Debian's chromium package puts the browser. */
+export const CHROMIUM = '/usr/bin/chromium';
 
 /** The newest PostgreSQL server binaries Debian installed, if any. */
 function postgresBinDir(): string | undefined {
@@ -35,12 +38,12 @@ async function onPath(binary: string): Promise<boolean> {
 	}
 }
 
-/** Installs Debian's redis-server and postgresql when their servers are missing. */
-export async function ensureQueueServices(): Promise<void> {
-	const missing = [
-		...((await onPath('redis-server')) ? [] : ['redis-server']),
-		...(postgresBinDir() ? [] : ['postgresql']),
-	];
+/** Debian's packages of these names, installed when `present` says their program is missing. */
+export async function ensurePackages(
+	wanted: Array<{ name: string; present: () => boolean | Promise<boolean> }>,
+): Promise<void> {
+	const missing: string[] = [];
+	for (const { name, present } of wanted) if (!(await present())) missing.push(name);
 	if (missing.length === 0) return;
 	if (process.getuid?.() !== 0)
 		throw new Error(
@@ -50,17 +53,35 @@ export async function ensureQueueServices(): Promise<void> {
 		`installing ${missing.join(', ')} from Debian's packages (at most ${INSTALL_TIMEOUT_MS / 60_000} min)`,
 	);
 	const env = { ...process.env, DEBIAN_FRONTEND: 'noninteractive' };
-	await run('apt-get', ['update', '-qq'], { timeout: INSTALL_TIMEOUT_MS, env });
-	await run('apt-get', ['install', '-y', '-qq', '--no-install-recommends', ...missing], {
-		timeout: INSTALL_TIMEOUT_MS,
-		env,
-		maxBuffer: 64 * 1024 * 1024,
-	});
-	if (!postgresBinDir() && missing.includes('postgresql'))
-		throw new Error(
-			'postgresql installed, but no server binary was found under /usr/lib/postgresql',
-		);
+	// A mirror that fails once usually answers the next time: three attempts.
+	for (let attempt = 1; ; attempt++) {
+		try {
+			await run('apt-get', ['update', '-qq'], { timeout: INSTALL_TIMEOUT_MS, env });
+			await run('apt-get', ['install', '-y', '-qq', '--no-install-recommends', ...missing], {
+				timeout: INSTALL_TIMEOUT_MS,
+				env,
+				maxBuffer: 64 * 1024 * 1024,
+			});
+			break;
+		} catch (error) {
+			if (attempt === 3) throw error;
+			console.error(`apt-get attempt ${attempt} failed; trying again`);
+		}
+	}
+	for (const { name, present } of wanted)
+		if (!(await present())) throw new Error(`${name} installed, but its program is not there`);
 }
+
+/** Debian's Chromium, for the editor check. */
+export const ensureChromium = async (): Promise<void> =>
+	await ensurePackages([{ name: 'chromium', present: () => existsSync(CHROMIUM) }]);
+
+/** Debian's redis-server, and postgresql unless `redisOnly`, when their servers are missing. */
+export const ensureQueueServices = async (redisOnly = false): Promise<void> =>
+	await ensurePackages([
+		{ name: 'redis-server', present: async () => await onPath('redis-server') },
+		...(redisOnly ? [] : [{ name: 'postgresql', present: () => Boolean(postgresBinDir()) }]),
+	]);
 
 export interface Service {
 	port: number;

@@ -13,6 +13,7 @@ import type { Emulator } from '../../test/emulator/server';
 import { OWNER, ROOT, type N8nUser } from './n8n';
 import { CREDENTIAL_ID, EXAMPLES, PROVIDERS, credential } from './examples';
 import { readmeActions } from './readme';
+import { CHROMIUM, ensureChromium } from './services';
 
 export const ARTIFACTS = path.join(ROOT, 'artifacts');
 
@@ -109,7 +110,7 @@ const PANEL_HINTS: Array<{ name: string; shows: RegExp[]; hides: RegExp[] }> = [
 		name: 'Panel Dub Dialogue',
 		shows: [
 			/every speaker after the first needs an audio URL or a Kling Audio ID/,
-			/n8n does not number the entries: the top one is Speaker 1/,
+			/n8n does not number them: the top one is Speaker 1/,
 		],
 		hides: [/Lip Sync Trigger/, /Wait for Completion off/],
 	},
@@ -144,8 +145,9 @@ function panelsWorkflow(): Record<string, unknown> {
 }
 
 export async function checkEditor(n8n: N8nUser, emu: Emulator): Promise<void> {
+	await ensureChromium();
 	const browser = await chromium.launch({
-		executablePath: '/usr/bin/chromium',
+		executablePath: CHROMIUM,
 		args: CHROMIUM_ARGS,
 	});
 	const version = n8n.target.version;

@@ -4,7 +4,7 @@ import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import path from 'node:path';
 
-import { signKlingJwt } from '../../nodes/KlingLipSync/helpers/jwt';
+import { signKlingJwt } from '../../credentials/KlingApi.credentials';
 import { ManualClock } from './clock';
 import { callApi } from './client';
 import { FIXTURES_DIR, silentWav, startEmulator, type Emulator } from './server';

@@ -1,5 +1,4 @@
-import { KlingApi } from '../../credentials/KlingApi.credentials';
-import { signKlingJwt } from '../../nodes/KlingLipSync/helpers/jwt';
+import { KlingApi, signKlingJwt } from '../../credentials/KlingApi.credentials';
 import { authenticate } from '../emulator/auth';
 
 describe('JWT signing', () => {

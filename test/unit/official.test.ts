@@ -1,4 +1,4 @@
-import { faceToJson, taskToJson } from '../../nodes/KlingLipSync/helpers/output';
+import { faceToJson, taskToJson } from '../../nodes/KlingLipSync/actions/pipeline/output';
 import {
 	officialCreateBody,
 	parseOfficialIdentify,

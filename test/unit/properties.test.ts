@@ -4,7 +4,7 @@ import { inspectAudio } from '../../nodes/KlingLipSync/helpers/audio';
 import { describeKlingCode } from '../../nodes/KlingLipSync/helpers/errorCodes';
 import { workTaskId } from '../../nodes/KlingLipSync/helpers/externalId';
 import { parseJsonKeepingBigIntegers } from '../../nodes/KlingLipSync/helpers/json';
-import { faceToJson, taskToJson } from '../../nodes/KlingLipSync/helpers/output';
+import { faceToJson, taskToJson } from '../../nodes/KlingLipSync/actions/pipeline/output';
 import {
 	MAX_RETRIES,
 	mayHaveBeenCarriedOut,

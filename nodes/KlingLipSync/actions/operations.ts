@@ -107,9 +107,6 @@ export type OperationsRunning<Shape extends RunShape> = {
 		: never;
 }[KlingOperation];
 
-export const isOperation = (value: unknown): value is KlingOperation =>
-	typeof value === 'string' && Object.hasOwn(OPERATIONS, value);
-
 const operationsOf = (resource: KlingResource): KlingOperation[] =>
 	(Object.keys(OPERATIONS) as KlingOperation[]).filter(
 		(operation) => OPERATIONS[operation].resource === resource,

@@ -1,5 +1,6 @@
 import type { IExecuteFunctions, INodeExecutionData } from 'n8n-workflow';
 
+import { isKeyOf } from '../helpers/json';
 import { textToSpeech } from './audio';
 import { identifyFace } from './face';
 import { runDialogues } from './dubDialogue/run';
@@ -30,11 +31,6 @@ const CHAIN_WORK: Record<
 	dubDialogue: runDialogues,
 };
 
-const isIn = <Table extends object>(
-	table: Table,
-	operation: string,
-): operation is Extract<keyof Table, string> => Object.hasOwn(table, operation);
-
 /**
  * A node run is a pipeline of plain data: the run's settings are read once; every item is planned
  * (parameters read and checked, audio measured, nothing billed), so bad input stops the run before
@@ -44,8 +40,8 @@ const isIn = <Table extends object>(
 export async function router(this: IExecuteFunctions): Promise<INodeExecutionData[][]> {
 	const run = await readRunSettings(this);
 	const { operation } = run;
-	if (isIn(ITEM_WORK, operation)) return [await runItems(this, run, ITEM_WORK[operation])];
-	if (isIn(TASK_WORK, operation)) return [await runTasks(this, run, TASK_WORK[operation])];
+	if (isKeyOf(ITEM_WORK, operation)) return [await runItems(this, run, ITEM_WORK[operation])];
+	if (isKeyOf(TASK_WORK, operation)) return [await runTasks(this, run, TASK_WORK[operation])];
 	return [await CHAIN_WORK[operation](this, run)];
 }
 
@@ -95,9 +91,10 @@ async function runTasks<Plan>(
 	if (requested.error) throw requested.error;
 
 	const executor = new TaskExecutor(ctx, run);
-	const callbackUrl = callbacksFit(ctx, run, requested.entries)
-		? await callbackUrlFor(ctx, requested.entries)
-		: undefined;
+	const callbackUrl =
+		run.waitMode === 'callback' && callbacksFit(ctx, run, requested.entries)
+			? await callbackUrlFor(ctx, requested.entries)
+			: undefined;
 	const executed = await executor.runAll(
 		requested.entries,
 		callbackUrl,

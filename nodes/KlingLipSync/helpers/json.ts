@@ -38,6 +38,13 @@ function quoteBigIntegers(text: string): string {
 	return copiedUpTo === 0 ? text : out + text.slice(copiedUpTo);
 }
 
+/** Whether a value (a parameter, say) names a key of a table: the table's own, not inherited. */
+export const isKeyOf = <Table extends object>(
+	table: Table,
+	value: unknown,
+): value is Extract<keyof Table, string> =>
+	typeof value === 'string' && Object.hasOwn(table, value);
+
 /** A JSON object (not an array, not null), as n8n types one. */
 export const isDataObject = (value: unknown): value is IDataObject =>
 	typeof value === 'object' && value !== null && !Array.isArray(value);

@@ -30,7 +30,7 @@ import {
 	unreadableAnswer,
 } from './errors';
 import { klingDialect } from './official';
-import { sleepUnlessCancelled } from './sleep';
+import { sleepUnlessCancelled } from './context';
 import type { ApiLimits, LipSyncApi, ProviderDialect, SendRequest } from './types';
 
 import { vtrixDialect } from './vtrix';

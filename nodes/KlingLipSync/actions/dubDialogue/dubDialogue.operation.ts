@@ -71,13 +71,20 @@ const speakerFields: INodeProperties[] = [
 const properties: INodeProperties[] = [
 	...videoSourceFields,
 	{
+		// n8n's editor shows no hint under a list of entries: a notice above it does show.
+		displayName:
+			'Speakers are lip-synced top to bottom. n8n does not number them: the top one is Speaker 1, as errors name them. Each costs one lip-sync task and one Identify Face call, and re-encodes the video. A new speaker takes the next face no other speaker has (Face: Next Free Face)',
+		name: 'speakersNotice',
+		type: 'notice',
+		default: '',
+	},
+	{
 		displayName: 'Speakers',
 		name: 'speakers',
 		type: 'fixedCollection',
 		typeOptions: { multipleValues: true, sortable: true },
 		placeholder: 'Add Speaker',
 		default: {},
-		hint: 'Speakers are lip-synced in their order here, first to last. Each costs one lip-sync task and one Identify Face call, and each step re-encodes the video. n8n does not number the entries: the top one is Speaker 1, as errors name them. A new speaker takes the next face no other speaker has (Next Free Face); pick one by time, index or ID to be sure',
 		options: [{ name: 'speaker', displayName: 'Speaker', values: speakerFields }],
 	},
 	{ ...waitModeField, displayOptions: undefined },

@@ -3,11 +3,10 @@ import { NodeOperationError } from 'n8n-workflow';
 
 import type { ExpectedTask } from '../../helpers/callbackBatch';
 import { chainStepOf } from '../../helpers/externalId';
-import { taskToJson } from '../../helpers/output';
+import { taskToJson, errorItem } from '../pipeline/output';
 import type { RunContext } from '../../transport';
 import type { LipSyncApi, LipSyncTask } from '../../transport/types';
 import type { WaitSettings } from '../node.type';
-import { errorItem } from '../pipeline/output';
 import { scanTaskList } from '../pipeline/taskList';
 import { chainError, chainOutput, stepFailed, stepJson, stepLabel } from './outcome';
 

@@ -1,13 +1,12 @@
 import type { IExecuteFunctions, INodeExecutionData } from 'n8n-workflow';
 
 import { encodeBatch } from '../../helpers/callbackBatch';
-import { taskToJson } from '../../helpers/output';
+import { taskToJson, isOutputItem } from '../pipeline/output';
 import { credentialKey } from '../../transport';
 import { isFinal, type LipSyncTask } from '../../transport/types';
 import type { RunSettings, WaitSettings } from '../node.type';
 import { putToWait } from '../pipeline/callback';
 import type { TaskExecutor } from '../pipeline/executor';
-import { isOutputItem } from '../pipeline/output';
 import { runStage } from '../pipeline/stage';
 import { readTasksById } from '../pipeline/taskList';
 import { advanceChain, firstRequest, startChain, type CreateStep } from './chain';

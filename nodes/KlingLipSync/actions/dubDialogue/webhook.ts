@@ -13,7 +13,7 @@ import { busyWaitMs } from '../../helpers/retry';
 import { SIGNATURE_QUERY_PARAM } from '../../helpers/urlSignature';
 import { createLipSyncApi, credentialKey } from '../../transport';
 import { taskFromCallback } from '../../transport/officialParts';
-import { sleepUnlessCancelled } from '../../transport/sleep';
+import { sleepUnlessCancelled } from '../../transport/context';
 import { isFinal, type LipSyncTask, type WhenBusy } from '../../transport/types';
 import { waitSettingsFrom } from '../pipeline/settings';
 import { isTransient } from '../pipeline/poll';

@@ -1,7 +1,7 @@
 import type { IExecuteFunctions, INodeExecutionData, INodeProperties } from 'n8n-workflow';
 import { NodeOperationError, updateDisplayOptions } from 'n8n-workflow';
 
-import { faceToJson } from '../../helpers/output';
+import { faceToJson } from '../pipeline/output';
 import type { IdentifyFaceInput } from '../../transport/types';
 import type { RunSettings } from '../node.type';
 import { ItemParameters } from '../params';

@@ -2,7 +2,7 @@ import type { IExecuteFunctions, INodeExecutionData, INodeProperties } from 'n8n
 import { updateDisplayOptions } from 'n8n-workflow';
 
 import { KLING_LIMITS } from '../../helpers/constants';
-import { taskToJson } from '../../helpers/output';
+import { taskToJson } from '../pipeline/output';
 import type { RunSettings } from '../node.type';
 import { ItemParameters } from '../params';
 import { providersWithout, supportNote } from '../../transport/providers';

@@ -20,8 +20,8 @@ import { readTasksById } from './taskList';
  */
 
 /**
- * Whether the run waits for callbacks: only when all its tasks start at once (at most Max Tasks in
- * Flight). n8n resumes a waiting execution once, and its resume webhook sees neither the run's
+ * Whether a run in Callback wait mode waits for callbacks: only when all its tasks start at once
+ * (at most Max Tasks in Flight). n8n resumes a waiting execution once, and its resume webhook sees neither the run's
  * items nor their plans, so tasks for the items past the first window can only be made by the
  * running execution, which holds its worker until the last one starts anyway. Such a run polls
  * (one read for all its tasks each round) and downloads each video as its task ends: faster than
@@ -32,7 +32,6 @@ export function callbacksFit(
 	run: RunSettings,
 	requests: Array<TaskRequest | INodeExecutionData>,
 ): boolean {
-	if (run.waitMode !== 'callback') return false;
 	const tasks = requests.filter((request) => !isOutputItem(request)).length;
 	if (tasks <= run.maxInFlight) return true;
 	const trigger =

@@ -3,7 +3,7 @@ import { NodeOperationError } from 'n8n-workflow';
 
 import { Slots } from '../../helpers/pool';
 import { BUSY_LONGEST_WAIT_MS, busyWaitMs } from '../../helpers/retry';
-import { sleepUnlessCancelled } from '../../transport/sleep';
+import { sleepUnlessCancelled } from '../../transport/context';
 import type { InlineBytes, LipSyncTask, WhenBusy } from '../../transport/types';
 import { readAudioInline } from '../shared/audioSource';
 import type { RunSettings, TaskRequest } from '../node.type';

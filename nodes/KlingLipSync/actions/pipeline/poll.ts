@@ -1,7 +1,7 @@
 import type { IExecuteFunctions } from 'n8n-workflow';
 
 import { describeKlingCode } from '../../helpers/errorCodes';
-import { sleepUnlessCancelled } from '../../transport/sleep';
+import { sleepUnlessCancelled } from '../../transport/context';
 import { isFinal, type LipSyncApi, type LipSyncTask } from '../../transport/types';
 import type { WaitSettings } from '../node.type';
 import { taskError } from './output';

@@ -1,14 +1,14 @@
 import type { IExecuteFunctions } from 'n8n-workflow';
 import { NodeOperationError } from 'n8n-workflow';
 
-import { isDataObject } from '../../helpers/json';
+import { isDataObject, isKeyOf } from '../../helpers/json';
 import { Slots } from '../../helpers/pool';
 import { createLipSyncApi } from '../../transport';
 import { DEFAULT_MAX_DOWNLOAD_MB } from '../common.descriptions';
 import { notANumber } from '../../helpers/validation';
 import { ItemParameters } from '../params';
 import type { RunSettings, WaitMode, WaitSettings } from '../node.type';
-import { isOperation, OPERATIONS } from '../operations';
+import { OPERATIONS } from '../operations';
 
 /** Audio n8n holds (binary, base64) read at once while planning: reading it side by side gains nothing. */
 const LOCAL_AUDIO_READS_AT_ONCE = 2;
@@ -19,7 +19,7 @@ const LOCAL_AUDIO_READS_AT_ONCE = 2;
  */
 export async function readRunSettings(ctx: IExecuteFunctions): Promise<RunSettings> {
 	const operation = ctx.getNodeParameter('operation', 0);
-	if (!isOperation(operation)) {
+	if (!isKeyOf(OPERATIONS, operation)) {
 		throw new NodeOperationError(
 			ctx.getNode(),
 			`The operation "${String(operation)}" is not supported`,
