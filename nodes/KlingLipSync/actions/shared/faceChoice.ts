@@ -58,6 +58,7 @@ export function faceChoiceFields(offered: ReadonlyArray<FaceChoice['by']>): INod
 			type: 'number',
 			typeOptions: { minValue: 0 },
 			default: 0,
+			description: 'Which face, in the order Kling finds them: 0 = the first',
 			displayOptions: when('index'),
 		},
 		{
