@@ -95,7 +95,7 @@ export function waitFields(operation: KlingOperation): INodeProperties[] {
 					typeOptions: { minValue: 0.2, numberPrecision: 1 },
 					default: 10,
 					description:
-						'How often to ask Kling for the task status. Callback wait mode asks only while the execution still runs, e.g. when a batch larger than Max Tasks in Flight polls instead of waiting',
+						'How often to ask Kling for the task status. Callback wait mode asks only while the execution still runs, e.g. when a batch larger than Max Tasks in Flight polls instead of waiting.',
 				},
 			],
 		},
