@@ -49,6 +49,14 @@ describe('official dialect parsing', () => {
 		},
 	);
 
+	it('outputs a time no date can hold as null instead of failing the item', () => {
+		const json = taskToJson(
+			parseOfficialTask({ task_id: '1', created_at: 1e20, updated_at: '8640000000000000' }),
+		);
+		expect(json.created_at).toBeNull();
+		expect(json.updated_at).toBe('+275760-09-13T00:00:00.000Z');
+	});
+
 	it('maps faces and builds the create body with exactly one audio source', () => {
 		const result = parseOfficialIdentify({
 			session_id: 's',

@@ -60,9 +60,14 @@ export function callbackDetails(item: INodeExecutionData): IDataObject {
 const toMs = (seconds: number | undefined): number | null =>
 	seconds === undefined ? null : Math.round(seconds * 1000);
 
-/** An epoch-milliseconds time as an ISO 8601 string (UTC), as n8n's date fields read it. */
-const toIso = (epochMs: number | undefined): string | null =>
-	epochMs === undefined || !Number.isFinite(epochMs) ? null : new Date(epochMs).toISOString();
+/**
+ * An epoch-milliseconds time as an ISO 8601 string (UTC), as n8n's date fields read it; null for a
+ * time no date can hold (a provider's answer is not trusted to be sane).
+ */
+function toIso(epochMs: number | undefined): string | null {
+	const date = new Date(epochMs ?? Number.NaN);
+	return Number.isNaN(date.getTime()) ? null : date.toISOString();
+}
 
 /**
  * The task as the node outputs it: Kling's field names, the first video lifted to the top; one
@@ -101,6 +106,7 @@ export function taskToJson(task: LipSyncTask): IDataObject {
 	};
 }
 
+/** A face as Identify Face outputs it: Kling's field names, times in ms. */
 export function faceToJson(face: IdentifyFaceResult['faces'][number]): IDataObject {
 	return {
 		face_id: face.faceId,
