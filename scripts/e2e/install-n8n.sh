@@ -23,7 +23,7 @@ source "$(dirname "$0")/../steps.sh"
 # npm hands its own config to every script it runs as npm_config_* variables: the project's
 # .npmrc (`ignore-scripts=true`) would reach the nested install and skip every native build n8n
 # needs. Drop what the project's .npmrc sets; keep the user's own settings (cache, registry, proxy).
-while read -r name; do unset "$name"; done < <(compgen -e | grep -iE '^npm_config_(ignore_scripts|fund|audit)$' || true)
+while read -r name; do unset "$name"; done < <(compgen -e | grep -iE '^npm_config_(ignore_scripts|fund|audit|loglevel)$' || true)
 
 # The registry client settings for every nested npm: short socket timeouts so that one idle
 # connection is retried by npm itself within a minute, instead of after npm's default 5 minutes.
