@@ -99,17 +99,15 @@ export function castSpeakers(
 	faces: FaceWindow[],
 	speakers: Array<{ face: FaceChoice; audioMs: number; placement: SpeakerPlacement }>,
 ): CastSpeaker[] | string {
-	// Speakers who name their face are cast first, so a Next Free Face speaker takes none of theirs.
+	// Speakers who name their face are cast first (a stable sort keeps their order), so a Next Free
+	// Face speaker takes none of theirs.
+	const isFree = (position: number): number => Number(speakers[position].face.by === 'nextFree');
+	const order = [...speakers.keys()].sort((a, b) => isFree(a) - isFree(b));
 	const faceOf: number[] = [];
-	const named = speakers.flatMap((speaker, position) =>
-		speaker.face.by === 'nextFree' ? [] : [position],
-	);
-	const free = speakers.flatMap((speaker, position) =>
-		speaker.face.by === 'nextFree' ? [position] : [],
-	);
-	for (const position of [...named, ...free]) {
+	for (const position of order) {
 		const speaker = speakers[position];
-		const taken = new Set(faceOf.filter((index) => index !== undefined));
+		// Object.values skips the positions not cast yet.
+		const taken = new Set(Object.values(faceOf));
 		const faceIndex = chooseFace(faces, speaker.audioMs, speaker.face, undefined, taken);
 		if (typeof faceIndex === 'string') return `Speaker ${position + 1}: ${faceIndex}`;
 		const other = faceOf.indexOf(faceIndex);

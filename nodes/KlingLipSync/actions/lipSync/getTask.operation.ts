@@ -58,7 +58,6 @@ const properties: INodeProperties[] = [
 	},
 	{
 		...taskIdField,
-		default: { mode: 'list', value: '' },
 		hint: 'Pick a task, or choose By ID and drag task_id from the input (e.g. from Lip Sync)',
 		displayOptions: { show: { taskIdType: ['taskId'], '@version': [{ _cnd: { gte: 1.2 } }] } },
 	},

@@ -21,11 +21,12 @@ import { readTasksById } from './taskList';
 
 /**
  * Whether a run in Callback wait mode waits for callbacks: only when all its tasks start at once
- * (at most Max Tasks in Flight). n8n resumes a waiting execution once, and its resume webhook sees neither the run's
- * items nor their plans, so tasks for the items past the first window can only be made by the
- * running execution, which holds its worker until the last one starts anyway. Such a run polls
- * (one read for all its tasks each round) and downloads each video as its task ends: faster than
- * waiting for the last window's callbacks and downloading every video when they resume it.
+ * (at most Max Tasks in Flight). n8n resumes a waiting execution once, and its resume webhook sees
+ * neither the run's items nor their plans, so tasks for the items past the first window can only
+ * be made by the running execution, which holds its worker until the last one starts anyway. Such
+ * a run polls (one read for all its tasks each round) and downloads each video as its task ends:
+ * faster than waiting for the last window's callbacks and downloading every video when they
+ * resume it.
  */
 export function callbacksFit(
 	ctx: IExecuteFunctions,
